@@ -1,0 +1,1 @@
+"""Lifeline lab: a simulated Windows fleet that speaks real WinRM. Imports nothing from the collection."""
