@@ -1,0 +1,86 @@
+"""The lab's control channel: JSON lines on a loopback port, guarded by a token from the fleet file.
+
+The CLI (status, down, and later show and fault) and benchmarks use it to read the fleet's
+ground truth and counters without going through WinRM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .fleet import Fleet
+
+MAX_LINE = 64 * 1024
+
+
+class ControlServer:
+    def __init__(self, fleet: Fleet, token: str, on_stop: Callable[[], None]) -> None:
+        self.fleet = fleet
+        self.token = token
+        self.on_stop = on_stop
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, limit=MAX_LINE)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict):
+                    raise ValueError("not an object")
+            except ValueError:
+                answer: dict[str, Any] = {"ok": False, "error": "request is not a JSON object"}
+            else:
+                answer = self.answer(request)
+            writer.write(json.dumps(answer).encode() + b"\n")
+            await writer.drain()
+        except (ConnectionError, asyncio.LimitOverrunError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        if not hmac.compare_digest(str(request.get("token", "")), self.token):
+            return {"ok": False, "error": "bad control token"}
+        operation = request.get("op")
+        if operation == "status":
+            return {
+                "ok": True,
+                "scenario": self.fleet.scenario.name,
+                "hosts": [host.status() for host in self.fleet.hosts],
+            }
+        if operation == "stop":
+            self.on_stop()
+            return {"ok": True}
+        return {"ok": False, "error": f"unknown operation {operation!r}"}
+
+
+def call(address: str, port: int, token: str, operation: str, timeout: float = 30.0, **arguments: Any) -> dict:
+    """Client side, synchronous: one request, one answer."""
+    import socket
+
+    with socket.create_connection((address, port), timeout=timeout) as sock:
+        sock.sendall(json.dumps({"token": token, "op": operation, **arguments}).encode() + b"\n")
+        chunks = []
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    answer = json.loads(b"".join(chunks) or b"{}")
+    if not answer.get("ok"):
+        raise RuntimeError(answer.get("error", "the lab gave no answer"))
+    return answer

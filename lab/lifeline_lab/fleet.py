@@ -1,0 +1,163 @@
+"""A fleet: many hosts in one process, each on its own loopback address with ports 5985 and 5986."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import random
+import secrets
+import socket
+import ssl
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .host import HostSpec, LabHost
+from .machine import Machine
+from .pki import CertificateAuthority
+from .scenarios import Scenario
+from .wire.auth import Account, write_ntlm_user_file
+from .wire.endpoint import serve_connection
+
+HTTP_PORT = 5985
+HTTPS_PORT = 5986
+HOSTS_PER_SUBNET = 250
+MAX_HOSTS = 250 * 256
+
+
+@dataclass
+class FleetOptions:
+    hosts: int
+    username: str = "Administrator"
+    password: str | None = None  # None: a random password per host
+    transports: tuple[str, ...] = ("basic", "ntlm")
+    allow_unencrypted: bool = False
+    idle_timeout: float = 300.0  # seconds before an abandoned shell is collected
+    first_octet: int | None = None  # the 127.N.x.y block; None: pick a free one
+
+
+@dataclass
+class Fleet:
+    scenario: Scenario
+    options: FleetOptions
+    state_dir: Path
+    hosts: list[LabHost] = field(default_factory=list)
+    ca_file: Path | None = None
+    _servers: list[asyncio.Server] = field(default_factory=list)
+    _collector: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Bind every listener, issue certificates, and serve. Returns once every host accepts connections."""
+        if not 1 <= self.options.hosts <= MAX_HOSTS:
+            raise ValueError(f"--hosts must be between 1 and {MAX_HOSTS}")
+        (self.state_dir / "certs").mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "accounts").mkdir(parents=True, exist_ok=True)
+        sockets = bind_block(self.options.hosts, self.options.first_octet)
+        authority = CertificateAuthority()
+        self.ca_file = self.state_dir / "ca.pem"
+        authority.write_ca_file(self.ca_file)
+        for index, (address, http_socket, https_socket) in enumerate(sockets):
+            host = self._make_host(index, address, authority)
+            self.hosts.append(host)
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.minimum_version = ssl.TLSVersion.TLSv1_2
+            tls.load_cert_chain(self.state_dir / "certs" / f"{host.name}.pem")
+            self._servers.append(await asyncio.start_server(_handler(host, https=False), sock=http_socket))
+            self._servers.append(await asyncio.start_server(_handler(host, https=True), sock=https_socket, ssl=tls))
+        self._collector = asyncio.create_task(self._collect_idle_shells())
+
+    def _make_host(self, index: int, address: str, authority: CertificateAuthority) -> LabHost:
+        name = f"{self.scenario.name_prefix}-{index + 1:04d}"
+        password = self.options.password or _random_password()
+        spec = HostSpec(
+            name=name,
+            address=address,
+            http_port=HTTP_PORT,
+            https_port=HTTPS_PORT,
+            username=self.options.username,
+            password=password,
+            transports=self.options.transports,
+            allow_unencrypted=self.options.allow_unencrypted,
+        )
+        user_file = self.state_dir / "accounts" / f"{name}.ntlm"
+        write_ntlm_user_file(user_file, spec.username, password, name)
+        certificate = authority.issue(name, address, self.state_dir / "certs")
+        account = Account(spec.username, password, name, user_file)
+        return LabHost(spec, account, certificate.der, Machine(computer_name=name))
+
+    async def _collect_idle_shells(self) -> None:
+        while True:
+            await asyncio.sleep(min(30.0, self.options.idle_timeout))
+            for host in self.hosts:
+                host.winrs.collect_idle(self.options.idle_timeout)
+
+    def host(self, name: str) -> LabHost | None:
+        return next((host for host in self.hosts if host.name.lower() == name.lower()), None)
+
+    async def stop(self) -> None:
+        if self._collector:
+            self._collector.cancel()
+        for server in self._servers:
+            server.close()
+        for host in self.hosts:
+            host.winrs.close_all()
+        await asyncio.gather(*(server.wait_closed() for server in self._servers), return_exceptions=True)
+
+    def describe(self) -> dict:
+        """The fleet file's host part and CA: what clients need to reach every host."""
+        return {
+            "scenario": self.scenario.name,
+            "ca_file": str(self.ca_file),
+            "hosts": [host.spec.to_fleet_entry() for host in self.hosts],
+        }
+
+
+def _handler(host: LabHost, https: bool):
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await serve_connection(host, https, reader, writer)
+
+    return handle
+
+
+def _random_password() -> str:
+    alphabet = string.ascii_letters + string.digits + "!#%+-=?@^_"
+    # Windows' default complexity rules want three of: upper, lower, digit, symbol.
+    return "Lf1!" + "".join(secrets.choice(alphabet) for _ in range(16))
+
+
+def host_address(first_octet: int, index: int) -> str:
+    return f"127.{first_octet}.{index // HOSTS_PER_SUBNET}.{index % HOSTS_PER_SUBNET + 1}"
+
+
+def bind_block(count: int, first_octet: int | None) -> list[tuple[str, socket.socket, socket.socket]]:
+    """Bind 5985 and 5986 on `count` addresses of one free 127.N block (another fleet may hold one)."""
+    candidates = [first_octet] if first_octet else random.sample(range(16, 255), 60)
+    last_error: OSError | None = None
+    for octet in candidates:
+        bound: list[tuple[str, socket.socket, socket.socket]] = []
+        try:
+            for index in range(count):
+                address = host_address(octet, index)
+                bound.append((address, _listen(address, HTTP_PORT), _listen(address, HTTPS_PORT)))
+            return bound
+        except OSError as exc:
+            for _, *pair in bound:
+                for sock in pair:
+                    sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            last_error = exc
+    raise OSError(errno.EADDRINUSE, f"no free 127.N block for {count} hosts: {last_error}")
+
+
+def _listen(address: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
