@@ -223,7 +223,9 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2))
         return EXIT_OK
     print(f"scenario {answer['scenario']}, {len(answer['hosts'])} host(s), pid {content['pid']}")
-    print(f"{'HOST':<10} {'ADDRESS':<16} {'SHELLS':>6} {'REQUESTS':>9} {'COMMANDS':>9} {'BYTES IN':>10} {'BYTES OUT':>10}")
+    print(
+        f"{'HOST':<10} {'ADDRESS':<16} {'SHELLS':>6} {'REQUESTS':>9} {'COMMANDS':>9} {'BYTES IN':>10} {'BYTES OUT':>10}"
+    )
     for host in answer["hosts"]:
         counters = host["counters"]
         print(

@@ -19,7 +19,9 @@ from spnego.channel_bindings import GssChannelBindings
 from spnego.exceptions import SpnegoError
 
 BOUNDARY = b"--Encrypted Boundary"
-SEALED_CONTENT_TYPE = 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"'
+SEALED_CONTENT_TYPE = (
+    'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";boundary="Encrypted Boundary"'
+)
 _SEALED_PROTOCOL = "application/http-spnego-session-encrypted"
 
 
@@ -140,11 +142,17 @@ class NtlmSession:
         return (
             BOUNDARY + b"\r\n"
             b"\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
-            b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + str(len(plaintext)).encode() + b"\r\n"
-            + BOUNDARY + b"\r\n"
+            b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
+            + str(len(plaintext)).encode()
+            + b"\r\n"
+            + BOUNDARY
+            + b"\r\n"
             b"\tContent-Type: application/octet-stream\r\n"
-            + struct.pack("<I", len(wrapped.header)) + wrapped.header + wrapped.data
-            + BOUNDARY + b"--\r\n"
+            + struct.pack("<I", len(wrapped.header))
+            + wrapped.header
+            + wrapped.data
+            + BOUNDARY
+            + b"--\r\n"
         )
 
 

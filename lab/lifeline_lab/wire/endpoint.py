@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import soap
-from .auth import SEALED_CONTENT_TYPE, NtlmAuthenticationFailed, NtlmSession, is_sealed, parse_basic, tls_channel_bindings
+from .auth import (
+    SEALED_CONTENT_TYPE,
+    NtlmAuthenticationFailed,
+    NtlmSession,
+    is_sealed,
+    parse_basic,
+    tls_channel_bindings,
+)
 from .http import HttpError, HttpRequest, HttpResponse, read_request
 from .identify import identify_response, is_identify
 

@@ -100,14 +100,8 @@ def parse_request(data: bytes) -> Request:
     action = header_text(NS_ADDRESSING, "Action")
     if not action:
         raise MalformedRequest("The request has no wsa:Action header.")
-    selectors = {
-        sel.get("Name", ""): (sel.text or "").strip()
-        for sel in header.iter(q(NS_WSMAN, "Selector"))
-    }
-    options = {
-        opt.get("Name", ""): (opt.text or "").strip()
-        for opt in header.iter(q(NS_WSMAN, "Option"))
-    }
+    selectors = {sel.get("Name", ""): (sel.text or "").strip() for sel in header.iter(q(NS_WSMAN, "Selector"))}
+    options = {opt.get("Name", ""): (opt.text or "").strip() for opt in header.iter(q(NS_WSMAN, "Option"))}
     size_text = header_text(NS_WSMAN, "MaxEnvelopeSize")
     children = list(body)
     return Request(
@@ -141,7 +135,8 @@ def envelope(action: str, relates_to: str, body_xml: str) -> bytes:
         f"<a:To>{ANONYMOUS}</a:To>"
         f"<a:RelatesTo>{escape(relates_to)}</a:RelatesTo></s:Header>"
     )
-    return f'<?xml version="1.0" encoding="utf-8"?>{_ENVELOPE_OPEN}{header}<s:Body>{body_xml}</s:Body></s:Envelope>'.encode()
+    document = f"{_ENVELOPE_OPEN}{header}<s:Body>{body_xml}</s:Body></s:Envelope>"
+    return ('<?xml version="1.0" encoding="utf-8"?>' + document).encode()
 
 
 @dataclass
@@ -166,9 +161,7 @@ class Fault:
 
 
 def timed_out_fault() -> Fault:
-    message = (
-        "The WS-Management service cannot complete the operation within the time specified in OperationTimeout."
-    )
+    message = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout."
     return Fault("s:Receiver", "w:TimedOut", message, 2150858793)
 
 

@@ -27,7 +27,9 @@ POLL_MARGIN_SECONDS = 0.5
 MAX_OUTPUT_PER_RECEIVE = 64 * 1024
 
 # run(command_line, environment, stdin, write_stdout, write_stderr) -> exit code
-Launcher = Callable[[str, dict[str, str], asyncio.StreamReader, Callable[[str], None], Callable[[str], None]], Awaitable[int]]
+Launcher = Callable[
+    [str, dict[str, str], asyncio.StreamReader, Callable[[str], None], Callable[[str], None]], Awaitable[int]
+]
 
 
 @dataclass
@@ -121,9 +123,7 @@ class WinRS:
         codepage_text = request.options.get("WINRS_CODEPAGE", "437")
         codepage = int(codepage_text) if codepage_text.isdigit() else 437
         environment = {
-            var.get("Name", ""): var.text or ""
-            for var in request.body.iter(q(NS_SHELL, "Variable"))
-            if var.get("Name")
+            var.get("Name", ""): var.text or "" for var in request.body.iter(q(NS_SHELL, "Variable")) if var.get("Name")
         }
         shell = Shell(str(uuid.uuid4()).upper(), user, client_ip, codepage, environment)
         self.shells[shell.id] = shell
@@ -287,4 +287,3 @@ class _FaultRaised(Exception):
     def __init__(self, fault: Fault) -> None:
         super().__init__(fault.reason)
         self.fault = fault
-

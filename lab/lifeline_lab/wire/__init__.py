@@ -1,0 +1,1 @@
+"""The lab's WinRM wire: HTTP, authentication, sealing, WS-Man envelopes, WinRS."""

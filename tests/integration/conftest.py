@@ -1,0 +1,60 @@
+"""Lab fleets for integration tests, started and stopped through the real `lifeline-lab` CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def lab(*arguments: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "lifeline_lab", *arguments], capture_output=True, text=True, check=check, timeout=300
+    )
+
+
+class LabFleet:
+    def __init__(self, fleet_file: Path) -> None:
+        self.fleet_file = fleet_file
+        self.content = yaml.safe_load(fleet_file.read_text())
+        self.hosts = self.content["hosts"]
+        self.ca_file = self.content["ca_file"]
+
+    def host(self, index: int = 0) -> dict:
+        return self.hosts[index]
+
+    def status(self) -> dict:
+        import json
+
+        return json.loads(lab("status", "--fleet-file", str(self.fleet_file), "--json").stdout)
+
+
+def start_fleet(directory: Path, *arguments: str) -> LabFleet:
+    fleet_file = directory / "fleet.yml"
+    result = lab("up", "--fleet-file", str(fleet_file), *arguments, check=False)
+    assert result.returncode == 0, result.stderr
+    return LabFleet(fleet_file)
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
+    """A healthy fleet of 50 hosts shared by the integration tests that only read from it."""
+    started = start_fleet(tmp_path_factory.mktemp("fleet"), "--scenario", "healthy", "--hosts", "50")
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+@pytest.fixture
+def small_fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LabFleet]:
+    """A fleet of its own for a test that changes fleet settings (marker `fleet_args`)."""
+    marker = request.node.get_closest_marker("fleet_args")
+    arguments = marker.args if marker else ("--hosts", "2")
+    started = start_fleet(tmp_path, *arguments)
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
