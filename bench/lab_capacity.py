@@ -28,9 +28,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def lab(*arguments: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "lifeline_lab", *arguments], check=True, capture_output=True, text=True
-    ).stdout
+    result = subprocess.run([sys.executable, "-m", "lifeline_lab", *arguments], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"lifeline-lab {arguments[0]} failed ({result.returncode}): {result.stderr.strip()}")
+    return result.stdout
 
 
 def process_cpu_seconds(pid: int) -> float:

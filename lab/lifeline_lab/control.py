@@ -80,7 +80,10 @@ def call(address: str, port: int, token: str, operation: str, timeout: float = 3
             if not chunk:
                 break
             chunks.append(chunk)
-    answer = json.loads(b"".join(chunks) or b"{}")
-    if not answer.get("ok"):
+    try:
+        answer = json.loads(b"".join(chunks) or b"{}")
+    except ValueError:
+        raise RuntimeError("the lab's control channel gave a malformed answer") from None
+    if not isinstance(answer, dict) or not answer.get("ok"):
         raise RuntimeError(answer.get("error", "the lab gave no answer"))
     return answer

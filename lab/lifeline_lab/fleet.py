@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .host import HostSpec, LabHost
-from .machine import Machine
+from .machine import new_machine
 from .pki import CertificateAuthority
 from .scenarios import Scenario
 from .wire.auth import Account, write_ntlm_user_file
@@ -83,7 +83,7 @@ class Fleet:
         write_ntlm_user_file(user_file, spec.username, password, name)
         certificate = authority.issue(name, address, self.state_dir / "certs")
         account = Account(spec.username, password, name, user_file)
-        return LabHost(spec, account, certificate.der, Machine(computer_name=name))
+        return LabHost(spec, account, certificate.der, new_machine(name, serial_seed=0x1F2E0000 + index * 4))
 
     async def _collect_idle_shells(self) -> None:
         while True:

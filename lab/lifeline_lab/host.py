@@ -85,9 +85,9 @@ class LabHost:
         write_stdout: Callable[[str], None],
         write_stderr: Callable[[str], None],
     ) -> int:
-        environment = self.machine.environment(self.spec.username) | shell_environment
+        environment = self.machine.environment_variables(self.spec.username) | shell_environment
         context = ProcessContext(
-            computer_name=self.machine.computer_name,
+            computer_name=self.machine.hostname,
             environment=environment,
             stdin=stdin,
             write_stdout=write_stdout,

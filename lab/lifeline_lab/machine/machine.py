@@ -1,0 +1,271 @@
+"""A simulated Windows machine: its disks, where it is in the boot cycle, and what each boot sees.
+
+Environments: normal, safe_mode, safe_mode_network, winre. Between them the machine reboots, which
+takes `reboot_seconds`; a boot that fails is recorded in the crash history and retried, and after
+two failed boots in a row Windows starts WinRE (windows-recovery.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import boot, windows_image
+from .bcd import BcdStore
+from .boot import BadImage, BootInputs, DriverFault
+from .environment import windows_environment, winre_environment
+from .filesystem import Drives, Volume
+from .registry import Registry
+from .servicing import PENDING_XML
+
+BCD_PATH = r"EFI\Microsoft\Boot\BCD"
+FAILED_BOOTS_BEFORE_WINRE = 2
+
+
+@dataclass
+class Crash:
+    time: dt.datetime
+    bugcheck: int | None  # None: the boot failed without a bugcheck (boot manager error, servicing)
+    parameters: tuple[int, int, int, int]
+    module: str | None
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {
+            "time": self.time.isoformat(),
+            "bugcheck": f"0x{self.bugcheck:08X}" if self.bugcheck is not None else None,
+            "parameters": [f"0x{p:016X}" for p in self.parameters],
+            "module": self.module,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class RecoveryImage:
+    """The organisation's WinRE image: whether it includes remote access (WinRM, PowerShell) and drive letters."""
+
+    remote_access: bool = False
+    os_letter: str = "D:"
+
+
+@dataclass
+class Machine:
+    computer_name: str
+    os_volume: Volume
+    esp: Volume
+    recovery: Volume
+    ramdisk: Volume
+    os_entry_id: str
+    recovery_entry_id: str
+    recovery_image: RecoveryImage = field(default_factory=RecoveryImage)
+    driver_faults: dict[str, DriverFault] = field(default_factory=dict)
+    bad_images: dict[str, BadImage] = field(default_factory=dict)
+    reboot_seconds: float = 5.0
+    boot_window_seconds: float = 0.0  # a crashing boot answers WinRM this long before it bugchecks
+    hang_next_reboot: bool = False  # fault injection: the next restart never comes back
+
+    power: str = "running"  # running, booting, hung
+    environment: str = "normal"
+    boot_time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    failed_boots: int = 0
+    crashes: list[Crash] = field(default_factory=list)
+    boots: int = 0
+    drives: Drives = field(init=False)
+    registry: Registry = field(init=False)
+    on_power_change: list[Callable[[Machine], None]] = field(default_factory=list)
+    _restart: asyncio.Task | None = None
+
+    def __post_init__(self) -> None:
+        self._enter("normal")
+
+    # --- what a process sees ------------------------------------------------------------------
+
+    @property
+    def in_winre(self) -> bool:
+        return self.environment == "winre"
+
+    @property
+    def hostname(self) -> str:
+        """WinPE names itself MININT-… at every start (Microsoft Learn, "WinPE: Network drivers")."""
+        if self.in_winre:
+            return "MININT-" + hashlib.sha256(self.computer_name.encode()).hexdigest()[:7].upper()
+        return self.computer_name
+
+    def environment_variables(self, username: str) -> dict[str, str]:
+        if self.in_winre:
+            return winre_environment(self.hostname)
+        return windows_environment(self.computer_name, username)
+
+    def current_entry_id(self) -> str | None:
+        """What {current} names: the loader this environment was started from."""
+        return self.recovery_entry_id if self.in_winre else self.os_entry_id
+
+    def winrm_reachable(self) -> bool:
+        """Whether the WinRM service answers in the current state (boot windows included)."""
+        if self.power == "window":
+            return True
+        if self.power != "running":
+            return False
+        if self.environment == "normal":
+            return True
+        if self.environment == "safe_mode_network":
+            network = self.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Network\WinRM")
+            return network is not None
+        if self.environment == "winre":
+            return self.recovery_image.remote_access
+        return False  # Safe Mode without networking
+
+    # --- the boot store -----------------------------------------------------------------------
+
+    def system_store(self) -> BcdStore | None:
+        node = Drives({"S:": self.esp}).find("S:\\" + BCD_PATH)
+        return boot.loader_store(node.data) if node is not None else None
+
+    def save_system_store(self, store: BcdStore) -> None:
+        Drives({"S:": self.esp}).write("S:\\" + BCD_PATH, store.to_bytes())
+
+    # --- power --------------------------------------------------------------------------------
+
+    def restart(self, delay: float = 0.0) -> None:
+        """shutdown /r, wpeutil reboot: after `delay` the machine goes down and boots again."""
+        if self._restart and not self._restart.done():
+            self._restart.cancel()
+        self._restart = asyncio.get_running_loop().create_task(self._restart_after(delay))
+
+    def cancel_restart(self) -> bool:
+        if self._restart and not self._restart.done():
+            self._restart.cancel()
+            return True
+        return False
+
+    async def _restart_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.cycle()
+
+    async def cycle(self) -> None:
+        """Go down, then boot until the machine runs somewhere (or loops forever)."""
+        self._go_down("booting")
+        if self.hang_next_reboot:
+            self.hang_next_reboot = False
+            self._go_down("hung")
+            return
+        while True:
+            await asyncio.sleep(self.reboot_seconds)
+            if self.failed_boots >= FAILED_BOOTS_BEFORE_WINRE and self._winre_allowed():
+                self._enter("winre")
+                return
+            outcome = self.boot_outcome()
+            if outcome.environment is not None:
+                self._finish_pending_servicing()
+                self.failed_boots = 0
+                self._enter(outcome.environment)
+                return
+            if self.boot_window_seconds > 0:
+                self._enter("normal", power="window")
+                await asyncio.sleep(self.boot_window_seconds)
+            self.record_crash(outcome)
+            self._go_down("booting")
+
+    def boot_outcome(self) -> boot.BootOutcome:
+        store = self.system_store()
+        if store is None:
+            return boot.BootOutcome(None, reason="the boot configuration data store is missing (0xc000000f)")
+        if self.os_volume.bitlocker:
+            self.os_volume.bitlocker.lock_for_boot(tpm_can_unlock=True)  # the boot manager unseals with the TPM
+        return boot.evaluate(BootInputs(self.os_volume, store, self.os_entry_id, self.driver_faults, self.bad_images))
+
+    def record_crash(self, outcome: boot.BootOutcome) -> None:
+        crash = Crash(dt.datetime.now(dt.UTC), outcome.bugcheck, outcome.parameters, outcome.module, outcome.reason)
+        self.crashes.append(crash)
+        self.failed_boots += 1
+        if outcome.bugcheck is not None:
+            self._write_minidump(crash)
+
+    def _winre_allowed(self) -> bool:
+        store = self.system_store()
+        entry = store.entries.get(self.os_entry_id) if store else None
+        if entry is None:
+            return True  # bootmgr falls back to the recovery sequence it can still read from firmware
+        enabled = str(entry.elements.get("recoveryenabled", "Yes")).lower() != "no"
+        return enabled and entry.elements.get("recoverysequence") == self.recovery_entry_id
+
+    def _go_down(self, power: str) -> None:
+        self.registry.release_files()
+        self.power = power
+        for listener in list(self.on_power_change):
+            listener(self)
+
+    def _enter(self, environment: str, power: str = "running") -> None:
+        """Start an environment: assign drive letters, unlock or lock BitLocker, mount the hives."""
+        self.environment = environment
+        self.power = power
+        self.boot_time = dt.datetime.now(dt.UTC)
+        self.boots += 1
+        if environment == "winre":
+            if self.os_volume.bitlocker:
+                self.os_volume.bitlocker.lock_for_boot(tpm_can_unlock=False)
+            self.drives = Drives({"X:": self.ramdisk, self.recovery_image.os_letter: self.os_volume})
+            self.registry = Registry(self.drives)
+            self.registry.load("HKLM", "SYSTEM", r"X:\Windows\System32\config\SYSTEM", in_use_by="System")
+            self.registry.load("HKLM", "SOFTWARE", r"X:\Windows\System32\config\SOFTWARE", in_use_by="System")
+        else:
+            if self.os_volume.bitlocker:
+                self.os_volume.bitlocker.lock_for_boot(tpm_can_unlock=True)
+            self.drives = Drives({"C:": self.os_volume})
+            self.registry = Registry(self.drives)
+            self.registry.load("HKLM", "SYSTEM", r"C:\Windows\System32\config\SYSTEM", in_use_by="System")
+            self.registry.load("HKLM", "SOFTWARE", r"C:\Windows\System32\config\SOFTWARE", in_use_by="System")
+        for listener in list(self.on_power_change):
+            listener(self)
+
+    def _finish_pending_servicing(self) -> None:
+        drives = Drives({"C:": self.os_volume})
+        if drives.find("C:\\" + PENDING_XML) is not None:
+            drives.delete("C:\\" + PENDING_XML)
+        for package in list(self.os_volume.servicing.packages if self.os_volume.servicing else []):
+            if package.state == "Install Pending":
+                package.state = "Installed"
+            elif package.state == "Uninstall Pending":
+                self.os_volume.servicing.packages.remove(package)
+
+    def _write_minidump(self, crash: Crash) -> None:
+        """A minidump with the DUMP_HEADER64 fields debuggers read first: signature, bugcheck code, parameters."""
+        drives = Drives({"C:": self.os_volume})
+        if drives.find(r"C:\Windows\Minidump") is None:
+            drives.mkdir(r"C:\Windows\Minidump")
+        header = bytearray(0x2000)
+        header[0:8] = b"PAGEDU64"
+        struct.pack_into("<II", header, 0x08, 15, 20348)  # MajorVersion (free build), MinorVersion (build)
+        struct.pack_into("<I", header, 0x30, 0x8664)  # MachineImageType: AMD64
+        struct.pack_into("<I", header, 0x34, 2)  # NumberProcessors
+        struct.pack_into("<I", header, 0x38, crash.bugcheck or 0)
+        struct.pack_into("<4Q", header, 0x40, *crash.parameters)
+        stamp = crash.time.strftime("%m%d%y")
+        index = sum(1 for _ in drives.get(r"C:\Windows\Minidump").children) + 1
+        drives.write(rf"C:\Windows\Minidump\{stamp}-{index:05d}-01.dmp", bytes(header), modified=crash.time)
+
+    # --- ground truth -------------------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        from .ground_truth import snapshot
+
+        return snapshot(self)
+
+
+def new_machine(computer_name: str, serial_seed: int) -> Machine:
+    """A healthy Windows Server 2022 machine with a GPT disk: ESP, OS, recovery partition."""
+    os_volume = windows_image.os_volume(computer_name, serial_seed)
+    os_volume.device = "\\Device\\HarddiskVolume3"
+    os_volume.servicing = windows_image.cumulative_update_packages()
+    esp = windows_image.esp_volume(serial_seed + 1)
+    esp.device = "\\Device\\HarddiskVolume1"
+    recovery = windows_image.recovery_volume(serial_seed + 2)
+    recovery.device = "\\Device\\HarddiskVolume4"
+    ramdisk = windows_image.winre_ramdisk(serial_seed + 3)
+    store, os_id, re_id = windows_image.boot_store(os_volume.device, recovery.device)
+    Drives({"S:": esp}).write("S:\\" + BCD_PATH, store.to_bytes())
+    return Machine(computer_name, os_volume, esp, recovery, ramdisk, os_id, re_id)
