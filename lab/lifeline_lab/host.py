@@ -81,11 +81,14 @@ class LabHost:
         self,
         command_line: str,
         shell_environment: dict[str, str],
+        working_directory: str,
         stdin: asyncio.StreamReader,
         write_stdout: Callable[[str], None],
         write_stderr: Callable[[str], None],
     ) -> int:
         environment = self.machine.environment_variables(self.spec.username) | shell_environment
+        if not working_directory:
+            working_directory = "X:\\windows\\system32" if self.machine.in_winre else environment["USERPROFILE"]
         context = ProcessContext(
             computer_name=self.machine.hostname,
             environment=environment,
@@ -93,6 +96,8 @@ class LabHost:
             write_stdout=write_stdout,
             write_stderr=write_stderr,
             machine=self.machine,
+            command_line=command_line,
+            working_directory=working_directory,
         )
         return await run_command_line(command_line, context)
 

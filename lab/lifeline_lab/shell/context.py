@@ -25,6 +25,9 @@ class ProcessContext:
     # The raw command line of this process as CreateProcess received it. Programs that parse their own
     # command line (cmd.exe does) need it; the wire layer does not have to set it.
     command_line: str = ""
+    # The process's current directory (WinRS: the shell's WorkingDirectory, else the user's profile;
+    # in WinRE X:\windows\system32). Tools resolve relative paths against it.
+    working_directory: str = "C:\\Windows\\System32"
 
 
 def child_context(ctx: ProcessContext, **changes: object) -> ProcessContext:

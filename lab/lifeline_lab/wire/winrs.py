@@ -63,6 +63,7 @@ class Shell:
     client_ip: str
     codepage: int
     environment: dict[str, str]
+    working_directory: str
     commands: dict[str, Command] = field(default_factory=dict)
     last_used: float = field(default_factory=time.monotonic)
 
@@ -125,7 +126,8 @@ class WinRS:
         environment = {
             var.get("Name", ""): var.text or "" for var in request.body.iter(q(NS_SHELL, "Variable")) if var.get("Name")
         }
-        shell = Shell(str(uuid.uuid4()).upper(), user, client_ip, codepage, environment)
+        working_directory = (request.body.findtext(q(NS_SHELL, "WorkingDirectory")) or "").strip()
+        shell = Shell(str(uuid.uuid4()).upper(), user, client_ip, codepage, environment, working_directory)
         self.shells[shell.id] = shell
         self.counters["shells"] += 1
         body = (
@@ -156,15 +158,16 @@ class WinRS:
         shell.commands[command.id] = command
         self.counters["commands"] += 1
         command_line = " ".join([program, *arguments])
-        command.task = asyncio.create_task(self._run(command, command_line, shell.environment))
+        command.task = asyncio.create_task(self._run(command, command_line, shell))
         body = f"<rsp:CommandResponse><rsp:CommandId>{command.id}</rsp:CommandId></rsp:CommandResponse>"
         return f"{soap.ACTION_COMMAND}Response", body
 
-    async def _run(self, command: Command, command_line: str, environment: dict[str, str]) -> None:
+    async def _run(self, command: Command, command_line: str, shell: Shell) -> None:
         try:
             exit_code = await self.launcher(
                 command_line,
-                environment,
+                shell.environment,
+                shell.working_directory,
                 command.stdin,
                 lambda text: command.write(command.stdout, text),
                 lambda text: command.write(command.stderr, text),
