@@ -24,6 +24,7 @@ from .servicing import PENDING_XML
 
 BCD_PATH = r"EFI\Microsoft\Boot\BCD"
 FAILED_BOOTS_BEFORE_WINRE = 2
+ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre")
 
 
 @dataclass
@@ -129,6 +130,14 @@ class Machine:
         Drives({"S:": self.esp}).write("S:\\" + BCD_PATH, store.to_bytes())
 
     # --- power --------------------------------------------------------------------------------
+
+    def enter_environment(self, environment: str) -> None:
+        """Start directly in an environment (normal, safe_mode, safe_mode_network, winre), as a scenario
+        or a test sets a machine up; reboots go through `restart`, which decides by the disks instead."""
+        if environment not in ENVIRONMENTS:
+            raise ValueError(f"unknown environment {environment!r}; one of {', '.join(ENVIRONMENTS)}")
+        self.registry.release_files()
+        self._enter(environment)
 
     def restart(self, delay: float = 0.0) -> None:
         """shutdown /r, wpeutil reboot: after `delay` the machine goes down and boots again."""
