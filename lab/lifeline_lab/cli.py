@@ -24,6 +24,8 @@ from pathlib import Path
 
 from . import control, fleetfile, scenarios
 from .fleet import Fleet, FleetOptions
+from .host import FAULTS
+from .machine.windows_image import SERVICES as STOCK_SERVICES
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -65,12 +67,20 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--allow-unencrypted", action="store_true", help="allow unsealed traffic over HTTP")
         sub.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before idle shells are collected")
         sub.add_argument("--first-octet", type=int, help="serve on 127.N.x.y (default: a free N)")
+        sub.add_argument("--reboot-seconds", type=float, help="how long a restart takes (default: the scenario's)")
         if name == "up":
             sub.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the fleet to serve")
 
     status = fleet_command("status", _status, "show the fleet's hosts and counters")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     fleet_command("down", _down, "stop the fleet and remove its files")
+    show = fleet_command("show", _show, "print a host's ground truth: boot state, crashes, files, registry, BCD")
+    show.add_argument("host", help="host name, e.g. WS-0001")
+    show.add_argument("--json", action="store_true", help="everything, machine-readable")
+    fault = fleet_command("fault", _fault, "inject a fault into a host (or clear its faults)")
+    fault.add_argument("host", help="host name")
+    fault.add_argument("kind", choices=[*FAULTS, "clear"], help="; ".join(f"{k}: {v}" for k, v in FAULTS.items()))
+    fault.add_argument("--value", type=float, default=1.0, help="N for the fault (count or seconds; default 1)")
     return parser
 
 
@@ -89,6 +99,7 @@ def _options(args: argparse.Namespace) -> FleetOptions:
         allow_unencrypted=args.allow_unencrypted,
         idle_timeout=args.idle_timeout,
         first_octet=args.first_octet,
+        reboot_seconds=args.reboot_seconds,
     )
 
 
@@ -145,6 +156,8 @@ def _serve_arguments(args: argparse.Namespace) -> list[str]:
         arguments.append("--allow-unencrypted")
     if args.first_octet is not None:
         arguments += ["--first-octet", str(args.first_octet)]
+    if args.reboot_seconds is not None:
+        arguments += ["--reboot-seconds", str(args.reboot_seconds)]
     return arguments
 
 
@@ -223,14 +236,14 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps(answer, indent=2))
         return EXIT_OK
     print(f"scenario {answer['scenario']}, {len(answer['hosts'])} host(s), pid {content['pid']}")
-    print(
-        f"{'HOST':<10} {'ADDRESS':<16} {'SHELLS':>6} {'REQUESTS':>9} {'COMMANDS':>9} {'BYTES IN':>10} {'BYTES OUT':>10}"
-    )
+    print(f"{'HOST':<10} {'ADDRESS':<16} {'STATE':<28} {'FAILURE':<22} {'SHELLS':>6} {'REQUESTS':>9} {'COMMANDS':>9}")
     for host in answer["hosts"]:
         counters = host["counters"]
+        state = host["environment"] if host["power"] == "running" else host["power"]
+        state += "" if host["winrm_reachable"] else " (no WinRM)"
         print(
-            f"{host['name']:<10} {host['address']:<16} {host['open_shells']:>6} {counters['requests']:>9} "
-            f"{counters['commands']:>9} {counters['bytes_in']:>10} {counters['bytes_out']:>10}"
+            f"{host['name']:<10} {host['address']:<16} {state:<28} {host['failure']:<22} {host['open_shells']:>6} "
+            f"{counters['requests']:>9} {counters['commands']:>9}"
         )
     return EXIT_OK
 
@@ -284,3 +297,51 @@ def _tail(path: Path, lines: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def _show(args: argparse.Namespace) -> int:
+    content = fleetfile.read(args.fleet_file)
+    try:
+        host = _call(content, "show", host=args.host)["host"]
+    except (OSError, RuntimeError) as exc:
+        print(f"lifeline-lab: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(host, indent=2) if args.json else describe_host(host))
+    return EXIT_OK
+
+
+def describe_host(host: dict) -> str:
+    """A short human summary of `show`'s ground truth; --json has everything."""
+    machine = host["machine"]
+    winrm = "answers" if machine["winrm_reachable"] else "does not answer"
+    bitlocker = machine["bitlocker"]
+    lines = [
+        f"{host['name']} ({host['address']}): {machine['power']}, {machine['environment']}, WinRM {winrm}, "
+        f"hostname {machine['hostname']}",
+        f"  scenario failure: {host['failure']}; booted {machine['boot_time']}",
+        f"  BitLocker: {'off' if bitlocker is None else ('locked' if bitlocker['locked'] else 'unlocked')}",
+    ]
+    for crash in machine["crashes"][-3:]:
+        lines.append(f"  crash {crash['time']}: {crash['bugcheck'] or '-'} {crash['module'] or ''} ({crash['reason']})")
+    entry = machine["bcd"].get("entries", {}).get(machine["bcd"].get("os_entry") or "", {})
+    shown = ", ".join(f"{k} {entry[k]}" for k in ("device", "safeboot", "recoveryenabled") if k in entry)
+    lines.append(f"  Windows loader: {shown}")
+    services = machine["registry"].get("services", {})
+    third_party = [
+        f"{name} (Start {values.get('Start')})" for name, values in services.items() if name not in STOCK_SERVICES
+    ]
+    lines.append(f"  third-party services: {', '.join(third_party) or 'none'}")
+    packages = ", ".join(f"{p['identity'].split('~')[0]} {p['state']}" for p in machine["packages"])
+    lines.append(f"  packages: {packages}")
+    return "\n".join(lines)
+
+
+def _fault(args: argparse.Namespace) -> int:
+    content = fleetfile.read(args.fleet_file)
+    try:
+        host = _call(content, "fault", host=args.host, kind=args.kind, value=args.value)["host"]
+    except (OSError, RuntimeError) as exc:
+        print(f"lifeline-lab: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{host['name']}: faults {host['faults'] or 'none'}")
+    return EXIT_OK

@@ -62,6 +62,21 @@ class ControlServer:
                 "scenario": self.fleet.scenario.name,
                 "hosts": [host.status() for host in self.fleet.hosts],
             }
+        if operation in ("show", "fault"):
+            host = self.fleet.host(str(request.get("host", "")))
+            if host is None:
+                return {"ok": False, "error": f"no host {request.get('host')!r} in this fleet"}
+            if operation == "show":
+                return {"ok": True, "host": host.show()}
+            kind = str(request.get("kind", ""))
+            if kind == "clear":
+                host.clear_faults()
+            else:
+                try:
+                    host.set_fault(kind, float(request.get("value", 1)))
+                except (TypeError, ValueError) as exc:
+                    return {"ok": False, "error": str(exc)}
+            return {"ok": True, "host": host.status()}
         if operation == "stop":
             self.on_stop()
             return {"ok": True}

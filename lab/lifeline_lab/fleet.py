@@ -12,10 +12,11 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import scenarios
 from .host import HostSpec, LabHost
 from .machine import new_machine
 from .pki import CertificateAuthority
-from .scenarios import Scenario
+from .scenarios import Profile, Scenario
 from .wire.auth import Account, write_ntlm_user_file
 from .wire.endpoint import serve_connection
 
@@ -34,6 +35,7 @@ class FleetOptions:
     allow_unencrypted: bool = False
     idle_timeout: float = 300.0  # seconds before an abandoned shell is collected
     first_octet: int | None = None  # the 127.N.x.y block; None: pick a free one
+    reboot_seconds: float | None = None  # None: the scenario's
 
 
 @dataclass
@@ -56,8 +58,9 @@ class Fleet:
         authority = CertificateAuthority()
         self.ca_file = self.state_dir / "ca.pem"
         authority.write_ca_file(self.ca_file)
+        profiles = self.scenario.assign(self.options.hosts)
         for index, (address, http_socket, https_socket) in enumerate(sockets):
-            host = self._make_host(index, address, authority)
+            host = self._make_host(index, address, authority, profiles[index])
             self.hosts.append(host)
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             tls.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -65,8 +68,11 @@ class Fleet:
             self._servers.append(await asyncio.start_server(_handler(host, https=False), sock=http_socket))
             self._servers.append(await asyncio.start_server(_handler(host, https=True), sock=https_socket, ssl=tls))
         self._collector = asyncio.create_task(self._collect_idle_shells())
+        for host in self.hosts:
+            if host.machine.power == "booting":
+                host.machine.restart(0)  # boot-looping machines start their cycle now
 
-    def _make_host(self, index: int, address: str, authority: CertificateAuthority) -> LabHost:
+    def _make_host(self, index: int, address: str, authority: CertificateAuthority, profile: Profile) -> LabHost:
         name = f"{self.scenario.name_prefix}-{index + 1:04d}"
         password = self.options.password or _random_password()
         spec = HostSpec(
@@ -83,7 +89,10 @@ class Fleet:
         write_ntlm_user_file(user_file, spec.username, password, name)
         certificate = authority.issue(name, address, self.state_dir / "certs")
         account = Account(spec.username, password, name, user_file)
-        return LabHost(spec, account, certificate.der, new_machine(name, serial_seed=0x1F2E0000 + index * 4))
+        machine = new_machine(name, serial_seed=0x1F2E0000 + index * 4)
+        machine.reboot_seconds = self.options.reboot_seconds or self.scenario.reboot_seconds
+        scenarios.apply(machine, profile, random.Random(f"{self.scenario.name}/{index}"))
+        return LabHost(spec, account, certificate.der, machine, profile=profile)
 
     async def _collect_idle_shells(self) -> None:
         while True:

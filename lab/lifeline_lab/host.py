@@ -8,9 +8,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .machine import Machine
+from .scenarios import Profile
 from .shell import ProcessContext, run_command_line
 from .wire.auth import Account
 from .wire.winrs import WinRS
+
+# Faults `lifeline-lab fault` injects, with what their number means.
+FAULTS = {
+    "drop": "carry out the next N WinRS requests but drop the connection instead of answering",
+    "slow": "delay every answer by N seconds",
+    "refuse-logins": "refuse every login with 401",
+    "hang-reboot": "the next restart never comes back",
+    "garbage": "answer the next N requests with bytes that are not HTTP",
+}
 
 COUNTER_NAMES = (
     "connections",
@@ -58,12 +68,42 @@ class LabHost:
     certificate_der: bytes
     machine: Machine
     counters: Counter = field(default_factory=lambda: Counter(dict.fromkeys(COUNTER_NAMES, 0)))
-    refuses_logins: bool = False
+    profile: Profile | None = None
+    faults: dict[str, float] = field(default_factory=dict)  # injected faults (see FAULTS) and their setting
     winrs: WinRS = field(init=False)
+    connections: set[asyncio.StreamWriter] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         url = f"http://{self.spec.address}:{self.spec.http_port}/wsman"
         self.winrs = WinRS(self.spec.name, url, self._launch, self.counters)
+        self.machine.on_power_change.append(self._power_changed)
+
+    @property
+    def refuses_logins(self) -> bool:
+        return "refuse-logins" in self.faults
+
+    @property
+    def serving(self) -> bool:
+        """Whether the WinRM listener answers now: the machine runs somewhere WinRM runs."""
+        return self.machine.winrm_reachable()
+
+    def _power_changed(self, machine: Machine) -> None:
+        """Going down or starting another environment ends every process and TCP connection."""
+        self.winrs.close_all()
+        for writer in list(self.connections):
+            writer.close()
+        self.connections.clear()
+
+    def set_fault(self, kind: str, value: float) -> None:
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULTS)}, clear")
+        if kind == "hang-reboot":
+            self.machine.hang_next_reboot = True
+        self.faults[kind] = value
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+        self.machine.hang_next_reboot = False
 
     @property
     def name(self) -> str:
@@ -105,7 +145,14 @@ class LabHost:
         return {
             "name": self.name,
             "address": self.spec.address,
+            "power": self.machine.power,
+            "environment": self.machine.environment,
+            "winrm_reachable": self.serving,
+            "failure": self.profile.failure if self.profile else "healthy",
             "open_shells": len(self.winrs.shells),
-            "refuses_logins": self.refuses_logins,
+            "faults": dict(self.faults),
             "counters": dict(self.counters),
         }
+
+    def show(self) -> dict:
+        return {**self.status(), "machine": self.machine.snapshot()}

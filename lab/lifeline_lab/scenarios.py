@@ -1,13 +1,26 @@
-"""Scenarios: YAML files shipped in lifeline_lab/scenarios/ that describe a fleet's starting state."""
+"""Scenarios: YAML files in lifeline_lab/scenarios/ that say what a fleet's machines suffer and where they are.
+
+A scenario is a list of profiles with shares of the fleet. A profile names a failure (failures.py),
+whether the OS volume is BitLocker-protected, whether the organisation prepared the host for remote
+recovery (WinRM under SafeBoot\\Network) or its WinRE image has remote access, and where the machine
+is when the fleet comes up (`lands_in`): normal, safe_mode, safe_mode_network, winre, or boot_loop
+(recoveryenabled No: it keeps crashing and never reaches WinRE).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import yaml
 
+from . import failures
+from .machine import Machine
+from .machine.bitlocker import BitLocker
+
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
+LANDINGS = ("normal", "safe_mode", "safe_mode_network", "winre", "boot_loop")
 
 
 class ScenarioError(Exception):
@@ -15,10 +28,36 @@ class ScenarioError(Exception):
 
 
 @dataclass(frozen=True)
+class Profile:
+    share: float = 1.0
+    failure: str = "healthy"
+    lands_in: str = "normal"
+    bitlocker: bool = False
+    prepared: bool = False
+    winre_remote_access: bool = False
+    boot_window_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
     name_prefix: str
+    reboot_seconds: float
+    profiles: tuple[Profile, ...]
+
+    def assign(self, count: int) -> list[Profile]:
+        """Spread profiles over `count` hosts by share, interleaved (smooth weighted round robin), deterministically."""
+        total = sum(p.share for p in self.profiles)
+        credit = [0.0] * len(self.profiles)
+        chosen = []
+        for _ in range(count):
+            for index, profile in enumerate(self.profiles):
+                credit[index] += profile.share / total
+            best = max(range(len(self.profiles)), key=lambda i: credit[i])
+            credit[best] -= 1
+            chosen.append(self.profiles[best])
+        return chosen
 
 
 def available() -> list[str]:
@@ -35,4 +74,80 @@ def load(name: str) -> Scenario:
     prefix = str(data.get("name_prefix", "WS"))
     if not prefix.isalnum() or len(prefix) > 8:
         raise ScenarioError(f"{path}: name_prefix must be up to 8 letters or digits (NetBIOS names are 15 at most)")
-    return Scenario(name=str(data.get("name", name)), description=str(data.get("description", "")), name_prefix=prefix)
+    profiles = tuple(_profile(raw, path, index) for index, raw in enumerate(data.get("profiles") or [{}]))
+    return Scenario(
+        name=str(data.get("name", name)),
+        description=str(data.get("description", "")),
+        name_prefix=prefix,
+        reboot_seconds=float(data.get("reboot_seconds", 5.0)),
+        profiles=profiles,
+    )
+
+
+def _profile(raw: object, path: Path, index: int) -> Profile:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{path}: profiles[{index}] must be a mapping")
+    known = {f.name for f in fields(Profile)}
+    unknown = set(raw) - known
+    if unknown:
+        raise ScenarioError(f"{path}: profiles[{index}] has unknown keys {sorted(unknown)}")
+    profile = Profile(**raw)
+    if profile.failure not in failures.FAILURES:
+        raise ScenarioError(
+            f"{path}: profiles[{index}].failure {profile.failure!r} is not one of {list(failures.FAILURES)}"
+        )
+    if profile.lands_in not in LANDINGS:
+        raise ScenarioError(f"{path}: profiles[{index}].lands_in must be one of {LANDINGS}")
+    if profile.share <= 0:
+        raise ScenarioError(f"{path}: profiles[{index}].share must be positive")
+    return profile
+
+
+def apply(machine: Machine, profile: Profile, rng: random.Random) -> None:
+    """Install the profile's failure and bring the machine to where the profile says it is.
+
+    The landing must agree with the boot model: a failure that breaks Safe Mode too cannot land in
+    Safe Mode, and a healthy machine cannot land in WinRE by crashing. A mismatch is a scenario error.
+    """
+    if profile.bitlocker:
+        machine.os_volume.bitlocker = BitLocker()
+    if profile.prepared:
+        failures.prepare_for_remote_recovery(machine)
+    machine.recovery_image.remote_access = profile.winre_remote_access
+    machine.boot_window_seconds = profile.boot_window_seconds
+    install = failures.FAILURES[profile.failure]
+    if install is not None:
+        install(machine, rng)
+        outcome = machine.boot_outcome()
+        if outcome.environment is not None:
+            raise ScenarioError(f"failure {profile.failure} did not stop {machine.computer_name} from booting")
+        for _ in range(2):
+            machine.record_crash(outcome)
+    if profile.lands_in in ("safe_mode", "safe_mode_network"):
+        store = machine.system_store()
+        store.entries[machine.os_entry_id].elements["safeboot"] = (
+            "Network" if profile.lands_in.endswith("network") else "Minimal"
+        )
+        machine.save_system_store(store)
+        outcome = machine.boot_outcome()
+        if outcome.environment != profile.lands_in:
+            raise ScenarioError(f"{profile.failure} also breaks {profile.lands_in}: {outcome.reason}")
+        machine.failed_boots = 0
+        machine.enter_environment(profile.lands_in)
+    elif profile.lands_in == "winre":
+        if install is None:
+            raise ScenarioError("a healthy machine does not land in WinRE by itself")
+        machine.failed_boots = 0
+        machine.enter_environment("winre")
+    elif profile.lands_in == "boot_loop":
+        if install is None:
+            raise ScenarioError("a healthy machine does not boot-loop")
+        store = machine.system_store()
+        store.entries[machine.os_entry_id].elements["recoveryenabled"] = "No"
+        machine.save_system_store(store)
+        machine.failed_boots = 0
+        machine.power = "booting"  # the fleet starts its boot cycle
+    else:
+        if install is not None:
+            raise ScenarioError(f"failure {profile.failure} cannot land in normal mode")
+        machine.enter_environment("normal")

@@ -24,6 +24,7 @@ from .servicing import PENDING_XML
 
 BCD_PATH = r"EFI\Microsoft\Boot\BCD"
 FAILED_BOOTS_BEFORE_WINRE = 2
+CRASH_HISTORY = 50  # like Windows' MinidumpsCount default: older records and dumps are dropped
 ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre")
 
 
@@ -165,6 +166,8 @@ class Machine:
         while True:
             await asyncio.sleep(self.reboot_seconds)
             if self.failed_boots >= FAILED_BOOTS_BEFORE_WINRE and self._winre_allowed():
+                # Leaving WinRE restarts the count: the next boot tries Windows again.
+                self.failed_boots = 0
                 self._enter("winre")
                 return
             outcome = self.boot_outcome()
@@ -189,7 +192,7 @@ class Machine:
 
     def record_crash(self, outcome: boot.BootOutcome) -> None:
         crash = Crash(dt.datetime.now(dt.UTC), outcome.bugcheck, outcome.parameters, outcome.module, outcome.reason)
-        self.crashes.append(crash)
+        self.crashes = [*self.crashes[-(CRASH_HISTORY - 1) :], crash]
         self.failed_boots += 1
         if outcome.bugcheck is not None:
             self._write_minidump(crash)
@@ -254,7 +257,11 @@ class Machine:
         struct.pack_into("<I", header, 0x38, crash.bugcheck or 0)
         struct.pack_into("<4Q", header, 0x40, *crash.parameters)
         stamp = crash.time.strftime("%m%d%y")
-        index = sum(1 for _ in drives.get(r"C:\Windows\Minidump").children) + 1
+        folder = drives.get(r"C:\Windows\Minidump")
+        while len(folder.children) >= CRASH_HISTORY:
+            oldest = min(folder.children.values(), key=lambda node: node.modified)
+            del folder.children[oldest.name.lower()]
+        index = self.boots + len(self.crashes)
         drives.write(rf"C:\Windows\Minidump\{stamp}-{index:05d}-01.dmp", bytes(header), modified=crash.time)
 
     # --- ground truth -------------------------------------------------------------------------

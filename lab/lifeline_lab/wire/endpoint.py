@@ -48,8 +48,12 @@ class Connection:
 
 async def serve_connection(host: LabHost, https: bool, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
     """Serve requests on one connection until the client closes it or an answer closes it."""
+    if not host.serving:
+        writer.close()  # the machine is down or runs where WinRM does not: nothing answers
+        return
     peer = writer.get_extra_info("peername") or ("", 0)
     connection = Connection(https=https, client_ip=peer[0])
+    host.connections.add(writer)
     if https:
         connection.channel_bindings = tls_channel_bindings(host.certificate_der)
     host.counters["connections"] += 1
@@ -62,15 +66,25 @@ async def serve_connection(host: LabHost, https: bool, reader: asyncio.StreamRea
                 writer.write(HttpResponse(exc.status, close=True).encode())
                 await writer.drain()
                 break
-            if request is None:
+            if request is None or not host.serving:
                 break
             host.counters["requests"] += 1
             host.counters["bytes_in"] += request.wire_bytes
+            if _take_fault(host, "garbage"):
+                writer.write(b"\x00\xffLIFELINE-LAB-GARBAGE\r\n\r\n")
+                await writer.drain()
+                break
             try:
                 response = await handle_request(host, connection, request)
             except Exception:  # a lab bug: answer like a failing server, keep serving other connections
                 log.exception("%s: error while handling a request", host.name)
                 response = HttpResponse(500, close=True)
+            if host.faults.get("slow"):
+                await asyncio.sleep(host.faults["slow"])
+            if not host.serving:
+                break  # the machine went down while the request ran (shutdown /r /t 0, wpeutil reboot)
+            if response.status == 200 and response.body and _take_fault(host, "drop"):
+                break  # the operation ran, but its answer is lost with the connection
             payload = response.encode()
             host.counters["bytes_out"] += len(payload)
             writer.write(payload)
@@ -80,7 +94,20 @@ async def serve_connection(host: LabHost, https: bool, reader: asyncio.StreamRea
     except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
         pass
     finally:
+        host.connections.discard(writer)
         writer.close()
+
+
+def _take_fault(host: LabHost, kind: str) -> bool:
+    """Use up one occurrence of a counted fault (drop, garbage)."""
+    remaining = host.faults.get(kind, 0)
+    if remaining <= 0:
+        return False
+    if remaining <= 1:
+        del host.faults[kind]
+    else:
+        host.faults[kind] = remaining - 1
+    return True
 
 
 def _challenge(host: LabHost, https: bool) -> HttpResponse:
