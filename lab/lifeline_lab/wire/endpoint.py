@@ -126,9 +126,6 @@ async def handle_request(host: LabHost, connection: Connection, request: HttpReq
         return HttpResponse(404)
     if request.method != "POST":
         return HttpResponse(405)
-    if host.refuses_logins:
-        return _challenge(host, connection.https)
-
     content_type = request.header("content-type")
     if is_identify(request):
         return HttpResponse(200, identify_response(request.body), [("Content-Type", SOAP_CONTENT_TYPE)])
@@ -161,7 +158,7 @@ async def _basic(host: LabHost, connection: Connection, request: HttpRequest, cr
     if "basic" not in host.transports or (not connection.https and not host.allow_unencrypted):
         return _challenge(host, connection.https)
     parsed = parse_basic(credentials)
-    if parsed is None or not host.account.matches(*parsed):
+    if parsed is None or not host.account.matches(*parsed) or host.refuses_logins:
         return _challenge(host, connection.https)
     return await _dispatch(host, connection, host.account.username, request.body, sealed=False)
 
@@ -179,7 +176,8 @@ async def _ntlm_leg(
     if message_type == 1:
         connection.ntlm = NtlmSession(host.account, scheme, connection.channel_bindings)
         connection.ntlm_user = None
-    elif connection.ntlm is None or connection.ntlm.complete:
+    elif connection.ntlm is None or connection.ntlm.complete or host.refuses_logins:
+        connection.ntlm = None  # a refused login: Windows answers the third leg with 401
         return _challenge(host, connection.https)
     try:
         answer = connection.ntlm.step(token)
