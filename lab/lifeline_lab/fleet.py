@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import random
 import secrets
 import socket
@@ -117,8 +118,24 @@ class Fleet:
         return {
             "scenario": self.scenario.name,
             "ca_file": str(self.ca_file),
+            "bitlocker_escrow_file": str(self.write_escrow_export()),
             "hosts": [host.spec.to_fleet_entry() for host in self.hosts],
         }
+
+    def write_escrow_export(self) -> Path:
+        """The fleet's BitLocker recovery passwords as an escrow export (one row per protected OS volume),
+        as an organisation exports them from AD DS or Intune: the secret a recovery needs, kept apart
+        from the fleet file and readable only by its owner."""
+        path = self.state_dir / "bitlocker-escrow.csv"
+        rows = ["ComputerName,VolumeType,KeyProtectorId,RecoveryPassword"]
+        for host in self.hosts:
+            bitlocker = host.machine.os_volume.bitlocker
+            if bitlocker is not None:
+                rows.append(f"{host.name},OperatingSystem,{bitlocker.protector_id},{bitlocker.recovery_password}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("\r\n".join(rows) + "\r\n")
+        return path
 
 
 def _handler(host: LabHost, https: bool):
