@@ -138,9 +138,10 @@ def test_bad_boot_driver_disabled_offline_boots(fleet):
 
 
 @pytest.mark.parametrize("fleet", ["bad-boot-driver"], indirect=True)
-def test_disabling_a_boot_critical_storage_driver_gives_0x7b(fleet):
+def test_disabling_a_boot_critical_storage_driver_too_gives_0x7b(fleet):
     host = pick(fleet, "winre", bitlocker=False)
     host.ok(r"reg load HKLM\OFFLINE_SYSTEM D:\Windows\System32\config\SYSTEM")
+    host.ok(r"reg add HKLM\OFFLINE_SYSTEM\ControlSet001\Services\ctxflt /v Start /t REG_DWORD /d 4 /f")
     host.ok(r"reg add HKLM\OFFLINE_SYSTEM\ControlSet001\Services\storport /v Start /t REG_DWORD /d 4 /f")
     host.ok(r"reg unload HKLM\OFFLINE_SYSTEM")
     machine = host.reboot_and_settle("wpeutil reboot")

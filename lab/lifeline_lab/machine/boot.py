@@ -91,28 +91,27 @@ def evaluate(inputs: BootInputs) -> BootOutcome:
         return BootOutcome(None, bugcheck=0x74, reason="the SYSTEM hive has no current control set")
     allowed = _safeboot_names(control_set, environment)
     outcome = BootOutcome(environment)
-    for service in _start_order(services):
-        name = service.name
-        start, type_ = _dword(service, "Start", 4), _dword(service, "Type", 0)
-        if type_ not in (KERNEL_DRIVER, FILE_SYSTEM_DRIVER):
-            continue
-        if name.lower() in BOOT_CRITICAL and start == 4:
-            return _crash(INACCESSIBLE_BOOT_DEVICE, None, f"boot-critical driver {name} is disabled")
-        if start not in (0, 1) or (allowed is not None and not _listed(service, allowed)):
-            continue
-        image = _image_path(service)
-        node = drives.find("C:\\" + image) if image else None
-        if node is None:
-            if name.lower() in BOOT_CRITICAL:
-                return _crash(INACCESSIBLE_BOOT_DEVICE, None, f"boot-critical driver image {image} is missing")
-            continue  # a missing non-critical boot driver is logged and skipped (ErrorControl 1)
-        bad = inputs.bad_images.get(node.sha256())
-        if bad:
-            return _crash(bad.bugcheck, node.name, f"{node.name} crashed while loading", bad.parameters)
-        fault = inputs.driver_faults.get(name.lower())
-        if fault and _loads_bad_data(drives, fault):
-            return _crash(fault.bugcheck, node.name, f"{node.name} crashed on its data files", fault.parameters)
-        outcome.loaded.append(name)
+    group_order = _group_order(control_set)
+    for start_type in (0, 1):
+        if start_type == 1:
+            # Between the two phases the kernel mounts the boot volume through the storage stack.
+            missing = _missing_boot_critical(services, drives, allowed)
+            if missing:
+                return _crash(INACCESSIBLE_BOOT_DEVICE, None, missing)
+        for service in _load_order(services, start_type, group_order):
+            if allowed is not None and not _listed(service, allowed):
+                continue
+            image = _image_path(service)
+            node = drives.find("C:\\" + image) if image else None
+            if node is None:
+                continue  # a missing non-critical driver is logged and skipped (ErrorControl 1)
+            bad = inputs.bad_images.get(node.sha256())
+            if bad:
+                return _crash(bad.bugcheck, node.name, f"{node.name} crashed while loading", bad.parameters)
+            fault = inputs.driver_faults.get(service.name.lower())
+            if fault and _loads_bad_data(drives, fault):
+                return _crash(fault.bugcheck, node.name, f"{node.name} crashed on its data files", fault.parameters)
+            outcome.loaded.append(service.name)
     pending = _pending_problem(drives)
     if pending:
         return BootOutcome(None, reason=pending)
@@ -148,9 +147,41 @@ def _dword(key: Key, name: str, default: int) -> int:
     return value.data if value is not None and isinstance(value.data, int) else default
 
 
-def _start_order(services: Key) -> list[Key]:
-    """Boot-start drivers before system-start ones; within a start type, by name (the lab's load order)."""
-    return sorted(services.subkeys.values(), key=lambda s: (_dword(s, "Start", 4), s.name.lower()))
+def _is_driver(service: Key) -> bool:
+    return _dword(service, "Type", 0) in (KERNEL_DRIVER, FILE_SYSTEM_DRIVER)
+
+
+def _group_order(control_set: Key) -> list[str]:
+    control = control_set.subkey("Control")
+    order = control.subkey("ServiceGroupOrder") if control else None
+    value = order.get("List") if order else None
+    return [str(g).lower() for g in value.data] if value is not None and isinstance(value.data, list) else []
+
+
+def _load_order(services: Key, start_type: int, group_order: list[str]) -> list[Key]:
+    """Drivers of one start type in ServiceGroupOrder order, ungrouped ones last, then by name
+    (MS Learn, "Specifying Driver Load Order"; the lab ignores Tag order within a group)."""
+
+    def rank(service: Key) -> tuple[int, str]:
+        group = service.get("Group")
+        name = str(group.data).lower() if group is not None else ""
+        return (group_order.index(name) if name in group_order else len(group_order), service.name.lower())
+
+    chosen = [s for s in services.subkeys.values() if _is_driver(s) and _dword(s, "Start", 4) == start_type]
+    return sorted(chosen, key=rank)
+
+
+def _missing_boot_critical(services: Key, drives: Drives, allowed: set[str] | None) -> str:
+    """Why the boot volume cannot be mounted: a boot-critical driver disabled, or its image gone; '' if none."""
+    for service in services.subkeys.values():
+        if service.name.lower() not in BOOT_CRITICAL or not _is_driver(service):
+            continue
+        if _dword(service, "Start", 4) == 4:
+            return f"boot-critical driver {service.name} is disabled"
+        image = _image_path(service)
+        if _dword(service, "Start", 4) == 0 and drives.find("C:\\" + image) is None:
+            return f"boot-critical driver image {image} is missing"
+    return ""
 
 
 def _safeboot_names(control_set: Key, environment: str) -> set[str] | None:

@@ -63,6 +63,24 @@ BOOT_CRITICAL = {
     "fvevol", "ntfs", "refs", "acpi", "pci", "ndis", "tcpip",
 }  # fmt: skip
 
+# HKLM\SYSTEM\CurrentControlSet\Control\ServiceGroupOrder\List on Windows Server 2022 (the groups the
+# lab's services use keep their relative order; MS Learn, "Specifying Driver Load Order").
+SERVICE_GROUP_ORDER = (
+    "System Reserved", "EMS", "WdfLoadGroup", "Boot Bus Extender", "System Bus Extender", "SCSI miniport", "Port",
+    "Primary Disk", "SCSI Class", "SCSI CDROM Class", "FSFilter Infrastructure", "FSFilter System",
+    "FSFilter Bottom", "FSFilter Copy Protection", "FSFilter Security Enhancer", "FSFilter Open File",
+    "FSFilter Physical Quota Management", "FSFilter Virtualization", "FSFilter Encryption", "FSFilter Compression",
+    "FSFilter Imaging", "FSFilter HSM", "FSFilter Cluster File System", "FSFilter System Recovery",
+    "FSFilter Quota Management", "FSFilter Content Screener", "FSFilter Continuous Backup", "FSFilter Replication",
+    "FSFilter Anti-Virus", "FSFilter Undelete", "FSFilter Activity Monitor", "FSFilter Top", "Filter",
+    "Boot File System", "Base", "Pointer Port", "Keyboard Port", "Pointer Class", "Keyboard Class", "Video Init",
+    "Video", "Video Save", "File System", "Streams Drivers", "NDIS Wrapper", "COM Infrastructure", "Event Log",
+    "AudioGroup", "ProfSvc_Group", "UIGroup", "MS_WindowsLocalValidation", "PlugPlay", "Cryptography", "PNP_TDI",
+    "NDIS", "TDI", "iSCSI", "NetBIOSGroup", "ShellSvcGroup", "SchedulerGroup", "SpoolerGroup", "SmartCardGroup",
+    "NetworkProvider", "RemoteValidation", "NetDDEGroup", "Parallel arbitrator", "Extended Base",
+    "PCI Configuration", "MS Transactions",
+)  # fmt: skip
+
 SAFEBOOT_MINIMAL_GROUPS = [
     "Base", "Boot Bus Extender", "Boot file system", "File system", "Filter", "FSFilter Infrastructure",
     "PNP Filter", "Primary disk", "SCSI Class", "SCSI miniport", "SCSI Port", "System Bus Extender", "Core",
@@ -94,6 +112,7 @@ def system_hive(computer_name: str) -> Key:
             service.set("ImagePath", "REG_EXPAND_SZ", f"\\SystemRoot\\System32\\{image}")
         else:
             service.set("ImagePath", "REG_EXPAND_SZ", "%SystemRoot%\\System32\\svchost.exe -k NetworkService -p")
+    control_set.path("Control", "ServiceGroupOrder").set("List", "REG_MULTI_SZ", list(SERVICE_GROUP_ORDER))
     control_set.path("Control", "ComputerName", "ComputerName").set("ComputerName", "REG_SZ", computer_name)
     control_set.path("Control", "CrashControl").set("CrashDumpEnabled", "REG_DWORD", 7)
     minimal = control_set.path("Control", "SafeBoot", "Minimal")
