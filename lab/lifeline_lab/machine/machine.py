@@ -152,6 +152,12 @@ class Machine:
             return True
         return False
 
+    @property
+    def restart_pending(self) -> bool:
+        """A restart is scheduled and has not begun: the machine still runs (what shutdown /a can abort)."""
+        task = self._restart
+        return task is not None and not task.done() and not task.cancelling() and self.power == "running"
+
     async def _restart_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
         await self.cycle()
@@ -242,6 +248,13 @@ class Machine:
             if package.state == "Install Pending":
                 package.state = "Installed"
             elif package.state == "Uninstall Pending":
+                # The uninstall completes at boot: the files it replaced come back, the ones it added go.
+                for path, previous in package.replaced.items():
+                    if previous is None:
+                        if drives.find("C:\\" + path) is not None:
+                            drives.delete("C:\\" + path)
+                    else:
+                        drives.write("C:\\" + path, previous)
                 self.os_volume.servicing.packages.remove(package)
 
     def _write_minidump(self, crash: Crash) -> None:

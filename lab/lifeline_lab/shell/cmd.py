@@ -11,11 +11,13 @@ import dataclasses
 from collections.abc import Callable
 
 from .cmd_builtins import CMD_BUILTINS, CmdExit, match_builtin
+from .cmd_if import evaluate
 from .cmd_syntax import (
     DELIMITERS,
     Chain,
     CmdSyntaxError,
     Group,
+    IfCommand,
     Node,
     Redirection,
     SimpleCommand,
@@ -70,6 +72,9 @@ class CmdShell:
         """Run a node; True when it succeeded (what && and || test)."""
         if isinstance(node, Chain):
             return await self._chain(node, ctx)
+        if isinstance(node, IfCommand):  # IF leaves ERRORLEVEL alone; a false IF without ELSE succeeds
+            branch = node.then if evaluate(node.condition, self, ctx) else node.otherwise
+            return True if branch is None else await self._run(branch, ctx)
         try:
             redirected = _redirect(node.redirections, ctx)
         except _UnsupportedRedirection as error:
@@ -95,6 +100,8 @@ class CmdShell:
         text = node.text.lstrip(DELIMITERS + "@")
         if not text.strip():
             return True
+        # CD and drive changes set the process's directory for the rest of the line (cmd_cd.py)
+        ctx = dataclasses.replace(ctx, working_directory=self.ctx.working_directory)
         builtin = match_builtin(text)
         if builtin is not None:
             name, args = builtin

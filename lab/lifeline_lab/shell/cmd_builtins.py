@@ -1,4 +1,5 @@
-"""cmd.exe internal commands: ECHO, SET, VER, TYPE, EXIT, REM (texts and codes from "cmd /?", "echo /?", ...).
+"""cmd.exe internal commands: ECHO, SET, VER, EXIT, REM (texts and codes from "cmd /?", "echo /?", ...); the file
+commands (DIR, DEL, COPY, MOVE, REN, MD, RD, TYPE, CD, `D:`) are in cmd_files.py, IF in cmd_syntax.py and cmd_if.py.
 
 A built-in receives the text after its name (starting with the delimiter that ended the name) and returns
 the new ERRORLEVEL, or None when it succeeded without touching ERRORLEVEL (ECHO, VER and a successful SET do
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from .cmd_cd import DRIVE_CHANGE, is_drive_change
+from .cmd_files import FILE_BUILTINS
 from .cmd_syntax import DELIMITERS
 from .context import ProcessContext, env_key, env_set, env_sorted
 
@@ -79,20 +82,6 @@ async def ver(shell: Shell, args: str, ctx: ProcessContext) -> int | None:
     return None
 
 
-async def type_(shell: Shell, args: str, ctx: ProcessContext) -> int | None:
-    """TYPE file...; the lab has no files yet, so only the NUL device can be typed."""
-    names = args.replace('"', " ").split()
-    if not names:
-        ctx.write_stderr(INCORRECT_SYNTAX)
-        return 1
-    code = None
-    for name in names:
-        if name.lower().rstrip(":") != "nul":
-            ctx.write_stderr("The system cannot find the file specified.\r\n")
-            code = 1
-    return code
-
-
 async def exit_(shell: Shell, args: str, ctx: ProcessContext) -> int | None:
     """EXIT [/B] [exitCode]: ends the command line (under cmd /c both forms end the process)."""
     words = [w for w in args.replace("/", " /").split() if w.lower() != "/b"]
@@ -114,23 +103,29 @@ async def rem(shell: Shell, args: str, ctx: ProcessContext) -> int | None:
     return None
 
 
-CMD_BUILTINS: dict[str, Builtin] = {"echo": echo, "exit": exit_, "rem": rem, "set": set_, "type": type_, "ver": ver}
+CMD_BUILTINS: dict[str, Builtin] = {"echo": echo, "exit": exit_, "rem": rem, "set": set_, "ver": ver, **FILE_BUILTINS}
 
 # Real internal commands the lab does not simulate: they fail loudly instead of being "not recognized".
 UNIMPLEMENTED_BUILTINS = frozenset((
-    "assoc", "break", "call", "cd", "chdir", "cls", "color", "copy", "date", "del", "dir", "endlocal", "erase",
-    "for", "ftype", "goto", "if", "md", "mkdir", "mklink", "move", "path", "pause", "popd", "prompt", "pushd", "rd",
-    "ren", "rename", "rmdir", "setlocal", "shift", "start", "time", "title", "verify", "vol",
+    "assoc", "break", "call", "cls", "color", "date", "endlocal", "for", "ftype", "goto", "mklink", "path", "pause",
+    "popd", "prompt", "pushd", "setlocal", "shift", "start", "time", "title", "verify", "vol",
 ))  # fmt: skip
 
 
 def match_builtin(text: str) -> tuple[str, str] | None:
     """(name, argument text) when `text` starts with an internal command, e.g. `echo.` or `exit/b 3`."""
+    if is_drive_change(text):
+        return DRIVE_CHANGE, text
     lower = text.lower()
     for name in sorted(CMD_BUILTINS.keys() | UNIMPLEMENTED_BUILTINS, key=len, reverse=True):
         if not lower.startswith(name):
             continue
         rest = text[len(name) :]
-        if not rest or rest[0] in DELIMITERS + "/" or (name == "echo" and rest[0] in ".:\\([+]"):
+        if (
+            not rest
+            or rest[0] in DELIMITERS + "/"
+            or (name == "echo" and rest[0] in ".:\\([+]")
+            or (name in ("cd", "chdir") and rest[0] in ".\\")  # `cd..` and `cd\` (Wine's cmd tests on Windows)
+        ):
             return name, rest
     return None

@@ -5,6 +5,11 @@ Follows the phases cmd.exe is documented to use for a command line ("cmd /?", "C
 `set X=1 & echo %X%` still prints the old value; outside double quotes ^ escapes the next character and
 & | < > ( ) are special; inside quotes everything is literal. A line feed ends the command line.
 Precedence, loosest first: `&`, then `&&` / `||`, then `|`.
+IF is parsed apart, as cmd.exe does (Wine's cmd conformance tests, run on Windows: programs/cmd/tests/
+test_builtins.cmd, "Testing chains"): its command is the whole chain that follows the condition, `&`, `&&`,
+`||` and `|` included, up to the end of the line or of the enclosing bracket; ELSE is recognised only right
+after a closing bracket of that chain ("command arguments are greedy and eat up the 'else'") and belongs to
+the closest unmatched IF at the same bracket depth; the ELSE command is again the rest of the chain.
 """
 
 from __future__ import annotations
@@ -50,7 +55,31 @@ class Chain:
     right: Node
 
 
-Node = SimpleCommand | Group | Chain
+COMPARE_OPERATORS = ("equ", "neq", "lss", "leq", "gtr", "geq")
+CONDITION_KEYWORDS = ("exist", "errorlevel", "defined", "cmdextversion")
+
+
+@dataclass
+class Condition:
+    """One IF condition; `kind` is exist, errorlevel, defined, cmdextversion, == or one of COMPARE_OPERATORS.
+    Operands keep their quotes (IF compares `"a"` with `"a"`, quotes included)."""
+
+    kind: str
+    operands: tuple[str, ...]
+    negate: bool = False
+    ignore_case: bool = False
+
+
+@dataclass
+class IfCommand:
+    """`IF [/I] [NOT] condition command [ELSE command]`."""
+
+    condition: Condition
+    then: Node
+    otherwise: Node | None = None
+
+
+Node = SimpleCommand | Group | Chain | IfCommand
 
 
 class CmdSyntaxError(Exception):
@@ -96,6 +125,7 @@ class _Parser:
         self.text = (line if newline < 0 else line[:newline]).replace("\r", "")
         self.pos = 0
         self.depth = 0
+        self.open_ifs: list[int] = []  # bracket depth of each IF whose command is being parsed (ELSE matching)
 
     def parse(self) -> Node | None:
         self._skip_blanks()
@@ -152,6 +182,8 @@ class _Parser:
         op = self._peek_op()
         if op is not None or self.text[self.pos] == ")":
             raise _unexpected(op or ")")
+        if self._at_word("if"):
+            return self._if()
         if self.text[self.pos] == "(":
             self.pos += 1
             self.depth += 1
@@ -162,12 +194,95 @@ class _Parser:
             self.pos += 1
             self.depth -= 1
             group = Group(body)
+            if self.open_ifs and self.open_ifs[-1] == self.depth:
+                self._skip_blanks()
+                if self._at_word("else"):
+                    return group  # the IF command ends here; its ELSE follows
             tail = self._simple()
             if tail.text.strip():
                 raise _unexpected(tail.text.strip().split()[0])
             group.redirections = tail.redirections
             return group
         return self._simple()
+
+    def _at_word(self, word: str) -> bool:
+        end = self.pos + len(word)
+        if self.text[self.pos : end].lower() != word:
+            return False
+        return end >= len(self.text) or self.text[end] in DELIMITERS + "("
+
+    def _if(self) -> IfCommand:
+        self.pos += 2
+        negate = ignore_case = False
+        token = self._condition_token()
+        if token.lower() == "/i":
+            ignore_case, token = True, self._condition_token()
+        if token.lower() == "not":
+            negate, token = True, self._condition_token()
+        if token.lower() in CONDITION_KEYWORDS:
+            operand = self._condition_token()
+            if not operand:
+                raise CmdSyntaxError(INCORRECT_SYNTAX)
+            condition = Condition(token.lower(), (operand,), negate, ignore_case)
+        else:
+            condition = self._comparison(token, negate, ignore_case)
+        self._skip_blanks()
+        if self.pos >= len(self.text) or (self.depth > 0 and self.text[self.pos] == ")"):
+            raise CmdSyntaxError(INCORRECT_SYNTAX)
+        self.open_ifs.append(self.depth)
+        then = self._list()
+        self.open_ifs.pop()
+        otherwise = None
+        if self.pos < len(self.text) and self._at_word("else"):
+            self.pos += 4
+            self._skip_blanks()
+            if self.pos >= len(self.text) or (self.depth > 0 and self.text[self.pos] == ")"):
+                raise CmdSyntaxError(INCORRECT_SYNTAX)
+            otherwise = self._list()
+        return IfCommand(condition, then, otherwise)
+
+    def _comparison(self, left: str, negate: bool, ignore_case: bool) -> Condition:
+        """`left==right` (blanks allowed around ==) or `left OP right`."""
+        self._skip_blanks()
+        if self.text.startswith("==", self.pos):
+            self.pos += 2
+            while self.text.startswith("=", self.pos):
+                self.pos += 1
+            right = self._condition_token()
+            if not left or not right:
+                raise CmdSyntaxError(INCORRECT_SYNTAX)
+            return Condition("==", (left, right), negate, ignore_case)
+        operator = self._condition_token().lower()
+        if operator not in COMPARE_OPERATORS:
+            raise _unexpected(operator or left)
+        right = self._condition_token()
+        if not right:
+            raise CmdSyntaxError(INCORRECT_SYNTAX)
+        return Condition(operator, (left, right), negate, ignore_case)
+
+    def _condition_token(self) -> str:
+        """One word of an IF condition: quotes kept, ^ escapes removed; it ends at a blank or at `==`."""
+        while self.pos < len(self.text) and self.text[self.pos] in " \t,;":
+            self.pos += 1
+        out: list[str] = []
+        quoted = False
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if quoted:
+                out.append(char)
+                quoted = char != '"'
+            elif char == '"':
+                quoted = True
+                out.append(char)
+            elif char == "^" and self.pos + 1 < len(self.text):
+                self.pos += 1
+                out.append(self.text[self.pos])
+            elif char in " \t,;&|<>" or (out and (char == "(" or self.text.startswith("==", self.pos))):
+                break
+            else:
+                out.append(char)
+            self.pos += 1
+        return "".join(out)
 
     def _simple(self) -> SimpleCommand:
         out: list[str] = []

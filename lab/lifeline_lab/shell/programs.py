@@ -14,7 +14,7 @@ import ntpath
 from collections.abc import Awaitable, Callable
 
 from .context import ProcessContext, child_context, env_get
-from .tools import hostname, whoami
+from .tools import bcdedit, dism, hostname, manage_bde, reg, shutdown, whoami, wpeutil
 from .winargs import split_command_line
 
 NativeCommand = Callable[[list[str], ProcessContext], Awaitable[int]]
@@ -35,10 +35,16 @@ async def _powershell_exe(argv: list[str], ctx: ProcessContext) -> int:
 
 
 NATIVE_COMMANDS: dict[str, NativeCommand] = {
+    "bcdedit": bcdedit.run,
     "cmd": _cmd_exe,
+    "dism": dism.run,
     "hostname": hostname.run,
+    "manage-bde": manage_bde.run,
     "powershell": _powershell_exe,
+    "reg": reg.run,
+    "shutdown": shutdown.run,
     "whoami": whoami.run,
+    "wpeutil": wpeutil.run,
 }
 
 # Install directory relative to %SystemRoot% when it is not System32.
@@ -51,6 +57,21 @@ def program_path(key: str, env: dict[str, str]) -> str:
     return ntpath.join(root, PROGRAM_DIRECTORIES.get(key, "System32"), key + ".exe")
 
 
+# Programs that exist only in WinPE/WinRE, and programs WinPE/WinRE lacks (windows-tools.md §5, §9.2: wpeutil is
+# the WinPE utility; WinPE restarts with `wpeutil reboot`; shutdown.exe is not in the WinRE image, windows_image.py).
+WINPE_ONLY = frozenset({"wpeutil"})
+NOT_IN_WINPE = frozenset({"shutdown"})
+
+
+def available(key: str, env: dict[str, str]) -> bool:
+    """Whether a registered program exists where the process runs: WinPE/WinRE is the environment whose
+    %SystemDrive% is the X: RAM disk (windows-tools.md §9.1); the program search follows the environment block."""
+    in_winpe = (env_get(env, "SystemDrive") or "").upper() == "X:"
+    if key in WINPE_ONLY:
+        return in_winpe
+    return not (in_winpe and key in NOT_IN_WINPE)
+
+
 def resolve_program(name: str, env: dict[str, str]) -> str | None:
     """The NATIVE_COMMANDS key that `name` (bare name or full path, quotes removed) starts, or None."""
     name = name.replace("/", "\\")
@@ -58,7 +79,7 @@ def resolve_program(name: str, env: dict[str, str]) -> str | None:
     base = base.lower()
     if base.endswith(".exe"):
         base = base[:-4]
-    if base not in NATIVE_COMMANDS:
+    if base not in NATIVE_COMMANDS or not available(base, env):
         return None
     if directory and ntpath.normcase(name if name.lower().endswith(".exe") else name + ".exe") != ntpath.normcase(
         program_path(base, env)
