@@ -282,6 +282,8 @@ def _wait_for_exit(pid: int, timeout: float) -> bool:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
+        if _is_zombie(pid):
+            return True  # it has exited; its parent (often init, after `up` returned) has not reaped it yet
         # A child of ours that exited stays a zombie until reaped.
         try:
             if os.waitpid(pid, os.WNOHANG)[0] == pid:
@@ -290,6 +292,13 @@ def _wait_for_exit(pid: int, timeout: float) -> bool:
             pass
         time.sleep(0.05)
     return False
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _tail(path: Path, lines: int = 30) -> str:

@@ -111,6 +111,8 @@ class Fleet:
             server.close()
         for host in self.hosts:
             host.winrs.close_all()
+            for writer in list(host.connections):
+                writer.close()
         await asyncio.gather(*(server.wait_closed() for server in self._servers), return_exceptions=True)
 
     def describe(self) -> dict:

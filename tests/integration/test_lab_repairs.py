@@ -6,11 +6,13 @@ stays unbootable with the bugcheck Windows would show; after no repair it keeps 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import time
 
 import pytest
+import requests
 import winrm
 
 from .conftest import lab, start_fleet
@@ -177,3 +179,21 @@ def test_stuck_pending_actions_reverted_offline_boots(fleet):
     machine = host.reboot_and_settle("wpeutil reboot")
     assert machine["environment"] == "normal"
     assert not any(path.lower().endswith("pending.xml") for path in machine["files"])
+
+
+def test_a_host_with_a_hung_reboot_never_comes_back(tmp_path):
+    fleet = fleet_of(tmp_path, "healthy", hosts=1)
+    try:
+        host = Host(fleet, fleet.hosts[0]["name"])
+        lab("fault", host.name, "hang-reboot", "--fleet-file", str(fleet.fleet_file))
+        with contextlib.suppress(requests.exceptions.ConnectionError):
+            host.cmd("shutdown /r /t 0")  # the answer may be lost with the machine
+        deadline = time.monotonic() + 5
+        while host.truth()["machine"]["power"] != "hung" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # several reboot times: it stays down
+        assert host.truth()["machine"]["power"] == "hung"
+        with pytest.raises(Exception, match="Connection"):
+            host.cmd("hostname")
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
