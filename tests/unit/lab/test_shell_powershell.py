@@ -55,10 +55,10 @@ def test_unknown_command_error_text_position_and_exit_code() -> None:
 
 
 def test_unknown_command_is_statement_terminating_and_position_follows_it() -> None:
-    result = ps('"before"\n  Get-WmiObject Win32_OperatingSystem\n"after"')
+    result = ps('"before"\n  Invoke-Nothing Win32_OperatingSystem\n"after"')
     assert result.stdout == lines("before", "after")
     assert result.exit_code == 0  # the last statement succeeded
-    assert "At line:2 char:3\r\n+   Get-WmiObject Win32_OperatingSystem\r\n+   ~~~~~~~~~~~~~\r\n" in result.stderr
+    assert "At line:2 char:3\r\n+   Invoke-Nothing Win32_OperatingSystem\r\n+   ~~~~~~~~~~~~~~\r\n" in result.stderr
 
 
 def test_exit_codes() -> None:

@@ -92,6 +92,14 @@ class CmdletInfo:
     params: tuple[Param, ...]
     run: Callable[[CmdletCall], Awaitable[None]]
     aliases: tuple[str, ...] = ()
+    function: bool = False  # a script function in 5.1 (Get-FileHash): its error ids end in its name
+
+    @property
+    def error_suffix(self) -> str:
+        """What follows the comma in a FullyQualifiedErrorId."""
+        if self.function:
+            return self.name
+        return self.class_name if "." in self.class_name else f"{CMDLET_NAMESPACE}.{self.class_name}"
 
 
 _ACTION = enum_converter(ACTION_PREFERENCES)
@@ -137,7 +145,7 @@ class Binder:
             message,
             "InvalidArgument",
             "ParameterBindingException",
-            f"{error_id},{CMDLET_NAMESPACE}.{self.info.class_name}",
+            f"{error_id},{self.info.error_suffix}",
             activity=self.info.name,
             extent=extent,
             invocation_name=self.invocation_name,

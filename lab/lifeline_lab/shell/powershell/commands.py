@@ -22,7 +22,7 @@ from ..context import stdin_from_bytes
 from ..programs import program_path, resolve_program, run_program
 from .binding import Argument, Binder, CmdletInfo
 from .cmdlets import find_cmdlet
-from .errors import CMDLET_NAMESPACE, ErrorRecord, PSError, command_not_found, not_implemented
+from .errors import ErrorRecord, PSError, command_not_found, not_implemented
 from .expressions import RANGE_LIMIT, evaluate, significant
 from .operators import make_range
 from .position import Extent
@@ -83,14 +83,16 @@ class CmdletCall:
             return bool(self.args[switch])
         return self.session.preference(variable) == "Continue"
 
-    def record(self, message: str, category: str, reason: str, error_id: str, target: Any = None) -> ErrorRecord:
+    def record(
+        self, message: str, category: str, reason: str, error_id: str, target: Any = None, target_type: str = "String"
+    ) -> ErrorRecord:
         """An error record attributed to this cmdlet, as ThrowTerminatingError/WriteError would build it."""
-        name, kind = ("", "") if target is None else (to_string(target), "String")
+        name, kind = ("", "") if target is None else (to_string(target), target_type)
         return ErrorRecord(
             message,
             category,
             reason,
-            f"{error_id},{CMDLET_NAMESPACE}.{self.info.class_name}",
+            f"{error_id},{self.info.error_suffix}",
             name,
             kind,
             activity=self.info.name,

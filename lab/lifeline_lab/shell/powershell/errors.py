@@ -34,7 +34,13 @@ class ErrorRecord:
     @property
     def category_info(self) -> str:
         """ErrorCategoryInfo.GetMessage(): `Category: (target:Type) [activity], Reason`."""
-        return f"{self.category}: ({self.target_name}:{self.target_type}) [{self.activity}], {self.reason}"
+        target = ellipsize(self.target_name)
+        return f"{self.category}: ({target}:{self.target_type}) [{self.activity}], {self.reason}"
+
+
+def ellipsize(text: str) -> str:
+    """ErrorCategoryInfo.Ellipsize: over 40 characters, the first 15 + "..." + the last 15 (windows-tools.md §0.3)."""
+    return text if len(text) <= 40 else text[:15] + "..." + text[-15:]
 
 
 class PSError(Exception):

@@ -14,10 +14,21 @@ from typing import TYPE_CHECKING, Any
 from tree_sitter import Node
 
 from . import methods
+from .datetimes import PSDateTime, parse_datetime
 from .errors import not_implemented, runtime_error
 from .operators import arithmetic, compare, format_operator, join, make_range, to_number, unary_split
 from .strings import here_string_body, parse_variable, unescape, verbatim
-from .values import PSHashtable, PSVariable, ScriptBlock, collapse, to_bool, to_string
+from .values import (
+    MISSING,
+    PSCustomObject,
+    PSHashtable,
+    PSObject,
+    PSVariable,
+    ScriptBlock,
+    collapse,
+    to_bool,
+    to_string,
+)
 
 if TYPE_CHECKING:
     from .interpreter import Interpreter
@@ -290,6 +301,10 @@ def property_value(interp: Interpreter, target: Any, name: str, node: Node) -> A
         return len(target)
     if isinstance(target, PSVariable) and folded in ("name", "value"):
         return target.name if folded == "name" else target.value
+    if isinstance(target, PSObject):
+        value = target.get_property(name)
+        if value is not MISSING:
+            return value
     if folded == "count":
         return 0 if target is None else 1
     if interp.session.strict_version >= 2:
@@ -342,7 +357,33 @@ async def _type_literal(interp: Interpreter, node: Node) -> Any:
 
 
 async def _cast(interp: Interpreter, node: Node) -> Any:
-    raise not_implemented(f"type conversion with {interp.text(node.children[0])}", interp.extent(node))
+    """[PSCustomObject]@{...} (properties in the literal's order) and [datetime]"..."; other casts stop the script."""
+    type_text = interp.text(node.children[0])
+    target = type_text.strip("[] ").casefold()
+    operand_node = next((child for child in node.children[1:] if child.is_named), None)
+    if target in ("pscustomobject", "system.management.automation.pscustomobject") and operand_node is not None:
+        value = await evaluate(interp, operand_node)
+        if isinstance(value, PSHashtable):
+            result = PSCustomObject()
+            for key, item in value.items():
+                result.add_note(to_string(key), item)
+            return result
+    if target in ("datetime", "system.datetime") and operand_node is not None:
+        value = await evaluate(interp, operand_node)
+        if isinstance(value, PSDateTime):
+            return PSDateTime(value.value, value.kind)
+        parsed = parse_datetime(to_string(value)) if isinstance(value, str) else None
+        if parsed is not None:
+            return parsed
+        if isinstance(value, str):
+            raise runtime_error(
+                f'Cannot convert value "{value}" to type "System.DateTime". Error: "String was not recognized as a '
+                'valid DateTime."',
+                "InvalidCastParseTargetInvocationWithFormatProvider",
+                interp.extent(node),
+                category="InvalidArgument",
+            )
+    raise not_implemented(f"type conversion with {type_text}", interp.extent(node))
 
 
 _HANDLERS = {

@@ -23,7 +23,7 @@ from .position import Extent, Source
 from .session import Session
 from .streams import HostSink, ListSink, PipelineState, Sink
 from .strings import parse_variable
-from .values import PSHashtable, ScriptBlock, collapse, enumerate_value, to_bool, to_string
+from .values import PSHashtable, PSObject, ScriptBlock, collapse, enumerate_value, to_bool, to_string
 
 _SILENT = ("SilentlyContinue", "Ignore")
 _STEP_STATEMENTS = frozenset(
@@ -60,16 +60,23 @@ class Interpreter:
     # -- entry --------------------------------------------------------------------------------------------
     async def run_script(self, root: Node) -> None:
         """Run a whole script; a script-terminating error is shown and ends it. PSExit propagates."""
+        sink = HostSink(self.host)
         try:
             for child in significant(root):
                 if child.type != "statement_list":
                     raise not_implemented(f"a script-level {child.type.replace('_', ' ')}", self.extent(child))
-            await self.run_statements(_first(root, "statement_list"), HostSink(self.host))
+            await self.run_statements(_first(root, "statement_list"), sink)
         except (ReturnFromScript, BreakLoop, ContinueLoop):
             pass
         except PSError as error:
             self.session.last_success = False
             self.host.write_error_record(error.record)
+        finally:
+            try:
+                sink.close()  # the script's one Out-Default ends its last view (also on exit)
+            except PSError as error:
+                self.session.last_success = False
+                self.host.write_error_record(error.record)
 
     # -- statements ---------------------------------------------------------------------------------------
     async def run_statements(self, node: Node | None, sink: Sink) -> None:
@@ -225,7 +232,16 @@ class Interpreter:
         return collected.items
 
     async def value_of(self, node: Node) -> Any:
-        """The value of the right side of `=` (a pipeline or a statement such as `if`)."""
+        """The value of the right side of `=` (a pipeline or a statement such as `if`).
+
+        A lone expression keeps its value (`$a = @(1)` is an array of one); a pipeline's output is collapsed.
+        """
+        stages = significant(node) if node.type == "pipeline" else []
+        if len(stages) == 1 and stages[0].type == "pipeline_chain":
+            stages = significant(stages[0])
+        lone = len(stages) == 1 and stages[0].type not in ("command", "assignment_expression")
+        if lone and unwrap(stages[0]).type not in _STEP_STATEMENTS:
+            return await evaluate(self, stages[0])
         return collapse(await self.capture(node))
 
     async def invoke_block(self, block: ScriptBlock, sink: Sink, *, new_scope: bool, args: list[Any]) -> None:
@@ -272,6 +288,8 @@ class Interpreter:
             member = self.text(_first(target, "member_name"))
             if isinstance(owner, PSHashtable):
                 owner[member] = value
+                return
+            if isinstance(owner, PSObject) and owner.set_property(member, value):
                 return
         if target.type == "element_access":
             owner = await evaluate(self, target.children[0])

@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import not_implemented, runtime_error
 from .position import Extent
-from .values import PSHashtable, to_string
+from .values import MISSING, PSHashtable, PSObject, to_string
 
 
 def _trim_chars(args: list[Any]) -> str | None:
@@ -101,6 +101,13 @@ def call(target: Any, name: str, args: list[Any], extent: Extent | None) -> Any:
                 )
             target[args[0]] = args[1]
             return None
+    if isinstance(target, PSObject):
+        try:
+            result = target.call_method(name, args)
+        except (ArithmeticError, ValueError, TypeError) as error:
+            raise _exception(name, args, str(error), extent) from None
+        if result is not MISSING:
+            return result
     if target is None:
         raise runtime_error("You cannot call a method on a null-valued expression.", "InvokeMethodOnNull", extent)
     raise not_implemented(f"the .NET method {name}() on this value", extent)

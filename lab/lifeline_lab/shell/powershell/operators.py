@@ -10,7 +10,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .errors import PSError, runtime_error
+from .datetimes import PSDateTime, parse_datetime
+from .errors import PSError, not_implemented, runtime_error
+from .fsobjects import EnumValue
 from .position import Extent
 from .values import PSHashtable, parse_number, to_bool, to_string, type_name
 
@@ -60,9 +62,24 @@ def to_number(value: Any, extent: Extent | None) -> int | float:
     )
 
 
+def _as_datetime(value: Any) -> PSDateTime | None:
+    if isinstance(value, PSDateTime):
+        return value
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
 def _equal(left: Any, right: Any, case_sensitive: bool) -> bool:
     if left is None or right is None:
         return left is None and right is None
+    if isinstance(left, PSDateTime):
+        other = _as_datetime(right)
+        return other is not None and left.value == other.value
+    if isinstance(left, EnumValue):
+        if isinstance(right, EnumValue):
+            return left.number == right.number
+        if isinstance(right, int) and not isinstance(right, bool):
+            return left.number == right
+        return left.text.casefold() == to_string(right).strip().casefold()
     if isinstance(left, str):
         text = to_string(right)
         return left == text if case_sensitive else left.casefold() == text.casefold()
@@ -82,6 +99,17 @@ def _order(left: Any, right: Any, case_sensitive: bool, extent: Extent | None) -
     """LanguagePrimitives.Compare: -1, 0 or 1."""
     if left is None or right is None:
         return (left is not None) - (right is not None)
+    if isinstance(left, PSDateTime):
+        other = _as_datetime(right)
+        if other is None:
+            raise runtime_error(
+                f'Could not compare "{to_string(left)}" to "{to_string(right)}". Error: "Cannot convert value '
+                f'"{to_string(right)}" to type "System.DateTime". Error: "String was not recognized as a valid '
+                'DateTime.""',
+                "ComparisonFailure",
+                extent,
+            )
+        return (left.value > other.value) - (left.value < other.value)
     if isinstance(left, str):
         a, b = left, to_string(right)
         if not case_sensitive:
@@ -253,6 +281,8 @@ def join(left: Any, right: Any) -> str:
 
 def arithmetic(op: str, left: Any, right: Any, extent: Extent | None) -> Any:
     """+ - * / % with PowerShell's left-operand rules."""
+    if isinstance(left, PSDateTime) or (isinstance(right, PSDateTime) and not isinstance(left, str | list)):
+        raise not_implemented("arithmetic with System.DateTime values (TimeSpan)", extent)
     if op == "+":
         if left is None:
             return right

@@ -17,8 +17,9 @@ _MAX_LINE = 69
 class Source:
     """A script's text with fast byte-offset (tree-sitter) to character-offset (PowerShell) conversion."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, path: str | None = None) -> None:
         self.text = text
+        self.path = path  # a script file's path ("At <path>:<line> char:<column>"), None for the command line
         self.data = text.encode("utf-8")
         self._ascii = len(self.data) == len(text)
         self.line_starts = [0]
@@ -85,7 +86,8 @@ def position_message(extent: Extent) -> list[str]:
     source = extent.source
     start_line, start_column = source.line_column(extent.start)
     end_line, end_column = source.line_column(extent.end)
-    header = f"At line:{start_line} char:{start_column}"
+    where = f"{source.path}:{start_line}" if source.path else f"line:{start_line}"
+    header = f"At {where} char:{start_column}"
     line = source.line_text(start_line).rstrip()
     if not line:
         return [header, "+ "]
@@ -121,3 +123,10 @@ def position_message(extent: Extent) -> list[str]:
     shown = ("... " if prefix_dots else "") + line + (" ..." if suffix_dots else "")
     underline = " " * (before + (4 if prefix_dots else 0)) + "~" * (length if length > 0 else 1)
     return [header, "+ " + shown, "+ " + underline]
+
+
+def module_extent(path: str, line: int, text: str, column: int, length: int) -> Extent:
+    """An extent in a script file the lab does not hold, given its line's text (0-based column)."""
+    source = Source("\n" * (line - 1) + text + "\n", path=path)
+    start = line - 1 + column
+    return Extent(source, start, start + length)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .formatting import output_lines
+from .formatting import OutDefault
 from .host import Host
 
 
@@ -16,13 +16,18 @@ class Sink(Protocol):
 
 
 class HostSink:
-    """Out-Default: objects become text on stdout as soon as they are written."""
+    """Out-Default: objects become text on stdout as they are written; `close` ends the last view."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
+        self.formatter = OutDefault()
 
     def emit(self, value: Any) -> None:
-        for line in output_lines(value):
+        for line in self.formatter.write(value):
+            self.host.write_line(line)
+
+    def close(self) -> None:
+        for line in self.formatter.close():
             self.host.write_line(line)
 
 

@@ -2,14 +2,15 @@
 
 Mapping: $null is None, [bool] bool, [int]/[long] int, [double] float, [string] str, object[] list,
 [hashtable] PSHashtable (case-insensitive keys; insertion order kept, where .NET's order is hash-based),
-script blocks ScriptBlock, Get-Variable's objects PSVariable.
+script blocks ScriptBlock, Get-Variable's objects PSVariable, and objects with properties (a PSCustomObject, or a
+.NET object the lab models: FileInfo, DateTime, CIM instances ...) PSObject.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,79 @@ class PSHashtable(MutableMapping[Any, Any]):
         return f"PSHashtable({dict(self.items())!r})"
 
 
+MISSING = object()  # what PSObject.get_property returns for a property the object does not have
+
+
+class PSObject:
+    """An object with named properties, looked up case-insensitively (PSObject's adapted and extended members).
+
+    Subclasses register each property with a getter (and optionally a setter); `property_names()` is the order
+    PowerShell lists them in (Select-Object *, Format-List *), `display_names()` the default display property set.
+    """
+
+    type_names: tuple[str, ...] = ("System.Object",)
+
+    def __init__(self) -> None:
+        self._properties: dict[str, tuple[str, Callable[[], Any], Callable[[Any], None] | None]] = {}
+
+    def add_property(self, name: str, getter: Callable[[], Any], setter: Callable[[Any], None] | None = None) -> None:
+        self._properties[name.casefold()] = (name, getter, setter)
+
+    def property_names(self) -> list[str]:
+        return [name for name, _, _ in self._properties.values()]
+
+    def display_names(self) -> list[str]:
+        return self.property_names()
+
+    def has_property(self, name: str) -> bool:
+        return name.casefold() in self._properties
+
+    def property_name(self, name: str) -> str:
+        """The property's own spelling of a name given in any case."""
+        return self._properties[name.casefold()][0]
+
+    def get_property(self, name: str) -> Any:
+        entry = self._properties.get(name.casefold())
+        return MISSING if entry is None else entry[1]()
+
+    def set_property(self, name: str, value: Any) -> bool:
+        """Assign a settable property; False when the object has no such settable property."""
+        entry = self._properties.get(name.casefold())
+        if entry is None or entry[2] is None:
+            return False
+        entry[2](value)
+        return True
+
+    def call_method(self, name: str, args: list[Any]) -> Any:
+        """A .NET method of the object, or MISSING when the lab does not model it."""
+        return MISSING
+
+    def to_string(self) -> str:
+        return self.type_names[0]
+
+
+class PSCustomObject(PSObject):
+    """[PSCustomObject]@{...}, Select-Object's output: note properties in the order they were added."""
+
+    def __init__(self, type_names: tuple[str, ...] | None = None) -> None:
+        super().__init__()
+        self.type_names = type_names or ("System.Management.Automation.PSCustomObject", "System.Object")
+        self._values: dict[str, Any] = {}
+
+    def add_note(self, name: str, value: Any) -> None:
+        key = name.casefold()
+        if key not in self._values:
+            self.add_property(name, lambda: self._values[key], lambda new: self._values.__setitem__(key, new))
+        self._values[key] = value
+
+    def to_string(self) -> str:
+        """PSObject.ToString() of a property bag: `@{Name=a; Length=3}` (an empty one is "")."""
+        if not self._properties:
+            return ""
+        pairs = "; ".join(f"{name}={to_string(self.get_property(name))}" for name in self.property_names())
+        return "@{" + pairs + "}"
+
+
 @dataclass
 class ScriptBlock:
     """A `{ ... }` literal: its body node and the source it came from."""
@@ -83,6 +157,8 @@ TYPE_NAMES = {
 
 def type_name(value: Any) -> str:
     """The .NET type name PowerShell would report for a value."""
+    if isinstance(value, PSObject):
+        return value.type_names[0]
     if isinstance(value, int) and not isinstance(value, bool) and not -(2**31) <= value < 2**31:
         return "System.Int64"
     return TYPE_NAMES.get(type(value), "System.Object")
@@ -114,6 +190,8 @@ def to_string(value: Any) -> str:
         return " ".join(to_string(item) for item in value)
     if isinstance(value, ScriptBlock):
         return value.text
+    if isinstance(value, PSObject):
+        return value.to_string()
     return TYPE_NAMES.get(type(value), "System.Object")
 
 

@@ -7,7 +7,21 @@ and add it to CMDLETS below. Binding, common parameters and error handling come 
 from __future__ import annotations
 
 from ..binding import CmdletInfo
-from . import output, pipeline, sleep, variables, write
+from . import (
+    cim,
+    dates,
+    filehash,
+    filesystem_content,
+    filesystem_items,
+    json,
+    objects,
+    output,
+    paths,
+    pipeline,
+    sleep,
+    variables,
+    write,
+)
 
 CMDLETS: dict[str, CmdletInfo] = {
     info.name: info
@@ -25,10 +39,14 @@ CMDLETS: dict[str, CmdletInfo] = {
         write.WRITE_OUTPUT,
         write.WRITE_VERBOSE,
         write.WRITE_WARNING,
+        *(cim.GET_CIM_INSTANCE, cim.GET_WMI_OBJECT, dates.GET_DATE, filehash.GET_FILE_HASH, json.CONVERT_TO_JSON),
+        *(json.CONVERT_FROM_JSON, objects.SELECT_OBJECT, objects.SORT_OBJECT, objects.MEASURE_OBJECT),
+        *(paths.JOIN_PATH, paths.SPLIT_PATH, filesystem_content.GET_CONTENT, filesystem_content.SET_CONTENT),
+        *(filesystem_content.ADD_CONTENT, *filesystem_items.CMDLETS),
     )
 }
 
-_MODULES = ("microsoft.powershell.utility\\", "microsoft.powershell.core\\")
+_MODULES = ("microsoft.powershell.utility\\", "microsoft.powershell.core\\", "microsoft.powershell.management\\")
 
 
 def find_cmdlet(name: str) -> CmdletInfo | None:

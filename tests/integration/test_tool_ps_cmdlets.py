@@ -1,0 +1,80 @@
+"""PowerShell 5.1 file system and object cmdlets over real WinRM (pywinrm's run_ps): the CrowdStrike channel file
+is inspected, quarantined and hashed on a host in Safe Mode, and a BitLocker-locked volume is looked at from WinRE;
+the effect is checked through the lab's ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import winrm
+
+from .conftest import lab
+
+pytestmark = pytest.mark.integration
+
+CHANNEL = r"C:\Windows\System32\drivers\CrowdStrike"
+BAD = "C-00000291-00000000-00000032.sys"
+
+
+def session(host: dict) -> winrm.Session:
+    return winrm.Session(
+        f"http://{host['address']}:{host['http_port']}/wsman",
+        auth=(host["username"], host["password"]),
+        transport="ntlm",
+        message_encryption="always",
+        read_timeout_sec=20,
+        operation_timeout_sec=10,
+    )
+
+
+def truth(fleet, host: dict) -> dict:
+    return json.loads(lab("show", host["name"], "--fleet-file", str(fleet.fleet_file), "--json").stdout)["machine"]
+
+
+@pytest.mark.fleet_args("--hosts", "2", "--scenario", "crowdstrike-291")
+def test_channel_file_quarantine_and_locked_volume_over_winrm(small_fleet):
+    safe_mode = small_fleet.host(1)  # crowdstrike-291: host 1 sits in Safe Mode with Networking, WinRM listed
+    client = session(safe_mode)
+
+    listing = client.run_ps(rf"Get-ChildItem {CHANNEL} -Filter C-00000291*.sys | Select-Object -First 3")
+    assert listing.status_code == 0
+    assert listing.std_out.decode().splitlines()[:8] == [
+        "",
+        "",
+        f"    Directory: {CHANNEL}",
+        "",
+        "",
+        "Mode                 LastWriteTime         Length Name".ljust(79),
+        "----                 -------------         ------ ----".ljust(79),
+        "-a----         7/19/2024   4:09 AM          40960 C-00000291-00000000-00000032.".ljust(79),
+    ]
+    header = client.run_ps(rf"Get-Content -Path {CHANNEL}\C-00000291*.sys -Encoding Byte -TotalCount 8")
+    assert header.std_out == b"170\r\n170\r\n170\r\n170\r\n1\r\n0\r\n35\r\n1\r\n"
+
+    moved = client.run_ps(
+        rf"New-Item -ItemType Directory C:\Lifeline\Quarantine | Out-Null; "
+        rf"Move-Item -Path {CHANNEL}\C-00000291*.sys -Destination C:\Lifeline\Quarantine; "
+        rf"(Get-FileHash C:\Lifeline\Quarantine\{BAD}).Hash; Test-Path {CHANNEL}\{BAD}"
+    )
+    assert (moved.status_code, moved.std_err) == (0, b"")
+    digest, still_there = moved.std_out.decode().split()
+    assert still_there == "False"
+    files = truth(small_fleet, safe_mode)["files"]
+    assert files[rf"C:\Lifeline\Quarantine\{BAD}"]["sha256"] == digest
+    assert rf"{CHANNEL}\{BAD}" not in files
+
+    missing = client.run_ps(rf"Get-ChildItem {CHANNEL}\{BAD}")
+    assert missing.status_code == 1
+    assert missing.std_err.decode().splitlines()[0] == (
+        rf"Get-ChildItem : Cannot find path '{CHANNEL}\{BAD}' because it does not exist."
+    )
+
+    winre = session(small_fleet.host(0))  # host 0 is in WinRE with its BitLocker-protected OS volume (D:) locked
+    locked = winre.run_ps(
+        r"Test-Path D:\Windows; (Get-CimInstance Win32_OperatingSystem).CSName; Get-ChildItem D:\ | ConvertTo-Json"
+    )
+    assert locked.status_code == 1
+    test_path, hostname = locked.std_out.decode().split()
+    assert (test_path, hostname.startswith("MININT-")) == ("False", True)
+    assert "Cannot find drive. A drive with the name 'D' does not exist." in locked.std_err.decode()
