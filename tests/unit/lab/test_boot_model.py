@@ -186,3 +186,23 @@ def test_a_scenario_that_contradicts_the_boot_model_is_refused():
     profile = scenarios.Profile(failure="bad-quality-update", lands_in="safe_mode_network")
     with pytest.raises(scenarios.ScenarioError, match="also breaks"):
         scenarios.apply(new_machine("T-0001", 1), profile, random.Random(0))
+
+
+def test_a_boot_window_answers_winrm_briefly_before_each_crash():
+    async def scenario():
+        machine = broken("crowdstrike-291")
+        machine.reboot_seconds = 0.01
+        machine.boot_window_seconds = 0.2
+        store = machine.system_store()
+        store.entries[machine.os_entry_id].elements["recoveryenabled"] = "No"
+        machine.save_system_store(store)
+        machine.restart(0)
+        seen_window = False
+        for _ in range(40):
+            await asyncio.sleep(0.01)
+            seen_window = seen_window or machine.winrm_reachable()
+        machine.cancel_restart()
+        assert seen_window
+        assert machine.crashes and machine.crashes[-1].bugcheck == 0x50
+
+    asyncio.run(scenario())
