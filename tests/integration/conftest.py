@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import winrm
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,3 +59,16 @@ def small_fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LabF
     started = start_fleet(tmp_path, *arguments)
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def sealed_session(host: dict, **options) -> winrm.Session:
+    """pywinrm over HTTP with NTLM and message encryption, as the tests talk to a lab host by default."""
+    options.setdefault("read_timeout_sec", 20)
+    options.setdefault("operation_timeout_sec", 10)
+    return winrm.Session(
+        f"http://{host['address']}:{host['http_port']}/wsman",
+        auth=(host["username"], host["password"]),
+        transport="ntlm",
+        message_encryption="always",
+        **options,
+    )

@@ -10,7 +10,7 @@ import requests
 import winrm
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 
-from .conftest import lab, start_fleet
+from .conftest import lab, sealed_session, start_fleet
 
 pytestmark = pytest.mark.integration
 
@@ -26,16 +26,8 @@ def mixed_fleet(tmp_path_factory):
     lab("down", "--fleet-file", str(fleet.fleet_file))
 
 
-def client(host: dict, **options) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        read_timeout_sec=10,
-        operation_timeout_sec=5,
-        **options,
-    )
+def client(host: dict) -> winrm.Session:
+    return sealed_session(host, read_timeout_sec=10, operation_timeout_sec=5)
 
 
 def show(fleet, name: str) -> dict:

@@ -15,7 +15,7 @@ import pytest
 import requests
 import winrm
 
-from .conftest import lab, start_fleet
+from .conftest import lab, sealed_session, start_fleet
 
 pytestmark = pytest.mark.integration
 
@@ -29,14 +29,7 @@ class Host:
         self.name = name
 
     def session(self) -> winrm.Session:
-        return winrm.Session(
-            f"http://{self.entry['address']}:{self.entry['http_port']}/wsman",
-            auth=(self.entry["username"], self.entry["password"]),
-            transport="ntlm",
-            message_encryption="always",
-            read_timeout_sec=20,
-            operation_timeout_sec=10,
-        )
+        return sealed_session(self.entry)
 
     def cmd(self, command_line: str) -> winrm.Response:
         return self.session().run_cmd(command_line)

@@ -5,20 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
-
-
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-    )
 
 
 def boot_entry(fleet, name: str) -> dict:
@@ -29,7 +19,7 @@ def boot_entry(fleet, name: str) -> dict:
 @pytest.mark.fleet_args("--scenario", "crowdstrike-291", "--hosts", "1")
 def test_safe_mode_set_and_cleared_from_winre(small_fleet):
     host = small_fleet.host(0)
-    client = session(host)
+    client = sealed_session(host)
     shown = client.run_cmd("bcdedit /enum {default}")
     assert shown.status_code == 0
     lines = shown.std_out.decode().split("\r\n")

@@ -6,30 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
 
 LOG = r"C:\Windows\System32\config\SYSTEM.LOG1"
 
 
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        read_timeout_sec=20,
-        operation_timeout_sec=10,
-    )
-
-
 @pytest.mark.fleet_args("--hosts", "1", "--scenario", "healthy")
 def test_quarantine_and_wildcard_delete_over_winrm(small_fleet):
     host = small_fleet.host(0)
-    client = session(host)
+    client = sealed_session(host)
     made = client.run_cmd(rf"md C:\Lab\Quarantine && copy {LOG} C:\Lab\a-1.tmp && copy {LOG} C:\Lab\a-2.tmp")
     assert (made.status_code, made.std_out) == (0, b"        1 file(s) copied.\r\n        1 file(s) copied.\r\n")
     assert client.run_cmd(rf"copy {LOG} C:\Lab\keep.txt").status_code == 0

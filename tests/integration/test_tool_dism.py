@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
 
@@ -16,21 +15,10 @@ BAD_ROLLUP = "Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2582.1.8"
 BANNER = "\r\nDeployment Image Servicing and Management tool\r\nVersion: 10.0.20348.2227\r\n\r\n"
 
 
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        read_timeout_sec=20,
-        operation_timeout_sec=10,
-    )
-
-
 @pytest.mark.fleet_args("--hosts", "1", "--scenario", "bad-quality-update", "--reboot-seconds", "0.3")
 def test_remove_the_newest_quality_update_offline_from_winre(small_fleet):
     host = small_fleet.host(0)
-    client = session(host)
+    client = sealed_session(host)
     listing = client.run_cmd(r"dism /Image:D:\ /Get-Packages")
     assert listing.status_code == 0
     text = listing.std_out.decode()

@@ -6,22 +6,12 @@ import csv
 import json
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
 
 WRONG_BUT_WELL_FORMED = "111111-222222-333333-444444-555555-666666-000011-000022"
-
-
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-    )
 
 
 def bitlocker_truth(fleet, name: str) -> dict:
@@ -36,7 +26,7 @@ def escrowed_password(fleet, name: str) -> str:
 @pytest.mark.fleet_args("--scenario", "crowdstrike-291", "--hosts", "1")
 def test_unlock_the_offline_os_volume_in_winre(small_fleet):
     host = small_fleet.host(0)
-    client = session(host)
+    client = sealed_session(host)
     password = escrowed_password(small_fleet, host["name"])
     outputs = []
 

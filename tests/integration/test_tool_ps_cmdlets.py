@@ -7,25 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
 
 CHANNEL = r"C:\Windows\System32\drivers\CrowdStrike"
 BAD = "C-00000291-00000000-00000032.sys"
-
-
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        read_timeout_sec=20,
-        operation_timeout_sec=10,
-    )
 
 
 def truth(fleet, host: dict) -> dict:
@@ -35,7 +23,7 @@ def truth(fleet, host: dict) -> dict:
 @pytest.mark.fleet_args("--hosts", "2", "--scenario", "crowdstrike-291")
 def test_channel_file_quarantine_and_locked_volume_over_winrm(small_fleet):
     safe_mode = small_fleet.host(1)  # crowdstrike-291: host 1 sits in Safe Mode with Networking, WinRM listed
-    client = session(safe_mode)
+    client = sealed_session(safe_mode)
 
     listing = client.run_ps(rf"Get-ChildItem {CHANNEL} -Filter C-00000291*.sys | Select-Object -First 3")
     assert listing.status_code == 0
@@ -70,7 +58,7 @@ def test_channel_file_quarantine_and_locked_volume_over_winrm(small_fleet):
         rf"Get-ChildItem : Cannot find path '{CHANNEL}\{BAD}' because it does not exist."
     )
 
-    winre = session(small_fleet.host(0))  # host 0 is in WinRE with its BitLocker-protected OS volume (D:) locked
+    winre = sealed_session(small_fleet.host(0))  # host 0 is in WinRE with its BitLocker-protected OS volume (D:) locked
     locked = winre.run_ps(
         r"Test-Path D:\Windows; (Get-CimInstance Win32_OperatingSystem).CSName; Get-ChildItem D:\ | ConvertTo-Json"
     )

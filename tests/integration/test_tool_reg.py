@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
 
@@ -18,21 +17,10 @@ TCPIP_START = (
 SUCCESS = b"The operation completed successfully.\r\n"
 
 
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        read_timeout_sec=20,
-        operation_timeout_sec=10,
-    )
-
-
 @pytest.mark.fleet_args("--hosts", "1")
 def test_reg_over_winrm_reads_and_changes_the_live_registry(small_fleet):
     host = small_fleet.host(0)
-    client = session(host)
+    client = sealed_session(host)
 
     queried = client.run_cmd(f"reg query {TCPIP} /v Start")
     assert (queried.status_code, queried.std_out, queried.std_err) == (0, TCPIP_START, b"")

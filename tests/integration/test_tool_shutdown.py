@@ -6,22 +6,10 @@ import json
 import time
 
 import pytest
-import winrm
 
-from .conftest import lab
+from .conftest import lab, sealed_session
 
 pytestmark = pytest.mark.integration
-
-
-def session(host: dict) -> winrm.Session:
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        read_timeout_sec=20,
-        operation_timeout_sec=10,
-    )
 
 
 def machine(fleet, name: str) -> dict:
@@ -31,7 +19,7 @@ def machine(fleet, name: str) -> dict:
 @pytest.mark.fleet_args("--hosts", "1", "--scenario", "healthy", "--reboot-seconds", "0.3")
 def test_shutdown_schedules_aborts_and_restarts(small_fleet):
     host = small_fleet.host(0)
-    client = session(host)
+    client = sealed_session(host)
     assert client.run_cmd('shutdown /r /t 60 /c "lab test"').status_code == 0
     assert client.run_ps("shutdown /r /t 60; exit $LASTEXITCODE").status_code == 1190  # already scheduled
     assert client.run_cmd("shutdown /a").status_code == 0
@@ -54,4 +42,4 @@ def test_shutdown_schedules_aborts_and_restarts(small_fleet):
             break
         time.sleep(0.1)
     assert truth["boots"] == boots + 1 and truth["environment"] == "normal"
-    assert session(host).run_cmd("hostname").std_out.decode().strip() == host["name"]
+    assert sealed_session(host).run_cmd("hostname").std_out.decode().strip() == host["name"]
