@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,9 +32,11 @@ class LabFleet:
         return self.hosts[index]
 
     def status(self) -> dict:
-        import json
-
         return json.loads(lab("status", "--fleet-file", str(self.fleet_file), "--json").stdout)
+
+    def show(self, name: str) -> dict:
+        """`lifeline-lab show NAME --json`: the lab's ground truth about one host, to check the wire against."""
+        return json.loads(lab("show", name, "--fleet-file", str(self.fleet_file), "--json").stdout)
 
 
 def start_fleet(directory: Path, *arguments: str) -> LabFleet:
@@ -61,14 +64,25 @@ def small_fleet(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LabF
     lab("down", "--fleet-file", str(started.fleet_file))
 
 
+def winrm_session(
+    host: dict, transport: str = "ntlm", https: bool = False, ca_file: str | None = None, **options
+) -> winrm.Session:
+    """pywinrm to a lab host's WinRM listener as its administrator: HTTP (5985-style port), or HTTPS that
+    validates the lab CA unless `options` say otherwise."""
+    scheme, port = ("https", host["https_port"]) if https else ("http", host["http_port"])
+    if https:
+        options.setdefault("server_cert_validation", "validate")
+        options.setdefault("ca_trust_path", ca_file)
+    return winrm.Session(
+        f"{scheme}://{host['address']}:{port}/wsman",
+        auth=(host["username"], host["password"]),
+        transport=transport,
+        **options,
+    )
+
+
 def sealed_session(host: dict, **options) -> winrm.Session:
     """pywinrm over HTTP with NTLM and message encryption, as the tests talk to a lab host by default."""
     options.setdefault("read_timeout_sec", 20)
     options.setdefault("operation_timeout_sec", 10)
-    return winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-        **options,
-    )
+    return winrm_session(host, "ntlm", message_encryption="always", **options)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -30,10 +29,6 @@ def client(host: dict) -> winrm.Session:
     return sealed_session(host, read_timeout_sec=10, operation_timeout_sec=5)
 
 
-def show(fleet, name: str) -> dict:
-    return json.loads(lab("show", name, "--fleet-file", str(fleet.fleet_file), "--json").stdout)
-
-
 def test_200_mixed_hosts_start_in_seconds_with_ground_truth_as_json(mixed_fleet):
     assert mixed_fleet.startup_seconds < 30
     status = mixed_fleet.status()
@@ -41,7 +36,7 @@ def test_200_mixed_hosts_start_in_seconds_with_ground_truth_as_json(mixed_fleet)
     environments = {host["environment"] for host in status["hosts"]}
     assert {"normal", "winre", "safe_mode_network"} <= environments
     assert any(host["power"] == "booting" for host in status["hosts"])
-    truth = show(mixed_fleet, "MX-0002")["machine"]
+    truth = mixed_fleet.show("MX-0002")["machine"]
     assert truth["environment"] == "winre"
     assert truth["crashes"][-1]["bugcheck"] == "0x00000050"
     assert any(path.endswith("C-00000291-00000000-00000032.sys") for path in truth["files"])
@@ -66,7 +61,7 @@ def test_every_host_answers_exactly_when_its_ground_truth_says_so(mixed_fleet):
 
 
 def test_a_winre_host_sees_the_offline_os_on_d_and_x_as_its_system_drive(mixed_fleet):
-    host = next(h for h in mixed_fleet.hosts if show(mixed_fleet, h["name"])["machine"]["environment"] == "winre")
+    host = next(h for h in mixed_fleet.hosts if mixed_fleet.show(h["name"])["machine"]["environment"] == "winre")
     result = client(host).run_ps("$env:SystemDrive; $env:SystemRoot")
     assert result.std_out.decode().split() == ["X:", "X:\\windows"]
 

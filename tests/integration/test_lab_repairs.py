@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import time
 
 import pytest
@@ -40,7 +39,7 @@ class Host:
         return result.std_out.decode(errors="replace")
 
     def truth(self) -> dict:
-        return json.loads(lab("show", self.name, "--fleet-file", str(self.fleet.fleet_file), "--json").stdout)
+        return self.fleet.show(self.name)
 
     def reboot_and_settle(self, command_line: str, timeout: float = 30.0) -> dict:
         """Run a reboot command, then wait until the machine runs again (or has crashed twice more)."""

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from .conftest import lab, sealed_session
+from .conftest import sealed_session
 
 pytestmark = pytest.mark.integration
 
 
 def boot_entry(fleet, name: str) -> dict:
-    machine = json.loads(lab("show", name, "--fleet-file", str(fleet.fleet_file), "--json").stdout)["machine"]
+    machine = fleet.show(name)["machine"]
     return machine["bcd"]["entries"][machine["bcd"]["os_entry"]]
 
 

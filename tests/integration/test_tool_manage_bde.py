@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import json
 
 import pytest
 
-from .conftest import lab, sealed_session
+from .conftest import sealed_session
 
 pytestmark = pytest.mark.integration
 
@@ -15,7 +14,7 @@ WRONG_BUT_WELL_FORMED = "111111-222222-333333-444444-555555-666666-000011-000022
 
 
 def bitlocker_truth(fleet, name: str) -> dict:
-    return json.loads(lab("show", name, "--fleet-file", str(fleet.fleet_file), "--json").stdout)["machine"]["bitlocker"]
+    return fleet.show(name)["machine"]["bitlocker"]
 
 
 def escrowed_password(fleet, name: str) -> str:

@@ -4,11 +4,9 @@ the effect is checked through the lab's ground truth."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from .conftest import lab, sealed_session
+from .conftest import sealed_session
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +15,7 @@ BAD = "C-00000291-00000000-00000032.sys"
 
 
 def truth(fleet, host: dict) -> dict:
-    return json.loads(lab("show", host["name"], "--fleet-file", str(fleet.fleet_file), "--json").stdout)["machine"]
+    return fleet.show(host["name"])["machine"]
 
 
 @pytest.mark.fleet_args("--hosts", "2", "--scenario", "crowdstrike-291")

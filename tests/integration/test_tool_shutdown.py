@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
-from .conftest import lab, sealed_session
+from .conftest import sealed_session
 
 pytestmark = pytest.mark.integration
 
 
 def machine(fleet, name: str) -> dict:
-    return json.loads(lab("show", name, "--fleet-file", str(fleet.fleet_file), "--json").stdout)["machine"]
+    return fleet.show(name)["machine"]
 
 
 @pytest.mark.fleet_args("--hosts", "1", "--scenario", "healthy", "--reboot-seconds", "0.3")

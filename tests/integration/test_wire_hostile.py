@@ -8,8 +8,9 @@ import time
 
 import pytest
 import requests
-import winrm
 from winrm.exceptions import WSManFaultError
+
+from .conftest import winrm_session
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +30,7 @@ def basic_post(fleet, host: dict, body: bytes, **headers) -> requests.Response:
 
 def still_serves(fleet, index: int) -> bool:
     host = fleet.host(index)
-    client = winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-    )
+    client = winrm_session(host)
     return client.run_cmd("hostname").std_out.decode().strip() == host["name"]
 
 
@@ -67,12 +64,7 @@ def test_an_unknown_action_is_not_supported(fleet):
 
 def test_receive_for_an_unknown_command_gets_invalid_selectors(fleet):
     host = fleet.host(24)
-    protocol = winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-        message_encryption="always",
-    ).protocol
+    protocol = winrm_session(host, message_encryption="always").protocol
     shell_id = protocol.open_shell()
     try:
         with pytest.raises(WSManFaultError) as raised:
@@ -86,11 +78,7 @@ def test_receive_for_an_unknown_command_gets_invalid_selectors(fleet):
 
 def test_a_command_in_an_unknown_shell_gets_invalid_selectors(fleet):
     host = fleet.host(25)
-    protocol = winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-    ).protocol
+    protocol = winrm_session(host).protocol
     with pytest.raises(WSManFaultError) as raised:
         protocol.run_command("00000000-0000-4000-8000-000000000000", "hostname")
     assert raised.value.wsman_fault_code == 2150858843
@@ -149,11 +137,7 @@ def test_a_garbage_request_line_closes_only_that_connection(fleet):
 
 def test_terminate_kills_a_running_command_and_delete_frees_the_shell(fleet):
     host = fleet.host(29)
-    protocol = winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-    ).protocol
+    protocol = winrm_session(host).protocol
     shell_id = protocol.open_shell()
     command_id = protocol.run_command(
         shell_id,
@@ -171,11 +155,7 @@ def test_terminate_kills_a_running_command_and_delete_frees_the_shell(fleet):
 @pytest.mark.fleet_args("--hosts", "1", "--idle-timeout", "1")
 def test_abandoned_shells_are_collected(small_fleet):
     host = small_fleet.host(0)
-    protocol = winrm.Session(
-        f"http://{host['address']}:{host['http_port']}/wsman",
-        auth=(host["username"], host["password"]),
-        transport="ntlm",
-    ).protocol
+    protocol = winrm_session(host).protocol
     protocol.open_shell()
     assert small_fleet.status()["hosts"][0]["open_shells"] == 1
     deadline = time.monotonic() + 10

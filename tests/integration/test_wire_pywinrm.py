@@ -6,42 +6,32 @@ import time
 
 import pytest
 import requests
-import winrm
 from winrm.exceptions import InvalidCredentialsError
+
+from .conftest import winrm_session
 
 pytestmark = pytest.mark.integration
 
 
-def session(host: dict, transport: str, https: bool, ca_file: str | None = None, **options) -> winrm.Session:
-    scheme, port = ("https", host["https_port"]) if https else ("http", host["http_port"])
-    if https:
-        options.setdefault("server_cert_validation", "validate")
-        options.setdefault("ca_trust_path", ca_file)
-    return winrm.Session(
-        f"{scheme}://{host['address']}:{port}/wsman",
-        auth=(host["username"], host["password"]),
-        transport=transport,
-        **options,
-    )
-
-
 def test_basic_over_https_validates_the_lab_ca_and_runs_cmd(fleet):
     host = fleet.host(0)
-    result = session(host, "basic", https=True, ca_file=fleet.ca_file).run_cmd("hostname")
+    result = winrm_session(host, "basic", https=True, ca_file=fleet.ca_file).run_cmd("hostname")
     assert result.status_code == 0
     assert result.std_out == f"{host['name']}\r\n".encode()
 
 
 def test_basic_over_https_runs_powershell(fleet):
     host = fleet.host(1)
-    result = session(host, "basic", https=True, ca_file=fleet.ca_file).run_ps("Write-Output $env:COMPUTERNAME; exit 4")
+    result = winrm_session(host, "basic", https=True, ca_file=fleet.ca_file).run_ps(
+        "Write-Output $env:COMPUTERNAME; exit 4"
+    )
     assert result.status_code == 4
     assert result.std_out.decode().strip() == host["name"]
 
 
 def test_ntlm_over_http_with_message_encryption(fleet):
     host = fleet.host(2)
-    client = session(host, "ntlm", https=False, message_encryption="always")
+    client = winrm_session(host, "ntlm", https=False, message_encryption="always")
     assert client.run_cmd("hostname").std_out.decode().strip() == host["name"]
     result = client.run_ps("'sealed ' + $env:USERNAME")
     assert result.status_code == 0
@@ -50,49 +40,51 @@ def test_ntlm_over_http_with_message_encryption(fleet):
 
 def test_ntlm_over_https_with_channel_binding(fleet):
     host = fleet.host(3)
-    result = session(host, "ntlm", https=True, ca_file=fleet.ca_file, send_cbt=True).run_cmd("hostname")
+    result = winrm_session(host, "ntlm", https=True, ca_file=fleet.ca_file, send_cbt=True).run_cmd("hostname")
     assert result.std_out.decode().strip() == host["name"]
 
 
 def test_ntlm_over_https_without_channel_binding_is_refused(fleet):
     host = fleet.host(3)
     with pytest.raises(InvalidCredentialsError):
-        session(host, "ntlm", https=True, ca_file=fleet.ca_file, send_cbt=False).run_cmd("hostname")
+        winrm_session(host, "ntlm", https=True, ca_file=fleet.ca_file, send_cbt=False).run_cmd("hostname")
 
 
 @pytest.mark.parametrize(("transport", "https"), [("basic", True), ("ntlm", False), ("ntlm", True)])
 def test_a_bad_password_is_refused(fleet, transport, https):
     host = dict(fleet.host(4), password="not-the-password")
     with pytest.raises(InvalidCredentialsError):
-        session(host, transport, https=https, ca_file=fleet.ca_file).run_cmd("hostname")
+        winrm_session(host, transport, https=https, ca_file=fleet.ca_file).run_cmd("hostname")
 
 
 def test_another_hosts_password_is_refused(fleet):
     host = dict(fleet.host(5), password=fleet.host(6)["password"])
     with pytest.raises(InvalidCredentialsError):
-        session(host, "ntlm", https=False).run_cmd("hostname")
+        winrm_session(host, "ntlm", https=False).run_cmd("hostname")
 
 
 def test_basic_over_plain_http_is_refused_unless_the_host_allows_unencrypted(fleet):
     with pytest.raises(InvalidCredentialsError):
-        session(fleet.host(7), "basic", https=False).run_cmd("hostname")
+        winrm_session(fleet.host(7), "basic", https=False).run_cmd("hostname")
 
 
 @pytest.mark.fleet_args("--hosts", "1", "--allow-unencrypted")
 def test_basic_over_plain_http_works_where_allowed(small_fleet):
     host = small_fleet.host(0)
-    assert session(host, "basic", https=False).run_cmd("hostname").std_out.decode().strip() == host["name"]
+    assert winrm_session(host, "basic", https=False).run_cmd("hostname").std_out.decode().strip() == host["name"]
 
 
 def test_the_certificate_is_not_trusted_without_the_lab_ca(fleet):
     host = fleet.host(8)
     with pytest.raises(requests.exceptions.SSLError):
-        session(host, "basic", https=True, ca_trust_path=None, server_cert_validation="validate").run_cmd("hostname")
+        winrm_session(host, "basic", https=True, ca_trust_path=None, server_cert_validation="validate").run_cmd(
+            "hostname"
+        )
 
 
 def test_a_30_second_command_completes_through_operation_timeout_polling(fleet):
     host = fleet.host(9)
-    client = session(host, "ntlm", https=False, operation_timeout_sec=5, read_timeout_sec=10)
+    client = winrm_session(host, "ntlm", https=False, operation_timeout_sec=5, read_timeout_sec=10)
     started = time.monotonic()
     result = client.run_ps("Start-Sleep -Seconds 30; 'still here'")
     elapsed = time.monotonic() - started
@@ -103,7 +95,7 @@ def test_a_30_second_command_completes_through_operation_timeout_polling(fleet):
 
 def test_an_unknown_command_fails_with_exit_1_and_the_powershell_error(fleet):
     host = fleet.host(10)
-    result = session(host, "ntlm", https=False).run_ps("foo")
+    result = winrm_session(host, "ntlm", https=False).run_ps("foo")
     assert result.status_code == 1
     error = result.std_err.decode()
     assert "The term 'foo' is not recognized as the name of a cmdlet" in error
@@ -112,7 +104,7 @@ def test_an_unknown_command_fails_with_exit_1_and_the_powershell_error(fleet):
 
 def test_an_unknown_program_fails_the_way_cmd_exe_does(fleet):
     host = fleet.host(10)
-    result = session(host, "ntlm", https=False).run_cmd("frobnicate")
+    result = winrm_session(host, "ntlm", https=False).run_cmd("frobnicate")
     assert result.status_code == 9009
     assert b"'frobnicate' is not recognized as an internal or external command" in result.std_err
 
@@ -120,7 +112,7 @@ def test_an_unknown_program_fails_the_way_cmd_exe_does(fleet):
 def test_large_output_is_split_across_receives_and_arrives_whole(fleet):
     host = fleet.host(11)
     script = "$s = 'x' * 100; foreach ($i in 1..3000) { Write-Output $s }"
-    result = session(host, "ntlm", https=False, message_encryption="always").run_ps(script)
+    result = winrm_session(host, "ntlm", https=False, message_encryption="always").run_ps(script)
     lines = result.std_out.decode().splitlines()
     assert result.status_code == 0
     assert len(lines) == 3000
@@ -129,7 +121,7 @@ def test_large_output_is_split_across_receives_and_arrives_whole(fleet):
 
 def test_stdin_arrives_in_order(fleet):
     host = fleet.host(12)
-    client = session(host, "ntlm", https=False)
+    client = winrm_session(host, "ntlm", https=False)
     protocol = client.protocol
     shell_id = protocol.open_shell(codepage=65001)
     try:
@@ -150,7 +142,7 @@ def test_stdin_arrives_in_order(fleet):
 def test_counters_and_open_shells_are_reported(fleet):
     host = fleet.host(13)
     before = next(h for h in fleet.status()["hosts"] if h["name"] == host["name"])
-    session(host, "ntlm", https=False).run_cmd("hostname")
+    winrm_session(host, "ntlm", https=False).run_cmd("hostname")
     after = next(h for h in fleet.status()["hosts"] if h["name"] == host["name"])
     assert after["counters"]["commands"] == before["counters"]["commands"] + 1
     assert after["counters"]["shells"] == before["counters"]["shells"] + 1

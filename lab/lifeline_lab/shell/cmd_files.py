@@ -151,6 +151,18 @@ def _sources(drives: Drives, wanted: Target) -> list[tuple[str, Node]]:
     ]
 
 
+def _overwrite_policy(ctx: ProcessContext, flags: dict[str, bool]) -> dict[str, bool]:
+    """COPY's and MOVE's answer to "Overwrite?" so far: /Y or COPYCMD=/Y answer All up front, /-Y always asks.
+    A dict because answering All at a prompt holds for the rest of the command."""
+    return {"all": (overwrite_allowed_by_default(ctx) or flags.get("y", False)) and not flags.get("-y", False)}
+
+
+def _files_done(ctx: ProcessContext, count: int, verb: str, failed: bool) -> int:
+    """COPY's and MOVE's closing line ("        2 file(s) copied.") and their ERRORLEVEL."""
+    ctx.write_stdout(f"{count:>9} file(s) {verb}.\r\n")
+    return 1 if failed else 0
+
+
 async def _may_overwrite(ctx: ProcessContext, destination: str, policy: dict[str, bool]) -> bool:
     if policy["all"]:
         return True
@@ -205,7 +217,7 @@ async def copy(shell: FileShell, args: str, ctx: ProcessContext) -> int | None:
         return 1
     flags, names = parsed
     drives: Drives = machine.drives
-    policy = {"all": (overwrite_allowed_by_default(ctx) or flags.get("y", False)) and not flags.get("-y", False)}
+    policy = _overwrite_policy(ctx, flags)
     try:
         source_path = normalise(full_path(shell, ctx, names[0]))
         wanted = target(drives, source_path, names[0])
@@ -221,8 +233,7 @@ async def copy(shell: FileShell, args: str, ctx: ProcessContext) -> int | None:
             _check_new_destination(drives, names[1] if len(names) > 1 else ".", destination)
     except (errors.WindowsError_, BadPath) as exc:
         ctx.write_stderr(error_text(exc) + "\r\n")
-        ctx.write_stdout("        0 file(s) copied.\r\n")
-        return 1
+        return _files_done(ctx, 0, "copied", failed=True)
     listed = wanted.named_directory or has_wildcards(wanted.pattern)
     copied, failed = 0, False
     for path, node in sources:
@@ -243,8 +254,7 @@ async def copy(shell: FileShell, args: str, ctx: ProcessContext) -> int | None:
             ctx.write_stderr(error_text(exc) + "\r\n")
             continue
         copied += 1
-    ctx.write_stdout(f"{copied:>9} file(s) copied.\r\n")
-    return 1 if failed else 0
+    return _files_done(ctx, copied, "copied", failed)
 
 
 async def move(shell: FileShell, args: str, ctx: ProcessContext) -> int | None:
@@ -258,7 +268,7 @@ async def move(shell: FileShell, args: str, ctx: ProcessContext) -> int | None:
         return 1
     flags, names = parsed
     drives: Drives = machine.drives
-    policy = {"all": (overwrite_allowed_by_default(ctx) or flags.get("y", False)) and not flags.get("-y", False)}
+    policy = _overwrite_policy(ctx, flags)
     try:
         source_path = normalise(full_path(shell, ctx, names[0]))
         destination = normalise(full_path(shell, ctx, names[1]))
@@ -299,8 +309,7 @@ async def move(shell: FileShell, args: str, ctx: ProcessContext) -> int | None:
             ctx.write_stderr(error_text(exc) + "\r\n")
             continue
         moved += 1
-    ctx.write_stdout(f"{moved:>9} file(s) moved.\r\n")
-    return 1 if failed else 0
+    return _files_done(ctx, moved, "moved", failed)
 
 
 def _move_folder(ctx: ProcessContext, drives: Drives, source: str, node: Node, destination: str) -> int:

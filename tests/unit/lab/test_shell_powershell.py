@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 
 import pytest
-from ansible.plugins.shell.powershell import _parse_clixml, _replace_stderr_clixml
+from ansible.plugins.shell.powershell import _parse_clixml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,23 +16,19 @@ from lifeline_lab.shell.context import stdin_from_bytes
 from lifeline_lab.shell.powershell import run_script
 from lifeline_lab.shell.powershell.position import Extent, Source, position_message
 
+from .support import encoded_command, lines, without_clixml
+
 
 def ps(script: str, stdin: bytes = b"") -> Completed:
     """Run a script as pywinrm's run_ps does (`powershell -encodedcommand`), errors decoded from CLIXML."""
-    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-    result = asyncio.run(run_captured(f"powershell -encodedcommand {encoded}", stdin=stdin))
-    stderr = _replace_stderr_clixml(result.stderr.encode("utf-8")).decode("utf-8")
-    return Completed(result.exit_code, result.stdout, stderr)
+    result = asyncio.run(run_captured(f"powershell -encodedcommand {encoded_command(script)}", stdin=stdin))
+    return Completed(result.exit_code, result.stdout, without_clixml(result.stderr))
 
 
 def out(script: str) -> str:
     result = ps(script)
     assert (result.exit_code, result.stderr) == (0, ""), result
     return result.stdout
-
-
-def lines(*values: str) -> str:
-    return "".join(value + "\r\n" for value in values)
 
 
 def test_unknown_command_error_text_position_and_exit_code() -> None:
@@ -160,7 +155,7 @@ def test_write_error_is_non_terminating_and_shown_with_the_script_text() -> None
 
 
 def test_warning_and_verbose_are_clixml_records_of_their_own_stream() -> None:
-    encoded = base64.b64encode('Write-Warning "careful"; Write-Verbose "said" -Verbose'.encode("utf-16-le")).decode()
+    encoded = encoded_command('Write-Warning "careful"; Write-Verbose "said" -Verbose')
     result = asyncio.run(run_captured(f"powershell -EncodedCommand {encoded}"))
     assert result.exit_code == 0
     assert result.stderr.endswith('<S S="warning">careful</S><S S="verbose">said</S></Objs>')

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 
 import pytest
 import winrm
@@ -18,13 +17,11 @@ from lifeline_lab.shell.powershell_host import (
     parse_arguments,
 )
 
+from .support import encoded_command as encode
+
 
 def run(command_line: str, stdin: bytes = b"") -> Completed:
     return asyncio.run(run_captured(command_line, stdin=stdin))
-
-
-def encode(script: str) -> str:
-    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
 
 
 def lab_session() -> winrm.Session:

@@ -16,8 +16,8 @@ from lifeline_lab.machine import new_machine
 from lifeline_lab.machine.bcd import BOOTMGR, MEMDIAG, BcdStore
 from lifeline_lab.machine.machine import BCD_PATH, Machine
 from lifeline_lab.shell.capture import Completed, run_captured
-from lifeline_lab.shell.cmd import run_command_line
-from lifeline_lab.shell.context import ProcessContext, stdin_from_bytes
+
+from .support import run
 
 OK = "The operation completed successfully.\r\n"
 RUN_HELP = 'Run "bcdedit /?" for command line assistance.\r\n'
@@ -30,28 +30,6 @@ ELEMENT_TYPE_UNKNOWN = (
 )
 GLOBALSETTINGS = "{7ea2e1ac-2e61-4728-aaa3-896d9d0a9f0e}"
 BOOTLOADERSETTINGS = "{6efb52bf-1766-41db-a6b3-0ee5eff72bd7}"
-
-
-def run(machine: Machine, command_line: str) -> Completed:
-    """Run a WinRS command line (cmd.exe /c rules) on `machine` as its administrator."""
-
-    async def go() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        env = machine.environment_variables("Administrator")
-        ctx = ProcessContext(
-            computer_name=machine.hostname,
-            environment=env,
-            stdin=stdin_from_bytes(b""),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory="X:\\windows\\system32" if machine.in_winre else env["USERPROFILE"],
-        )
-        code = await run_command_line(command_line, ctx)
-        return Completed(code, "".join(out), "".join(err))
-
-    return asyncio.run(go())
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ from lifeline_lab.shell.cmd import run_command_line
 from lifeline_lab.shell.context import ProcessContext, stdin_from_bytes
 from lifeline_lab.shell.wildcards import matches
 
+from .support import locked_in_winre, run
+
 HEADER = " Volume in drive C has no label.\r\n Volume Serial Number is 3005-1E84\r\n\r\n"
 MORNING = dt.datetime(2019, 3, 7, 10, 25, tzinfo=dt.UTC)
 AFTERNOON = dt.datetime(2019, 4, 9, 13, 6, tzinfo=dt.UTC)
@@ -36,25 +38,6 @@ def machine() -> Machine:
     drives.write(r"C:\Test\notes.txt", b"n" * 216, modified=AFTERNOON)
     drives.write(r"C:\Test\Sub\deep.log", b"d" * 1234567, modified=AFTERNOON)
     return machine
-
-
-def run(machine: Machine, command_line: str, stdin: bytes = b"", cwd: str = r"C:\Users\Administrator") -> Completed:
-    async def launch() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        ctx = ProcessContext(
-            computer_name=machine.hostname,
-            environment=machine.environment_variables("Administrator"),
-            stdin=stdin_from_bytes(stdin),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory=cwd,
-        )
-        code = await run_command_line(command_line, ctx)
-        return Completed(code, "".join(out), "".join(err))
-
-    return asyncio.run(launch())
 
 
 def free(machine: Machine) -> str:
@@ -123,9 +106,7 @@ def test_dir_that_matches_nothing_says_file_not_found_on_stderr(machine: Machine
 
 
 def test_dir_of_a_drive_that_is_not_there_and_a_locked_volume() -> None:
-    machine = new_machine("WS-0002", 5)
-    machine.os_volume.bitlocker = BitLocker()
-    machine.enter_environment("winre")
+    machine = locked_in_winre("WS-0002", 5)
     assert run(machine, r"dir D:\Windows", cwd="X:\\windows\\system32") == Completed(1, "", LOCKED)
     assert run(machine, r"dir Q:\ ", cwd="X:\\windows\\system32") == Completed(
         1, "", "The system cannot find the path specified.\r\n"
@@ -331,9 +312,7 @@ def test_if_exist_runs_the_rest_of_the_chain_and_else(machine: Machine) -> None:
 
 
 def test_if_exist_on_a_locked_volume_is_false() -> None:
-    machine = new_machine("WS-0004", 3)
-    machine.os_volume.bitlocker = BitLocker()
-    machine.enter_environment("winre")
+    machine = locked_in_winre("WS-0004", 3)
     result = run(machine, r"if exist D:\Windows (echo yes) else (echo no)", cwd="X:\\windows\\system32")
     assert result == Completed(0, "no\r\n", "")
 

@@ -14,13 +14,14 @@ import pytest
 
 from lifeline_lab import failures
 from lifeline_lab.machine import Machine, new_machine
-from lifeline_lab.machine.bitlocker import BitLocker
 from lifeline_lab.machine.filesystem import Drives
 from lifeline_lab.machine.servicing import PENDING_XML
 from lifeline_lab.machine.windows_image import placeholder_image
 from lifeline_lab.shell.capture import Completed
 from lifeline_lab.shell.cmd import run_command_line
 from lifeline_lab.shell.context import ProcessContext, stdin_from_bytes
+
+from .support import locked_in_winre, run
 
 BANNER = "\r\nDeployment Image Servicing and Management tool\r\nVersion: 10.0.20348.2227\r\n\r\n"
 IMAGE = "Image Version: 10.0.20348.2227\r\n\r\n"
@@ -42,25 +43,6 @@ STOCK_LISTING = (
     "Install Time : 4/11/2024 9:30 AM\r\n\r\n"
 )
 STORPORT = r"Windows\System32\drivers\storport.sys"
-
-
-def run(machine: Machine, command_line: str, stdin: bytes = b"") -> Completed:
-    async def launch() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        ctx = ProcessContext(
-            computer_name=machine.hostname,
-            environment=machine.environment_variables("Administrator"),
-            stdin=stdin_from_bytes(stdin),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory="X:\\windows\\system32" if machine.in_winre else "C:\\Users\\Administrator",
-        )
-        code = await run_command_line(command_line, ctx)
-        return Completed(code, "".join(out), "".join(err))
-
-    return asyncio.run(launch())
 
 
 def in_winre(failure: str | None = None) -> Machine:
@@ -269,9 +251,7 @@ def test_a_path_without_a_windows_image(path: str) -> None:
 
 
 def test_a_bitlocker_locked_image() -> None:
-    machine = new_machine("WS-0006", 8)
-    machine.os_volume.bitlocker = BitLocker()
-    machine.enter_environment("winre")
+    machine = locked_in_winre("WS-0006", 8)
     locked = "This drive is locked by BitLocker Drive Encryption. You must unlock this drive from Control Panel."
     assert run(machine, r"dism /Image:D:\ /Get-Packages") == Completed(0x80310000, error("0x80310000", locked), "")
 

@@ -6,16 +6,14 @@ lifeline_lab/shell/tools/manage_bde/messages.py. A recovery password must never 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from lifeline_lab.machine import errors, new_machine
 from lifeline_lab.machine.bitlocker import BitLocker
 from lifeline_lab.machine.machine import Machine
 from lifeline_lab.shell.capture import Completed
-from lifeline_lab.shell.cmd import run_command_line
-from lifeline_lab.shell.context import ProcessContext, stdin_from_bytes
+
+from .support import lines, locked_in_winre, run
 
 HEADER = (
     "BitLocker Drive Encryption: Configuration Tool version 10.0.20348\r\n"
@@ -25,32 +23,6 @@ HEADER = (
 FAILURE = 0xFFFFFFFF
 WRONG_BUT_WELL_FORMED = "111111-222222-333333-444444-555555-666666-000011-000022"  # blocks: 11 * n < 720896
 SYSTEM_HIVE = r"D:\Windows\System32\config\SYSTEM"
-
-
-def run(machine: Machine, command_line: str) -> Completed:
-    """Run a WinRS command line (cmd.exe /c rules) on `machine` as its administrator."""
-
-    async def go() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        env = machine.environment_variables("Administrator")
-        ctx = ProcessContext(
-            computer_name=machine.hostname,
-            environment=env,
-            stdin=stdin_from_bytes(b""),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory="X:\\windows\\system32" if machine.in_winre else env["USERPROFILE"],
-        )
-        code = await run_command_line(command_line, ctx)
-        return Completed(code, "".join(out), "".join(err))
-
-    return asyncio.run(go())
-
-
-def lines(*text: str) -> str:
-    return "".join(line + "\r\n" for line in text)
 
 
 @pytest.fixture
@@ -69,10 +41,7 @@ def protected() -> Machine:
 @pytest.fixture
 def winre() -> Machine:
     """A BitLocker-protected machine in WinRE: the TPM does not unlock there, so D: is locked."""
-    machine = new_machine("WS-0003", 9)
-    machine.os_volume.bitlocker = BitLocker()
-    machine.enter_environment("winre")
-    return machine
+    return locked_in_winre("WS-0003", 9)
 
 
 def password_of(machine: Machine) -> str:

@@ -8,19 +8,21 @@ formatter sources, and real 5.1 transcripts (Get-FileHash's Resolve-Path error).
 from __future__ import annotations
 
 import asyncio
-import base64
 import datetime as dt
 import hashlib
 import re
 
 import pytest
-from ansible.plugins.shell.powershell import _parse_clixml, _replace_stderr_clixml
+from ansible.plugins.shell.powershell import _parse_clixml
 
 from lifeline_lab.machine import Machine, new_machine
 from lifeline_lab.machine.bitlocker import BitLocker
 from lifeline_lab.shell import ProcessContext, run_command_line
-from lifeline_lab.shell.capture import Completed
 from lifeline_lab.shell.context import stdin_from_bytes
+
+from .support import lines
+from .support import run_ps as ps
+from .support import run_ps_raw as raw
 
 CHANNEL = r"C:\Windows\System32\drivers\CrowdStrike"
 HEADER = bytes.fromhex("AAAAAAAA01002301")
@@ -36,38 +38,6 @@ def machine() -> Machine:
     machine.drives.write(rf"{CHANNEL}\C-00000291-00000000-00000032.sys", HEADER + bytes(40952), modified=JULY)
     machine.drives.write(rf"{CHANNEL}\C-00000290-00000000-00000107.sys", HEADER + b"good", modified=JULY)
     return machine
-
-
-def raw(machine: Machine, script: str, cwd: str = r"C:\Users\Administrator") -> Completed:
-    """stdout, raw stderr (CLIXML) and the exit code of `powershell -encodedcommand <script>`."""
-
-    async def launch() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        ctx = ProcessContext(
-            computer_name=machine.hostname,
-            environment=machine.environment_variables("Administrator"),
-            stdin=stdin_from_bytes(b""),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory=cwd,
-        )
-        encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-        code = await run_command_line(f"powershell -encodedcommand {encoded}", ctx)
-        return Completed(code, "".join(out), "".join(err))
-
-    return asyncio.run(launch())
-
-
-def ps(machine: Machine, script: str, cwd: str = r"C:\Users\Administrator") -> Completed:
-    """As `raw`, with stderr decoded from CLIXML as Ansible does."""
-    result = raw(machine, script, cwd)
-    return Completed(result.exit_code, result.stdout, _replace_stderr_clixml(result.stderr.encode()).decode())
-
-
-def lines(*values: str) -> str:
-    return "".join(value + "\r\n" for value in values)
 
 
 def padded(*values: str) -> str:

@@ -7,19 +7,16 @@ reference pages for 5.1, and the 5.1-era formatter and ConvertTo-Json sources.
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import datetime as dt
 import json
 
 import pytest
-from ansible.plugins.shell.powershell import _replace_stderr_clixml
 
 from lifeline_lab.machine import Machine, new_machine
-from lifeline_lab.shell import ProcessContext, run_command_line
-from lifeline_lab.shell.capture import Completed
-from lifeline_lab.shell.context import stdin_from_bytes
 from lifeline_lab.shell.powershell import datetimes
+
+from .support import lines
+from .support import run_ps as ps
 
 BOOT = dt.datetime(2024, 7, 19, 5, 41, 7, 500000, tzinfo=dt.UTC)
 NOW = dt.datetime(2024, 7, 19, 6, 2, 3, 250000, tzinfo=dt.UTC)
@@ -31,30 +28,6 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> Machine:
     machine = new_machine("WS-0001", 0x1234)
     machine.boot_time = BOOT
     return machine
-
-
-def ps(machine: Machine, script: str, cwd: str = r"C:\Users\Administrator") -> Completed:
-    async def launch() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        ctx = ProcessContext(
-            computer_name=machine.hostname,
-            environment=machine.environment_variables("Administrator"),
-            stdin=stdin_from_bytes(b""),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory=cwd,
-        )
-        encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-        code = await run_command_line(f"powershell -encodedcommand {encoded}", ctx)
-        return Completed(code, "".join(out), _replace_stderr_clixml("".join(err).encode()).decode())
-
-    return asyncio.run(launch())
-
-
-def lines(*values: str) -> str:
-    return "".join(value + "\r\n" for value in values)
 
 
 # -- Get-CimInstance / Get-WmiObject ----------------------------------------------------------------------

@@ -6,18 +6,14 @@ real transcripts), never from what Lifeline expects.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-
 import pytest
 
 from lifeline_lab.machine import Machine, new_machine
-from lifeline_lab.machine.bitlocker import BitLocker
 from lifeline_lab.machine.drives_helpers import os_drive
 from lifeline_lab.machine.registry import hive_from_bytes
 from lifeline_lab.shell.capture import Completed
-from lifeline_lab.shell.cmd import run_command_line
-from lifeline_lab.shell.context import ProcessContext, stdin_from_bytes
+
+from .support import encoded_command, locked_in_winre, run
 
 SUCCESS = "The operation completed successfully.\r\n"
 NOT_FOUND = "ERROR: The system was unable to find the specified registry key or value.\r\n"
@@ -41,32 +37,9 @@ def winre() -> Machine:
     return machine
 
 
-def run(machine: Machine | None, command_line: str, stdin: bytes = b"", cwd: str | None = None) -> Completed:
-    """A WinRS command line on `machine`, as the host's launcher starts it (machine, environment, directory)."""
-
-    async def launch() -> Completed:
-        out: list[str] = []
-        err: list[str] = []
-        in_winre = machine is not None and machine.in_winre
-        ctx = ProcessContext(
-            computer_name=machine.hostname if machine else "WS-0001",
-            environment=machine.environment_variables("Administrator") if machine else {},
-            stdin=stdin_from_bytes(stdin),
-            write_stdout=out.append,
-            write_stderr=err.append,
-            machine=machine,
-            working_directory=cwd or ("X:\\windows\\system32" if in_winre else "C:\\Users\\Administrator"),
-        )
-        code = await run_command_line(command_line, ctx)
-        return Completed(code, "".join(out), "".join(err))
-
-    return asyncio.run(launch())
-
-
 def powershell(machine: Machine, script: str) -> Completed:
     """pywinrm's run_ps: powershell -EncodedCommand with the script in UTF-16LE base64."""
-    encoded = base64.b64encode(script.encode("utf-16-le")).decode("ascii")
-    return run(machine, f"powershell -NoProfile -NonInteractive -EncodedCommand {encoded}")
+    return run(machine, f"powershell -NoProfile -NonInteractive -EncodedCommand {encoded_command(script)}")
 
 
 def system_hive_file(machine: Machine):
@@ -422,9 +395,7 @@ def test_load_errors(winre, machine):
 
 
 def test_load_from_a_bitlocker_locked_volume_fails_with_bitlockers_error():
-    machine = new_machine("WS-0003", 13)
-    machine.os_volume.bitlocker = BitLocker()
-    machine.enter_environment("winre")  # WinRE cannot unlock with the TPM: D: stays locked
+    machine = locked_in_winre("WS-0003", 13)  # WinRE cannot unlock with the TPM: D: stays locked
     assert run(machine, r"reg load HKLM\OFFLINE D:\Windows\System32\config\SYSTEM") == Completed(
         1,
         "",

@@ -14,32 +14,12 @@ import pytest
 from lifeline_lab import failures
 from lifeline_lab.machine import Machine, new_machine
 from lifeline_lab.shell.capture import Completed
-from lifeline_lab.shell.cmd import run_command_line
-from lifeline_lab.shell.context import ProcessContext, stdin_from_bytes
+
+from .support import launch, run
 
 NOT_RECOGNIZED = "'{}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"
 NO_SHUTDOWN = "Unable to abort the system shutdown because no shutdown was in progress.(1116)\r\n"
 SCHEDULED = "A system shutdown has already been scheduled.(1190)\r\n"
-
-
-async def launch(machine: Machine, command_line: str) -> Completed:
-    out: list[str] = []
-    err: list[str] = []
-    ctx = ProcessContext(
-        computer_name=machine.hostname,
-        environment=machine.environment_variables("Administrator"),
-        stdin=stdin_from_bytes(b""),
-        write_stdout=out.append,
-        write_stderr=err.append,
-        machine=machine,
-        working_directory="X:\\windows\\system32" if machine.in_winre else "C:\\Users\\Administrator",
-    )
-    code = await run_command_line(command_line, ctx)
-    return Completed(code, "".join(out), "".join(err))
-
-
-def run(machine: Machine, command_line: str) -> Completed:
-    return asyncio.run(launch(machine, command_line))
 
 
 @pytest.fixture

@@ -100,6 +100,18 @@ class CmdletCall:
             invocation_name=self.invocation_name,
         )
 
+    def missing_mandatory_parameter(self, name: str) -> PSError:
+        """What a cmdlet raises when it finds a mandatory parameter missing only once it runs (no pipeline input
+        came, or the parameter set is not modelled in binding): the record the binder itself would have made."""
+        return PSError(
+            self.record(
+                f"Cannot process command because of one or more missing mandatory parameters: {name}.",
+                "InvalidArgument",
+                "ParameterBindingException",
+                "MissingMandatoryParameter",
+            )
+        )
+
     def write_error(self, record: ErrorRecord) -> None:
         """A non-terminating error: -ErrorAction / $ErrorActionPreference decide what happens."""
         self._state.fail()

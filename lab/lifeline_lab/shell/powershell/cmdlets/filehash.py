@@ -93,14 +93,7 @@ async def _get_file_hash(call: CmdletCall) -> None:
                 raise not_implemented("piping objects other than files to Get-FileHash", call.extent)
             inputs.append((item.path, True))
     if not inputs:
-        raise PSError(
-            call.record(
-                "Cannot process command because of one or more missing mandatory parameters: Path.",
-                "InvalidArgument",
-                "ParameterBindingException",
-                "MissingMandatoryParameter",
-            )
-        )
+        raise call.missing_mandatory_parameter("Path")
     drives = fs.drives_of(call)
     for raw, literal in inputs:
         paths: list[str] = []

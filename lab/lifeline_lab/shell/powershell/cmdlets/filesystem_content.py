@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from ....machine.filesystem import Node
 from ..binding import CmdletInfo, ConversionFailure, Param, convert_int32, convert_string_array
-from ..errors import PSError
 from ..values import to_string
 from . import provider as fs
 from .filesystem_items import path_inputs
@@ -344,11 +343,4 @@ ADD_CONTENT = _content_writer("Add-Content", "AddContentCommand", _add_content, 
 
 def require_path(call: CmdletCall) -> None:
     if "Path" not in call.args and "LiteralPath" not in call.args:
-        raise PSError(
-            call.record(
-                "Cannot process command because of one or more missing mandatory parameters: Path.",
-                "InvalidArgument",
-                "ParameterBindingException",
-                "MissingMandatoryParameter",
-            )
-        )
+        raise call.missing_mandatory_parameter("Path")

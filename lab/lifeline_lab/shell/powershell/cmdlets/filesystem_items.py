@@ -227,14 +227,7 @@ async def _test_path(call: CmdletCall) -> None:
             _validate_path_argument(call, call.args[name], name)
     inputs = path_inputs(call)
     if not inputs:
-        raise PSError(
-            call.record(
-                "Cannot process command because of one or more missing mandatory parameters: Path.",
-                "InvalidArgument",
-                "ParameterBindingException",
-                "MissingMandatoryParameter",
-            )
-        )
+        raise call.missing_mandatory_parameter("Path")
     for raw, literal in inputs:
         if call.args.get("IsValid"):
             call.emit(_valid_syntax(to_string(raw)))
@@ -288,14 +281,7 @@ async def _new_item(call: CmdletCall) -> None:
     name = args.get("Name")
     if not paths:
         if name is None:
-            raise PSError(
-                call.record(
-                    "Cannot process command because of one or more missing mandatory parameters: Path.",
-                    "InvalidArgument",
-                    "ParameterBindingException",
-                    "MissingMandatoryParameter",
-                )
-            )
+            raise call.missing_mandatory_parameter("Path")
         paths = ["."]
     kind = _item_type(args["ItemType"]) if "ItemType" in args else "File"
     if kind in ("SymbolicLink", "Junction", "HardLink"):

@@ -41,14 +41,7 @@ async def _start_sleep(call: CmdletCall) -> None:
         )
     name = "Seconds" if "Seconds" in args else "Milliseconds"
     if name not in args:
-        raise PSError(
-            call.record(
-                "Cannot process command because of one or more missing mandatory parameters: Seconds.",
-                "InvalidArgument",
-                "ParameterBindingException",
-                "MissingMandatoryParameter",
-            )
-        )
+        raise call.missing_mandatory_parameter("Seconds")
     value = args[name]
     if value < 0:
         raise _validation_error(call, name, value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..binding import CmdletInfo, ConversionFailure, Param, convert_string_array
-from ..errors import PSError, not_implemented
+from ..errors import not_implemented
 from ..operators import wildcard_regex
 from ..session import UNSUPPORTED_AUTOMATIC
 from ..values import PSVariable, to_string
@@ -67,14 +67,7 @@ async def _set_strict_mode(call: CmdletCall) -> None:
     elif "Version" in call.args:
         call.session.strict_version = call.args["Version"]
     else:
-        raise PSError(
-            call.record(
-                "Cannot process command because of one or more missing mandatory parameters: Version.",
-                "InvalidArgument",
-                "ParameterBindingException",
-                "MissingMandatoryParameter",
-            )
-        )
+        raise call.missing_mandatory_parameter("Version")
 
 
 GET_VARIABLE = CmdletInfo(
