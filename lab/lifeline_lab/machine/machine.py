@@ -25,6 +25,7 @@ from .servicing import PENDING_XML
 BCD_PATH = r"EFI\Microsoft\Boot\BCD"
 FAILED_BOOTS_BEFORE_WINRE = 2
 CRASH_HISTORY = 50  # like Windows' MinidumpsCount default: older records and dumps are dropped
+SAFE_BOOT_OPTION = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
 ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre")
 
 
@@ -212,6 +213,7 @@ class Machine:
         return enabled and entry.elements.get("recoverysequence") == self.recovery_entry_id
 
     def _go_down(self, power: str) -> None:
+        self._drop_volatile_keys()
         self.registry.release_files()
         self.power = power
         for listener in list(self.on_power_change):
@@ -237,8 +239,24 @@ class Machine:
             self.registry = Registry(self.drives)
             self.registry.load("HKLM", "SYSTEM", r"C:\Windows\System32\config\SYSTEM", in_use_by="System")
             self.registry.load("HKLM", "SOFTWARE", r"C:\Windows\System32\config\SOFTWARE", in_use_by="System")
+            self._record_safe_boot_option()
         for listener in list(self.on_power_change):
             listener(self)
+
+    def _record_safe_boot_option(self) -> None:
+        """Safe Mode leaves its mark in the live SYSTEM hive: Control\\SafeBoot\\Option, value OptionValue
+        (REG_DWORD 1 = minimal, 2 = network), created at each safe boot and absent after a normal one
+        (Windows Internals 7th ed., part 2, ch. 12 "Safe mode"; the same codes as GetSystemMetrics
+        SM_CLEANBOOT on Microsoft Learn). The key is volatile on Windows; the lab rewrites it at each start."""
+        self._drop_volatile_keys()
+        codes = {"safe_mode": 1, "safe_mode_network": 2}
+        if self.environment in codes and self.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot"):
+            self.registry.create(SAFE_BOOT_OPTION).set("OptionValue", "REG_DWORD", codes[self.environment])
+
+    def _drop_volatile_keys(self) -> None:
+        """Volatile keys never reach the hive file (RegCreateKeyEx REG_OPTION_VOLATILE, Microsoft Learn)."""
+        if self.environment != "winre" and self.registry.open(SAFE_BOOT_OPTION) is not None:
+            self.registry.delete_key(SAFE_BOOT_OPTION)
 
     def _finish_pending_servicing(self) -> None:
         drives = Drives({"C:": self.os_volume})

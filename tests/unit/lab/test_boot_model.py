@@ -206,3 +206,16 @@ def test_a_boot_window_answers_winrm_briefly_before_each_crash():
         assert machine.crashes and machine.crashes[-1].bugcheck == 0x50
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("environment", "option_value"), [("safe_mode", 1), ("safe_mode_network", 2)])
+def test_safe_mode_is_visible_in_the_live_registry_and_gone_after_a_normal_boot(environment, option_value):
+    machine = new_machine("T-0002", 2)
+    machine.enter_environment(environment)
+    option = machine.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option")
+    assert option is not None and option.get("OptionValue").data == option_value
+    machine.enter_environment("normal")
+    assert machine.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option") is None
+    machine.enter_environment("winre")
+    machine.registry.load("HKLM", "OFFLINE", r"D:\Windows\System32\config\SYSTEM")
+    assert machine.registry.open(r"HKLM\OFFLINE\ControlSet001\Control\SafeBoot\Option") is None
