@@ -10,13 +10,14 @@ from ansible.plugins.shell.powershell import _parse_clixml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lifeline_lab.machine import new_machine
 from lifeline_lab.shell import ProcessContext, run_command_line
 from lifeline_lab.shell.capture import Completed, run_captured, sample_environment
 from lifeline_lab.shell.context import stdin_from_bytes
 from lifeline_lab.shell.powershell import run_script
 from lifeline_lab.shell.powershell.position import Extent, Source, position_message
 
-from .support import encoded_command, lines, without_clixml
+from .support import encoded_command, lines, run, run_ps, without_clixml
 
 
 def ps(script: str, stdin: bytes = b"") -> Completed:
@@ -237,8 +238,8 @@ def test_syntax_error_runs_nothing() -> None:
         ('[Version]"5.1"', "type conversion with [Version]"),
         ("class Foo {}", "the class statement"),
         ("function f { 1 }", "the function statement"),
-        ("try { 1 } catch { 2 }", "the try statement"),
-        ("$input | Out-Null", "the automatic variable $input"),
+        ("try { 1 } catch [System.IO.IOException] { 2 }", "catch with an exception type"),
+        ("$MyInvocation | Out-Null", "the automatic variable $MyInvocation"),
         ("[ScriptBlock]::Create('1')", ".NET static method calls"),
         ('"x".GetType()', "the .NET method GetType()"),
         ("@{ a = 1 }", "the default display of System.Collections.Hashtable objects"),
@@ -293,3 +294,45 @@ def test_any_token_soup_ends_as_a_process_not_a_python_exception(tokens: list[st
         return await asyncio.wait_for(run_script(" ".join(tokens), ctx, xml_errors=True), 5)
 
     assert 0 <= asyncio.run(scenario()) <= 0xFFFFFFFF
+
+
+def test_try_catch_finally_catches_a_terminating_error_and_always_runs_finally():
+    result = run_ps(
+        new_machine("T-0003", 3),
+        lines(
+            "$ErrorActionPreference = 'Stop'",
+            "try { Get-Item -LiteralPath 'C:\\missing'; 'not reached' } catch { 'caught' } finally { 'finally' }",
+            "try { 'body' } finally { 'cleanup' }",
+            "'after'",
+        ),
+    )
+    assert (result.exit_code, result.stdout.split()) == (0, ["caught", "finally", "body", "cleanup", "after"])
+
+
+def test_finally_runs_when_an_uncaught_error_stops_the_script():
+    result = run_ps(
+        new_machine("T-0004", 4),
+        lines(
+            "$ErrorActionPreference = 'Stop'",
+            "try { Get-Item -LiteralPath 'C:\\missing' } finally { 'cleanup' }",
+            "'x'",
+        ),
+    )
+    assert result.exit_code == 1
+    assert result.stdout.split() == ["cleanup"]
+    assert "C:\\missing" in result.stderr
+
+
+def test_a_catch_block_never_hides_what_the_lab_does_not_implement():
+    result = run_ps(new_machine("T-0005", 5), "try { [Console]::OutputEncoding } catch { 'hidden' }")
+    assert result.exit_code == 1
+    assert "hidden" not in result.stdout
+    assert "does not implement" in result.stderr
+
+
+def test_input_enumerates_the_lines_of_standard_input_once():
+    script = "$first = @($input); $again = @($input); $first.Count; $first[1]; $again.Count"
+    result = run(
+        new_machine("T-0006", 6), f"powershell -encodedcommand {encoded_command(script)}", stdin=b"one\r\ntwo\r\n"
+    )
+    assert (result.exit_code, result.stdout.split()) == (0, ["2", "two", "0"])

@@ -263,7 +263,10 @@ async def _real(interp: Interpreter, node: Node) -> Any:
 
 
 async def _variable(interp: Interpreter, node: Node) -> Any:
-    return interp.session.read(parse_variable(interp.text(node)), interp.extent(node))
+    path = parse_variable(interp.text(node))
+    if path.name.casefold() == "input" and not path.qualifier and not path.splat and not interp.session.exists("input"):
+        return await interp.script_input(interp.extent(node))
+    return interp.session.read(path, interp.extent(node))
 
 
 def _member_name(interp: Interpreter, node: Node) -> str:

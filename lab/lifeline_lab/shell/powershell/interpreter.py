@@ -41,6 +41,8 @@ class Interpreter:
         self.ctx = ctx
         self.states: list[PipelineState] = []
         self.script_texts: list[str] = [source.text]
+        self.input_spent = False
+        self.try_depth = 0
 
     # -- helpers ------------------------------------------------------------------------------------------
     def text(self, node: Node) -> str:
@@ -92,8 +94,8 @@ class Interpreter:
         except PSError as error:
             if error.record.extent is None:
                 error.record.extent = self.extent(node)  # e.g. raised while formatting output
-            if error.script_terminating:
-                raise
+            if error.script_terminating or self.try_depth:
+                raise  # a try statement catches statement-terminating errors too
             self.session.last_success = False
             if self.states:
                 self.states[-1].fail()
@@ -111,6 +113,8 @@ class Interpreter:
             await self._foreach(node, sink)
         elif kind == "flow_control_statement":
             await self._flow(node, sink)
+        elif kind == "try_statement":
+            await self._try(node, sink)
         else:
             raise not_implemented(f"the {kind.replace('_', ' ')}", self.extent(node))
 
@@ -126,6 +130,44 @@ class Interpreter:
         otherwise = node.child_by_field_name("else_clause")
         if otherwise is not None:
             await self._block(_first(otherwise, "statement_block"), sink)
+
+    async def _try(self, node: Node, sink: Sink) -> None:
+        """about_Try_Catch_Finally: a terminating error in the try block runs the first catch block with
+        the error record in $_; the finally block runs on every way out (errors, exit, break, return).
+        Typed catch clauses are not implemented (the lab has no .NET exception types)."""
+        clauses = _first(node, "catch_clauses")
+        catches = [clause for clause in significant(clauses)] if clauses is not None else []
+        for clause in catches:
+            if _first(clause, "catch_type_list") is not None:
+                raise not_implemented("catch with an exception type", self.extent(clause))
+        finally_clause = _first(node, "finally_clause")
+        try:
+            self.try_depth += 1
+            try:
+                await self._block(_first(node, "statement_block"), sink)
+            finally:
+                self.try_depth -= 1
+        except PSError as error:
+            if not catches or error.record.error_id == "LabNotImplemented":
+                raise  # a lab limit is not a PowerShell error: a catch block must not hide it
+            self.session.last_success = False
+            self.session.set("_", error.record)
+            await self._block(_first(catches[0], "statement_block"), sink)
+        finally:
+            if finally_clause is not None:
+                await self._block(_first(finally_clause, "statement_block"), sink)
+
+    async def script_input(self, extent) -> list[str]:
+        """$input in a script run by powershell.exe -Command/-EncodedCommand: an enumerator over the lines
+        of standard input (about_Automatic_Variables), spent once read. Decoded as code page 437, the OEM
+        code page of en-US Windows (the lab does not follow WINRS_CODEPAGE here: keep stdin ASCII)."""
+        if len(self.session.scopes) > 1:
+            raise not_implemented("$input inside a function or script block", extent)
+        if self.input_spent:
+            return []
+        self.input_spent = True
+        data = await self.ctx.stdin.read()
+        return data.decode("cp437").splitlines()
 
     async def _block(self, block: Node | None, sink: Sink) -> None:
         if block is not None:
