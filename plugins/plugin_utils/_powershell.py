@@ -68,14 +68,13 @@ SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b"
 ENCODED_COMMAND_PREFIX = "PowerShell -NoProfile -NonInteractive -ExecutionPolicy Unrestricted -EncodedCommand "
 # cmd.exe's command line limit (WinRM starts commands through cmd.exe): "The command line is too long."
 MAX_COMMAND_LINE = 8191
-# Stop on the first error (a terminating error makes PowerShell exit 1 with the error on stderr),
-# keep progress records out of stderr, and make the console (so PowerShell and the native programs
-# it starts) write UTF-8 instead of the OEM code page, where it has a console: what ansible-core's
-# own PowerShell does (shell plugin _CONSOLE_ENCODING, exec_wrapper.ps1).
+# Stop on the first error (a terminating error makes PowerShell exit 1 with the error on stderr) and
+# keep progress records out of stderr. Output encoding is the shell's: ansible-core's winrm connection
+# opens its WinRS shell with WINRS_CODEPAGE 65001, so PowerShell and the native programs it starts
+# write UTF-8 (MS-WSMV 2.2.4.37 WINRS_CODEPAGE); other clients should ask for 65001 too.
 PREAMBLE = (
     "$ErrorActionPreference = 'Stop'",
     "$ProgressPreference = 'SilentlyContinue'",
-    "try { [Console]::OutputEncoding = New-Object -TypeName 'System.Text.UTF8Encoding' } catch { }",
 )
 # .NET char.IsWhiteSpace: the Unicode separators plus these controls. Python's str.isspace is added
 # (it also counts U+001C-U+001F), so this set is never smaller than the one 5.1 quotes on.
@@ -165,7 +164,7 @@ def exit_with_native_code() -> str:
 
 
 def script(*statements: str) -> str:
-    """The statements, one per line, after ``PREAMBLE`` (stop on errors, no progress records, UTF-8)."""
+    """The statements, one per line, after ``PREAMBLE`` (stop on errors, no progress records)."""
     if not statements:
         raise ValueError("a script needs at least one statement")
     for statement in statements:

@@ -315,7 +315,6 @@ def test_script_starts_with_the_preamble_and_can_return_the_native_exit_code() -
     assert built.splitlines() == [
         "$ErrorActionPreference = 'Stop'",
         "$ProgressPreference = 'SilentlyContinue'",
-        "try { [Console]::OutputEncoding = New-Object -TypeName 'System.Text.UTF8Encoding' } catch { }",
         "& 'wpeutil.exe' 'reboot'",
         "exit $LASTEXITCODE",
     ]
