@@ -1,0 +1,90 @@
+"""Run real ansible-playbook against lab hosts and read back each task's per-host results."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lab_fleet
+
+from .conftest import REPO, LabFleet
+
+BIN = Path(sys.executable).parent
+# The default callback with -v and result_format json: "TASK [name] ***" then, per host,
+# "ok: [HOST] => {json}", "changed: [HOST] => {json}" or "fatal: [HOST]: FAILED! => {json}".
+_TASK = re.compile(r"^TASK \[(?P<task>.*)\] \*+$", re.MULTILINE)
+_RESULT = re.compile(r"^(?P<status>ok|changed|fatal|failed|skipping): \[(?P<host>[^\]]+)\](?:: [A-Z!]+)? => ", re.M)
+
+
+def static_inventory(fleet: LabFleet, directory: Path, transport: str = "http", names: list[str] | None = None) -> Path:
+    """A YAML inventory of the fleet's hosts (or `names`) with the WinRM variables the lab needs: the same
+    connection settings as the lifeline.recovery.fleet inventory, without its probe."""
+    parsed = _lab_fleet.parse_fleet(_lab_fleet.read_fleet_document(str(fleet.fleet_file)), str(fleet.fleet_file))
+    hosts = {}
+    for host in parsed.hosts:
+        if names is None or host.name in names:
+            auth = _lab_fleet.winrm_auth(host, transport)
+            hosts[host.name] = _lab_fleet.connection_vars(host, parsed, transport, auth)
+    path = directory / "inventory.yml"
+    path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    return path
+
+
+@dataclass
+class PlayRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: dict[str, dict[str, dict]] = field(default_factory=dict)  # task name -> host -> result
+
+    def result(self, task: str, host: str) -> dict:
+        assert task in self.results, f"no task {task!r} in {list(self.results)}\n{self.stdout[-3000:]}"
+        assert host in self.results[task], f"{host} not in task {task!r}\n{self.stdout[-3000:]}"
+        return self.results[task][host]
+
+
+def parse_results(stdout: str) -> dict[str, dict[str, dict]]:
+    results: dict[str, dict[str, dict]] = {}
+    tasks = list(_TASK.finditer(stdout))
+    decoder = json.JSONDecoder()
+    for index, task in enumerate(tasks):
+        end = tasks[index + 1].start() if index + 1 < len(tasks) else len(stdout)
+        section = stdout[task.end() : end]
+        for match in _RESULT.finditer(section):
+            try:
+                value, _ = decoder.raw_decode(section, match.end())
+            except json.JSONDecodeError:
+                continue
+            value["_status"] = match.group("status")
+            results.setdefault(task.group("task"), {})[match.group("host")] = value
+    return results
+
+
+def ansible_playbook(
+    inventory: Path, playbook: Path, *arguments: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> PlayRun:
+    environment = dict(
+        os.environ,
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_CALLBACK_RESULT_FORMAT="json",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+        **(env or {}),
+    )
+    completed = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(inventory), "-v", *arguments, str(playbook)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=timeout,
+        cwd=REPO,
+    )
+    return PlayRun(completed.returncode, completed.stdout, completed.stderr, parse_results(completed.stdout))
