@@ -1,0 +1,199 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: rollout_summary
+type: aggregate
+short_description: The summary of a Lifeline rollout (remediate) or readiness check (prepare), on screen and as JSON
+version_added: 0.1.0
+author:
+  - Lifeline maintainers
+description:
+  - At the end of C(playbooks/remediate.yml) prints how many hosts were recovered, failed, skipped
+    and left untouched, per wave and per failure signature, the verdict of every batch and, when the
+    rollout halted, why; hosts that failed or were skipped are listed with the reason.
+  - At the end of C(playbooks/prepare.yml) prints which hosts are ready for remote recovery and what
+    the others lack.
+  - Writes the same as a JSON report file in O(report_dir) (one file per run, mode 0600).
+  - Reads only what the playbooks record (the facts C(lifeline_rollout_plan), C(lifeline_rollout_outcome),
+    C(lifeline_rollout_batches), C(recovery_readiness_report)); silent for other playbooks.
+  - Contains no secret: the playbooks never record one in those facts.
+requirements:
+  - enable in ansible.cfg (C(callbacks_enabled = lifeline.recovery.rollout_summary)), as this collection's
+    ansible.cfg does
+options:
+  report_dir:
+    description:
+      - Directory for the JSON reports, created when missing. Empty to write no file.
+    type: path
+    default: ~/.ansible/lifeline/reports
+    env:
+      - name: LIFELINE_REPORT_DIR
+    ini:
+      - section: callback_rollout_summary
+        key: report_dir
+"""
+
+import datetime as dt
+import json
+import os
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from ansible.plugins.callback import CallbackBase
+
+STATUSES = ("recovered", "failed", "would_change", "skipped", "untouched")
+
+
+def _plain(value: Any) -> Any:
+    """Ansible's tagged values as plain JSON types."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def rollout_report(plan: Mapping, outcomes: Mapping, batches: list, halt_reason: str) -> dict:
+    """Every planned host's final status and the counts per wave and per signature."""
+    hosts = {}
+    for name, planned in sorted((plan.get("hosts") or {}).items()):
+        outcome = outcomes.get(name) or {}
+        if planned.get("action") != "remediate":
+            status, reason = "skipped", planned.get("reason", "")
+        elif outcome:
+            status, reason = outcome.get("outcome", "failed"), outcome.get("reason", "")
+        else:
+            status = "untouched"
+            reason = "the rollout halted before this host's batch" if halt_reason else "not reached"
+        hosts[name] = {
+            "status": status,
+            "wave": planned.get("wave"),
+            "signature": planned.get("signature"),
+            "remediation": planned.get("remediation"),
+            "state_before": planned.get("state"),
+            "reason": reason,
+        }
+    by_wave: dict[str, Counter] = defaultdict(Counter)
+    by_signature: dict[str, Counter] = defaultdict(Counter)
+    for host in hosts.values():
+        by_wave[host["wave"] or "-"][host["status"]] += 1
+        by_signature[host["signature"] or "(none)"][host["status"]] += 1
+    return {
+        "kind": "rollout",
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "halted": bool(halt_reason),
+        "halt_reason": halt_reason,
+        "totals": dict(Counter(host["status"] for host in hosts.values())),
+        "by_wave": {wave: dict(counts) for wave, counts in by_wave.items()},
+        "by_signature": {signature: dict(counts) for signature, counts in by_signature.items()},
+        "batches": [
+            {key: batch.get(key) for key in ("wave", "batch", "hosts", "recovered", "failed", "failure_rate", "halt")}
+            for batch in batches
+        ],
+        "hosts": hosts,
+    }
+
+
+def _table(title: str, rows: Mapping[str, Mapping[str, int]]) -> list[str]:
+    width = max([len(title)] + [len(name) for name in rows])
+    lines = [f"  {title:<{width}}  " + "  ".join(f"{status:>12}" for status in STATUSES)]
+    for name in sorted(rows):
+        lines.append(f"  {name:<{width}}  " + "  ".join(f"{rows[name].get(status, 0):>12}" for status in STATUSES))
+    return lines
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "lifeline.recovery.rollout_summary"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._plan: dict = {}
+        self._outcomes: dict[str, dict] = {}
+        self._batches: list = []
+        self._halt_reason = ""
+        self._readiness: dict[str, dict] = {}
+
+    def v2_runner_on_ok(self, result) -> None:
+        facts = result._result.get("ansible_facts")
+        if not isinstance(facts, Mapping):
+            return
+        host = result._host.get_name()
+        if "lifeline_rollout_plan" in facts:
+            self._plan = _plain(facts["lifeline_rollout_plan"])
+        if "lifeline_rollout_outcome" in facts:
+            self._outcomes[host] = _plain(facts["lifeline_rollout_outcome"])
+        if "lifeline_rollout_batches" in facts:
+            self._batches = _plain(facts["lifeline_rollout_batches"])
+        if facts.get("lifeline_rollout_halt_reason"):
+            self._halt_reason = str(facts["lifeline_rollout_halt_reason"])
+        if "recovery_readiness_report" in facts:
+            self._readiness[host] = _plain(facts["recovery_readiness_report"])
+
+    def v2_playbook_on_stats(self, stats) -> None:
+        if self._plan:
+            report = rollout_report(self._plan, self._outcomes, self._batches, self._halt_reason)
+            self._show_rollout(report)
+            self._write(report, "rollout")
+        if self._readiness:
+            report = {
+                "kind": "readiness",
+                "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "ready": sorted(host for host, entry in self._readiness.items() if entry.get("ready")),
+                "hosts": dict(sorted(self._readiness.items())),
+            }
+            self._show_readiness(report)
+            self._write(report, "readiness")
+
+    def _show_rollout(self, report: dict) -> None:
+        display = self._display.display
+        totals = report["totals"]
+        display("\nLIFELINE ROLLOUT SUMMARY " + "*" * 55)
+        display("  " + ", ".join(f"{totals.get(status, 0)} {status.replace('_', ' ')}" for status in STATUSES))
+        display("")
+        for line in _table("wave", report["by_wave"]):
+            display(line)
+        display("")
+        for line in _table("signature", report["by_signature"]):
+            display(line)
+        if report["batches"]:
+            display("\n  batches:")
+            for batch in report["batches"]:
+                display(
+                    f"    {batch['wave']} #{batch['batch']}: {len(batch['hosts'] or [])} host(s), "
+                    f"{batch['recovered']} recovered, {batch['failed']} failed ({batch['failure_rate']}%)"
+                    + ("  -> HALT" if batch["halt"] else "")
+                )
+        if report["halted"]:
+            display(f"\n  HALTED: {report['halt_reason']}", color="red")
+        noted = [(name, host) for name, host in report["hosts"].items() if host["status"] in ("failed", "skipped")]
+        if noted:
+            display("\n  hosts not recovered by this run:")
+            for name, host in noted:
+                display(f"    {name:<16} {host['status']:<8} {host['reason']}")
+
+    def _show_readiness(self, report: dict) -> None:
+        display = self._display.display
+        display("\nLIFELINE RECOVERY READINESS " + "*" * 52)
+        display(f"  {len(report['ready'])} of {len(report['hosts'])} host(s) ready for remote recovery")
+        lacks = Counter(item for entry in report["hosts"].values() for item in entry.get("lacking") or [])
+        for item, count in lacks.most_common():
+            display(f"  {count:>5} lack: {item}")
+
+    def _write(self, report: dict, kind: str) -> None:
+        directory = self.get_option("report_dir")
+        if not directory:
+            return
+        try:
+            os.makedirs(directory, exist_ok=True)
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            path = os.path.join(directory, f"{kind}-{stamp}.json")
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                json.dump(report, handle, indent=2, sort_keys=True)
+        except OSError as error:
+            self._display.warning(f"rollout_summary: could not write the {kind} report in {directory}: {error}")
+            return
+        self._display.display(f"\n  report: {path}")

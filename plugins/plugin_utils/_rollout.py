@@ -1,0 +1,178 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The staged rollout's decisions as pure functions: which host gets which remediation in which wave,
+and whether a finished batch lets the rollout go on.
+
+playbooks/remediate.yml calls them through the filters in plugins/filter/rollout.py; the callback
+lifeline.recovery.rollout_summary reads what they produced. Nothing here talks to a host.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["RING_ORDER", "RolloutError", "normalise_signature", "plan", "validate_remediations", "verdict"]
+
+RING_ORDER = ("canary", "pilot", "broad")
+# The roles a mapping may name without a collection prefix; anything with a dot is taken as a FQCN.
+COLLECTION = "lifeline.recovery"
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*){0,2}$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENTRY_KEYS = {"name", "signatures", "role", "vars", "description"}
+
+
+class RolloutError(ValueError):
+    """A mapping or setting that cannot drive a rollout; the message names the entry and the problem."""
+
+
+def normalise_signature(value: Any) -> str:
+    """Signatures compare without case or surrounding blanks ('0x50:CSAgent.sys' == '0x50:csagent.sys')."""
+    return str(value or "").strip().lower()
+
+
+def validate_remediations(remediations: Any, source: str = "the remediation mapping") -> list[dict]:
+    """The mapping as a list of checked entries {name, signatures, role (FQCN), vars}; a clear error otherwise."""
+    if not isinstance(remediations, list) or not remediations:
+        raise RolloutError(f"{source}: lifeline_remediations must be a non-empty list of remediations")
+    seen: dict[str, str] = {}
+    checked = []
+    for index, entry in enumerate(remediations, start=1):
+        where = f"{source}: remediation #{index}"
+        if not isinstance(entry, Mapping):
+            raise RolloutError(f"{where} is not a mapping")
+        unknown = sorted(set(entry) - _ENTRY_KEYS)
+        if unknown:
+            raise RolloutError(f"{where} has unknown keys {unknown}; allowed: {sorted(_ENTRY_KEYS)}")
+        name = str(entry.get("name") or "").strip()
+        if not name:
+            raise RolloutError(f"{where} has no name")
+        where = f"{source}: remediation {name!r}"
+        signatures = entry.get("signatures")
+        if isinstance(signatures, str) or not isinstance(signatures, list) or not signatures:
+            raise RolloutError(f"{where}: signatures must be a non-empty list of failure signatures")
+        role = str(entry.get("role") or "").strip()
+        if not _NAME.match(role):
+            raise RolloutError(f"{where}: role {role!r} is not a role name (e.g. channel_file_remediation)")
+        variables = entry.get("vars") or {}
+        if not isinstance(variables, Mapping):
+            raise RolloutError(f"{where}: vars must be a mapping of role variables")
+        bad = [key for key in variables if not _VARIABLE.match(str(key))]
+        if bad:
+            raise RolloutError(f"{where}: vars {bad} are not variable names")
+        normalised = []
+        for signature in signatures:
+            key = normalise_signature(signature)
+            if not key:
+                raise RolloutError(f"{where}: an empty signature")
+            if key in seen:
+                raise RolloutError(f"{where}: signature {key!r} is already mapped by remediation {seen[key]!r}")
+            seen[key] = name
+            normalised.append(key)
+        checked.append(
+            {
+                "name": name,
+                "signatures": normalised,
+                "role": role if "." in role else f"{COLLECTION}.{role}",
+                "vars": dict(variables),
+            }
+        )
+    return checked
+
+
+def _ring(value: Any) -> str:
+    ring = str(value or "broad").strip().lower()
+    return ring if ring in RING_ORDER else "broad"
+
+
+def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str = "the remediation mapping") -> dict:
+    """Each host's part in the rollout, from what the inventory says about it.
+
+    A host is remediated when the inventory found it reachable in recovery (recovery_state
+    recovery_reachable) and its failure signature is mapped; otherwise it is skipped with the reason.
+    Returns {"hosts": {name: {...}}, "waves": {ring: [names]}} with hosts sorted by name per wave.
+    """
+    entries = validate_remediations(remediations, source)
+    by_signature = {signature: entry for entry in entries for signature in entry["signatures"]}
+    planned: dict[str, dict] = {}
+    waves: dict[str, list[str]] = {ring: [] for ring in RING_ORDER}
+    for host in sorted(set(hosts)):
+        variables = hostvars.get(host) or {}
+        state = str(variables.get("lifeline_recovery_state") or "unknown")
+        signature = normalise_signature(variables.get("lifeline_failure_signature"))
+        ring = _ring(variables.get("lifeline_recovery_ring"))
+        record = {
+            "wave": ring,
+            "state": state,
+            "signature": signature or None,
+            "environment": variables.get("lifeline_boot_environment"),
+            "remediation": None,
+            "role": None,
+            "vars": {},
+            "action": "skip",
+            "reason": "",
+        }
+        entry = by_signature.get(signature)
+        if state == "healthy":
+            record["reason"] = "already healthy"
+        elif state != "recovery_reachable":
+            record["reason"] = f"{state}: not reachable in a recovery environment, needs hands on the machine"
+        elif entry is None:
+            record["reason"] = f"no remediation is mapped for signature {signature or '(none)'}"
+        else:
+            record.update(action="remediate", remediation=entry["name"], role=entry["role"], vars=entry["vars"])
+            waves[ring].append(host)
+        planned[host] = record
+    return {"hosts": planned, "waves": waves}
+
+
+def verdict(batch: Iterable[str], outcomes: Mapping, wave: str, max_failure_rate: Any, batch_number: int = 1) -> dict:
+    """Whether the rollout may go on after a batch: the share of its hosts that did not come back healthy.
+
+    ``outcomes`` maps host -> the outcome record the wave set (missing: the host vanished from the
+    play, e.g. unreachable, and counts as a failure). The rollout halts when the failure rate is
+    strictly greater than ``max_failure_rate`` (a percentage, as Ansible's max_fail_percentage).
+    """
+    try:
+        threshold = float(max_failure_rate)
+    except (TypeError, ValueError):
+        raise RolloutError(f"lifeline_max_failure_rate must be a percentage, not {max_failure_rate!r}") from None
+    if not 0 <= threshold <= 100:
+        raise RolloutError(f"lifeline_max_failure_rate must be between 0 and 100, not {threshold:g}")
+    hosts = sorted(set(batch))
+    failures: dict[str, str] = {}
+    counts = {"recovered": 0, "failed": 0, "would_change": 0, "skipped": 0}
+    for host in hosts:
+        outcome = outcomes.get(host) if isinstance(outcomes.get(host), Mapping) else None
+        status = outcome.get("outcome") if outcome else None
+        if status in ("recovered", "would_change", "skipped"):
+            counts[status] += 1
+        else:
+            counts["failed"] += 1
+            failures[host] = (outcome or {}).get(
+                "reason"
+            ) or "did not report back (unreachable or removed from the play)"
+    attempted = len(hosts) - counts["skipped"]
+    rate = 100.0 * counts["failed"] / attempted if attempted else 0.0
+    halt = rate > threshold
+    summary = (
+        f"wave {wave} batch {batch_number}: {counts['failed']} of {attempted} host(s) failed "
+        f"({rate:.0f}% {'>' if halt else '<='} the {threshold:g}% threshold)"
+    )
+    reason = ""
+    if halt:
+        named = "; ".join(f"{host}: {why}" for host, why in list(failures.items())[:5])
+        reason = f"Rollout halted after {summary}. Later batches and waves were left untouched. Failures: {named}"
+    return {
+        "wave": wave,
+        "batch": batch_number,
+        "hosts": hosts,
+        **counts,
+        "failure_rate": round(rate, 1),
+        "threshold": threshold,
+        "halt": halt,
+        "failures": failures,
+        "summary": summary,
+        "reason": reason,
+    }

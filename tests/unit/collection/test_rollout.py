@@ -1,0 +1,101 @@
+"""The staged rollout's decisions: the plan from inventory verdicts and the mapping, the batch verdict,
+and the summary report the callback prints and writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.lifeline.recovery.plugins.callback.rollout_summary import rollout_report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import RolloutError, plan, verdict
+
+REPO = Path(__file__).resolve().parents[3]
+MAPPING = yaml.safe_load((REPO / "playbooks/vars/remediations.yml").read_text())["lifeline_remediations"]
+
+
+def host(state: str, signature: str | None = None, ring: str = "broad") -> dict:
+    return {"lifeline_recovery_state": state, "lifeline_failure_signature": signature, "lifeline_recovery_ring": ring}
+
+
+HOSTVARS = {
+    "A": host("recovery_reachable", "0x50:CSAgent.sys", "canary"),
+    "B": host("recovery_reachable", "0x7E:ctxflt.sys", "pilot"),
+    "C": host("healthy", None, "canary"),
+    "D": host("unbootable", "0x50:csagent.sys"),
+    "E": host("recovery_reachable", "0x1e:unknown.sys"),
+    "F": host("recovery_reachable", "0x50:csagent.sys", "not-a-ring"),
+}
+
+
+def test_the_shipped_mapping_plans_each_host_by_signature_and_ring():
+    planned = plan(HOSTVARS, HOSTVARS, MAPPING)
+    hosts = planned["hosts"]
+    assert hosts["A"]["role"] == "lifeline.recovery.channel_file_remediation"
+    assert hosts["A"]["vars"]["channel_file_remediation_patterns"] == ["C-00000291*.sys"]
+    assert hosts["B"]["role"] == "lifeline.recovery.boot_driver_remediation"
+    assert planned["waves"] == {"canary": ["A"], "pilot": ["B"], "broad": ["F"]}  # unknown rings go broad
+    assert hosts["C"] == {**hosts["C"], "action": "skip", "reason": "already healthy"}
+    assert hosts["D"]["action"] == "skip" and "needs hands on the machine" in hosts["D"]["reason"]
+    assert hosts["E"]["reason"] == "no remediation is mapped for signature 0x1e:unknown.sys"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ([], "non-empty list"),
+        ([{"name": "x", "signatures": "0x50:a.sys", "role": "r"}], "signatures must be a non-empty list"),
+        ([{"name": "x", "signatures": ["a"], "role": "r; rm -rf /"}], "is not a role name"),
+        ([{"name": "x", "signatures": ["a"], "role": "r", "varz": {}}], "unknown keys ['varz']"),
+        ([{"name": "x", "signatures": ["a"], "role": "r", "vars": {"bad key": 1}}], "are not variable names"),
+        (
+            [{"name": "x", "signatures": ["A"], "role": "r"}, {"name": "y", "signatures": ["a "], "role": "r"}],
+            "signature 'a' is already mapped by remediation 'x'",
+        ),
+    ],
+)
+def test_a_bad_mapping_is_refused_naming_the_entry_and_the_problem(mapping, message):
+    with pytest.raises(RolloutError, match=r"remediations\.yml") as error:
+        plan(["A"], HOSTVARS, mapping, "remediations.yml")
+    assert message in str(error.value)
+
+
+def outcome(status: str, reason: str = "") -> dict:
+    return {"outcome": status, "reason": reason}
+
+
+def test_a_batch_within_the_threshold_goes_on():
+    judged = verdict(
+        ["A", "B", "C", "D", "E"],
+        {h: outcome("recovered") for h in "ABCD"} | {"E": outcome("failed", "x")},
+        "broad",
+        20,
+    )
+    assert (judged["failed"], judged["failure_rate"], judged["halt"]) == (1, 20.0, False)  # 20% is not > 20%
+
+
+def test_hosts_that_never_reported_back_count_as_failures_and_halt_with_the_reason():
+    judged = verdict(["A", "B"], {"A": outcome("recovered")}, "canary", 20)
+    assert judged["halt"] and judged["failed"] == 1 and judged["failure_rate"] == 50.0
+    assert (
+        "Rollout halted after wave canary batch 1: 1 of 2 host(s) failed (50% > the 20% threshold)" in judged["reason"]
+    )
+    assert "B: did not report back" in judged["reason"]
+
+
+@pytest.mark.parametrize("threshold", ["lots", -1, 101])
+def test_an_impossible_threshold_is_refused(threshold):
+    with pytest.raises(RolloutError, match="lifeline_max_failure_rate"):
+        verdict([], {}, "canary", threshold)
+
+
+def test_the_report_counts_recovered_failed_skipped_and_untouched_per_wave_and_signature():
+    planned = plan(HOSTVARS, HOSTVARS, MAPPING)
+    batches = [verdict(["A"], {"A": outcome("failed", "came back crashing")}, "canary", 0)]
+    report = rollout_report(planned, {"A": outcome("failed", "came back crashing")}, batches, batches[0]["reason"])
+    assert report["totals"] == {"failed": 1, "skipped": 3, "untouched": 2}
+    assert report["by_wave"]["canary"] == {"failed": 1, "skipped": 1}
+    assert report["by_signature"]["0x50:csagent.sys"] == {"failed": 1, "skipped": 1, "untouched": 1}
+    assert report["hosts"]["B"]["reason"] == "the rollout halted before this host's batch"
+    assert report["halted"] and report["batches"][0]["halt"]
