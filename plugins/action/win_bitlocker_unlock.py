@@ -57,8 +57,8 @@ class ActionModule(RecoveryAction):
         problem = recovery_password_problem(password)
         if problem:
             raise RecoveryFailed(
-                f"recovery_password is not a valid BitLocker recovery password: {problem} (48 digits in 8 blocks "
-                "of 6, each divisible by 11 and below 720896); nothing was sent to the host (the value is not shown)"
+                f"recovery_password is not a valid BitLocker recovery password: {problem}; "
+                "nothing was sent to the host (the value is not shown)"
             )
         wanted_id = args.get("key_protector_id")
         if wanted_id is not None and not is_key_id(wanted_id):
