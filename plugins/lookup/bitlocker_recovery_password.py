@@ -102,16 +102,15 @@ options:
 """
 
 EXAMPLES = r"""
-# win_bitlocker_unlock is the collection's unlock module (planned; its options may differ).
 - name: Unlock the operating system volume with the escrowed recovery password
   lifeline.recovery.win_bitlocker_unlock:
-    mount_point: 'C:'
+    volume: 'D:'
     recovery_password: "{{ lookup('lifeline.recovery.bitlocker_recovery_password', inventory_hostname) }}"
   no_log: true  # always: the password is a module argument
 
 - name: Read another export's column names from a vault-encrypted file, choosing the rotated key
   lifeline.recovery.win_bitlocker_unlock:
-    mount_point: 'C:'
+    volume: 'D:'
     recovery_password: >-
       {{ lookup('lifeline.recovery.bitlocker_recovery_password', 'WS-0042',
                 escrow_file='secrets/bitlocker-keys.csv.vault',

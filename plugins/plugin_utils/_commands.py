@@ -16,7 +16,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._escrow import recovery_password_problem
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import (
     exit_with_native_code,
     native,
@@ -27,6 +26,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell impo
 
 __all__ = [
     "BCD_WELL_KNOWN_IDENTIFIERS",
+    "RECOVERY_PASSWORD_VARIABLE",
     "REGISTRY_ROOTS",
     "REGISTRY_TYPES",
     "bcdedit_deletevalue",
@@ -40,8 +40,9 @@ __all__ = [
     "get_child_items_json",
     "get_content",
     "last_boot_time",
+    "manage_bde_protectors_get",
     "manage_bde_status",
-    "manage_bde_unlock",
+    "manage_bde_unlock_from_stdin",
     "move_item",
     "new_directory",
     "reg_add",
@@ -328,20 +329,38 @@ def manage_bde_status(volume: str | None = None) -> str:
     return _native_script("manage-bde.exe", "-status", *([] if volume is None else [_volume(volume)]))
 
 
-def manage_bde_unlock(volume: str, recovery_password: str) -> str:
-    """``manage-bde -unlock <volume> -RecoveryPassword <password>``.
+# --- manage-bde.exe for win_bitlocker_unlock (Microsoft Learn: manage-bde unlock, manage-bde protectors) ----
+# The recovery password never enters a script: the unlock script reads it from standard input.
 
-    The returned script and its encoded command line CONTAIN THE RECOVERY PASSWORD (base64 hides
-    nothing): send them only from a task with ``no_log``, and never display, log or return them.
-    This builder logs nothing, and its errors never contain the password (only why it is invalid).
-    The password is a command-line argument, as manage-bde requires, so the host can see it in its
-    own process auditing while manage-bde runs.
+# The variable the unlock script keeps the password in; only its name is ever in the script.
+RECOVERY_PASSWORD_VARIABLE = "$recoveryPassword"
+
+
+def manage_bde_protectors_get(volume: str) -> str:
+    """``manage-bde -protectors -get <volume>``: the key protectors' types and IDs.
+
+    On an UNLOCKED volume Windows also prints the numerical password itself under ``Password:``
+    (windows-tools.md 3.3): call it only for a locked volume, where the password cannot be read.
     """
-    volume = _volume(volume)
-    problem = recovery_password_problem(recovery_password) if isinstance(recovery_password, str) else "not a string"
-    if problem:
-        raise ValueError(f"the recovery password is not valid: {problem}")
-    return _native_script("manage-bde.exe", "-unlock", volume, "-RecoveryPassword", recovery_password)
+    return _native_script("manage-bde.exe", "-protectors", "-get", _volume(volume))
+
+
+def manage_bde_unlock_from_stdin(volume: str) -> str:
+    """``manage-bde -unlock <volume> -RecoveryPassword <password>`` with the password read from the first
+    line of standard input (``$input``, about_Automatic_Variables), not written into the script.
+
+    Send the password with ``stdin=password + "\\r\\n"``. It is then in no command line that WinRM or
+    Ansible carries or logs, and in no PowerShell error record (those quote the script's text, which
+    holds only the variable's name). manage-bde itself takes the password as an argument (it has no
+    other way to receive one), so manage-bde's own process command line on the host contains it while
+    it runs. Fails (exit 1, nothing run) when standard input is empty.
+    """
+    return script(
+        f"{RECOVERY_PASSWORD_VARIABLE} = @($input)[0]",
+        f"if (-not {RECOVERY_PASSWORD_VARIABLE}) {{ throw 'no recovery password on standard input' }}",
+        native("manage-bde.exe", "-unlock", _volume(volume), "-RecoveryPassword") + " " + RECOVERY_PASSWORD_VARIABLE,
+        exit_with_native_code(),
+    )
 
 
 # --- dism.exe (Microsoft Learn: DISM global options, operating system package servicing) --------

@@ -1,0 +1,248 @@
+"""lifeline.recovery.win_bitlocker_unlock with real ansible-playbook over real WinRM, on crowdstrike-291 lab hosts.
+
+A host in WinRE with BitLocker has its offline Windows volume D: locked; a host in Safe Mode with BitLocker runs
+from its unlocked C:. The recovery password comes from the lookup reading the lab's escrow export, as in
+production. The lab's ground truth (`lifeline-lab show`) is the witness: locked or not, and how many unlock
+attempts the volume saw. Between tests the volume is locked again with `manage-bde -lock D:` over WinRM.
+
+The issue's test is `test_the_password_appears_nowhere_at_the_highest_verbosity`: a play at -vvvvvv whose whole
+output and Ansible log file are searched for the password, plain and base64-encoded (UTF-8 and UTF-16LE, at
+every alignment, so that any encoded line containing it is found too).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
+from .playbooks import BIN, PlayRun, ansible_playbook, static_inventory
+
+pytestmark = pytest.mark.integration
+
+LOOKUP = "lookup('lifeline.recovery.bitlocker_recovery_password', inventory_hostname, escrow_file=escrow_file)"
+# Valid in form (each block divisible by 11) but not any host's password; built, so no real one is written here.
+WRONG_BUT_WELL_FORMED = "-".join(f"{11 * block:06d}" for block in (7, 1, 9, 3, 5, 2, 8, 4))
+
+
+class Site:
+    def __init__(self, fleet: LabFleet, directory: Path) -> None:
+        self.fleet = fleet
+        self.directory = directory
+        self.inventory = static_inventory(fleet, directory)
+        self.escrow_file = fleet.content["bitlocker_escrow_file"]
+        self.winre = self.pick("winre")
+        self.safe_mode = self.pick("safe_mode_network")
+
+    def pick(self, environment: str) -> str:
+        for host in self.fleet.hosts:
+            machine = self.fleet.show(host["name"])["machine"]
+            if machine["environment"] == environment and machine["bitlocker"] is not None:
+                return host["name"]
+        raise AssertionError(f"no BitLocker host in {environment}")
+
+    def bitlocker(self, name: str) -> dict:
+        return self.fleet.show(name)["machine"]["bitlocker"]
+
+    def escrow_row(self, name: str) -> dict:
+        with open(self.escrow_file, newline="") as handle:
+            return next(row for row in csv.DictReader(handle) if row["ComputerName"] == name)
+
+    def lock(self, name: str) -> None:
+        """Lock D: again (manage-bde -lock, as an administrator would) so that a test starts from a locked volume."""
+        entry = next(host for host in self.fleet.hosts if host["name"] == name)
+        result = sealed_session(entry).run_cmd("manage-bde -lock D:")
+        assert result.status_code == 0, result.std_out
+        assert self.bitlocker(name)["locked"] is True
+
+    def play(self, name: str, tasks: list[dict], *arguments: str, env: dict | None = None, hosts: str = "") -> PlayRun:
+        playbook = self.directory / f"{name}.yml"
+        document = [
+            {
+                "name": name,
+                "hosts": hosts or self.winre,
+                "gather_facts": False,
+                "vars": {"escrow_file": self.escrow_file},
+                "tasks": tasks,
+            }
+        ]
+        playbook.write_text(yaml.safe_dump(document, sort_keys=False))
+        return ansible_playbook(self.inventory, playbook, *arguments, env=env)
+
+
+def unlock_task(name: str, password: str = "{{ " + LOOKUP + " }}", **options) -> dict:
+    return {
+        "name": name,
+        "lifeline.recovery.win_bitlocker_unlock": {"recovery_password": password, **options},
+        "no_log": False,  # deliberately: the module alone must keep the password out of the output
+    }
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    directory = tmp_path_factory.mktemp("bitlocker")
+    fleet = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
+    try:
+        yield Site(fleet, directory)
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
+
+
+def test_unlock_with_the_escrowed_password_then_nothing_to_do(site: Site) -> None:
+    site.lock(site.winre)
+    failures = site.bitlocker(site.winre)["unlock_failures"]
+    key_id = site.escrow_row(site.winre)["KeyProtectorId"]
+    tasks = [
+        # What win_recovery_facts records: where the offline Windows is (the module's default volume).
+        {"name": "Facts", "ansible.builtin.set_fact": {"lifeline_recovery": {"os_volume": "D:"}, "cacheable": True}},
+        unlock_task("Unlock", key_protector_id=key_id),
+        unlock_task("Again", volume="D:"),
+    ]
+    run = site.play("unlock", tasks)
+    assert run.returncode == 0, run.stdout[-3000:]
+    first = run.result("Unlock", site.winre)
+    assert first["changed"] is True
+    assert (first["volume"], first["lock_status_before"], first["lock_status_after"]) == ("D:", "Locked", "Unlocked")
+    assert first["key_protector_id"] == key_id.upper()
+    truth = site.bitlocker(site.winre)
+    assert truth["locked"] is False and truth["unlock_failures"] == failures
+    second = run.result("Again", site.winre)
+    assert second["changed"] is False and second["lock_status_before"] == "Unlocked"
+    assert second["commands_sent"] == 1  # the status only: the password was not sent again
+    assert site.escrow_row(site.winre)["RecoveryPassword"] not in run.stdout + run.stderr
+
+
+def test_an_unlocked_volume_is_left_alone(site: Site) -> None:
+    run = site.play("running", [unlock_task("Unlock C:", volume="C:")], hosts=site.safe_mode)
+    result = run.result("Unlock C:", site.safe_mode)
+    assert (result["changed"], result["lock_status_before"], result["commands_sent"]) == (False, "Unlocked", 1)
+    assert site.bitlocker(site.safe_mode)["locked"] is False
+
+
+def test_check_mode_leaves_the_volume_locked(site: Site) -> None:
+    site.lock(site.winre)
+    failures = site.bitlocker(site.winre)["unlock_failures"]
+    run = site.play("check", [unlock_task("Unlock", volume="D:")], "--check", "--diff")
+    result = run.result("Unlock", site.winre)
+    assert result["changed"] is True and result["lock_status_after"] == "Locked", result
+    assert "would be unlocked" in result["msg"]
+    truth = site.bitlocker(site.winre)
+    assert truth["locked"] is True and truth["unlock_failures"] == failures
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        (WRONG_BUT_WELL_FORMED[:-1] + "5", "a block is not divisible by 11"),
+        (WRONG_BUT_WELL_FORMED.replace("-", " "), "not 8 blocks of 6 digits"),
+        ("999999" + WRONG_BUT_WELL_FORMED[6:], "not below 720896"),
+    ],
+)
+def test_a_malformed_password_fails_before_anything_is_sent(site: Site, password: str, problem: str) -> None:
+    site.lock(site.winre)
+    failures = site.bitlocker(site.winre)["unlock_failures"]
+    run = site.play("malformed", [unlock_task("Unlock", password, volume="D:")])
+    result = run.result("Unlock", site.winre)
+    assert result["_status"] == "fatal" and result["commands_sent"] == 0
+    assert "recovery_password is not a valid BitLocker recovery password" in result["msg"] and problem in result["msg"]
+    assert password not in run.stdout + run.stderr
+    truth = site.bitlocker(site.winre)
+    assert truth["locked"] is True and truth["unlock_failures"] == failures
+
+
+def test_a_wrong_password_is_refused_clearly_and_the_volume_stays_locked(site: Site) -> None:
+    site.lock(site.winre)
+    failures = site.bitlocker(site.winre)["unlock_failures"]
+    run = site.play("wrong", [unlock_task("Unlock", WRONG_BUT_WELL_FORMED, volume="D:")])
+    result = run.result("Unlock", site.winre)
+    assert result["_status"] == "fatal"
+    assert "manage-bde refused the recovery password for volume D:" in result["msg"]
+    assert "0x80310027" in result["msg"] and "still locked" in result["msg"]
+    assert result["lock_status_after"] == "Locked"
+    assert WRONG_BUT_WELL_FORMED not in run.stdout + run.stderr
+    truth = site.bitlocker(site.winre)
+    assert truth["locked"] is True and truth["unlock_failures"] == failures + 1
+
+
+def test_a_vault_encrypted_escrow_export_unlocks(site: Site) -> None:
+    site.lock(site.winre)
+    vault_password = site.directory / "vault-password"
+    vault_password.write_text("lifeline-test-vault\n")
+    encrypted = site.directory / "escrow.csv.vault"
+    encrypted.write_bytes(Path(site.escrow_file).read_bytes())
+    subprocess.run(
+        [str(BIN / "ansible-vault"), "encrypt", "--vault-password-file", str(vault_password), str(encrypted)],
+        check=True,
+        capture_output=True,
+        cwd=REPO,
+    )
+    password = site.escrow_row(site.winre)["RecoveryPassword"]
+    assert password.encode() not in encrypted.read_bytes()
+    vault_lookup = LOOKUP.replace("escrow_file=escrow_file", f"escrow_file='{encrypted}'")
+    run = site.play(
+        "vault",
+        [unlock_task("Unlock", "{{ " + vault_lookup + " }}", volume="D:")],
+        "--vault-password-file",
+        str(vault_password),
+    )
+    result = run.result("Unlock", site.winre)
+    assert result["changed"] is True and result["lock_status_after"] == "Unlocked", result
+    assert site.bitlocker(site.winre)["locked"] is False
+    assert password not in run.stdout + run.stderr
+
+
+def encoded_forms(secret: str) -> dict[str, str]:
+    """``secret`` as it could appear in output: itself, and base64 of its UTF-8 and UTF-16LE bytes at each of the
+    three byte alignments (the characters that depend on the secret's bytes alone), so base64 of any longer text
+    containing it (a script line, stdin with CRLF) is caught too."""
+    forms = {"plain": secret}
+    for encoding in ("utf-8", "utf-16-le"):
+        data = secret.encode(encoding)
+        for offset in range(3):
+            encoded = base64.b64encode(b"\0" * offset + data).decode("ascii")
+            start, end = -(-4 * offset // 3), 4 * (offset + len(data)) // 3
+            forms[f"base64 {encoding} +{offset}"] = encoded[start:end]
+    return forms
+
+
+def test_encoded_forms_find_the_secret_inside_encoded_lines() -> None:
+    secret = WRONG_BUT_WELL_FORMED
+    for line in (secret + "\r\n", f"$p = '{secret}'\n", f"x{secret}", f"xy{secret}"):
+        for encoding in ("utf-8", "utf-16-le"):
+            encoded = base64.b64encode(line.encode(encoding)).decode("ascii")
+            assert any(form in encoded for form in encoded_forms(secret).values()), (line, encoding)
+
+
+def test_the_password_appears_nowhere_at_the_highest_verbosity(site: Site, tmp_path: Path) -> None:
+    site.lock(site.winre)
+    password = site.escrow_row(site.winre)["RecoveryPassword"]
+    log_file = tmp_path / "ansible.log"
+    tasks = [
+        {**unlock_task("Wrong first", WRONG_BUT_WELL_FORMED, volume="D:"), "ignore_errors": True},
+        unlock_task("Unlock", volume="D:"),
+        unlock_task("Again", volume="D:"),
+    ]
+    env = {"ANSIBLE_DEBUG": "False", "ANSIBLE_LOG_PATH": str(log_file), "ANSIBLE_NO_LOG": "False"}
+    run = site.play("verbose", tasks, "-vvvvvv", env=env)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert site.bitlocker(site.winre)["locked"] is False  # the play really sent the password and unlocked
+    assert run.result("Unlock", site.winre)["changed"] is True
+    # The play ran at the highest verbosity: the WinRM layer printed every command's output.
+    assert "WINRM STDOUT" in run.stdout and "EXEC" in run.stdout
+    log = log_file.read_text()
+    assert "WINRM STDOUT" in log
+    for secret in (password, WRONG_BUT_WELL_FORMED):
+        for form, value in encoded_forms(secret).items():
+            # `is False`: a failure must not print the text around the secret
+            assert (value in run.stdout) is False, f"the password ({form}) is in stdout"
+            assert (value in run.stderr) is False, f"the password ({form}) is in stderr"
+            assert (value in log) is False, f"the password ({form}) is in the Ansible log file"
+        blocks = secret.split("-")
+        for pair in ("-".join(blocks[index : index + 2]) for index in range(7)):
+            assert (pair in run.stdout + run.stderr + log) is False, "two blocks of the password are in the output"
