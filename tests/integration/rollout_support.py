@@ -1,0 +1,56 @@
+"""Shared by the rollout tests: a lab fleet with the inventory's verdicts as static variables, and
+ground-truth snapshots to compare before and after a playbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .conftest import REPO, LabFleet
+from .playbooks import PlayRun, ansible_playbook, static_inventory
+
+REMEDIATE = REPO / "playbooks" / "remediate.yml"
+ROLLBACK = REPO / "playbooks" / "rollback.yml"
+
+
+def rollout_inventory(fleet: LabFleet, directory: Path, rings: dict[str, str], signature: str) -> Path:
+    """The fleet as the lifeline.recovery.fleet inventory would classify it: every host reachable in
+    recovery with `signature`, in the ring `rings` names; the escrow export for BitLocker hosts."""
+    path = static_inventory(fleet, directory)
+    document = yaml.safe_load(path.read_text())
+    for name, variables in document["all"]["hosts"].items():
+        variables.update(
+            lifeline_recovery_state="recovery_reachable",
+            lifeline_failure_signature=signature,
+            lifeline_recovery_ring=rings[name],
+        )
+    document["all"]["vars"] = {"lifeline_bitlocker_escrow_file": fleet.content["bitlocker_escrow_file"]}
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def run(inventory: Path, playbook: Path, directory: Path, *arguments: str) -> PlayRun:
+    return ansible_playbook(inventory, playbook, *arguments, env={"LIFELINE_REPORT_DIR": str(directory / "reports")})
+
+
+def report(directory: Path) -> dict:
+    reports = sorted((directory / "reports").glob("rollout-*.json"))
+    assert reports, "the rollout_summary callback wrote no report"
+    return yaml.safe_load(reports[-1].read_text())
+
+
+def on_disk(truth: dict) -> dict:
+    """What a remediation may change and a rollback must restore: files (outside Lifeline's own
+    quarantine and records, crash dumps and hive files), services, the BCD store and packages."""
+    machine = truth["machine"]
+    skipped = ("\\lifeline\\", "\\minidump\\", "\\system32\\config\\")
+    files = {
+        path: entry["sha256"] for path, entry in machine["files"].items() if not any(s in path.lower() for s in skipped)
+    }
+    return {
+        "files": files,
+        "services": machine["registry"]["services"],
+        "bcd": machine["bcd"],
+        "packages": machine["packages"],
+    }

@@ -1,0 +1,102 @@
+"""playbooks/remediate.yml against lab hosts: the staged rollout recovers a CrowdStrike 291 fleet,
+a second run changes nothing, and a fix that does not work on the canary ring halts the rollout
+before any host outside the canary ring is touched."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from .conftest import lab, start_fleet
+from .rollout_support import REMEDIATE, on_disk, report, rollout_inventory, run
+
+pytestmark = pytest.mark.integration
+
+RINGS = {"CS-0001": "canary", "CS-0002": "canary", "CS-0003": "pilot", "CS-0004": "broad"}
+SIGNATURE = "0x50:csagent.sys"
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    # Hosts 1-4: WinRE+BitLocker, Safe Mode with Networking, WinRE, Safe Mode with Networking+BitLocker.
+    started = start_fleet(tmp_path, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def recap(stdout: str, host: str) -> dict[str, int]:
+    line = re.search(rf"^{re.escape(host)}\s+: (.*)$", stdout, re.M)
+    assert line, stdout[-2000:]
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line.group(1))}
+
+
+def test_the_staged_rollout_recovers_every_host_and_a_second_run_changes_nothing(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+    before = {name: fleet.show(name) for name in RINGS}
+
+    first = run(inventory, REMEDIATE, tmp_path)
+    assert first.returncode == 0, first.stdout[-4000:]
+    summary = report(tmp_path)
+    assert summary["totals"] == {"recovered": 4}
+    assert [(b["wave"], b["batch"]) for b in summary["batches"]] == [("canary", 1), ("pilot", 1), ("broad", 1)]
+    for name in RINGS:
+        machine = fleet.show(name)["machine"]
+        assert (machine["power"], machine["environment"]) == ("running", "normal"), name
+        assert len(machine["crashes"]) == len(before[name]["machine"]["crashes"]), name
+        files = [path for path in machine["files"] if "\\drivers\\CrowdStrike\\" in path]
+        assert sorted(files) == sorted(p for p in before[name]["machine"]["files"] if "CrowdStrike\\C-00000291" not in p
+                                       and "\\drivers\\CrowdStrike\\" in p), name  # fmt: skip
+
+    boots = {name: fleet.show(name)["machine"]["boots"] for name in RINGS}
+    second = run(inventory, REMEDIATE, tmp_path)
+    assert second.returncode == 0, second.stdout[-4000:]
+    for name in RINGS:
+        assert recap(second.stdout, name)["changed"] == 0, name
+        assert fleet.show(name)["machine"]["boots"] == boots[name], name  # no needless restart
+
+
+def test_check_mode_shows_what_would_change_and_changes_nothing(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+    before = {name: on_disk(fleet.show(name)) for name in RINGS}
+    checked = run(inventory, REMEDIATE, tmp_path, "--check")
+    assert checked.returncode == 0, checked.stdout[-4000:]
+    assert report(tmp_path)["totals"] == {"would_change": 4}
+    assert all(checked.results["Quarantine the faulty content files"][name]["quarantined"] for name in RINGS)
+    assert {name: on_disk(fleet.show(name)) for name in RINGS} == before
+
+
+def test_a_fix_that_does_not_work_on_the_canary_ring_halts_before_the_next_wave(fleet, tmp_path):
+    # A mapping that quarantines the wrong channel file (290, a good one): the canaries come back crashing.
+    mapping = yaml.safe_load((REMEDIATE.parent / "vars" / "remediations.yml").read_text())
+    wrong = mapping["lifeline_remediations"][0]["vars"]
+    wrong["channel_file_remediation_patterns"] = ["C-00000290*.sys"]
+    wrong["channel_file_remediation_modified_after"] = wrong["channel_file_remediation_modified_before"] = ""
+    wrong["channel_file_remediation_quarantine_id"] = "wrong-file"
+    mapping_file = tmp_path / "remediations.yml"
+    mapping_file.write_text(yaml.safe_dump(mapping))
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+    outside = {name: fleet.show(name) for name in ("CS-0003", "CS-0004")}
+
+    halted = run(inventory, REMEDIATE, tmp_path, "-e", f"lifeline_remediations_file={mapping_file}")
+
+    assert halted.returncode != 0
+    assert "Rollout halted after wave canary batch 1: 2 of 2 host(s) failed" in halted.stdout
+    summary = report(tmp_path)
+    assert summary["halted"] and summary["totals"] == {"failed": 2, "untouched": 2}
+    assert {name: host["status"] for name, host in summary["hosts"].items()} == {
+        "CS-0001": "failed", "CS-0002": "failed", "CS-0003": "untouched", "CS-0004": "untouched"}  # fmt: skip
+    for name, before in outside.items():  # the lab: nothing outside the canary ring was touched
+        after = fleet.show(name)
+        assert on_disk(after) == on_disk(before), name
+        assert after["machine"]["boots"] == before["machine"]["boots"], name
+        assert after["counters"]["commands"] == before["counters"]["commands"], name
+
+
+def test_a_bad_threshold_fails_before_any_host_is_touched(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+    refused = run(inventory, REMEDIATE, tmp_path, "-e", "lifeline_max_failure_rate=150")
+    assert refused.returncode != 0
+    assert "lifeline_max_failure_rate must be between 0 and 100, not 150" in refused.stdout
+    assert all(fleet.show(name)["counters"]["commands"] == 0 for name in RINGS)
