@@ -73,8 +73,8 @@ options:
   quarantine_id:
     description:
       - The quarantine folder's name under C(<volume>\Lifeline\Quarantine), 1-64 letters, digits, C(.), C(_), C(-).
-      - Defaults to a name derived from O(path) and O(patterns) (the last folder name and a hash), so a rerun
-        and a restore with the same O(path) and O(patterns) find the same folder.
+      - Defaults to a name derived from O(path) and O(patterns) (the last folder name in lower case and a hash),
+        so a rerun and a restore with the same O(path) and O(patterns) find the same folder.
     type: str
   allowed_roots:
     description:
@@ -170,7 +170,7 @@ manifest_path:
   returned: always
   type: str
 quarantine_folder:
-  description: The quarantine folder, such as C(C:\Lifeline\Quarantine\CrowdStrike-1a2b3c4d5e6f).
+  description: The quarantine folder, such as C(C:\Lifeline\Quarantine\crowdstrike-1a2b3c4d5e6f).
   returned: always
   type: str
 quarantine_id:

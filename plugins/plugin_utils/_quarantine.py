@@ -214,7 +214,7 @@ def default_quarantine_id(relative: str, patterns: Sequence[str]) -> str:
     """The same folder and patterns give the same id, so a rerun or a restore finds the same quarantine."""
     key = "\n".join([relative.casefold(), *sorted(pattern.casefold() for pattern in patterns)])
     leaf = relative.rsplit("\\", 1)[-1] if relative else "root"
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", leaf, flags=re.ASCII).strip("-")[:32] or "files"
+    slug = re.sub(r"[^a-z0-9]+", "-", leaf.lower(), flags=re.ASCII).strip("-")[:32] or "files"
     return f"{slug}-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]}"
 
 
