@@ -396,44 +396,31 @@ def wpeutil_reboot() -> str:
 def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> str:
     """The files in ``folder`` matching ``pattern`` as one JSON array (``[]`` when none).
 
-    Each item: FullName, Length, CreationTimeUtc and LastWriteTimeUtc (ISO 8601 round-trip
-    strings, ``…Z``). Hidden and system files included (-Force). ``pattern`` is a -Filter
-    wildcard (``*`` and ``?``) for names inside ``folder``: no path separators, no ``..``.
+    Each item: FullName, Length, CreationTimeUtc and LastWriteTimeUtc (ConvertTo-Json's DateTime form,
+    ``"\\/Date(ms)\\/"`` in Windows PowerShell 5.1; cmdlets only, no .NET methods). Hidden and system
+    files included (-Force). ``pattern`` is a -Filter wildcard (``*`` and ``?``) for names inside
+    ``folder``: no path separators, no ``..``.
     """
     folder = _windows_path(folder, "folder")
     pattern = _text(pattern, "file name pattern")
     if not pattern or set(pattern) <= {"."} or _FILTER_FORBIDDEN.intersection(pattern):
         raise ValueError(f'file name pattern {shown(pattern)} must be a file name wildcard without \\ / : < > " |')
-    times = ", ".join(
-        f"@{{Name = {quote(name)}; Expression = {{$_.{name}.ToString('o')}}}}"
-        for name in ("CreationTimeUtc", "LastWriteTimeUtc")
-    )
     listing = (
         f"Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(pattern)} -File -Force"
         + (" -Recurse" if _flag(recurse, "recurse") else "")
-        + f" | Select-Object -Property 'FullName', 'Length', {times}"
+        + " | Select-Object -Property 'FullName', 'Length', 'CreationTimeUtc', 'LastWriteTimeUtc'"
     )
     return script(f"$items = @({listing})", "ConvertTo-Json -InputObject $items -Compress")
 
 
 def file_header_hex(path: str, count: int) -> str:
-    """The first ``count`` bytes of a file as ``AA-AA-AA-AA-01-00-23-01`` (fewer if it is shorter)."""
+    """The first ``count`` bytes of a file as a JSON array of numbers, ``[170,170,170,170,1,0,35,1]`` (fewer if
+    it is shorter, ``[]`` when empty), read with ``Get-Content -Encoding Byte -TotalCount`` (5.1; no .NET)."""
     path = _windows_path(path, "file")
     count = _integer(count, "header length", 1, _HEADER_LIMIT)
     return script(
-        f"$stream = [System.IO.File]::OpenRead({quote(path)})",
-        "try {",
-        f"    $buffer = New-Object -TypeName 'System.Byte[]' -ArgumentList {count}",
-        "    $read = 0",
-        f"    while ($read -lt {count}) {{",
-        f"        $got = $stream.Read($buffer, $read, {count} - $read)",
-        "        if ($got -eq 0) { break }",
-        "        $read += $got",
-        "    }",
-        "    [System.BitConverter]::ToString($buffer, 0, $read)",
-        "} finally {",
-        "    $stream.Dispose()",
-        "}",
+        f"$bytes = @(Get-Content -LiteralPath {quote(path)} -Encoding 'Byte' -TotalCount {count} -Force)",
+        "ConvertTo-Json -InputObject $bytes -Compress",
     )
 
 

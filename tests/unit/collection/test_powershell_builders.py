@@ -495,7 +495,7 @@ def test_header_and_listing_commands_read_what_the_modules_need() -> None:
     for name in ("FullName", "Length", "CreationTimeUtc", "LastWriteTimeUtc"):
         assert name in literal_values(parse(listing))
     assert "ConvertTo-Json -InputObject $items -Compress" in listing
-    assert "-ArgumentList 8\n" in commands.file_header_hex("C:\\x.sys", 8)
+    assert "-TotalCount 8 -Force)\n" in commands.file_header_hex("C:\\x.sys", 8)
 
 
 # --- bad input ---------------------------------------------------------------------------------
