@@ -45,6 +45,8 @@ __all__ = [
     "manage_bde_unlock_from_stdin",
     "move_item",
     "new_directory",
+    "quarantine_apply",
+    "quarantine_survey",
     "reg_add",
     "reg_delete_value",
     "reg_load",
@@ -413,44 +415,31 @@ def wpeutil_reboot() -> str:
 def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> str:
     """The files in ``folder`` matching ``pattern`` as one JSON array (``[]`` when none).
 
-    Each item: FullName, Length, CreationTimeUtc and LastWriteTimeUtc (ISO 8601 round-trip
-    strings, ``…Z``). Hidden and system files included (-Force). ``pattern`` is a -Filter
-    wildcard (``*`` and ``?``) for names inside ``folder``: no path separators, no ``..``.
+    Each item: FullName, Length, CreationTimeUtc and LastWriteTimeUtc (ConvertTo-Json's DateTime form,
+    ``"\\/Date(ms)\\/"`` in Windows PowerShell 5.1; cmdlets only, no .NET methods). Hidden and system
+    files included (-Force). ``pattern`` is a -Filter wildcard (``*`` and ``?``) for names inside
+    ``folder``: no path separators, no ``..``.
     """
     folder = _windows_path(folder, "folder")
     pattern = _text(pattern, "file name pattern")
     if not pattern or set(pattern) <= {"."} or _FILTER_FORBIDDEN.intersection(pattern):
         raise ValueError(f'file name pattern {shown(pattern)} must be a file name wildcard without \\ / : < > " |')
-    times = ", ".join(
-        f"@{{Name = {quote(name)}; Expression = {{$_.{name}.ToString('o')}}}}"
-        for name in ("CreationTimeUtc", "LastWriteTimeUtc")
-    )
     listing = (
         f"Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(pattern)} -File -Force"
         + (" -Recurse" if _flag(recurse, "recurse") else "")
-        + f" | Select-Object -Property 'FullName', 'Length', {times}"
+        + " | Select-Object -Property 'FullName', 'Length', 'CreationTimeUtc', 'LastWriteTimeUtc'"
     )
     return script(f"$items = @({listing})", "ConvertTo-Json -InputObject $items -Compress")
 
 
 def file_header_hex(path: str, count: int) -> str:
-    """The first ``count`` bytes of a file as ``AA-AA-AA-AA-01-00-23-01`` (fewer if it is shorter)."""
+    """The first ``count`` bytes of a file as a JSON array of numbers, ``[170,170,170,170,1,0,35,1]`` (fewer if
+    it is shorter, ``[]`` when empty), read with ``Get-Content -Encoding Byte -TotalCount`` (5.1; no .NET)."""
     path = _windows_path(path, "file")
     count = _integer(count, "header length", 1, _HEADER_LIMIT)
     return script(
-        f"$stream = [System.IO.File]::OpenRead({quote(path)})",
-        "try {",
-        f"    $buffer = New-Object -TypeName 'System.Byte[]' -ArgumentList {count}",
-        "    $read = 0",
-        f"    while ($read -lt {count}) {{",
-        f"        $got = $stream.Read($buffer, $read, {count} - $read)",
-        "        if ($got -eq 0) { break }",
-        "        $read += $got",
-        "    }",
-        "    [System.BitConverter]::ToString($buffer, 0, $read)",
-        "} finally {",
-        "    $stream.Dispose()",
-        "}",
+        f"$bytes = @(Get-Content -LiteralPath {quote(path)} -Encoding 'Byte' -TotalCount {count} -Force)",
+        "ConvertTo-Json -InputObject $bytes -Compress",
     )
 
 
@@ -492,3 +481,93 @@ def get_content(path: str) -> str:
 def last_boot_time() -> str:
     """The last boot time as an ISO 8601 UTC string (Win32_OperatingSystem.LastBootUpTime)."""
     return script("(Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime.ToUniversalTime().ToString('o')")
+
+
+# --- win_quarantine_files (Microsoft Learn: Get-ChildItem, Get-FileHash, Get-Content, Select-Object,
+# ConvertTo-Json, ConvertFrom-Json, Test-Path, New-Item, Move-Item, Set-Content; about_Automatic_Variables $input)
+
+
+def quarantine_survey(
+    folder: str, patterns: Sequence[str], header_length: int, quarantine_folder: str, manifest_name: str
+) -> str:
+    """One JSON object: ``folder_found``, ``candidates`` (the files in ``folder`` matching any pattern, hidden
+    and system ones included), ``quarantined`` (the files in ``quarantine_folder``) and ``manifest`` (its text
+    or null). Each file: FullName, Length, LastWriteTimeUtc (``\\/Date(ms)\\/`` in 5.1), SHA256 and, when
+    ``header_length`` > 0, Header: its first bytes as numbers (``Get-Content -Encoding Byte -TotalCount``).
+    """
+    folder = _windows_path(folder, "folder", wildcards=False)
+    quarantine_folder = _windows_path(quarantine_folder, "quarantine folder", wildcards=False)
+    manifest = _windows_path(quarantine_folder + "\\" + _text(manifest_name, "manifest name"), "manifest")
+    if isinstance(patterns, str) or not patterns:
+        raise ValueError("patterns must be a non-empty list of file name wildcards")
+    for pattern in patterns:
+        pattern = _text(pattern, "file name pattern")
+        if not pattern or set(pattern) <= {"."} or ".." in pattern or _FILTER_FORBIDDEN.intersection(pattern):
+            raise ValueError(
+                f'file name pattern {shown(pattern)} must be a file name wildcard without .. \\ / : < > " |'
+            )
+    count = _integer(header_length, "header length", 0, _HEADER_LIMIT)
+    properties = "'FullName', 'Length', 'LastWriteTimeUtc', $hash"
+    statements = [
+        f"$folder = {quote(folder)}",
+        f"$quarantine = {quote(quarantine_folder)}",
+        f"$manifestPath = {quote(manifest)}",
+        "$hash = @{Name = 'SHA256'; Expression = {(Get-FileHash -LiteralPath $_.FullName -Algorithm 'SHA256').Hash}}",
+    ]
+    candidate_properties = properties
+    if count:
+        statements.append(
+            "$header = @{Name = 'Header'; Expression = "
+            f"{{@(Get-Content -LiteralPath $_.FullName -Encoding 'Byte' -TotalCount {count} -Force)}}}}"
+        )
+        candidate_properties += ", $header"
+    listed = ", ".join(quote(pattern) for pattern in patterns)
+    statements += [
+        "$found = Test-Path -LiteralPath $folder -PathType 'Container'",
+        "$candidates = @()",
+        "if ($found) {",
+        f"    $candidates = @(foreach ($pattern in @({listed})) {{",
+        "        Get-ChildItem -LiteralPath $folder -Filter $pattern -File -Force |",
+        f"            Select-Object -Property {candidate_properties}",
+        "    })",
+        "}",
+        "$quarantined = @()",
+        "$manifest = $null",
+        "if (Test-Path -LiteralPath $quarantine -PathType 'Container') {",
+        "    $quarantined = @(Get-ChildItem -LiteralPath $quarantine -File -Force |",
+        f"        Select-Object -Property {properties})",
+        "    if (Test-Path -LiteralPath $manifestPath -PathType 'Leaf') {",
+        "        $manifest = Get-Content -LiteralPath $manifestPath -Raw -Encoding 'UTF8'",
+        "    }",
+        "}",
+        "$survey = @{folder_found = $found; candidates = $candidates",
+        "    quarantined = $quarantined; manifest = $manifest}",
+        "ConvertTo-Json -InputObject $survey -Depth 4 -Compress",
+    ]
+    return script(*statements)
+
+
+def quarantine_apply() -> str:
+    """Carry out a quarantine plan read from standard input (JSON, send it as ``stdin``), so no path or
+    manifest text is ever part of the script or its command line, whatever its length.
+
+    The plan: ``folder`` (created when ``create`` is true), ``manifest_path``, ``manifest`` (text, written
+    as UTF-8 before the moves when ``manifest_first`` is true, else after them), and ``moves``: each
+    ``{from, to, into}`` moves the file ``from`` into the folder ``into`` (keeping its name, which ``to``
+    spells out). A file already at ``to`` stops the script before that move: nothing is overwritten.
+    """
+    return script(
+        "$plan = $input | Out-String | ConvertFrom-Json",
+        "if ($plan.create) { $null = New-Item -ItemType 'Directory' -Path $plan.folder -Force }",
+        "if ($plan.manifest_first) {",
+        "    Set-Content -LiteralPath $plan.manifest_path -Value $plan.manifest -Encoding 'UTF8' -NoNewline",
+        "}",
+        "foreach ($move in $plan.moves) {",
+        "    if (Test-Path -LiteralPath $move.to) { throw ('Lifeline refuses to overwrite ' + $move.to) }",
+        "    Move-Item -LiteralPath $move.from -Destination $move.into",
+        "}",
+        "if (-not $plan.manifest_first) {",
+        "    Set-Content -LiteralPath $plan.manifest_path -Value $plan.manifest -Encoding 'UTF8' -NoNewline",
+        "}",
+        "'done'",
+    )

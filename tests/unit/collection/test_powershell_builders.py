@@ -440,6 +440,12 @@ CMDLET_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
      [QUARANTINE + "\\manifest.json", '{"path": "C:\\\\x\'s"}\n\u2018$(x)\u2019 `n']),
     (commands.get_content, (QUARANTINE + "\\manifest.json",), {}, [QUARANTINE + "\\manifest.json"]),
     (commands.last_boot_time, (), {}, ["Win32_OperatingSystem"]),
+    # win_quarantine_files (more in test_win_quarantine_files.py)
+    (commands.quarantine_survey, (FOLDER.replace("[1]", "1"), ["C-00000291*.sys", "*\u2019s $x;.sys"], 8,
+                                  QUARANTINE + "\\id", "m.json"), {},
+     [FOLDER.replace("[1]", "1"), "C-00000291*.sys", "*\u2019s $x;.sys", QUARANTINE + "\\id",
+      QUARANTINE + "\\id\\m.json"]),
+    (commands.quarantine_apply, (), {}, ["Directory", "UTF8"]),
 ]  # fmt: skip
 
 
@@ -489,7 +495,7 @@ def test_header_and_listing_commands_read_what_the_modules_need() -> None:
     for name in ("FullName", "Length", "CreationTimeUtc", "LastWriteTimeUtc"):
         assert name in literal_values(parse(listing))
     assert "ConvertTo-Json -InputObject $items -Compress" in listing
-    assert "-ArgumentList 8\n" in commands.file_header_hex("C:\\x.sys", 8)
+    assert "-TotalCount 8 -Force)\n" in commands.file_header_hex("C:\\x.sys", 8)
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -336,3 +336,8 @@ def test_input_enumerates_the_lines_of_standard_input_once():
         new_machine("T-0006", 6), f"powershell -encodedcommand {encoded_command(script)}", stdin=b"one\r\ntwo\r\n"
     )
     assert (result.exit_code, result.stdout.split()) == (0, ["2", "two", "0"])
+
+
+def test_assigning_to_null_discards_the_value_anywhere() -> None:
+    # Microsoft Learn, "Everything you wanted to know about $null": `$null = New-Item ...` suppresses output.
+    assert out("$null = 'gone'\nif ($true) { $null = 'also gone'; 'kept' }\n$null -eq $null") == lines("kept", "True")

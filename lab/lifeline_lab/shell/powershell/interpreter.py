@@ -321,7 +321,12 @@ class Interpreter:
     async def _store(self, target: Node, value: Any) -> None:
         extent = self.extent(target)
         if target.type == "variable":
-            self.session.write(parse_variable(self.text(target)), value, extent)
+            path = parse_variable(self.text(target))
+            if path.name.casefold() == "null" and path.qualifier in ("", "global", "script", "local", "private"):
+                # `$null = <expression>` discards the value (Microsoft Learn, "Everything you wanted to know about
+                # $null", Suppressing output); only Set-Variable null fails as read-only.
+                return
+            self.session.write(path, value, extent)
             return
         if target.type == "member_access":
             if target.children[1].type == "::" or target.children[0].type == "type_literal":
