@@ -571,3 +571,142 @@ def quarantine_apply() -> str:
         "}",
         "'done'",
     )
+
+
+# --- win_recovery_facts and win_recovery_reboot (Microsoft Learn: reg query, reg load, reg unload,
+# manage-bde status, bcdedit /enum, DISM /Get-Packages, Get-CimInstance Win32_OperatingSystem and
+# Win32_LogicalDisk, Get-ChildItem, Get-Content -Encoding Byte, ConvertTo-Json). Each script prints ONE JSON
+# object holding the raw text and exit code of every tool it ran; the controller parses each text with the
+# tool's parser (_recovery_survey.py). The scripts decide nothing: they read what was asked, in one round trip.
+
+# WinPE/WinRE create HKLM\SYSTEM\CurrentControlSet\Control\MiniNT (Microsoft Learn, "WinPE: Identify drive
+# letters with a script" / Windows PE detection); Safe Mode leaves SafeBoot\Option OptionValue (1 minimal,
+# 2 network; SM_CLEANBOOT codes, GetSystemMetrics on Microsoft Learn).
+MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
+SAFEBOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
+# DUMP_HEADER64: signature, versions, ..., BugCheckCode at 0x38, four 64-bit parameters at 0x40 (0x60 in all).
+MINIDUMP_HEADER_BYTES = 0x60
+MINIDUMPS_LISTED = 20  # newest first; Windows keeps 50 by default (CrashControl MinidumpsCount)
+_CONTROL_SET = re.compile(r"CurrentControlSet|ControlSet[0-9]{3}", re.ASCII)
+
+
+def _captured(name: str, program: str, *arguments: str) -> list[str]:
+    """Two statements: the tool's whole output as one string in ``$report.<name>``, its exit code in ``<name>_rc``.
+    stderr is not redirected (Windows PowerShell 5.1 turns redirected native stderr into error records)."""
+    return [f"$report.{name} = {native(program, *arguments)} | Out-String", f"$report.{name}_rc = $LASTEXITCODE"]
+
+
+def recovery_environment_survey(bitlocker: bool = True, boot: bool = True, crashes: bool = True) -> str:
+    """Where the host is and what its volumes hold, as one JSON object (one round trip).
+
+    Always: ``system_drive`` and ``system_root`` ($env:), ``minint`` and ``safeboot`` (reg query text and exit
+    codes of the MiniNT key and of SafeBoot\\Option /v OptionValue), ``last_boot`` (Win32_OperatingSystem
+    LastBootUpTime), ``now`` (Get-Date, to compare host times with), and ``volumes``: every lettered volume
+    (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM`` and
+    ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest minidumps in
+    ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
+    ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
+    """
+    bitlocker, boot, crashes = _flag(bitlocker, "bitlocker"), _flag(boot, "boot"), _flag(crashes, "crashes")
+    statements = [
+        "$report = @{system_drive = $env:SystemDrive; system_root = $env:SystemRoot}",
+        *_captured("minint", "reg.exe", "query", MININT_KEY),
+        *_captured("safeboot", "reg.exe", "query", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"),
+        "$report.last_boot = (Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime",
+        "$report.now = (Get-Date).ToUniversalTime()",
+    ]
+    if crashes:
+        statements.append(
+            "$header = @{Name = 'Header'; Expression = "
+            f"{{@(Get-Content -LiteralPath $_.FullName -Encoding 'Byte' -TotalCount {MINIDUMP_HEADER_BYTES})}}}}"
+        )
+    statements += [
+        "$report.volumes = @(foreach ($disk in @(Get-CimInstance -ClassName 'Win32_LogicalDisk')) {",
+        "    $windows = $disk.DeviceID + '\\Windows'",
+        "    $volume = @{letter = $disk.DeviceID; file_system = $disk.FileSystem",
+        "        system_hive = Test-Path -LiteralPath ($windows + '\\System32\\config\\SYSTEM') -PathType 'Leaf'",
+        "        pending_xml = Test-Path -LiteralPath ($windows + '\\WinSxS\\pending.xml') -PathType 'Leaf'}",
+    ]
+    if crashes:
+        statements += [
+            "    $volume.minidumps = @()",
+            "    if (Test-Path -LiteralPath ($windows + '\\Minidump') -PathType 'Container') {",
+            "        $dumps = Get-ChildItem -LiteralPath ($windows + '\\Minidump') -Filter '*.dmp' -File |",
+            "            Sort-Object -Property 'LastWriteTimeUtc' -Descending |",
+            f"            Select-Object -First {MINIDUMPS_LISTED}"
+            " -Property 'Name', 'Length', 'LastWriteTimeUtc', $header",
+            "        $volume.minidumps = @($dumps)",
+            "    }",
+        ]
+    statements += ["    $volume", "})"]
+    if bitlocker:
+        statements += _captured("manage_bde", "manage-bde.exe", "-status")
+    if boot:
+        statements += _captured("bcdedit", "bcdedit.exe", "/enum")
+    statements.append("ConvertTo-Json -InputObject $report -Depth 5 -Compress")
+    return script(*statements)
+
+
+def system_hive_survey(
+    control_set: str | None,
+    mount_key: str | None = None,
+    hive_file: str | None = None,
+    drivers: bool = True,
+    remote: bool = True,
+    crashes: bool = True,
+    servicing_image: str | bool | None = False,
+) -> str:
+    """The SYSTEM hive facts as one JSON object: the live hive (``mount_key`` None), or the offline one
+    ``hive_file`` loaded at ``mount_key`` (``HKLM\\<unique name>``) and ALWAYS unloaded in a finally block.
+
+    ``select`` (reg query Select) always; with ``control_set`` (``CurrentControlSet`` live, ``ControlSetNNN``
+    offline; None reads only Select) also ``start``/``image_path``/``group`` (reg query <set>\\Services /s /v
+    Start, ImagePath, Group) for ``drivers``, ``network`` (SafeBoot\\Network subkeys) and ``winrm``
+    (Services\\WinRM /v DependOnService) for ``remote``, ``crash_control`` for ``crashes``. ``load_rc`` and
+    ``unload_rc`` report the mount. ``servicing_image``: False skips DISM, None runs dism /Online, a path runs
+    dism /Image:<path> /Get-Packages AFTER the hive is unloaded (DISM loads the image's hives itself).
+    """
+    if (mount_key is None) != (hive_file is None):
+        raise ValueError("an offline hive needs both a mount key and a hive file")
+    root = r"HKLM\SYSTEM"
+    if mount_key is not None:
+        root = _mount_key(mount_key)
+        hive_file = _windows_path(hive_file, "hive file")
+    if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
+        raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
+    if mount_key is not None and control_set == "CurrentControlSet":
+        raise ValueError("an offline hive has no CurrentControlSet: name its ControlSetNNN (from Select\\Current)")
+    drivers, remote, crashes = _flag(drivers, "drivers"), _flag(remote, "remote"), _flag(crashes, "crashes")
+    queries = _captured("select", "reg.exe", "query", root + "\\Select")
+    if control_set is not None:
+        services = f"{root}\\{control_set}\\Services"
+        control = f"{root}\\{control_set}\\Control"
+        if drivers:
+            for name, value in (("start", "Start"), ("image_path", "ImagePath"), ("group", "Group")):
+                queries += _captured(name, "reg.exe", "query", services, "/s", "/v", value)
+        if remote:
+            queries += _captured("network", "reg.exe", "query", control + "\\SafeBoot\\Network")
+            queries += _captured("winrm", "reg.exe", "query", services + "\\WinRM", "/v", "DependOnService")
+        if crashes:
+            queries += _captured("crash_control", "reg.exe", "query", control + "\\CrashControl")
+    statements = ["$report = @{}"]
+    if mount_key is None:
+        statements += queries
+    else:
+        statements += [
+            *_captured("load", "reg.exe", "load", root, hive_file),
+            "if ($report.load_rc -eq 0) {",
+            "    try {",
+            *("        " + query for query in queries),
+            "    } finally {",
+            f"        $null = {native('reg.exe', 'unload', root)}",
+            "        $report.unload_rc = $LASTEXITCODE",
+            "    }",
+            "}",
+        ]
+    if servicing_image is not False:
+        if servicing_image is not None and not isinstance(servicing_image, str):
+            raise ValueError(f"servicing image {shown(servicing_image)} must be a path, None (online) or False")
+        statements += _captured("dism", "dism.exe", *_image(servicing_image), "/Get-Packages")
+    statements.append("ConvertTo-Json -InputObject $report -Depth 3 -Compress")
+    return script(*statements)
