@@ -710,3 +710,14 @@ def system_hive_survey(
         statements += _captured("dism", "dism.exe", *_image(servicing_image), "/Get-Packages")
     statements.append("ConvertTo-Json -InputObject $report -Depth 3 -Compress")
     return script(*statements)
+
+
+def write_record(folder: str, name: str, text: str) -> str:
+    """Create ``folder`` (and its parents) and write ``text`` to ``folder\\name`` as UTF-8, replacing it: a
+    module's rollback record next to its change (New-Item -Force, Set-Content; Microsoft Learn)."""
+    folder = _windows_path(folder, "record folder", wildcards=False)
+    path = _windows_path(folder + "\\" + _text(name, "record name"), "record file", wildcards=False)
+    return script(
+        f"$null = New-Item -ItemType 'Directory' -Path {quote(folder)} -Force",
+        f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline",
+    )
