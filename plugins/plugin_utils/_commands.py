@@ -52,6 +52,7 @@ __all__ = [
     "reg_load",
     "reg_query",
     "reg_unload",
+    "servicing_survey",
     "set_content",
     "shutdown_restart",
     "test_path",
@@ -720,4 +721,29 @@ def write_record(folder: str, name: str, text: str) -> str:
     return script(
         f"$null = New-Item -ItemType 'Directory' -Path {quote(folder)} -Force",
         f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline",
+    )
+
+
+# --- win_servicing (Microsoft Learn: DISM operating system package servicing; Get-ChildItem, Get-Content) ---
+
+SERVICING_RECORD_PREFIX = "servicing-"
+
+
+def servicing_survey(image: str | None, os_volume: str, record_folder: str) -> str:
+    """One JSON object: ``dism`` (/Get-Packages output) and ``dism_rc``; ``pending_xml`` (whether
+    ``<os_volume>\\Windows\\WinSxS\\pending.xml`` exists: operations waiting for the next boot); ``records``
+    (the text of each ``servicing-*.json`` record in ``record_folder``, so a rerun knows what it removed)."""
+    pending = _windows_path(_volume(os_volume) + "\\Windows\\WinSxS\\pending.xml", "pending.xml path")
+    folder = _windows_path(record_folder, "record folder", wildcards=False)
+    return script(
+        "$report = @{}",
+        *_captured("dism", "dism.exe", *_image(image), "/Get-Packages"),
+        f"$report.pending_xml = Test-Path -LiteralPath {quote(pending)} -PathType 'Leaf'",
+        "$report.records = @()",
+        f"if (Test-Path -LiteralPath {quote(folder)} -PathType 'Container') {{",
+        f"    $files = Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(SERVICING_RECORD_PREFIX + '*.json')}"
+        " -File",
+        "    $report.records = @(foreach ($file in @($files)) { Get-Content -LiteralPath $file.FullName -Raw })",
+        "}",
+        "ConvertTo-Json -InputObject $report -Depth 3 -Compress",
     )
