@@ -144,8 +144,8 @@ def parse_driver_read(text: str, offline: bool, control_sets: tuple[str, ...] = 
     document = _document(text, _TOOL)
     record = _field(document, "record", str, _TOOL, optional=True)
     if not offline:
-        return DriverRead("CurrentControlSet", _service(_text(document, "service", _TOOL),
-                                                        _rc(document, "service", _TOOL), "the service"), record, None)  # fmt: skip
+        service = _service(_text(document, "service", _TOOL), _rc(document, "service", _TOOL), "the service")
+        return DriverRead("CurrentControlSet", service, record, None)
     load_rc = _rc(document, "load", _TOOL)
     if load_rc != 0:
         raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip() or 'no output'}")
