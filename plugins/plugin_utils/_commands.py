@@ -851,3 +851,20 @@ def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], 
         statements += [call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
     statements.append("exit 0")
     return script(*statements)
+
+
+def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:
+    """One JSON object: ``bcdedit`` (``bcdedit [/store <file>] /enum <id> /v`` text) and ``bcdedit_rc``, and the
+    rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        record_file = _windows_path(record_file, "record file", wildcards=False)
+        statements += [
+            f"$recordFile = {quote(record_file)}",
+            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
+            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
+            "}",
+        ]
+    statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
