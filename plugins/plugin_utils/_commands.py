@@ -747,3 +747,150 @@ def servicing_survey(image: str | None, os_volume: str, record_folder: str) -> s
         "}",
         "ConvertTo-Json -InputObject $report -Depth 3 -Compress",
     )
+
+
+# --- win_boot_driver (Microsoft Learn: reg query, reg add, reg load, reg unload; Test-Path, Get-Content) ------
+# A service key name: "Structure of the Registry" (a key name may hold any printable character but the
+# backslash) and "Registry Element Size Limits" (255 characters). Lifeline also names the rollback record file
+# after the service, so the characters a file name cannot hold (Naming Files, Paths, and Namespaces) and the
+# wildcard brackets are refused too; no real service name uses them.
+_SERVICE_FORBIDDEN = set('\\/:*?"<>|[]')
+_CONTROL_SET_NUMBERED = re.compile(r"ControlSet[0-9]{3}", re.ASCII)
+# Control sets an offline read looks at: Windows 8 and later keep ControlSet001 (and rarely 002); the
+# controller picks the one Select\Current names (a Current beyond these is reported, never guessed).
+OFFLINE_CONTROL_SETS = ("ControlSet001", "ControlSet002", "ControlSet003")
+
+
+def service_name(value: object) -> str:
+    """A service (driver) key name under ``Services``, or ValueError naming what is wrong with it."""
+    value = _text(value, "service name")
+    if not value or value.strip() != value:
+        raise ValueError(f"service name {shown(value)} is empty or starts or ends with a space")
+    if len(value) > 255:
+        raise ValueError(f"service name {shown(value)} is longer than the registry's 255 characters")
+    bad = sorted(_SERVICE_FORBIDDEN.intersection(value))
+    if bad or value.endswith(".") or value in (".", ".."):
+        shown_bad = " ".join(bad) or "a trailing dot"
+        raise ValueError(
+            f"service name {shown(value)} contains {shown_bad}: not a service key name Lifeline accepts "
+            "(a key name has no backslash; the rollback record file is named after the service)"
+        )
+    return value
+
+
+def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str | None]:
+    if (mount_key is None) != (hive_file is None):
+        raise ValueError("an offline hive needs both a mount key and a hive file")
+    if mount_key is None:
+        return r"HKLM\SYSTEM", None
+    return _mount_key(mount_key), _windows_path(hive_file, "hive file")
+
+
+def _offline(root: str, hive_file: str, statements: list[str]) -> list[str]:
+    """``statements`` between reg load and a reg unload that runs whatever happens (finally)."""
+    return [
+        *_captured("load", "reg.exe", "load", root, hive_file),
+        "if ($report.load_rc -eq 0) {",
+        "    try {",
+        *("        " + statement for statement in statements),
+        "    } finally {",
+        f"        $null = {native('reg.exe', 'unload', root)}",
+        "        $report.unload_rc = $LASTEXITCODE",
+        "    }",
+        "}",
+    ]
+
+
+def boot_driver_read(
+    service: str, record_file: str | None, mount_key: str | None = None, hive_file: str | None = None
+) -> str:
+    """One JSON object: the service's key (``reg query ...\\Services\\<service>``: Start, Group, ImagePath...) and
+    the rollback record's text (``record``, null when there is none or ``record_file`` is None).
+
+    Live: ``service``/``service_rc`` from CurrentControlSet. Offline (``mount_key`` + ``hive_file``): the hive
+    is loaded, ``select`` (reg query Select) and ``<ControlSetNNN>``/``<ControlSetNNN>_rc`` for each of
+    ``OFFLINE_CONTROL_SETS`` are read, and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
+    """
+    service = service_name(service)
+    root, hive_file = _hive_root(mount_key, hive_file)
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        record_file = _windows_path(record_file, "record file", wildcards=False)
+        statements += [
+            f"$recordFile = {quote(record_file)}",
+            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
+            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
+            "}",
+        ]
+    if hive_file is None:
+        statements += _captured("service", "reg.exe", "query", f"{root}\\CurrentControlSet\\Services\\{service}")
+    else:
+        queries = _captured("select", "reg.exe", "query", root + "\\Select")
+        for control_set in OFFLINE_CONTROL_SETS:
+            queries += _captured(control_set, "reg.exe", "query", f"{root}\\{control_set}\\Services\\{service}")
+        statements += _offline(root, hive_file, queries)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
+
+
+def boot_driver_set_start(
+    service: str, start: int, control_set: str, mount_key: str | None = None, hive_file: str | None = None
+) -> str:
+    """``reg add ...\\Services\\<service> /v Start /t REG_DWORD /d <start> /f`` as one JSON object (``set_rc``).
+
+    Live: ``control_set`` is ``CurrentControlSet``. Offline: the hive is loaded, Start is set in ``control_set``
+    (``ControlSetNNN``, from Select\\Current) and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
+    """
+    service = service_name(service)
+    root, hive_file = _hive_root(mount_key, hive_file)
+    wanted = "CurrentControlSet" if hive_file is None else "ControlSetNNN"
+    if not isinstance(control_set, str) or not (
+        control_set == "CurrentControlSet" if hive_file is None else _CONTROL_SET_NUMBERED.fullmatch(control_set)
+    ):
+        raise ValueError(f"control set {shown(control_set)} is not {wanted} (live: CurrentControlSet, offline: NNN)")
+    start = _integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
+    add = _captured(
+        "set", "reg.exe", "add", f"{root}\\{control_set}\\Services\\{service}", "/v", "Start", "/t", "REG_DWORD",
+        "/d", str(start), "/f",
+    )  # fmt: skip
+    statements = ["$report = @{}"]
+    statements += add if hive_file is None else _offline(root, hive_file, add)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
+
+
+# --- win_boot_config (Microsoft Learn: bcdedit /set, /deletevalue, /store) ----------------------------------
+
+
+def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], store: str | None = None) -> str:
+    """Several ``bcdedit [/store <file>] /set <id> <element> <value>`` (or ``/deletevalue <id> <element>`` for a
+    None value) in ONE script that stops at the first failure with its exit code (one round trip)."""
+    if isinstance(changes, str) or not changes:
+        raise ValueError("a BCD change needs at least one element to set or delete")
+    statements = []
+    for element, value in changes:
+        if value is None:
+            built = bcdedit_deletevalue(identifier, element, store)
+        else:
+            built = bcdedit_set(identifier, element, value, store)
+        call = next(line for line in built.splitlines() if line.startswith("& "))
+        statements += [call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
+    statements.append("exit 0")
+    return script(*statements)
+
+
+def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:
+    """One JSON object: ``bcdedit`` (``bcdedit [/store <file>] /enum <id> /v`` text) and ``bcdedit_rc``, and the
+    rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        record_file = _windows_path(record_file, "record file", wildcards=False)
+        statements += [
+            f"$recordFile = {quote(record_file)}",
+            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
+            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
+            "}",
+        ]
+    statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
