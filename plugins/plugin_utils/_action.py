@@ -100,7 +100,7 @@ class RecoveryAction(ActionBase):
             )
         except AnsibleActionFail as error:
             self._secrets += self._no_log_values(self._task.args)
-            return redact({**result, "failed": True, "msg": str(error.message)}, self._secrets)
+            return redact({**result, "failed": True, "msg": str(error.message), "commands_sent": 0}, self._secrets)
         self._secrets += self._no_log_values(args)
         try:
             result.update(self.recover(args, task_vars or {}))

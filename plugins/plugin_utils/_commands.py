@@ -52,6 +52,7 @@ __all__ = [
     "reg_load",
     "reg_query",
     "reg_unload",
+    "servicing_survey",
     "set_content",
     "shutdown_restart",
     "test_path",
@@ -571,3 +572,325 @@ def quarantine_apply() -> str:
         "}",
         "'done'",
     )
+
+
+# --- win_recovery_facts and win_recovery_reboot (Microsoft Learn: reg query, reg load, reg unload,
+# manage-bde status, bcdedit /enum, DISM /Get-Packages, Get-CimInstance Win32_OperatingSystem and
+# Win32_LogicalDisk, Get-ChildItem, Get-Content -Encoding Byte, ConvertTo-Json). Each script prints ONE JSON
+# object holding the raw text and exit code of every tool it ran; the controller parses each text with the
+# tool's parser (_recovery_survey.py). The scripts decide nothing: they read what was asked, in one round trip.
+
+# WinPE/WinRE create HKLM\SYSTEM\CurrentControlSet\Control\MiniNT (Microsoft Learn, "WinPE: Identify drive
+# letters with a script" / Windows PE detection); Safe Mode leaves SafeBoot\Option OptionValue (1 minimal,
+# 2 network; SM_CLEANBOOT codes, GetSystemMetrics on Microsoft Learn).
+MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
+SAFEBOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
+# DUMP_HEADER64: signature, versions, ..., BugCheckCode at 0x38, four 64-bit parameters at 0x40 (0x60 in all).
+MINIDUMP_HEADER_BYTES = 0x60
+MINIDUMPS_LISTED = 20  # newest first; Windows keeps 50 by default (CrashControl MinidumpsCount)
+_CONTROL_SET = re.compile(r"CurrentControlSet|ControlSet[0-9]{3}", re.ASCII)
+
+
+def _captured(name: str, program: str, *arguments: str) -> list[str]:
+    """Two statements: the tool's whole output as one string in ``$report.<name>``, its exit code in ``<name>_rc``.
+    stderr is not redirected (Windows PowerShell 5.1 turns redirected native stderr into error records)."""
+    return [f"$report.{name} = {native(program, *arguments)} | Out-String", f"$report.{name}_rc = $LASTEXITCODE"]
+
+
+def recovery_environment_survey(bitlocker: bool = True, boot: bool = True, crashes: bool = True) -> str:
+    """Where the host is and what its volumes hold, as one JSON object (one round trip).
+
+    Always: ``system_drive`` and ``system_root`` ($env:), ``minint`` and ``safeboot`` (reg query text and exit
+    codes of the MiniNT key and of SafeBoot\\Option /v OptionValue), ``last_boot`` (Win32_OperatingSystem
+    LastBootUpTime), ``now`` (Get-Date, to compare host times with), and ``volumes``: every lettered volume
+    (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM`` and
+    ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest minidumps in
+    ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
+    ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
+    """
+    bitlocker, boot, crashes = _flag(bitlocker, "bitlocker"), _flag(boot, "boot"), _flag(crashes, "crashes")
+    statements = [
+        "$report = @{system_drive = $env:SystemDrive; system_root = $env:SystemRoot}",
+        *_captured("minint", "reg.exe", "query", MININT_KEY),
+        *_captured("safeboot", "reg.exe", "query", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"),
+        "$report.last_boot = (Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime",
+        "$report.now = (Get-Date).ToUniversalTime()",
+    ]
+    if crashes:
+        statements.append(
+            "$header = @{Name = 'Header'; Expression = "
+            f"{{@(Get-Content -LiteralPath $_.FullName -Encoding 'Byte' -TotalCount {MINIDUMP_HEADER_BYTES})}}}}"
+        )
+    statements += [
+        "$report.volumes = @(foreach ($disk in @(Get-CimInstance -ClassName 'Win32_LogicalDisk')) {",
+        "    $windows = $disk.DeviceID + '\\Windows'",
+        "    $volume = @{letter = $disk.DeviceID; file_system = $disk.FileSystem",
+        "        system_hive = Test-Path -LiteralPath ($windows + '\\System32\\config\\SYSTEM') -PathType 'Leaf'",
+        "        pending_xml = Test-Path -LiteralPath ($windows + '\\WinSxS\\pending.xml') -PathType 'Leaf'}",
+    ]
+    if crashes:
+        statements += [
+            "    $volume.minidumps = @()",
+            "    if (Test-Path -LiteralPath ($windows + '\\Minidump') -PathType 'Container') {",
+            "        $dumps = Get-ChildItem -LiteralPath ($windows + '\\Minidump') -Filter '*.dmp' -File |",
+            "            Sort-Object -Property 'LastWriteTimeUtc' -Descending |",
+            f"            Select-Object -First {MINIDUMPS_LISTED}"
+            " -Property 'Name', 'Length', 'LastWriteTimeUtc', $header",
+            "        $volume.minidumps = @($dumps)",
+            "    }",
+        ]
+    statements += ["    $volume", "})"]
+    if bitlocker:
+        statements += _captured("manage_bde", "manage-bde.exe", "-status")
+    if boot:
+        statements += _captured("bcdedit", "bcdedit.exe", "/enum")
+    statements.append("ConvertTo-Json -InputObject $report -Depth 5 -Compress")
+    return script(*statements)
+
+
+def system_hive_survey(
+    control_set: str | None,
+    mount_key: str | None = None,
+    hive_file: str | None = None,
+    drivers: bool = True,
+    remote: bool = True,
+    crashes: bool = True,
+    servicing_image: str | bool | None = False,
+) -> str:
+    """The SYSTEM hive facts as one JSON object: the live hive (``mount_key`` None), or the offline one
+    ``hive_file`` loaded at ``mount_key`` (``HKLM\\<unique name>``) and ALWAYS unloaded in a finally block.
+
+    ``select`` (reg query Select) always; with ``control_set`` (``CurrentControlSet`` live, ``ControlSetNNN``
+    offline; None reads only Select) also ``start``/``image_path``/``group`` (reg query <set>\\Services /s /v
+    Start, ImagePath, Group) for ``drivers``, ``network`` (SafeBoot\\Network subkeys) and ``winrm``
+    (Services\\WinRM /v DependOnService) for ``remote``, ``crash_control`` for ``crashes``. ``load_rc`` and
+    ``unload_rc`` report the mount. ``servicing_image``: False skips DISM, None runs dism /Online, a path runs
+    dism /Image:<path> /Get-Packages AFTER the hive is unloaded (DISM loads the image's hives itself).
+    """
+    if (mount_key is None) != (hive_file is None):
+        raise ValueError("an offline hive needs both a mount key and a hive file")
+    root = r"HKLM\SYSTEM"
+    if mount_key is not None:
+        root = _mount_key(mount_key)
+        hive_file = _windows_path(hive_file, "hive file")
+    if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
+        raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
+    if mount_key is not None and control_set == "CurrentControlSet":
+        raise ValueError("an offline hive has no CurrentControlSet: name its ControlSetNNN (from Select\\Current)")
+    drivers, remote, crashes = _flag(drivers, "drivers"), _flag(remote, "remote"), _flag(crashes, "crashes")
+    queries = _captured("select", "reg.exe", "query", root + "\\Select")
+    if control_set is not None:
+        services = f"{root}\\{control_set}\\Services"
+        control = f"{root}\\{control_set}\\Control"
+        if drivers:
+            for name, value in (("start", "Start"), ("image_path", "ImagePath"), ("group", "Group")):
+                queries += _captured(name, "reg.exe", "query", services, "/s", "/v", value)
+        if remote:
+            queries += _captured("network", "reg.exe", "query", control + "\\SafeBoot\\Network")
+            queries += _captured("winrm", "reg.exe", "query", services + "\\WinRM", "/v", "DependOnService")
+        if crashes:
+            queries += _captured("crash_control", "reg.exe", "query", control + "\\CrashControl")
+    statements = ["$report = @{}"]
+    if mount_key is None:
+        statements += queries
+    else:
+        statements += [
+            *_captured("load", "reg.exe", "load", root, hive_file),
+            "if ($report.load_rc -eq 0) {",
+            "    try {",
+            *("        " + query for query in queries),
+            "    } finally {",
+            f"        $null = {native('reg.exe', 'unload', root)}",
+            "        $report.unload_rc = $LASTEXITCODE",
+            "    }",
+            "}",
+        ]
+    if servicing_image is not False:
+        if servicing_image is not None and not isinstance(servicing_image, str):
+            raise ValueError(f"servicing image {shown(servicing_image)} must be a path, None (online) or False")
+        statements += _captured("dism", "dism.exe", *_image(servicing_image), "/Get-Packages")
+    statements.append("ConvertTo-Json -InputObject $report -Depth 3 -Compress")
+    return script(*statements)
+
+
+def write_record(folder: str, name: str, text: str) -> str:
+    """Create ``folder`` (and its parents) and write ``text`` to ``folder\\name`` as UTF-8, replacing it: a
+    module's rollback record next to its change (New-Item -Force, Set-Content; Microsoft Learn)."""
+    folder = _windows_path(folder, "record folder", wildcards=False)
+    path = _windows_path(folder + "\\" + _text(name, "record name"), "record file", wildcards=False)
+    return script(
+        f"$null = New-Item -ItemType 'Directory' -Path {quote(folder)} -Force",
+        f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline",
+    )
+
+
+# --- win_servicing (Microsoft Learn: DISM operating system package servicing; Get-ChildItem, Get-Content) ---
+
+SERVICING_RECORD_PREFIX = "servicing-"
+
+
+def servicing_survey(image: str | None, os_volume: str, record_folder: str) -> str:
+    """One JSON object: ``dism`` (/Get-Packages output) and ``dism_rc``; ``pending_xml`` (whether
+    ``<os_volume>\\Windows\\WinSxS\\pending.xml`` exists: operations waiting for the next boot); ``records``
+    (the text of each ``servicing-*.json`` record in ``record_folder``, so a rerun knows what it removed)."""
+    pending = _windows_path(_volume(os_volume) + "\\Windows\\WinSxS\\pending.xml", "pending.xml path")
+    folder = _windows_path(record_folder, "record folder", wildcards=False)
+    return script(
+        "$report = @{}",
+        *_captured("dism", "dism.exe", *_image(image), "/Get-Packages"),
+        f"$report.pending_xml = Test-Path -LiteralPath {quote(pending)} -PathType 'Leaf'",
+        "$report.records = @()",
+        f"if (Test-Path -LiteralPath {quote(folder)} -PathType 'Container') {{",
+        f"    $files = Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(SERVICING_RECORD_PREFIX + '*.json')}"
+        " -File",
+        "    $report.records = @(foreach ($file in @($files)) { Get-Content -LiteralPath $file.FullName -Raw })",
+        "}",
+        "ConvertTo-Json -InputObject $report -Depth 3 -Compress",
+    )
+
+
+# --- win_boot_driver (Microsoft Learn: reg query, reg add, reg load, reg unload; Test-Path, Get-Content) ------
+# A service key name: "Structure of the Registry" (a key name may hold any printable character but the
+# backslash) and "Registry Element Size Limits" (255 characters). Lifeline also names the rollback record file
+# after the service, so the characters a file name cannot hold (Naming Files, Paths, and Namespaces) and the
+# wildcard brackets are refused too; no real service name uses them.
+_SERVICE_FORBIDDEN = set('\\/:*?"<>|[]')
+_CONTROL_SET_NUMBERED = re.compile(r"ControlSet[0-9]{3}", re.ASCII)
+# Control sets an offline read looks at: Windows 8 and later keep ControlSet001 (and rarely 002); the
+# controller picks the one Select\Current names (a Current beyond these is reported, never guessed).
+OFFLINE_CONTROL_SETS = ("ControlSet001", "ControlSet002", "ControlSet003")
+
+
+def service_name(value: object) -> str:
+    """A service (driver) key name under ``Services``, or ValueError naming what is wrong with it."""
+    value = _text(value, "service name")
+    if not value or value.strip() != value:
+        raise ValueError(f"service name {shown(value)} is empty or starts or ends with a space")
+    if len(value) > 255:
+        raise ValueError(f"service name {shown(value)} is longer than the registry's 255 characters")
+    bad = sorted(_SERVICE_FORBIDDEN.intersection(value))
+    if bad or value.endswith(".") or value in (".", ".."):
+        shown_bad = " ".join(bad) or "a trailing dot"
+        raise ValueError(
+            f"service name {shown(value)} contains {shown_bad}: not a service key name Lifeline accepts "
+            "(a key name has no backslash; the rollback record file is named after the service)"
+        )
+    return value
+
+
+def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str | None]:
+    if (mount_key is None) != (hive_file is None):
+        raise ValueError("an offline hive needs both a mount key and a hive file")
+    if mount_key is None:
+        return r"HKLM\SYSTEM", None
+    return _mount_key(mount_key), _windows_path(hive_file, "hive file")
+
+
+def _offline(root: str, hive_file: str, statements: list[str]) -> list[str]:
+    """``statements`` between reg load and a reg unload that runs whatever happens (finally)."""
+    return [
+        *_captured("load", "reg.exe", "load", root, hive_file),
+        "if ($report.load_rc -eq 0) {",
+        "    try {",
+        *("        " + statement for statement in statements),
+        "    } finally {",
+        f"        $null = {native('reg.exe', 'unload', root)}",
+        "        $report.unload_rc = $LASTEXITCODE",
+        "    }",
+        "}",
+    ]
+
+
+def boot_driver_read(
+    service: str, record_file: str | None, mount_key: str | None = None, hive_file: str | None = None
+) -> str:
+    """One JSON object: the service's key (``reg query ...\\Services\\<service>``: Start, Group, ImagePath...) and
+    the rollback record's text (``record``, null when there is none or ``record_file`` is None).
+
+    Live: ``service``/``service_rc`` from CurrentControlSet. Offline (``mount_key`` + ``hive_file``): the hive
+    is loaded, ``select`` (reg query Select) and ``<ControlSetNNN>``/``<ControlSetNNN>_rc`` for each of
+    ``OFFLINE_CONTROL_SETS`` are read, and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
+    """
+    service = service_name(service)
+    root, hive_file = _hive_root(mount_key, hive_file)
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        record_file = _windows_path(record_file, "record file", wildcards=False)
+        statements += [
+            f"$recordFile = {quote(record_file)}",
+            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
+            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
+            "}",
+        ]
+    if hive_file is None:
+        statements += _captured("service", "reg.exe", "query", f"{root}\\CurrentControlSet\\Services\\{service}")
+    else:
+        queries = _captured("select", "reg.exe", "query", root + "\\Select")
+        for control_set in OFFLINE_CONTROL_SETS:
+            queries += _captured(control_set, "reg.exe", "query", f"{root}\\{control_set}\\Services\\{service}")
+        statements += _offline(root, hive_file, queries)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
+
+
+def boot_driver_set_start(
+    service: str, start: int, control_set: str, mount_key: str | None = None, hive_file: str | None = None
+) -> str:
+    """``reg add ...\\Services\\<service> /v Start /t REG_DWORD /d <start> /f`` as one JSON object (``set_rc``).
+
+    Live: ``control_set`` is ``CurrentControlSet``. Offline: the hive is loaded, Start is set in ``control_set``
+    (``ControlSetNNN``, from Select\\Current) and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
+    """
+    service = service_name(service)
+    root, hive_file = _hive_root(mount_key, hive_file)
+    wanted = "CurrentControlSet" if hive_file is None else "ControlSetNNN"
+    if not isinstance(control_set, str) or not (
+        control_set == "CurrentControlSet" if hive_file is None else _CONTROL_SET_NUMBERED.fullmatch(control_set)
+    ):
+        raise ValueError(f"control set {shown(control_set)} is not {wanted} (live: CurrentControlSet, offline: NNN)")
+    start = _integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
+    add = _captured(
+        "set", "reg.exe", "add", f"{root}\\{control_set}\\Services\\{service}", "/v", "Start", "/t", "REG_DWORD",
+        "/d", str(start), "/f",
+    )  # fmt: skip
+    statements = ["$report = @{}"]
+    statements += add if hive_file is None else _offline(root, hive_file, add)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
+
+
+# --- win_boot_config (Microsoft Learn: bcdedit /set, /deletevalue, /store) ----------------------------------
+
+
+def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], store: str | None = None) -> str:
+    """Several ``bcdedit [/store <file>] /set <id> <element> <value>`` (or ``/deletevalue <id> <element>`` for a
+    None value) in ONE script that stops at the first failure with its exit code (one round trip)."""
+    if isinstance(changes, str) or not changes:
+        raise ValueError("a BCD change needs at least one element to set or delete")
+    statements = []
+    for element, value in changes:
+        if value is None:
+            built = bcdedit_deletevalue(identifier, element, store)
+        else:
+            built = bcdedit_set(identifier, element, value, store)
+        call = next(line for line in built.splitlines() if line.startswith("& "))
+        statements += [call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
+    statements.append("exit 0")
+    return script(*statements)
+
+
+def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:
+    """One JSON object: ``bcdedit`` (``bcdedit [/store <file>] /enum <id> /v`` text) and ``bcdedit_rc``, and the
+    rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        record_file = _windows_path(record_file, "record file", wildcards=False)
+        statements += [
+            f"$recordFile = {quote(record_file)}",
+            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
+            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
+            "}",
+        ]
+    statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)

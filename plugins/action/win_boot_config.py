@@ -1,0 +1,118 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_boot_config: set or clear safeboot, bootstatuspolicy, recoveryenabled, device and osdevice on a BCD entry.
+
+1. one read script: ``bcdedit [/store] /enum <id> /v`` and the rollback record (when the Windows volume is known);
+2. only the elements that differ are changed, all in ONE script (bcdedit /set and /deletevalue, stopping at the
+   first failure), after the record ``boot_config-<entry>.json`` has been written (previous values, see
+   _boot_config.py for how it stays consistent with win_recovery_reboot's safeboot record);
+3. ``state: restored`` puts back the recorded previous values, again changing only what differs.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
+    ABSENT,
+    BOOT_STATUS_POLICIES,
+    RECORD_FOLDER,
+    changes_needed,
+    merge_record,
+    parse_config_read,
+    record_name,
+    recorded_previous,
+    set_value,
+    shown_value,
+    wanted_values,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+
+MANAGED = ("safeboot", "bootstatuspolicy", "recoveryenabled", "device", "osdevice")
+
+
+class ActionModule(RecoveryAction):
+    ARGUMENT_SPEC = {
+        "identifier": {"type": "str", "default": "{default}"},
+        "safeboot": {"type": "str", "choices": ["minimal", "network", ABSENT]},
+        "bootstatuspolicy": {"type": "str", "choices": [*BOOT_STATUS_POLICIES, ABSENT]},
+        "recoveryenabled": {"type": "raw"},
+        "device": {"type": "str"},
+        "osdevice": {"type": "str"},
+        "store": {"type": "path"},
+        "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
+        "os_volume": {"type": "str"},
+    }
+    REQUIRED_IF = [("state", "present", MANAGED, True)]
+
+    def recover(self, args: dict, task_vars: dict) -> dict:
+        identifier, store, state = args["identifier"], args["store"], args["state"]
+        if state == "restored" and any(args[element] is not None for element in MANAGED):
+            raise RecoveryFailed("state=restored takes no element options: it puts back what the record holds")
+        wanted = wanted_values(args)
+        os_volume = args["os_volume"] or self.recovery_facts(task_vars).get("os_volume")
+        record_file = None
+        if os_volume:
+            os_volume = commands._volume(os_volume)
+            record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(commands._bcd_identifier(identifier))}"
+        read_script = commands.boot_config_read(identifier, store, record_file)
+        for element, value in wanted.items():  # refuse bad values before anything is sent
+            commands.bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))],
+                                     store)  # fmt: skip
+        if state == "restored" and record_file is None:
+            raise RecoveryFailed(
+                "state=restored needs the rollback record: os_volume is not set and no lifeline_recovery.os_volume "
+                "fact was gathered (run lifeline.recovery.win_recovery_facts first, or set os_volume)"
+            )
+        completed = self.powershell(read_script)
+        try:
+            entry, record, error = parse_config_read(completed.stdout)
+        except ParseError as failure:
+            raise RecoveryFailed(f"reading the boot configuration failed (exit code {completed.rc}): {failure}",
+                                 rc=completed.rc) from None  # fmt: skip
+        if entry is None:
+            raise RecoveryFailed(f"bcdedit cannot read the entry {identifier}: {error}; nothing was changed")
+        result: dict = {"identifier": identifier, "entry": entry.identifier, "store": store, "record": None}
+        warnings = []
+        if state == "restored":
+            if record is None:
+                raise RecoveryFailed(f"there is no rollback record {record_file}: nothing to restore", **result)
+            try:
+                wanted = recorded_previous(record)
+            except ParseError as failure:
+                raise RecoveryFailed(f"the rollback record {record_file} cannot be used: {failure}", **result) from None
+            result["record"] = record_file
+        needed = changes_needed(entry, wanted)
+        result["previous"] = {element: shown_value(current) for element, (current, _) in needed.items()}
+        result["values"] = {element: shown_value(value) for element, value in wanted.items()}
+        if self._task.diff:
+            before = entry.get
+            result["diff"] = {
+                "before": {element: shown_value(before(element)) for element in wanted},  # type: ignore[arg-type]
+                "after": {element: shown_value(value) for element, value in wanted.items()},
+            }
+        if not needed:
+            if record is not None:
+                result["record"] = record_file
+            return {**result, "changed": False, "msg": f"{identifier} already has these boot settings"}
+        summary = ", ".join(f"{e} {shown_value(old)} -> {shown_value(new)}" for e, (old, new) in needed.items())
+        if self._task.check_mode:
+            return {**result, "changed": True, "msg": f"would change {identifier}: {summary} (check mode)"}
+        if state == "present":
+            if record_file is None:
+                warnings.append(
+                    "the Windows volume is not known (no os_volume): the previous values are in this result only, "
+                    "not recorded on the host"
+                )
+            else:
+                text = merge_record(record, identifier, store, needed)
+                folder = f"{os_volume}\\{RECORD_FOLDER}"
+                self.checked(
+                    "writing the rollback record", commands.write_record(folder, record_name(identifier), text)
+                )
+                result["record"] = record_file
+        changes = [(e, None if new is None else set_value(e, new)) for e, (_, new) in needed.items()]
+        self.checked(f"changing {identifier} ({summary})", commands.bcdedit_changes(identifier, changes, store))
+        if warnings:
+            result["warnings"] = warnings
+        return {**result, "changed": True, "msg": f"changed {identifier}: {summary}"}

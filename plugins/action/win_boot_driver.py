@@ -1,0 +1,150 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_boot_driver: disable a service or driver (Start 4) in the live or offline SYSTEM hive, or restore it.
+
+1. one read script: the service key (Start, Group, ImagePath) and its rollback record; offline the hive file
+   ``<os_volume>\\Windows\\System32\\config\\SYSTEM`` is loaded under a unique name, Select\\Current read, and
+   the hive ALWAYS unloaded (finally), as win_recovery_facts does;
+2. the policy (_boot_driver.py): the deny list before anything is sent, the load-order group before any change;
+3. when Start differs and not in check mode: the record ``<os_volume>\\ProgramData\\Lifeline\\records\\
+   boot_driver-<name>.json`` (previous Start, Group, ImagePath) is written FIRST, then Start is set (offline:
+   load, reg add, unload in finally). ``state: restored`` puts the recorded Start back.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import mount_key
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
+    DISABLED,
+    RECORD_FOLDER,
+    START_TYPES,
+    DriverRead,
+    group_refusal,
+    name_refusal,
+    parse_driver_read,
+    parse_set_report,
+    read_record,
+    record_name,
+    record_text,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+
+
+class ActionModule(RecoveryAction):
+    ARGUMENT_SPEC = {
+        "name": {"type": "str", "required": True},
+        "state": {"type": "str", "choices": ["disabled", "restored"], "default": "disabled"},
+        "offline": {"type": "bool"},
+        "os_volume": {"type": "str"},
+    }
+
+    def recover(self, args: dict, task_vars: dict) -> dict:
+        name = commands.service_name(args["name"])
+        state = args["state"]
+        if state == "disabled":
+            refusal = name_refusal(name)
+            if refusal:
+                raise RecoveryFailed(refusal)
+        os_volume = commands._volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
+        offline = args["offline"]
+        if offline is None:
+            offline = self.from_facts(args, "offline", "system_hive_offline", task_vars)
+        if not isinstance(offline, bool):
+            raise RecoveryFailed(f"offline must be true or false, not {offline!r}")
+        record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(name)}"
+        hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
+        key = mount_key() if offline else None
+        read_script = commands.boot_driver_read(name, record_file, key, hive)
+        commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), "{}")  # validates before sending
+        read = self.read(read_script, offline, key)
+        where = f"{'offline ' if offline else ''}SYSTEM hive ({read.control_set}{' of ' + hive if hive else ''})"
+        if read.service is None:
+            raise RecoveryFailed(f"there is no service or driver {name!r} in the {where}; nothing was changed")
+        current = read.service.start
+        if current is None:
+            raise RecoveryFailed(f"service {name!r} has no Start value in the {where}: not a service Windows starts")
+        result = {
+            "name": name,
+            "state": state,
+            "offline": offline,
+            "control_set": read.control_set,
+            "start": current,
+            "previous_start": current,
+            "group": read.service.group,
+            "image_path": read.service.image_path,
+            "record": None,
+        }
+        if state == "disabled":
+            refusal = group_refusal(name, read.service.group)
+            if refusal:
+                raise RecoveryFailed(refusal, **result)
+            wanted = DISABLED
+        else:
+            if read.record is None:
+                raise RecoveryFailed(
+                    f"there is no rollback record {record_file} for {name!r}: nothing to restore; nothing was changed",
+                    **result,
+                )
+            try:
+                wanted = read_record(read.record, name)["previous"]["Start"]
+            except ParseError as error:
+                raise RecoveryFailed(f"the rollback record {record_file} cannot be used: {error}", **result) from None
+            result["record"] = record_file
+        result["start"] = wanted
+        changed = wanted != current
+        if self._task.diff:
+            result["diff"] = {
+                "before": {"name": name, "Start": current, "start_type": START_TYPES.get(current)},
+                "after": {"name": name, "Start": wanted, "start_type": START_TYPES.get(wanted)},
+            }
+        verb = "disabled" if state == "disabled" else "restored to Start " + str(wanted)
+        if not changed:
+            if read.record is not None:
+                result["record"] = record_file
+            return {**result, "changed": False, "msg": f"{name} is already {verb.replace('restored to', 'at')}"}
+        if self._task.check_mode:
+            return {**result, "changed": True, "msg": f"{name} would be {verb} (check mode: nothing changed)"}
+        if state == "disabled":
+            text = record_text(name, read.control_set, offline, read.service, wanted)
+            self.checked(
+                "writing the rollback record",
+                commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), text),
+            )
+            result["record"] = record_file
+        self.set_start(name, wanted, read.control_set, offline, hive, result)
+        return {**result, "changed": True, "msg": f"{name} {verb} in the {where}"}
+
+    def read(self, script: str, offline: bool, key: str | None) -> DriverRead:
+        completed = self.powershell(script)
+        try:
+            read = parse_driver_read(completed.stdout, offline, commands.OFFLINE_CONTROL_SETS)
+        except ParseError as error:
+            raise RecoveryFailed(
+                f"reading the service from the SYSTEM hive failed (exit code {completed.rc}): {error}",
+                rc=completed.rc,
+            ) from None
+        self.unloaded(key, read.unload_rc)
+        return read
+
+    def set_start(self, name: str, start: int, control_set: str, offline: bool, hive: str | None, result: dict) -> None:
+        key = mount_key() if offline else None
+        completed = self.powershell(commands.boot_driver_set_start(name, start, control_set, key, hive))
+        try:
+            set_rc, unload_rc = parse_set_report(completed.stdout, offline)
+        except ParseError as error:
+            raise RecoveryFailed(
+                f"setting Start of {name} failed (exit code {completed.rc}): {error}", rc=completed.rc, **result
+            ) from None
+        self.unloaded(key, unload_rc)
+        if set_rc != 0:
+            raise RecoveryFailed(f"reg add Start of {name} failed (exit code {set_rc})", rc=set_rc, **result)
+
+    @staticmethod
+    def unloaded(key: str | None, unload_rc: int | None) -> None:
+        if key is not None and unload_rc != 0:
+            raise RecoveryFailed(
+                f"reg unload {key} failed (exit code {unload_rc}): the offline SYSTEM hive is still loaded; "
+                f"run 'reg unload {key}' on the host before restarting it"
+            )

@@ -1,0 +1,128 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: win_boot_config
+short_description: Set or clear safeboot, bootstatuspolicy, recoveryenabled and the devices of a Windows boot entry
+version_added: 0.1.0
+author:
+  - Lifeline maintainers
+description:
+  - Reads a boot entry with C(bcdedit /enum <identifier> /v) and changes only the elements that differ. All
+    changes are made in one script of C(bcdedit /set) and C(bcdedit /deletevalue) commands, which stops at the
+    first failure.
+  - Before it changes anything, it records the previous values. They are returned in C(previous), where V(absent)
+    means that the element did not exist. When the Windows volume is known, they are also written to
+    C(<os_volume>\ProgramData\Lifeline\records\boot_config-<entry>.json), for example C(boot_config-default.json).
+    Otherwise the module warns that they are in the result only.
+  - The record has a C(changes) list of C(entry), C(element), C(previous) and C(value) objects, where null means
+    absent. This is the same shape as the C(boot_config-default-safeboot.json) record that
+    M(lifeline.recovery.win_recovery_reboot) writes. For each element the record keeps the value from before
+    Lifeline first changed it. Every record has a C(time). If records of both modules are rolled back newest first,
+    the original settings come back.
+  - O(state=restored) puts back the recorded previous values. It changes only the elements that differ.
+  - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing.
+options:
+  identifier:
+    description: The BCD entry, such as V({default}), V({current}) or a GUID in braces.
+    type: str
+    default: "{default}"
+  safeboot:
+    description: V(minimal) or V(network) sets C(safeboot). V(absent) deletes it, so the next boot is a normal one.
+    type: str
+    choices: [minimal, network, absent]
+  bootstatuspolicy:
+    description: The C(bootstatuspolicy) element. V(absent) deletes it.
+    type: str
+    choices: [IgnoreAllFailures, IgnoreShutdownFailures, IgnoreBootFailures, IgnoreCheckpointFailures,
+              DisplayShutdownFailures, DisplayBootFailures, DisplayCheckpointFailures, DisplayAllFailures, absent]
+  recoveryenabled:
+    description: V(true) or V(false) sets C(recoveryenabled) to Yes or No. V(absent) deletes it.
+    type: raw
+  device:
+    description:
+      - The C(device) element as V(partition=<letter>:), for example V(partition=D:) in WinRE when the entry no
+        longer points at the OS volume (0xc000000e).
+      - bcdedit prints the drive letter of the environment it runs in. In WinRE the OS volume is often D:, and after
+        the boot into Windows the same volume reads back as C(partition=C:). The module compares letters, not
+        volumes, because bcdedit output does not name the volume. Use
+        C(partition={{ lifeline_recovery.os_volume }}) from M(lifeline.recovery.win_recovery_facts), so a rerun
+        in Windows asks for C(partition=C:) and reports no change. A fixed V(partition=D:) rerun in Windows would
+        point the entry at whatever volume has the letter D there.
+    type: str
+  osdevice:
+    description: The C(osdevice) element as V(partition=<letter>:). See O(device) about drive letters.
+    type: str
+  store:
+    description: A BCD store file (C(bcdedit /store)), for example an offline C(S:\EFI\Microsoft\Boot\BCD).
+      The default is the system store.
+    type: path
+  state:
+    description:
+      - V(present) sets the elements given.
+      - V(restored) puts back the values in the rollback record and takes no element options.
+    type: str
+    choices: [present, restored]
+    default: present
+  os_volume:
+    description:
+      - The volume that holds Windows and the rollback records (V(C:), or V(D:) in WinRE).
+      - Defaults to the C(lifeline_recovery.os_volume) fact. Without either, nothing is recorded on the host.
+    type: str
+attributes:
+  check_mode:
+    support: full
+    details: Reads the entry and reports what would change.
+  diff_mode:
+    support: full
+    details: The managed elements before and after.
+  platform:
+    platforms: windows
+notes:
+  - bcdedit output is read in en-US. Localized output fails with a clear error.
+  - The record is per entry, not per store.
+seealso:
+  - module: lifeline.recovery.win_recovery_reboot
+  - module: lifeline.recovery.win_recovery_facts
+"""
+
+EXAMPLES = r"""
+- name: Find where Windows is
+  lifeline.recovery.win_recovery_facts:
+
+- name: Point the default entry at the OS volume again (broken BCD)
+  lifeline.recovery.win_boot_config:
+    device: "partition={{ ansible_facts.lifeline_recovery.os_volume }}"
+    osdevice: "partition={{ ansible_facts.lifeline_recovery.os_volume }}"
+
+- name: Leave Safe Mode at the next boot
+  lifeline.recovery.win_boot_config:
+    safeboot: absent
+
+- name: Put the recorded values back
+  lifeline.recovery.win_boot_config:
+    state: restored
+"""
+
+RETURN = r"""
+entry:
+  description: The entry's identifier as bcdedit printed it with /v (a GUID for V({default})).
+  returned: when the entry was read
+  type: str
+previous:
+  description: The value of each changed element before the change. V(absent) means it did not exist.
+  returned: when the entry was read
+  type: dict
+values:
+  description: The wanted value of each managed element. V(absent) means deleted.
+  returned: when the entry was read
+  type: dict
+record:
+  description: The rollback record on the host, or null.
+  returned: when the entry was read
+  type: str
+commands_sent:
+  description: How many scripts were sent to the host (0 when the input was refused).
+  returned: always
+  type: int
+"""

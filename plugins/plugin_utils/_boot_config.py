@@ -1,0 +1,178 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_boot_config's pure logic: wanted values, what differs, the read script's JSON, the rollback record.
+
+Values are compared as bcdedit prints them (en-US): ``safeboot`` Minimal/Network, ``bootstatuspolicy`` the policy
+name, ``recoveryenabled`` Yes/No, ``device``/``osdevice`` ``partition=X:``; case does not matter. ``None`` means
+the element does not exist ("absent" in results).
+
+Records (design principle 4): ``<os_volume>\\ProgramData\\Lifeline\\records\\boot_config-<entry>.json`` holds a list
+``changes`` of ``{entry, element, previous, value}`` objects, the same shape as the one
+win_recovery_reboot writes to ``boot_config-default-safeboot.json`` (``previous``/``value`` null when the element
+did not exist / was deleted). A record keeps, per element, the value from BEFORE Lifeline first changed it: a later
+change of an element already recorded keeps the recorded ``previous``. The two modules never contradict each other
+as long as records are rolled back newest first (each record has ``time``): each record's ``previous`` is the value
+just before its own change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
+
+__all__ = [
+    "ABSENT",
+    "BOOT_STATUS_POLICIES",
+    "ELEMENTS",
+    "RECORD_FOLDER",
+    "changes_needed",
+    "merge_record",
+    "parse_config_read",
+    "record_name",
+    "recorded_previous",
+    "shown_value",
+    "wanted_values",
+]
+
+ABSENT = "absent"
+RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # the folder win_recovery_reboot writes to
+ELEMENTS = ("safeboot", "bootstatuspolicy", "recoveryenabled", "device", "osdevice")
+# bcdedit /set bootstatuspolicy (BCDEdit /set, Microsoft Learn).
+BOOT_STATUS_POLICIES = (
+    "IgnoreAllFailures", "IgnoreShutdownFailures", "IgnoreBootFailures", "IgnoreCheckpointFailures",
+    "DisplayShutdownFailures", "DisplayBootFailures", "DisplayCheckpointFailures", "DisplayAllFailures",
+)  # fmt: skip
+_PARTITION = re.compile(r"partition=(?P<letter>[A-Za-z]):", re.ASCII)
+_TOOL = "the boot configuration read (bcdedit /enum as JSON)"
+_TRUE = ("yes", "true", "on", "1")
+_FALSE = ("no", "false", "off", "0")
+
+
+def wanted_values(args: dict) -> dict[str, str | None]:
+    """``{element: value as bcdedit prints it, or None to delete it}`` for the options set; ValueError naming a bad
+    one. ``device``/``osdevice`` accept ``partition=<letter>:`` only (deleting them would make the entry unbootable)."""
+    wanted: dict[str, str | None] = {}
+    safeboot = args.get("safeboot")
+    if safeboot is not None:
+        wanted["safeboot"] = None if safeboot == ABSENT else safeboot.capitalize()
+    policy = args.get("bootstatuspolicy")
+    if policy is not None:
+        wanted["bootstatuspolicy"] = None if policy == ABSENT else policy
+    recovery = args.get("recoveryenabled")
+    if recovery is not None:
+        text = str(recovery).strip().lower()
+        if text == ABSENT:
+            wanted["recoveryenabled"] = None
+        elif isinstance(recovery, bool) or text in _TRUE + _FALSE:
+            wanted["recoveryenabled"] = "Yes" if (recovery is True or text in _TRUE) else "No"
+        else:
+            raise ValueError(f"recoveryenabled {recovery!r} is neither true, false nor absent")
+    for element in ("device", "osdevice"):
+        value = args.get(element)
+        if value is None:
+            continue
+        match = _PARTITION.fullmatch(str(value).strip())
+        if not match:
+            raise ValueError(f"{element} {value!r} is not partition=<letter>: (for example partition=D:)")
+        wanted[element] = f"partition={match.group('letter').upper()}:"
+    return wanted
+
+
+def _same(current: str | None, wanted: str | None) -> bool:
+    if current is None or wanted is None:
+        return current is wanted
+    return current.strip().casefold() == wanted.strip().casefold()
+
+
+def changes_needed(entry: BcdEntry, wanted: dict[str, str | None]) -> dict[str, tuple[str | None, str | None]]:
+    """``{element: (current, wanted)}`` for the elements that differ, in ``ELEMENTS`` order."""
+    needed = {}
+    for element in ELEMENTS:
+        if element not in wanted:
+            continue
+        current = entry.get(element)
+        if isinstance(current, tuple):
+            current = " ".join(current)
+        if not _same(current, wanted[element]):
+            needed[element] = (current, wanted[element])
+    return needed
+
+
+def set_value(element: str, value: str) -> str:
+    """The value to pass to bcdedit /set: safeboot in lower case (bcdedit /set {default} safeboot minimal)."""
+    return value.lower() if element == "safeboot" else value
+
+
+def shown_value(value: str | None) -> str:
+    return ABSENT if value is None else value
+
+
+def parse_config_read(text: str) -> tuple[BcdEntry | None, str | None, str]:
+    """``(entry, record text, error)`` from ``_commands.boot_config_read``'s JSON; the entry is None (with bcdedit's
+    message in ``error``) when bcdedit failed, e.g. for an entry that does not exist."""
+    document = _document(text, _TOOL)
+    record = _field(document, "record", str, _TOOL, optional=True)
+    output, rc = _text(document, "bcdedit", _TOOL), _rc(document, "bcdedit", _TOOL)
+    if rc != 0:
+        return None, record, output.strip() or f"bcdedit exited {rc}"
+    entries = parse_bcdedit_enum(output)
+    if len(entries) != 1:
+        raise ParseError("bcdedit /enum <id> /v", f"{len(entries)} entries, expected the one asked for")
+    return entries[0], record, ""
+
+
+def record_name(identifier: str) -> str:
+    """``boot_config-default.json`` for ``{default}``, ``boot_config-<guid>.json`` for a GUID."""
+    return f"boot_config-{identifier.strip('{}').lower()}.json"
+
+
+def _load_record(text: str | None) -> dict | None:
+    if text is None:
+        return None
+    try:
+        record = json.loads(text.removeprefix("\ufeff"))
+    except json.JSONDecodeError:
+        raise ParseError("the boot config record", "not JSON") from None
+    if not isinstance(record, dict) or not isinstance(record.get("changes"), list):
+        raise ParseError("the boot config record", "not a win_boot_config record (no 'changes' list)")
+    for change in record["changes"]:
+        if not isinstance(change, dict) or change.get("element") not in ELEMENTS:
+            raise ParseError("the boot config record", f"a change of an element Lifeline does not manage: {change!r}")
+        if change.get("previous") not in (None, ABSENT) and not isinstance(change.get("previous"), str):
+            raise ParseError("the boot config record", f"a previous value that is not text: {change!r}")
+    return record
+
+
+def merge_record(
+    existing: str | None, identifier: str, store: str | None, needed: dict[str, tuple[str | None, str | None]]
+) -> str:
+    """The record text after this change: elements already recorded keep their earlier ``previous``."""
+    record = _load_record(existing) or {"module": "win_boot_config", "entry": identifier, "store": store, "changes": []}
+    changes = {change["element"]: change for change in record["changes"]}
+    for element, (current, wanted) in needed.items():
+        if element in changes:
+            changes[element]["value"] = wanted
+        else:
+            changes[element] = {"entry": identifier, "element": element, "previous": current, "value": wanted}
+    record.update(
+        module="win_boot_config",
+        entry=identifier,
+        store=store,
+        changes=[changes[element] for element in ELEMENTS if element in changes],
+        time=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )
+    return json.dumps(record, sort_keys=True)
+
+
+def recorded_previous(text: str) -> dict[str, str | None]:
+    """``{element: previous value, None when it did not exist}`` from a record."""
+    record = _load_record(text)
+    return {
+        change["element"]: None if change.get("previous") in (None, ABSENT) else change["previous"]
+        for change in record["changes"]
+    }

@@ -1,0 +1,211 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_boot_driver's pure logic: which drivers it refuses, reading its read script, its rollback record.
+
+Policy (why a driver is refused): a driver the boot path needs cannot be disabled without making the OS volume
+unreachable (bugcheck 0x7B INACCESSIBLE_BOOT_DEVICE) or the host unrecoverable. Two rules, both checked before
+anything that changes is sent:
+- ``DENIED_SERVICES``: the inbox storage, volume, encryption, file system and bus drivers by name (and what
+  remote recovery itself needs: NDIS, TCP/IP, WinRM) -- checked before any command is sent at all;
+- ``PROTECTED_GROUPS``: the service's ``Group`` value (read first) is one of the load-order groups that bring up
+  the boot device, its volume stack and its file system. Microsoft Learn "Specifying Driver Load Order" and the
+  ServiceGroupOrder\\List order: bus extenders, SCSI miniport/Port/Primary Disk/SCSI Class (the storage stack),
+  Filter and PNP Filter (disk and volume filters such as partmgr's), Boot File System and File System, and the
+  minifilter groups "FSFilter Infrastructure" (FltMgr), "FSFilter Encryption" and "FSFilter Compression"
+  (Load order groups and altitudes for minifilter drivers): files the boot reads go through them.
+An ordinary third-party filter (e.g. "FSFilter Activity Monitor" or "FSFilter Anti-Virus", where endpoint
+agents live) is allowed: that is exactly what this module is for.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
+    _document,
+    _field,
+    _rc,
+    _text,
+    control_set_name,
+)
+
+__all__ = [
+    "DENIED_SERVICES",
+    "PROTECTED_GROUPS",
+    "RECORD_FOLDER",
+    "START_TYPES",
+    "DriverRead",
+    "ServiceState",
+    "group_refusal",
+    "name_refusal",
+    "parse_driver_read",
+    "parse_set_report",
+    "read_record",
+    "record_name",
+    "record_text",
+]
+
+RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # the same folder win_recovery_reboot writes to
+DISABLED = 4
+START_TYPES = {0: "boot", 1: "system", 2: "automatic", 3: "manual", 4: "disabled"}
+_TOOL = "the boot driver read (reg query as JSON)"
+
+DENIED_SERVICES = frozenset(
+    (
+     # storage: port/miniport drivers and the disk class driver (0x7B when lost)
+     "storport", "stornvme", "storahci", "storvsc", "storflt", "storufs", "iastorav", "iastorv", "megasas",
+     "lsi_sas", "lsi_sas2i", "lsi_sas3i", "atapi", "pciide", "intelide", "disk", "ehstorclass", "spaceport",
+     # partitions and volumes, snapshots, BitLocker
+     "partmgr", "volmgr", "volmgrx", "volsnap", "volume", "mountmgr", "fvevol", "iorate", "vhdmp",
+     # file systems, the filter manager and the log file system under the registry's transactions
+     "ntfs", "refs", "fltmgr", "clfs", "fileinfo", "wof", "ksecdd", "cng", "ksecpkg",
+     # buses and the platform
+     "pci", "acpi", "acpiex", "msisadrv", "vdrvroot", "pdc", "vmbus", "vpci", "tpm", "wdf01000",
+     # what remote recovery over WinRM needs
+     "ndis", "tcpip", "afd", "netbt", "winrm", "rpcss", "http",
+    )
+)  # fmt: skip
+PROTECTED_GROUPS = frozenset(
+    group.casefold()
+    for group in (
+        "Boot Bus Extender", "System Bus Extender", "SCSI miniport", "SCSI Port", "Port", "Primary Disk",
+        "SCSI Class", "Filter", "PNP Filter", "Boot File System", "File System", "FSFilter Infrastructure",
+        "FSFilter Encryption", "FSFilter Compression",
+    )
+)  # fmt: skip
+
+
+def name_refusal(name: str) -> str | None:
+    """Why the service ``name`` may not be disabled (deny list), or None."""
+    if name.casefold() in DENIED_SERVICES:
+        return (
+            f"refusing to disable {name}: it is a boot-critical or recovery-critical driver (Lifeline's deny list); "
+            "disabling it would leave the OS volume unreachable (0x7B) or the host unreachable; nothing was changed"
+        )
+    return None
+
+
+def group_refusal(name: str, group: str | None) -> str | None:
+    """Why the service ``name`` in load-order group ``group`` may not be disabled, or None."""
+    if group is not None and group.strip().casefold() in PROTECTED_GROUPS:
+        return (
+            f"refusing to disable {name}: its load-order group {group!r} brings up the boot device, its volumes or "
+            "its file system (storage, volume, encryption or file system filter group); nothing was changed"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the service key holds: Start, Group, ImagePath (None when the value is missing)."""
+
+    start: int | None
+    group: str | None
+    image_path: str | None
+
+    def to_dict(self) -> dict:
+        return {"Start": self.start, "Group": self.group, "ImagePath": self.image_path}
+
+
+@dataclass(frozen=True)
+class DriverRead:
+    control_set: str  # CurrentControlSet live, ControlSetNNN offline
+    service: ServiceState | None  # None: there is no such service key
+    record: str | None  # the rollback record's text, None when there is none
+    unload_rc: int | None  # offline only
+
+
+def _service(text: str, rc: int, what: str) -> ServiceState | None:
+    if rc == 1 and not text.strip():
+        return None  # reg query: "ERROR: The system was unable to find the specified registry key" (stderr), exit 1
+    if rc != 0:
+        raise ParseError(_TOOL, f"reg query {what} exited {rc}")
+    keys = parse_reg_query(text)
+    if not keys:
+        return ServiceState(None, None, None)
+    key: RegKey = keys[0]
+    start, group, image = key.value("Start"), key.value("Group"), key.value("ImagePath")
+    if start is not None and not isinstance(start.data, int):
+        raise ParseError(_TOOL, f"Start of {what} is {start.type}, not REG_DWORD")
+    return ServiceState(
+        start.data if start is not None else None,
+        group.data if group is not None and isinstance(group.data, str) else None,
+        image.data if image is not None and isinstance(image.data, str) else None,
+    )
+
+
+def parse_driver_read(text: str, offline: bool, control_sets: tuple[str, ...] = ()) -> DriverRead:
+    """The read script's JSON (``_commands.boot_driver_read``). Offline, a failed ``reg load`` is an error naming
+    its exit code; the service key is the one in the control set ``Select\\Current`` names."""
+    document = _document(text, _TOOL)
+    record = _field(document, "record", str, _TOOL, optional=True)
+    if not offline:
+        service = _service(_text(document, "service", _TOOL), _rc(document, "service", _TOOL), "the service")
+        return DriverRead("CurrentControlSet", service, record, None)
+    load_rc = _rc(document, "load", _TOOL)
+    if load_rc != 0:
+        raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip() or 'no output'}")
+    unload_rc = _field(document, "unload_rc", int, _TOOL)
+    if _rc(document, "select", _TOOL) != 0:
+        raise ParseError("reg query Select", "the offline hive has no Select key: is this a SYSTEM hive?")
+    (select_key,) = parse_reg_query(_text(document, "select", _TOOL)) or (None,)
+    select = {v.name.casefold(): v.data for v in select_key.values if v.type == "REG_DWORD"} if select_key else {}
+    control_set = control_set_name(select)
+    if control_set not in control_sets:
+        raise ParseError(_TOOL, f"Select\\Current names {control_set}, which Lifeline does not read")
+    service = _service(_text(document, control_set, _TOOL), _rc(document, control_set, _TOOL), control_set)
+    return DriverRead(control_set, service, record, unload_rc)
+
+
+def parse_set_report(text: str, offline: bool) -> tuple[int, int | None]:
+    """``(set_rc, unload_rc)`` from ``_commands.boot_driver_set_start``'s JSON."""
+    document = _document(text, "the Start change (reg add as JSON)")
+    if offline:
+        load_rc = _rc(document, "load", _TOOL)
+        if load_rc != 0:
+            raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip()}")
+        return _rc(document, "set", _TOOL), _field(document, "unload_rc", int, _TOOL)
+    return _rc(document, "set", _TOOL), None
+
+
+def record_name(service: str) -> str:
+    return f"boot_driver-{service}.json"
+
+
+def record_text(service: str, control_set: str, offline: bool, previous: ServiceState, value: int) -> str:
+    """The rollback record: what the change replaced. Same shape as win_recovery_reboot's boot_config record
+    (module, previous, value, time) so playbooks/rollback.yml reads both the same way."""
+    return json.dumps(
+        {
+            "module": "win_boot_driver",
+            "service": service,
+            "element": "Start",
+            "control_set": control_set,
+            "offline": offline,
+            "previous": previous.to_dict(),
+            "value": {"Start": value},
+            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        },
+        sort_keys=True,
+    )
+
+
+def read_record(text: str, service: str) -> dict:
+    """The record's ``previous`` values; ParseError when it is not a win_boot_driver record for ``service``."""
+    try:
+        record = json.loads(text.removeprefix("\ufeff"))
+    except (json.JSONDecodeError, AttributeError):
+        raise ParseError("the boot driver record", "not JSON") from None
+    if not isinstance(record, dict) or record.get("module") != "win_boot_driver":
+        raise ParseError("the boot driver record", "not a win_boot_driver record")
+    if str(record.get("service", "")).casefold() != service.casefold():
+        raise ParseError("the boot driver record", f"it is for {record.get('service')!r}, not {service!r}")
+    previous = record.get("previous")
+    start = previous.get("Start") if isinstance(previous, dict) else None
+    if isinstance(start, bool) or not isinstance(start, int) or start not in START_TYPES:
+        raise ParseError("the boot driver record", f"its previous Start {start!r} is not 0-4")
+    return record

@@ -1,0 +1,506 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading the two survey scripts of win_recovery_facts (and win_recovery_reboot) into facts: pure functions.
+
+``recovery_environment_survey`` and ``system_hive_survey`` (``_commands.py``) print one JSON object holding
+the raw output and exit code of each tool they ran; each text is read here with that tool's parser
+(``_parse_reg``, ``_parse_manage_bde``, ``_parse_bcdedit``, ``_parse_dism``). What the host is, where Windows
+is and which drivers are third-party are decided here, on the controller, by the rules below.
+
+Environment (documented indicators, read from the LIVE registry of the running system):
+- ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\MiniNT`` exists only in Windows PE, which WinRE is: ``winre``;
+- else ``...\\Control\\SafeBoot\\Option`` value ``OptionValue`` is 1 in Safe Mode (minimal), 2 in Safe Mode
+  with Networking (the SM_CLEANBOOT codes): ``safe_mode`` / ``safe_mode_network``; absent: ``normal``.
+
+Offline Windows in WinRE: the lettered volume other than the system drive (X:) that has
+``\\Windows\\System32\\config\\SYSTEM`` (windows-recovery.md). A BitLocker-locked volume cannot be read: it is
+the OS volume when the default boot loader's ``osdevice`` names it (``partition=D:``), or when it is the only
+locked volume; ``os_volume_locked`` is then true. Otherwise ``os_volume`` is None: Lifeline does not guess.
+
+Third-party drivers: whether a driver is signed by Microsoft cannot be read remotely with the tools WinRE has.
+The rule is a list: a boot (0) or system (1) start service whose name is not in ``INBOX_BOOT_AND_SYSTEM_DRIVERS``
+(drivers a default Windows 10/11 or Server 2016-2025 installation, Hyper-V/Azure guests included, starts at
+boot or system start) is reported as third-party, with its ImagePath and Group so an operator can judge. A
+third-party driver that reuses an inbox name is missed; an inbox driver missing from the list is reported.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package, parse_dism_packages
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
+    BitLockerVolume,
+    ManageBdeError,
+    parse_manage_bde_status,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
+
+__all__ = [
+    "ENVIRONMENTS",
+    "INBOX_BOOT_AND_SYSTEM_DRIVERS",
+    "EnvironmentSurvey",
+    "HiveSurvey",
+    "Minidump",
+    "SurveyVolume",
+    "boot_summary",
+    "control_set_name",
+    "expected_environment",
+    "locate_windows",
+    "parse_environment_survey",
+    "parse_hive_survey",
+]
+
+ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre")
+_ENV_TOOL = "the environment survey (reg query, Get-CimInstance, manage-bde, bcdedit as JSON)"
+_HIVE_TOOL = "the SYSTEM hive survey (reg query as JSON)"
+_SAFEBOOT_CODES = {1: "safe_mode", 2: "safe_mode_network"}
+_DOTNET_DATE = re.compile(r"/Date\((-?[0-9]{1,15})\)/")
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_LETTER = re.compile(r"[A-Za-z]:")
+_PARTITION = re.compile(r"partition=(?P<letter>[A-Za-z]:)", re.IGNORECASE)
+
+# Boot- and system-start drivers of default Windows installations (Services\<name> Start 0 or 1 on Windows 10/11
+# and Server 2016-2025, physical, Hyper-V and Azure), lower case. Kept short on purpose: see the module docstring.
+INBOX_BOOT_AND_SYSTEM_DRIVERS = frozenset(
+    (
+     "acpi", "acpiex", "acpipagr", "afd", "afunix", "ahcache", "amdsata", "amdsbs", "amdxata", "arcsas", "atapi",
+     "b06bdrv", "bam", "basicdisplay", "basicrender", "beep", "bindflt", "bowser", "bttflt", "cdrom", "cimfs",
+     "cldflt", "clfs", "cmbatt", "cng", "compositebus", "condrv", "csc", "dam", "dfsc", "disk", "dxgkrnl",
+     "ehstorclass", "ehstortcgdrv", "filecrypt", "fileinfo", "filetrace", "fltmgr", "fvevol", "gencounter",
+     "gpuenergydrv", "hvcrash", "hvservice", "hwpolicy", "hyperkbd", "hypervideo", "iastorav", "iastorv", "intelide",
+     "intelpep", "intelppm", "iorate", "ksecdd", "ksecpkg", "kdnic", "lsi_sas", "lsi_sas2i", "lsi_sas3i", "luafv",
+     "megasas", "megasas2i", "megasas35i", "megasr", "mountmgr", "mpsdrv", "msfs", "mshidkmdf", "msisadrv", "msquic",
+     "msrpc", "mssecflt", "mssmbios", "mup", "ndis", "ndiscap", "ndu", "netbios", "netbt", "netvsc", "npfs",
+     "npsvctrig", "nsiproxy", "ntfs", "null", "nvraid", "nvstor", "partmgr", "pci", "pciide", "pcw", "pdc", "peauth",
+     "percsas2i", "percsas3i", "ramdisk", "rdyboost", "refs", "sgrmagent", "spaceport", "spaceparser", "srv2",
+     "srvnet", "stexstor", "storahci", "storflt", "stornvme", "storport", "storqosflt", "storvsc", "storufs",
+     "tcpip", "tcpip6", "tcpipreg", "tdx", "tpm", "tsusbhub", "uefi", "umbus", "vdrvroot", "vhdmp", "vid", "vmbus",
+     "vmgid", "vmbushid", "volmgr", "volmgrx", "volsnap", "volume", "vpci", "vsmraid", "vstxraid", "wcifs", "wcnfs",
+     "wdboot", "wdfilter", "wdf01000", "wfplwfs", "wimmount", "windowstrustedrt", "windowstrustedrtproxy", "wof",
+     "ws2ifsl", "wtd",
+    )
+)  # fmt: skip
+
+
+# --- the environment survey ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Minidump:
+    """A file in ``<volume>\\Windows\\Minidump``: its name, size, time, and the bugcheck its DUMP_HEADER64 (or
+    DUMP_HEADER32) holds; ``bugcheck`` None when the header is not a kernel dump header (cut off, still empty)."""
+
+    name: str
+    size: int
+    time: datetime.datetime
+    bugcheck: str | None
+    parameters: tuple[str, ...]
+
+    def to_fact(self) -> dict:
+        return {
+            "file": self.name,
+            "size": self.size,
+            "time": self.time.isoformat(),
+            "bugcheck": self.bugcheck,
+            "parameters": list(self.parameters),
+        }
+
+
+@dataclass(frozen=True)
+class SurveyVolume:
+    letter: str
+    file_system: str | None
+    system_hive: bool
+    pending_xml: bool
+    minidumps: tuple[Minidump, ...] | None  # None: not asked for
+
+
+@dataclass(frozen=True)
+class EnvironmentSurvey:
+    environment: str
+    system_drive: str
+    system_root: str | None
+    last_boot_time: datetime.datetime
+    host_time: datetime.datetime
+    volumes: tuple[SurveyVolume, ...]
+    bitlocker: tuple[BitLockerVolume, ...] | None  # None: not asked for, or unreadable (see bitlocker_error)
+    bitlocker_error: str | None
+    boot: tuple[BcdEntry, ...] | None
+    boot_error: str | None
+
+    def volume(self, letter: str | None) -> SurveyVolume | None:
+        return next((v for v in self.volumes if letter and v.letter == letter.upper()), None)
+
+    def bitlocker_volume(self, letter: str | None) -> BitLockerVolume | None:
+        return next((v for v in self.bitlocker or () if letter and v.mount_point == letter.upper()), None)
+
+
+def _document(text: str, tool: str) -> dict:
+    body = text.removeprefix("\ufeff").strip() if isinstance(text, str) else None
+    if not body:
+        raise ParseError(tool, "no output (the script stopped before printing its JSON)")
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise ParseError(
+            tool, f"not JSON: {error.msg} (column {error.colno})", body.count("\n", 0, error.pos) + 1
+        ) from None
+    if not isinstance(document, dict):
+        raise ParseError(tool, "the output is not a JSON object")
+    return document
+
+
+def _field(document: Mapping, name: str, kinds: type | tuple[type, ...], tool: str, optional: bool = False) -> Any:
+    if name not in document:
+        if optional:
+            return None
+        raise ParseError(tool, f"the JSON lacks {name!r}")
+    value = document[name]
+    if value is None and optional:
+        return None
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+        raise ParseError(tool, f"{name!r} is a {type(value).__name__}, not what the script prints")
+    return value
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _text(document: Mapping, name: str, tool: str) -> str:
+    """A captured tool output: Out-String gives "" for no output, which ConvertTo-Json may write as null."""
+    return _field(document, name, str, tool, optional=True) or ""
+
+
+def _rc(document: Mapping, name: str, tool: str) -> int:
+    return _field(document, name + "_rc", int, tool)
+
+
+def host_time(value: object, what: str, tool: str = _ENV_TOOL) -> datetime.datetime:
+    """A DateTime as Windows PowerShell 5.1's ConvertTo-Json writes it (``\\/Date(ms)\\/``, maybe wrapped in
+    ``{"value": ...}``) or as ISO 8601 with a zone (PowerShell 7), in UTC."""
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    if isinstance(value, str):
+        match = _DOTNET_DATE.fullmatch(value)
+        if match:
+            return _EPOCH + datetime.timedelta(milliseconds=int(match.group(1)))
+        try:
+            moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment.astimezone(datetime.UTC)
+    raise ParseError(tool, f"{what} {withhold_digits(repr(value))[:80]} is not a date with a time zone")
+
+
+def environment_from(minint_rc: int, minint: str, safeboot_rc: int, safeboot: str) -> str:
+    """The environment from the MiniNT key and SafeBoot\\Option\\OptionValue (module docstring)."""
+    if minint_rc == 0:
+        parse_reg_query(minint)  # the key exists: its output must still be reg's
+        return "winre"
+    if minint_rc != 1:
+        raise ParseError("reg query MiniNT", f"exit code {minint_rc}; reg exits 0 (found) or 1 (not found)")
+    if safeboot_rc == 1:
+        return "normal"
+    if safeboot_rc != 0:
+        raise ParseError("reg query SafeBoot\\Option", f"exit code {safeboot_rc}; reg exits 0 or 1")
+    keys = parse_reg_query(safeboot)
+    value = keys[0].value("OptionValue") if keys else None
+    if value is None or value.type != "REG_DWORD":
+        raise ParseError("reg query SafeBoot\\Option", "no REG_DWORD OptionValue in reg's answer")
+    if value.data not in _SAFEBOOT_CODES:
+        raise ParseError(
+            "reg query SafeBoot\\Option",
+            f"OptionValue {value.data} is neither 1 (Safe Mode) nor 2 (Safe Mode with Networking)",
+        )
+    return _SAFEBOOT_CODES[value.data]
+
+
+def _minidump(item: object, position: int) -> Minidump:
+    where = f"minidump {position}"
+    if not isinstance(item, dict):
+        raise ParseError(_ENV_TOOL, f"{where} is not an object")
+    name = _field(item, "Name", str, _ENV_TOOL)
+    size = _field(item, "Length", int, _ENV_TOOL)
+    header = item.get("Header") or []
+    if not isinstance(header, list) or not all(isinstance(b, int) and 0 <= b <= 255 for b in header):
+        raise ParseError(_ENV_TOOL, f"{where}: Header is not a list of bytes")
+    bugcheck, parameters = dump_bugcheck(bytes(header))
+    return Minidump(name, size, host_time(item.get("LastWriteTimeUtc"), f"{where} time"), bugcheck, parameters)
+
+
+def dump_bugcheck(header: bytes) -> tuple[str | None, tuple[str, ...]]:
+    """The bugcheck code and parameters of a kernel dump header: DUMP_HEADER64 (``PAGEDU64``: code at 0x38,
+    four 64-bit parameters at 0x40) or DUMP_HEADER32 (``PAGEDUMP``: code at 0x28, 32-bit parameters at 0x2C)."""
+    if header[:8] == b"PAGEDU64" and len(header) >= 0x60:
+        code = struct.unpack_from("<I", header, 0x38)[0]
+        return f"0x{code:08X}", tuple(f"0x{p:016X}" for p in struct.unpack_from("<4Q", header, 0x40))
+    if header[:8] == b"PAGEDUMP" and len(header) >= 0x3C:
+        code = struct.unpack_from("<I", header, 0x28)[0]
+        return f"0x{code:08X}", tuple(f"0x{p:08X}" for p in struct.unpack_from("<4I", header, 0x2C))
+    return None, ()
+
+
+def _volume(item: object, position: int) -> SurveyVolume:
+    if not isinstance(item, dict):
+        raise ParseError(_ENV_TOOL, f"volume {position} is not an object")
+    letter = _field(item, "letter", str, _ENV_TOOL)
+    if not _LETTER.fullmatch(letter):
+        raise ParseError(_ENV_TOOL, f"volume {position} has no drive letter ({letter[:20]!r})")
+    dumps = item.get("minidumps")
+    if dumps is not None and not isinstance(dumps, list):
+        dumps = [dumps]  # ConvertTo-Json writes a one-item @() from a hashtable value as the item itself
+    return SurveyVolume(
+        letter=letter.upper(),
+        file_system=_field(item, "file_system", str, _ENV_TOOL, optional=True),
+        system_hive=_field(item, "system_hive", bool, _ENV_TOOL),
+        pending_xml=_field(item, "pending_xml", bool, _ENV_TOOL),
+        minidumps=None if dumps is None else tuple(_minidump(d, n) for n, d in enumerate(dumps, start=1)),
+    )
+
+
+def parse_environment_survey(text: str) -> EnvironmentSurvey:
+    """The output of ``recovery_environment_survey``. Raises ParseError for output that is not the script's
+    JSON or a tool text its parser refuses; a manage-bde or bcdedit failure is kept as ``*_error`` instead
+    (the rest of the facts stay useful)."""
+    document = _document(text, _ENV_TOOL)
+    environment = environment_from(
+        _rc(document, "minint", _ENV_TOOL),
+        _text(document, "minint", _ENV_TOOL),
+        _rc(document, "safeboot", _ENV_TOOL),
+        _text(document, "safeboot", _ENV_TOOL),
+    )
+    system_drive = _field(document, "system_drive", str, _ENV_TOOL)
+    if not _LETTER.fullmatch(system_drive):
+        raise ParseError(_ENV_TOOL, f"SystemDrive {system_drive[:20]!r} is not a drive letter")
+    volumes = document.get("volumes") or []
+    if isinstance(volumes, dict):
+        volumes = [volumes]
+    bitlocker = bitlocker_error = boot = boot_error = None
+    if "manage_bde_rc" in document:
+        try:
+            bitlocker = tuple(parse_manage_bde_status(_text(document, "manage_bde", _ENV_TOOL)))
+        except (ManageBdeError, ParseError) as error:
+            bitlocker_error = f"{error} (exit code {_rc(document, 'manage_bde', _ENV_TOOL)})"
+    if "bcdedit_rc" in document:
+        try:
+            boot = tuple(parse_bcdedit_enum(_text(document, "bcdedit", _ENV_TOOL)))
+        except ParseError as error:
+            boot_error = f"{error} (exit code {_rc(document, 'bcdedit', _ENV_TOOL)})"
+    return EnvironmentSurvey(
+        environment=environment,
+        system_drive=system_drive.upper(),
+        system_root=_field(document, "system_root", str, _ENV_TOOL, optional=True),
+        last_boot_time=host_time(document.get("last_boot"), "LastBootUpTime"),
+        host_time=host_time(document.get("now"), "Get-Date"),
+        volumes=tuple(_volume(item, n) for n, item in enumerate(volumes, start=1)),
+        bitlocker=bitlocker,
+        bitlocker_error=bitlocker_error,
+        boot=boot,
+        boot_error=boot_error,
+    )
+
+
+# --- decisions on the environment survey ------------------------------------------------------------------------
+
+
+def default_entry(entries: tuple[BcdEntry, ...] | None) -> BcdEntry | None:
+    """The loader the boot manager starts by default: the entry its ``default`` element names."""
+    if not entries:
+        return None
+    manager = next((e for e in entries if e.identifier == "{bootmgr}"), None)
+    wanted = manager.get("default") if manager else None
+    for entry in entries:
+        if entry.identifier == wanted or (wanted is None and entry.title == "Windows Boot Loader"):
+            return entry
+    return None
+
+
+@dataclass(frozen=True)
+class WindowsLocation:
+    os_volume: str | None
+    locked: bool
+    offline: bool
+    system_root: str | None
+    candidates: tuple[str, ...]
+    reason: str
+
+
+def locate_windows(survey: EnvironmentSurvey) -> WindowsLocation:
+    """Where the Windows installation is (module docstring): the running one, or in WinRE the offline one."""
+    if survey.environment != "winre":
+        root = survey.system_root or survey.system_drive + "\\Windows"
+        return WindowsLocation(survey.system_drive, False, False, root, (survey.system_drive,), "the running system")
+    readable = tuple(v.letter for v in survey.volumes if v.system_hive and v.letter != survey.system_drive)
+    entry = default_entry(survey.boot)
+    osdevice = _PARTITION.fullmatch(str(entry.get("osdevice", ""))) if entry else None
+    named = osdevice.group("letter").upper() if osdevice else None
+    if len(readable) == 1:
+        root = readable[0] + "\\Windows"
+        return WindowsLocation(readable[0], False, True, root, readable, "the volume with a SYSTEM hive")
+    if len(readable) > 1:
+        if named in readable:
+            return WindowsLocation(named, False, True, named + "\\Windows", readable, "the default loader's osdevice")
+        return WindowsLocation(None, False, True, None, readable, "several volumes hold Windows; none is the default")
+    locked = tuple(
+        v.mount_point
+        for v in survey.bitlocker or ()
+        if v.locked and _LETTER.fullmatch(v.mount_point) and v.mount_point != survey.system_drive
+    )
+    if named in locked:
+        return WindowsLocation(named, True, True, None, locked, "locked; the default loader's osdevice names it")
+    if len(locked) == 1:
+        return WindowsLocation(locked[0], True, True, None, locked, "locked; the only locked volume")
+    return WindowsLocation(None, bool(locked), True, None, locked, "no readable volume holds Windows")
+
+
+def boot_summary(entries: tuple[BcdEntry, ...] | None) -> dict | None:
+    """The default loader's recovery-relevant elements (bcdedit's own names; None where not set)."""
+    entry = default_entry(entries)
+    if entries is None:
+        return None
+    manager = next((e for e in entries if e.identifier == "{bootmgr}"), None)
+    summary: dict[str, Any] = {
+        "default_entry": entry.identifier if entry else None,
+        "timeout": manager.get("timeout") if manager else None,
+        "entries": [e.identifier for e in entries],
+    }
+    for name in ("description", "device", "osdevice", "path", "systemroot", "safeboot", "safebootalternateshell",
+                 "bootstatuspolicy", "recoveryenabled", "recoverysequence"):  # fmt: skip
+        value = entry.get(name) if entry else None
+        summary[name] = list(value) if isinstance(value, tuple) else value
+    return summary
+
+
+def expected_environment(safeboot: str | None) -> str:
+    """The environment the default loader starts with this ``safeboot`` value (bcdedit: Minimal, Network)."""
+    if safeboot is None:
+        return "normal"
+    return {"minimal": "safe_mode", "network": "safe_mode_network"}.get(str(safeboot).lower(), "safe_mode")
+
+
+# --- the SYSTEM hive survey ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HiveSurvey:
+    select: dict[str, int]
+    drivers: tuple[dict, ...] | None
+    safeboot_network: tuple[str, ...] | None
+    winrm_dependencies: tuple[str, ...] | None
+    crash_control: dict | None
+    groups: dict[str, str]
+    packages: tuple[Package, ...] | None
+    servicing_error: str | None
+    unload_rc: int | None
+
+
+def control_set_name(select: Mapping[str, int]) -> str:
+    """``ControlSet001`` for ``Select\\Current`` 1 (windows-recovery.md "Offline registry")."""
+    current = select.get("current")
+    if not isinstance(current, int) or not 1 <= current <= 999:
+        raise ParseError("reg query Select", f"Current is {current!r}, not a control set number")
+    return f"ControlSet{current:03d}"
+
+
+def _values_by_service(text: str, rc: int, value: str) -> dict[str, Any]:
+    """``{service: data}`` from ``reg query <Services> /s /v <value>`` (exit 1 with no match is an empty search)."""
+    if rc not in (0, 1):
+        raise ParseError(f"reg query /s /v {value}", f"exit code {rc}")
+    found: dict[str, Any] = {}
+    for key in parse_reg_query(text, recursive=True) if text.strip() else []:
+        path = key.path.split("\\")
+        entry = key.value(value)
+        if entry is not None and len(path) >= 2 and path[-2].casefold() == "services":
+            found[path[-1]] = entry.data
+    return found
+
+
+def _subkey_names(key: RegKey | None) -> tuple[str, ...]:
+    return tuple(sub.rsplit("\\", 1)[-1] for sub in key.subkeys) if key else ()
+
+
+def parse_hive_survey(text: str) -> HiveSurvey:
+    """The output of ``system_hive_survey``. Raises ParseError when the hive could not be loaded or read."""
+    document = _document(text, _HIVE_TOOL)
+    if "load_rc" in document and _rc(document, "load", _HIVE_TOOL) != 0:
+        problem = " ".join(_text(document, "load", _HIVE_TOOL).split())[:200] or "see stderr"
+        raise ParseError("reg load", f"exit code {_rc(document, 'load', _HIVE_TOOL)}: {problem}")
+    unload_rc = document.get("unload_rc") if "load_rc" in document else None
+    if _rc(document, "select", _HIVE_TOOL) != 0:
+        raise ParseError("reg query Select", f"exit code {_rc(document, 'select', _HIVE_TOOL)}: no Select key")
+    (select_key,) = parse_reg_query(_text(document, "select", _HIVE_TOOL)) or (None,)
+    select = {v.name.casefold(): v.data for v in select_key.values if v.type == "REG_DWORD"} if select_key else {}
+    drivers = None
+    groups: dict[str, str] = {}
+    if "start_rc" in document:
+        starts = _values_by_service(_text(document, "start", _HIVE_TOOL), _rc(document, "start", _HIVE_TOOL), "Start")
+        images = _values_by_service(
+            _text(document, "image_path", _HIVE_TOOL), _rc(document, "image_path", _HIVE_TOOL), "ImagePath"
+        )
+        groups = _values_by_service(_text(document, "group", _HIVE_TOOL), _rc(document, "group", _HIVE_TOOL), "Group")
+        drivers = tuple(
+            {
+                "name": name,
+                "start": start,
+                "start_type": "boot" if start == 0 else "system",
+                "group": groups.get(name) or None,
+                "image_path": images.get(name),
+            }
+            for name, start in sorted(starts.items(), key=lambda item: item[0].casefold())
+            if start in (0, 1) and name.casefold() not in INBOX_BOOT_AND_SYSTEM_DRIVERS
+        )
+    network = dependencies = None
+    if "network_rc" in document:
+        found = _rc(document, "network", _HIVE_TOOL) == 0
+        keys = parse_reg_query(_text(document, "network", _HIVE_TOOL)) if found else []
+        network = _subkey_names(keys[0] if keys else None)
+        dependencies = ()
+        if _rc(document, "winrm", _HIVE_TOOL) == 0:
+            (winrm,) = parse_reg_query(_text(document, "winrm", _HIVE_TOOL)) or (None,)
+            value = winrm.value("DependOnService") if winrm else None
+            dependencies = tuple(value.data) if value is not None and isinstance(value.data, tuple) else ()
+    crash_control = None
+    if "crash_control_rc" in document and _rc(document, "crash_control", _HIVE_TOOL) == 0:
+        (key,) = parse_reg_query(_text(document, "crash_control", _HIVE_TOOL)) or (None,)
+        crash_control = {v.name: v.data for v in key.values if isinstance(v.data, int | str)} if key else {}
+    packages = servicing_error = None
+    if "dism_rc" in document:
+        try:
+            packages = tuple(parse_dism_packages(_text(document, "dism", _HIVE_TOOL)))
+        except ParseError as error:
+            servicing_error = f"{error} (exit code {_rc(document, 'dism', _HIVE_TOOL)})"
+    return HiveSurvey(
+        select, drivers, network, dependencies, crash_control, groups, packages, servicing_error, unload_rc
+    )
+
+
+def remote_recovery(hive: HiveSurvey) -> dict | None:
+    """Whether WinRM runs in Safe Mode with Networking: listed under SafeBoot\\Network, and so is each service it
+    depends on (by name, or by its load-order group when the driver survey read the groups)."""
+    if hive.safeboot_network is None:
+        return None
+    listed = {name.casefold() for name in hive.safeboot_network}
+    groups = {name.casefold(): group.casefold() for name, group in hive.groups.items() if isinstance(group, str)}
+    missing = [
+        dependency
+        for dependency in hive.winrm_dependencies or ()
+        if dependency.casefold() not in listed and groups.get(dependency.casefold()) not in listed
+    ]
+    winrm = "winrm" in listed
+    return {
+        "prepared": winrm and not missing,
+        "winrm_listed": winrm,
+        "winrm_dependencies": list(hive.winrm_dependencies or ()),
+        "dependencies_not_listed": missing,
+    }

@@ -1,0 +1,112 @@
+"""lifeline.recovery.win_boot_config on lab hosts, judged by the lab's ground truth BCD: a crowdstrike-291 Safe Mode
+host (safeboot cleared and restored) and a broken-bcd WinRE host (device/osdevice repaired, then it boots)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import lab, start_fleet
+from .playbooks import ansible_playbook, static_inventory
+
+pytestmark = pytest.mark.integration
+
+
+def fleet_of(tmp_path_factory, scenario: str, hosts: str, wanted):
+    directory = tmp_path_factory.mktemp(scenario)
+    started = start_fleet(directory, "--scenario", scenario, "--hosts", hosts, "--reboot-seconds", "0.3")
+    names = [e["name"] for e in started.hosts if wanted(started.show(e["name"])["machine"])]
+    assert names, started.hosts
+    started.host_name = names[0]
+    started.directory = directory
+    started.inventory = static_inventory(started, directory, names=names[:1])
+    return started
+
+
+@pytest.fixture(scope="module")
+def safe_mode(tmp_path_factory):
+    started = fleet_of(tmp_path_factory, "crowdstrike-291", "2",
+                       lambda m: m["environment"] == "safe_mode_network" and m["bitlocker"] is None)  # fmt: skip
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    started = fleet_of(tmp_path_factory, "broken-bcd", "1", lambda m: m["environment"] == "winre")
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def play(fleet, name: str, tasks: list[dict], *arguments: str):
+    path = Path(fleet.directory) / f"{name}.yml"
+    facts = {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}}
+    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [facts, *tasks]}]))
+    return ansible_playbook(fleet.inventory, path, *arguments)
+
+
+def config(task: str = "config", /, **options) -> dict:
+    return {"name": task, "lifeline.recovery.win_boot_config": options, "ignore_errors": True}
+
+
+def loader(fleet) -> dict:
+    truth = fleet.show(fleet.host_name)["machine"]
+    return truth["bcd"]["entries"][truth["bcd"]["os_entry"]]
+
+
+def test_safeboot_cleared_in_safe_mode_check_mode_rerun_and_restore(safe_mode):
+    host = safe_mode.host_name
+    before = loader(safe_mode)
+    assert str(before.get("safeboot", "")).lower() == "network", before
+
+    checked = play(safe_mode, "check", [config(safeboot="absent")], "--check", "--diff").result("config", host)
+    assert checked["changed"] is True and checked["previous"] == {"safeboot": "Network"}, checked
+    assert checked["commands_sent"] == 1 and loader(safe_mode) == before
+
+    bad = play(safe_mode, "bad", [config(bootstatuspolicy="IgnoreEverything"), config("dev", device="D:"),
+                                  config("id", identifier="{defualt}", safeboot="absent")])  # fmt: skip
+    for task in ("config", "dev", "id"):
+        assert bad.result(task, host)["_status"] == "fatal"
+    assert bad.result("dev", host)["commands_sent"] == 0 and "partition=<letter>:" in bad.result("dev", host)["msg"]
+    assert bad.result("id", host)["commands_sent"] == 0 and "{defualt}" in bad.result("id", host)["msg"]
+    assert loader(safe_mode) == before
+
+    run = play(safe_mode, "clear", [config(safeboot="absent"), config("again", safeboot="absent")], "--diff")
+    first = run.result("config", host)
+    assert first["changed"] is True and first["previous"] == {"safeboot": "Network"}
+    assert first["record"] == "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
+    assert run.result("again", host)["changed"] is False
+    assert "safeboot" not in loader(safe_mode)
+    files = safe_mode.show(host)["machine"]["files"]
+    assert "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json" in files
+
+    back = play(safe_mode, "restore", [config(state="restored"), config("again", state="restored")])
+    assert back.result("config", host)["changed"] is True, back.stdout[-2000:]
+    assert back.result("again", host)["changed"] is False
+    assert str(loader(safe_mode).get("safeboot")).lower() == "network"
+    assert {k: v for k, v in loader(safe_mode).items()} == before
+
+
+def test_broken_bcd_repaired_in_winre_boots_normal(broken):
+    host = broken.host_name
+    before = loader(broken)
+    volume = "partition={{ ansible_facts.lifeline_recovery.os_volume }}"
+    checked = play(broken, "check", [config(device=volume, osdevice=volume)], "--check").result("config", host)
+    assert checked["changed"] is True and checked["values"] == {"device": "partition=D:", "osdevice": "partition=D:"}
+    assert loader(broken) == before
+
+    run = play(broken, "repair", [config(device=volume, osdevice=volume), config("again", device=volume,
+                                                                                  osdevice=volume)])  # fmt: skip
+    first = run.result("config", host)
+    assert first["changed"] is True and set(first["previous"]) == {"device", "osdevice"}, first
+    assert first["previous"]["device"] == before["device"]
+    assert run.result("again", host)["changed"] is False
+
+    booted = play(broken, "boot", [{"name": "reboot", "lifeline.recovery.win_recovery_reboot": {"target": "normal"}}])
+    assert booted.result("reboot", host)["environment"] == "normal", booted.stdout[-3000:]
+
+    # in Windows the same volume is C:: the facts-based value asks for partition=C: and nothing changes
+    rerun = play(broken, "rerun", [config(device=volume, osdevice=volume)]).result("config", host)
+    assert rerun["changed"] is False and rerun["values"]["device"] == "partition=C:", rerun

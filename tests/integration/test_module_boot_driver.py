@@ -1,0 +1,112 @@
+"""lifeline.recovery.win_boot_driver on bad-boot-driver lab hosts (WinRE, the crashing boot filter ctxflt),
+judged by the lab's ground truth: Start in the hive file, the record on the volume, the boot after the restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import lab, start_fleet, winrm_session
+from .playbooks import ansible_playbook, static_inventory
+
+pytestmark = pytest.mark.integration
+
+RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"  # ground truth keys files by C: path
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("boot_driver")
+    started = start_fleet(directory, "--scenario", "bad-boot-driver", "--hosts", "2", "--reboot-seconds", "0.3")
+    hosts = [e["name"] for e in started.hosts if started.show(e["name"])["machine"]["bitlocker"] is None]
+    assert hosts, started.hosts
+    started.host_name = hosts[0]
+    started.directory = directory
+    started.inventory = static_inventory(started, directory, names=hosts[:1])
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def play(fleet, name: str, tasks: list[dict], *arguments: str):
+    """The facts win_recovery_facts gathers first, then the tasks, on the WinRE host."""
+    path = Path(fleet.directory) / f"{name}.yml"
+    facts = {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}}
+    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [facts, *tasks]}]))
+    run = ansible_playbook(fleet.inventory, path, *arguments)
+    return run
+
+
+def driver(task: str = "driver", /, **options) -> dict:
+    return {"name": task, "lifeline.recovery.win_boot_driver": options, "ignore_errors": True}
+
+
+def truth(fleet) -> dict:
+    return fleet.show(fleet.host_name)["machine"]
+
+
+def hklm_keys(fleet) -> list[str]:
+    entry = next(h for h in fleet.hosts if h["name"] == fleet.host_name)
+    return winrm_session(entry).run_cmd("reg", ["query", "HKLM"]).std_out.decode().split()
+
+
+def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
+    host = fleet.host_name
+    before = truth(fleet)
+    assert before["environment"] == "winre" and before["registry"]["services"]["ctxflt"]["Start"] == 0
+
+    checked = play(fleet, "check", [driver(name="ctxflt")], "--check", "--diff")
+    result = checked.result("driver", host)
+    assert result["changed"] is True and result["previous_start"] == 0 and result["start"] == 4, result
+    assert result["commands_sent"] == 1 and result["record"] is None
+    after_check = truth(fleet)
+    assert after_check["registry"] == before["registry"] and RECORD not in after_check["files"]
+    assert hklm_keys(fleet) == ["HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SYSTEM"]
+
+    refused = play(fleet, "refused", [driver("storport", name="storport"), driver("bad name", name="a\\b"),
+                                      driver("missing", name="NoSuchDriver")])  # fmt: skip
+    storport = refused.result("storport", host)
+    assert storport["_status"] == "fatal" and storport["commands_sent"] == 0 and "storport" in storport["msg"]
+    bad = refused.result("bad name", host)
+    assert bad["_status"] == "fatal" and bad["commands_sent"] == 0 and "backslash" in bad["msg"]
+    missing = refused.result("missing", host)
+    assert missing["_status"] == "fatal" and "no service or driver 'NoSuchDriver'" in missing["msg"]
+    assert missing["commands_sent"] == 1  # read only
+    assert truth(fleet)["registry"] == before["registry"]
+
+    run = play(fleet, "disable", [driver(name="ctxflt"), driver("again", name="ctxflt")], "--diff")
+    first, again = run.result("driver", host), run.result("again", host)
+    assert first["changed"] is True and first["previous_start"] == 0 and first["control_set"] == "ControlSet001"
+    assert first["group"] == "FSFilter Activity Monitor"
+    assert first["record"] == "D:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"
+    assert again["changed"] is False and again["commands_sent"] == 1
+    disabled = truth(fleet)
+    assert disabled["registry"]["services"]["ctxflt"]["Start"] == 4
+    assert hklm_keys(fleet) == ["HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SYSTEM"]
+    entry = next(h for h in fleet.hosts if h["name"] == host)
+    typed = winrm_session(entry).run_cmd("type", ["D:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"])
+    text = typed.std_out.decode("utf-8", "replace")
+    record = json.loads(text[text.index("{") :])  # after the UTF-8 BOM Set-Content writes (code page 437 here)
+    assert record["previous"]["Start"] == 0 and record["value"] == {"Start": 4} and record["service"] == "ctxflt"
+
+    booted = play(fleet, "boot", [{"name": "reboot", "lifeline.recovery.win_recovery_reboot": {"target": "normal"}}])
+    assert booted.result("reboot", host)["environment"] == "normal", booted.stdout[-3000:]
+    assert truth(fleet)["environment"] == "normal"
+
+    # in Windows now: the live key, the record on C:
+    back = play(fleet, "restore", [driver(name="ctxflt", state="restored"),
+                                   driver("restore again", name="ctxflt", state="restored")], "--diff")  # fmt: skip
+    restored = back.result("driver", host)
+    assert restored["changed"] is True and restored["offline"] is False and restored["start"] == 0, restored
+    assert restored["previous_start"] == 4
+    assert back.result("restore again", host)["changed"] is False
+    assert truth(fleet)["registry"]["services"]["ctxflt"]["Start"] == 0
+
+
+def test_restore_without_a_record_fails_clearly(fleet):
+    host = fleet.host_name
+    run = play(fleet, "norecord", [driver(name="volmgr", state="restored")])
+    result = run.result("driver", host)
+    assert result["_status"] == "fatal" and "no rollback record" in result["msg"] and "volmgr" in result["msg"]

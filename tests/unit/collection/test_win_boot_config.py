@@ -1,0 +1,162 @@
+"""win_boot_config without WinRM: its scripts read with the real PowerShell grammar (hostile values refused or one
+literal), the pure logic (wanted values, what differs, records that keep the earliest previous value and share
+win_recovery_reboot's change shape), and the action against in-process lab machines."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.play_context import PlayContext
+from hypothesis import example, given, settings
+
+from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
+    changes_needed,
+    merge_record,
+    parse_config_read,
+    record_name,
+    recorded_previous,
+    wanted_values,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from lifeline_lab import failures
+from lifeline_lab.machine import new_machine
+
+from ..lab.support import run
+from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
+
+SAMPLES = Path(__file__).parent / "samples"
+STORE = "S:\\EFI\\Microsoft\\Boot\\BCD"
+RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
+
+
+def test_the_read_and_the_one_change_script_parse_and_stop_at_the_first_failure() -> None:
+    read = commands.boot_config_read("{default}", STORE, RECORD)
+    root = assert_parses(read)
+    assert native_calls(root) == [["bcdedit.exe", "/store", STORE, "/enum", "{default}", "/v"]]
+    assert RECORD in literal_values(root)
+    change = commands.bcdedit_changes("{default}", [("safeboot", None), ("device", "partition=D:")], STORE)
+    assert native_calls(assert_parses(change)) == [
+        ["bcdedit.exe", "/store", STORE, "/deletevalue", "{default}", "safeboot"],
+        ["bcdedit.exe", "/store", STORE, "/set", "{default}", "device", "partition=D:"],
+    ]
+    assert change.count("if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }") == 2 and change.endswith("exit 0")
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE_TEXT, HOSTILE_TEXT)
+@example("partition=D:; bcdedit /delete {default}", "{default}$(x)")
+def test_hostile_values_and_identifiers_are_refused_or_stay_one_literal(value: str, identifier: str) -> None:
+    try:
+        built = commands.bcdedit_changes(identifier, [("device", value)])
+    except ValueError:
+        return
+    assert native_calls(assert_parses(built)) == [["bcdedit.exe", "/set", identifier, "device", value]]
+
+
+def test_bad_changes_are_refused() -> None:
+    with pytest.raises(ValueError, match="at least one element"):
+        commands.bcdedit_changes("{default}", [])
+    with pytest.raises(ValueError, match="BCD element 'Safe Boot'"):
+        commands.bcdedit_changes("{default}", [("Safe Boot", "minimal")])
+    with pytest.raises(ValueError, match="not partition=<letter>:"):
+        wanted_values({"device": "partition=\\Device\\HarddiskVolume2"})
+    with pytest.raises(ValueError, match="recoveryenabled 'maybe'"):
+        wanted_values({"recoveryenabled": "maybe"})
+
+
+def test_wanted_values_are_what_bcdedit_prints() -> None:
+    args = {"safeboot": "network", "bootstatuspolicy": "absent", "recoveryenabled": False, "osdevice": "partition=d:"}
+    assert wanted_values(args) == {"safeboot": "Network", "bootstatuspolicy": None, "recoveryenabled": "No",
+                                   "osdevice": "partition=D:"}  # fmt: skip
+    assert wanted_values({"recoveryenabled": "absent"}) == {"recoveryenabled": None}
+
+
+def test_only_what_differs_is_changed_on_a_real_sample() -> None:
+    # bcdedit_reference_safeboot.txt: the {current} loader with safeboot Network and recoveryenabled Yes
+    entry = next(e for e in parse_bcdedit_enum((SAMPLES / "bcdedit_reference_safeboot.txt").read_text())
+                 if e.title == "Windows Boot Loader")  # fmt: skip
+    wanted = {"safeboot": None, "recoveryenabled": "Yes", "device": "partition=c:", "bootstatuspolicy": None}
+    assert changes_needed(entry, wanted) == {"safeboot": ("Network", None)}
+
+
+def test_records_keep_the_earliest_previous_and_share_the_reboot_record_shape() -> None:
+    first = merge_record(None, "{default}", None, {"safeboot": (None, "Minimal")})
+    record = json.loads(first)
+    assert record["changes"] == [{"entry": "{default}", "element": "safeboot", "previous": None, "value": "Minimal"}]
+    second = merge_record(
+        first, "{default}", None, {"safeboot": ("Minimal", "Network"), "recoveryenabled": ("Yes", "No")}
+    )
+    assert recorded_previous(second) == {"safeboot": None, "recoveryenabled": "Yes"}
+    assert record_name("{default}") == "boot_config-default.json"
+    assert (
+        record_name("{92F49998-3C5F-11EF-9F6A-000D3A6F1E1B}") == "boot_config-92f49998-3c5f-11ef-9f6a-000d3a6f1e1b.json"
+    )
+    with pytest.raises(ParseError, match="no 'changes' list"):
+        recorded_previous(json.dumps({"module": "win_recovery_reboot", "element": "safeboot", "previous": "Network"}))
+
+
+def test_a_failed_enum_is_reported_not_parsed() -> None:
+    report = json.dumps(
+        {"record": None, "bcdedit": "The specified entry identifier is not found.\r\n", "bcdedit_rc": 1}
+    )
+    entry, record, error = parse_config_read(report)
+    assert entry is None and record is None and "not found" in error
+
+
+def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
+    task = MagicMock()
+    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, True
+    connection = MagicMock()
+    connection._shell.tmpdir = None
+    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    sent: list[str] = []
+
+    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        sent.append(command)
+        result = run(machine, command, stdin=in_data or b"")
+        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
+
+    module._low_level_execute_command = execute
+    return module, sent
+
+
+def default_entry_text(machine) -> str:
+    return run(machine, "bcdedit /enum {default} /v").stdout
+
+
+def test_broken_bcd_repaired_rerun_and_restored_in_process() -> None:
+    machine = new_machine("T-0501", 501)
+    failures.broken_bcd(machine, random.Random(1))
+    machine.enter_environment("winre")
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:"}}}
+    before = default_entry_text(machine)
+    args = {"device": "partition=D:", "osdevice": "partition=D:"}
+    checked = action(machine, args, check_mode=True)[0].run(task_vars=facts)
+    assert checked["changed"] is True and checked["commands_sent"] == 1 and default_entry_text(machine) == before
+    done = action(machine, args)[0].run(task_vars=facts)
+    assert done["changed"] is True and done["commands_sent"] == 3
+    assert done["previous"]["device"] == "partition=\\Device\\HarddiskVolume2"
+    assert "partition=D:" in default_entry_text(machine)
+    assert action(machine, args)[0].run(task_vars=facts)["changed"] is False
+    restored = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert restored["changed"] is True and default_entry_text(machine) == before
+
+
+def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
+    machine = new_machine("T-0502", 502)
+    for args in ({"device": "D:"}, {"identifier": "{defualt}", "safeboot": "absent"}, {"recoveryenabled": "maybe"},
+                 {"state": "restored", "safeboot": "absent"}, {"state": "restored"}):  # fmt: skip
+        module, sent = action(machine, args)
+        result = module.run(task_vars={})
+        assert result["failed"] is True and sent == [], (args, result)
+    result = action(machine, {"bootstatuspolicy": "IgnoreAllFailures"})[0].run(task_vars={})
+    assert result["changed"] is True and result["record"] is None and result["commands_sent"] == 2
+    assert "not recorded on the host" in result["warnings"][0]
+    assert result["previous"] == {"bootstatuspolicy": "absent"}

@@ -1,0 +1,230 @@
+"""win_boot_driver without WinRM: its scripts read with the real PowerShell grammar (hostile names refused or one
+literal, the offline hive unloaded in finally), the refusal policy, the record round trip, and the action run
+against in-process lab machines (Start in the hive, no hive left loaded, bad input sends nothing)."""
+
+from __future__ import annotations
+
+import json
+import random
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.play_context import PlayContext
+from hypothesis import example, given, settings
+
+from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import ActionModule
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
+    DENIED_SERVICES,
+    ServiceState,
+    group_refusal,
+    name_refusal,
+    parse_driver_read,
+    read_record,
+    record_text,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from lifeline_lab import failures
+from lifeline_lab.machine import new_machine
+from lifeline_lab.machine.windows_image import BOOT_CRITICAL, SERVICES
+
+from ..lab.support import run
+from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
+
+HIVE = "D:\\Windows\\System32\\config\\SYSTEM"
+KEY = "HKLM\\LIFELINE_AB12"
+RECORD = "D:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"
+
+
+# --- the scripts -------------------------------------------------------------------------------------------
+
+
+def test_the_offline_read_loads_reads_select_and_the_service_and_always_unloads() -> None:
+    built = commands.boot_driver_read("ctxflt", RECORD, KEY, HIVE)
+    root = assert_parses(built)
+    calls = native_calls(root)
+    assert calls[0] == ["reg.exe", "load", KEY, HIVE]
+    assert calls[1] == ["reg.exe", "query", KEY + "\\Select"]
+    assert [c[2] for c in calls[2:5]] == [f"{KEY}\\ControlSet00{n}\\Services\\ctxflt" for n in (1, 2, 3)]
+    assert calls[-1] == ["reg.exe", "unload", KEY]
+    lines = built.splitlines()
+    assert lines.index("    } finally {") < next(n for n, line in enumerate(lines) if "'unload'" in line)
+    assert RECORD in literal_values(root)
+    assert len(powershell.encoded_command(built)) <= powershell.MAX_COMMAND_LINE
+
+
+def test_the_live_read_and_the_changes() -> None:
+    live = commands.boot_driver_read("CSAgent", None)
+    assert native_calls(assert_parses(live)) == [
+        ["reg.exe", "query", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CSAgent"]
+    ]
+    change = commands.boot_driver_set_start("CSAgent", 4, "CurrentControlSet")
+    assert native_calls(assert_parses(change)) == [
+        ["reg.exe", "add", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CSAgent", "/v", "Start", "/t", "REG_DWORD",
+         "/d", "4", "/f"]
+    ]  # fmt: skip
+    offline = commands.boot_driver_set_start("ctxflt", 0, "ControlSet002", KEY, HIVE)
+    calls = native_calls(assert_parses(offline))
+    assert calls[0][:2] == ["reg.exe", "load"] and calls[-1] == ["reg.exe", "unload", KEY]
+    assert calls[1][2] == KEY + "\\ControlSet002\\Services\\ctxflt" and calls[1][-3:] == ["/d", "0", "/f"]
+    assert "finally" in offline
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: commands.boot_driver_read("a\\b", None), "backslash"),
+        (lambda: commands.boot_driver_read("", None), "empty"),
+        (lambda: commands.boot_driver_read(" x", None), "space"),
+        (lambda: commands.boot_driver_read("x" * 256, None), "255"),
+        (lambda: commands.boot_driver_read("a[1]", None), "[ ]"),
+        (lambda: commands.boot_driver_read("x\ny", None), "control character"),
+        (lambda: commands.boot_driver_read("x", None, KEY), "both a mount key and a hive file"),
+        (lambda: commands.boot_driver_set_start("x", 5, "CurrentControlSet"), "Start 5"),
+        (lambda: commands.boot_driver_set_start("x", 4, "ControlSet001"), "control set 'ControlSet001'"),
+        (lambda: commands.boot_driver_set_start("x", 4, "CurrentControlSet", KEY, HIVE), "control set"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")):
+        build()
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE_TEXT)
+@example("ctx'; reg delete HKLM\\SYSTEM /f; '")
+@example("$(Remove-Item C:\\ -Recurse)`n")
+@example("O\u2019Brien's \u00e9 driver")
+def test_hostile_service_names_are_refused_or_stay_one_literal(name: str) -> None:
+    try:
+        read = commands.boot_driver_read(name, None, KEY, HIVE)
+        change = commands.boot_driver_set_start(name, 4, "ControlSet001", KEY, HIVE)
+    except ValueError:
+        return
+    calls = native_calls(assert_parses(read))
+    assert calls[2] == ["reg.exe", "query", f"{KEY}\\ControlSet001\\Services\\{name}"]
+    assert native_calls(assert_parses(change))[1][2] == f"{KEY}\\ControlSet001\\Services\\{name}"
+
+
+# --- the policy ----------------------------------------------------------------------------------------------
+
+
+def test_every_driver_the_lab_knows_as_boot_critical_is_refused_by_name() -> None:
+    for name in BOOT_CRITICAL:
+        assert name in DENIED_SERVICES and name_refusal(name.upper())
+    assert name_refusal("ctxflt") is None and name_refusal("CSAgent") is None
+
+
+def test_storage_volume_and_file_system_groups_are_refused_and_ordinary_filters_are_not() -> None:
+    for group in ("SCSI miniport", "scsi class", "Boot Bus Extender", "Primary Disk", "Boot File System",
+                  "FSFilter Encryption", "Filter", "FSFilter Infrastructure"):  # fmt: skip
+        assert "load-order group" in group_refusal("x", group)
+    for group in ("FSFilter Activity Monitor", "FSFilter Anti-Virus", None, "NDIS"):
+        assert group_refusal("x", group) is None
+    # every service of the lab image in a protected group (a real inbox layout) is refused one way or another
+    protected = [name for name, spec in SERVICES.items() if spec[2] and group_refusal(name, spec[2])]
+    assert protected and all(name_refusal(name) or group_refusal(name, SERVICES[name][2]) for name in protected)
+
+
+# --- reading and records ----------------------------------------------------------------------------------
+
+
+def test_a_missing_service_a_failed_load_and_a_record_round_trip() -> None:
+    def report(**fields) -> str:
+        document = {"record": None, "load": "", "load_rc": 0, "unload_rc": 0, "select": "", "select_rc": 0}
+        document.update(fields)
+        return json.dumps(document)
+
+    select = "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\Select\r\n    Current    REG_DWORD    0x2\r\n\r\n"
+    service = "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\ControlSet002\\Services\\x\r\n    Start    REG_DWORD    0x0\r\n\r\n"
+    read = parse_driver_read(report(select=select, ControlSet002=service, ControlSet002_rc=0), True,
+                             commands.OFFLINE_CONTROL_SETS)  # fmt: skip
+    assert (read.control_set, read.service.start) == ("ControlSet002", 0)
+    missing = parse_driver_read(report(select=select, ControlSet002="", ControlSet002_rc=1), True,
+                                commands.OFFLINE_CONTROL_SETS)  # fmt: skip
+    assert missing.service is None
+    with pytest.raises(ParseError, match="exit code 1"):
+        parse_driver_read(report(load="ERROR: Access is denied.", load_rc=1), True, commands.OFFLINE_CONTROL_SETS)
+    text = record_text("ctxflt", "ControlSet001", True, ServiceState(0, "FSFilter Activity Monitor", "x.sys"), 4)
+    assert read_record(text, "CTXFLT")["previous"] == {"Start": 0, "Group": "FSFilter Activity Monitor",
+                                                       "ImagePath": "x.sys"}  # fmt: skip
+    with pytest.raises(ParseError, match="not 'other'"):
+        read_record(text, "other")
+    with pytest.raises(ParseError, match="not JSON"):
+        read_record("garbage", "ctxflt")
+
+
+# --- the action against in-process lab machines --------------------------------------------------------------
+
+
+def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
+    task = MagicMock()
+    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, True
+    connection = MagicMock()
+    connection._shell.tmpdir = None
+    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    sent: list[str] = []
+
+    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        sent.append(command)
+        result = run(machine, command, stdin=in_data or b"")
+        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
+
+    module._low_level_execute_command = execute
+    return module, sent
+
+
+FACTS = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:", "system_hive_offline": True}}}
+
+
+def start_of(machine, name: str) -> str:
+    return run(machine, f"reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name} /v Start").stdout
+
+
+def test_offline_disable_check_mode_rerun_restore_and_no_hive_left_loaded() -> None:
+    machine = new_machine("T-0401", 401)
+    failures.bad_boot_driver(machine, random.Random(1))
+    machine.enter_environment("winre")
+    checked = action(machine, {"name": "ctxflt"}, check_mode=True)[0].run(task_vars=FACTS)
+    assert checked["changed"] is True and checked["commands_sent"] == 1
+    assert checked["diff"] == {"before": {"name": "ctxflt", "Start": 0, "start_type": "boot"},
+                               "after": {"name": "ctxflt", "Start": 4, "start_type": "disabled"}}  # fmt: skip
+    done = action(machine, {"name": "ctxflt"})[0].run(task_vars=FACTS)
+    assert done["changed"] is True and done["commands_sent"] == 3 and done["previous_start"] == 0
+    again = action(machine, {"name": "ctxflt"})[0].run(task_vars=FACTS)
+    assert again["changed"] is False and again["commands_sent"] == 1 and again["record"] == RECORD
+    assert run(machine, "reg query HKLM").stdout.split() == [
+        "HKEY_LOCAL_MACHINE\\SOFTWARE",
+        "HKEY_LOCAL_MACHINE\\SYSTEM",
+    ]
+    restored = action(machine, {"name": "ctxflt", "state": "restored"})[0].run(task_vars=FACTS)
+    assert restored["changed"] is True and restored["start"] == 0
+    assert action(machine, {"name": "ctxflt", "state": "restored"})[0].run(task_vars=FACTS)["changed"] is False
+
+
+def test_bad_input_and_deny_list_send_nothing_and_a_group_refusal_changes_nothing() -> None:
+    machine = new_machine("T-0402", 402)
+    for args in ({"name": "storport"}, {"name": "Ntfs"}, {"name": "a\\b"}, {"name": "x", "os_volume": "D"}):
+        module, sent = action(machine, args)
+        result = module.run(task_vars=FACTS)
+        assert result["failed"] is True and sent == [] and result["commands_sent"] == 0, result
+    grouped = "ContosoCrypt"  # a third-party encryption minifilter: not on the deny list, refused by its group
+    key = f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{grouped}"
+    assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 0 /f").exit_code == 0
+    assert run(machine, f'reg add {key} /v Group /t REG_SZ /d "FSFilter Encryption" /f').exit_code == 0
+    before = start_of(machine, grouped)
+    result = action(machine, {"name": grouped, "offline": False, "os_volume": "C:"})[0].run(task_vars={})
+    assert result["failed"] is True and "load-order group" in result["msg"] and result["commands_sent"] == 1
+    assert start_of(machine, grouped) == before
+
+
+def test_restore_without_a_record_and_a_missing_service_fail_clearly() -> None:
+    machine = new_machine("T-0403", 403)
+    args = {"name": "partmgr", "state": "restored", "offline": False, "os_volume": "C:"}
+    result = action(machine, args)[0].run(task_vars={})
+    assert result["failed"] is True and "no rollback record" in result["msg"]
+    missing = action(machine, {"name": "NoSuch", "offline": False, "os_volume": "C:"})[0].run(task_vars={})
+    assert missing["failed"] is True and "no service or driver 'NoSuch'" in missing["msg"]
+    without_facts = action(machine, {"name": "ctxflt"})[0].run(task_vars={})
+    assert without_facts["commands_sent"] == 0 and "win_recovery_facts" in without_facts["msg"]

@@ -1,0 +1,367 @@
+"""win_recovery_facts and the survey it shares with win_recovery_reboot, without WinRM: the survey scripts read with
+the real PowerShell grammar (hostile values stay one literal), the survey parser on real tool samples wrapped in the
+script's JSON (localized or unexpected output is a clear ParseError), the decisions (environment, where Windows is,
+third-party drivers, minidump headers), and the action run against in-process lab machines."""
+
+from __future__ import annotations
+
+import json
+import random
+import struct
+from pathlib import Path
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.play_context import PlayContext
+from hypothesis import example, given, settings
+
+from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
+    INBOX_BOOT_AND_SYSTEM_DRIVERS,
+    dump_bugcheck,
+    environment_from,
+    expected_environment,
+    locate_windows,
+    parse_environment_survey,
+    parse_hive_survey,
+)
+from lifeline_lab import failures
+from lifeline_lab.machine import new_machine
+
+from ..lab.support import locked_in_winre, run
+from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_bytes().decode("utf-8")
+
+
+# --- the survey scripts --------------------------------------------------------------------------------------
+
+
+def test_the_environment_survey_parses_and_reads_only_what_it_is_asked_for() -> None:
+    full = commands.recovery_environment_survey()
+    root = assert_parses(full)
+    assert native_calls(root) == [
+        ["reg.exe", "query", commands.MININT_KEY],
+        ["reg.exe", "query", commands.SAFEBOOT_OPTION_KEY, "/v", "OptionValue"],
+        ["manage-bde.exe", "-status"],
+        ["bcdedit.exe", "/enum"],
+    ]
+    assert "Win32_OperatingSystem" in literal_values(root) and "\\Minidump" in literal_values(root)
+    assert "-TotalCount 96" in full  # DUMP_HEADER64 up to the four bugcheck parameters
+    small = commands.recovery_environment_survey(bitlocker=False, boot=False, crashes=False)
+    assert len(native_calls(assert_parses(small))) == 2 and "Minidump" not in small
+    for built in (full, small):
+        assert len(powershell.encoded_command(built)) <= powershell.MAX_COMMAND_LINE
+
+
+def test_the_offline_hive_survey_always_unloads_what_it_loaded() -> None:
+    built = commands.system_hive_survey("ControlSet001", "HKLM\\LIFELINE_AB12", "D:\\Windows\\System32\\config\\SYSTEM",
+                                        servicing_image="D:\\")  # fmt: skip
+    root = assert_parses(built)
+    calls = native_calls(root)
+    assert calls[0] == ["reg.exe", "load", "HKLM\\LIFELINE_AB12", "D:\\Windows\\System32\\config\\SYSTEM"]
+    assert ["reg.exe", "unload", "HKLM\\LIFELINE_AB12"] in calls
+    assert calls[-1] == ["dism.exe", "/Image:D:\\", "/English", "/Get-Packages"]  # after the unload: DISM loads it
+    lines = built.splitlines()
+    assert lines.index("    } finally {") < next(n for n, line in enumerate(lines) if "'unload'" in line)
+    queried = [call[2] for call in calls if call[:2] == ["reg.exe", "query"]]
+    assert all(key.startswith("HKLM\\LIFELINE_AB12\\") for key in queried)
+    assert "HKLM\\LIFELINE_AB12\\ControlSet001\\Services" in queried
+    live = commands.system_hive_survey("CurrentControlSet", drivers=False, remote=False, crashes=False)
+    assert native_calls(assert_parses(live)) == [["reg.exe", "query", "HKLM\\SYSTEM\\Select"]]
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: commands.system_hive_survey("CurrentControlSet", "HKLM\\X", "D:\\Windows\\System32\\config\\SYSTEM"),
+         "no CurrentControlSet"),
+        (lambda: commands.system_hive_survey("ControlSet1"), "neither CurrentControlSet"),
+        (lambda: commands.system_hive_survey(None, "HKLM\\X"), "both a mount key and a hive file"),
+        (lambda: commands.system_hive_survey(None, "HKCU\\X", "D:\\SYSTEM"), "HKLM\\<name>"),
+        (lambda: commands.system_hive_survey(None, "HKLM\\a b", "D:\\SYSTEM"), "HKLM\\<name>"),
+        (lambda: commands.system_hive_survey(None, "HKLM\\X", "SYSTEM"), "not an absolute path"),
+        (lambda: commands.system_hive_survey(None, servicing_image=3), "servicing image"),
+        (lambda: commands.recovery_environment_survey(bitlocker="yes"), "bitlocker must be true or false"),
+        (lambda: commands.write_record("C:\\x", "a\nb", "{}"), "control character"),
+        (lambda: commands.write_record("C:\\x\\..\\Windows", "r.json", "{}"), "'..'"),
+    ],
+)  # fmt: skip
+def test_bad_survey_input_is_refused_before_anything_is_built(build, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("\\", "\\\\").replace("(", "\\(")):
+        build()
+
+
+@settings(max_examples=200, deadline=None)
+@given(HOSTILE_TEXT, HOSTILE_TEXT)
+@example("D:\\Windows $(x)\\System32\\config\\SYSTEM", "it's")
+@example("D:\\O\u2019Brien's `n\\SYSTEM", "x'; reg unload HKLM\\SYSTEM; '")
+def test_hostile_paths_and_texts_stay_one_literal_or_are_refused(path: str, text: str) -> None:
+    try:
+        built = commands.system_hive_survey(None, "HKLM\\LIFELINE_1", path)
+    except ValueError:
+        pass
+    else:
+        assert native_calls(assert_parses(built))[0] == ["reg.exe", "load", "HKLM\\LIFELINE_1", path]
+    try:
+        record = commands.write_record("C:\\ProgramData\\Lifeline\\records", "r.json", text)
+    except ValueError:
+        assert "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
+    else:
+        assert text in literal_values(assert_parses(record))
+
+
+# --- the environment survey's parser on real tool output --------------------------------------------------------
+
+
+def survey_json(**overrides) -> str:
+    """The environment survey as the script prints it, around real samples of each tool's output."""
+    document = {
+        "system_drive": "X:",
+        "system_root": "X:\\windows",
+        "minint": "\r\n",
+        "minint_rc": 0,
+        "safeboot": "",
+        "safeboot_rc": 1,
+        "last_boot": "\\/Date(1721362140000)\\/",
+        "now": {"value": "\\/Date(1721362200000)\\/", "DisplayHint": 2, "DateTime": "Friday, July 19, 2024"},
+        "volumes": [
+            {"letter": "D:", "file_system": "NTFS", "system_hive": True, "pending_xml": True, "minidumps": []},
+            {"letter": "X:", "file_system": "NTFS", "system_hive": True, "pending_xml": False, "minidumps": []},
+        ],
+        "manage_bde": sample("mbde_status_fully_decrypted.txt"),
+        "manage_bde_rc": 0,
+        "bcdedit": sample("bcdedit_reference_safeboot.txt"),
+        "bcdedit_rc": 0,
+    }
+    document.update(overrides)
+    return json.dumps(document).replace("\\\\/", "\\/")
+
+
+def test_winre_with_a_readable_windows_volume() -> None:
+    survey = parse_environment_survey(survey_json())
+    assert survey.environment == "winre" and survey.system_drive == "X:"
+    assert survey.last_boot_time.isoformat() == "2024-07-19T04:09:00+00:00"
+    assert survey.host_time.isoformat() == "2024-07-19T04:10:00+00:00"
+    where = locate_windows(survey)
+    assert (where.os_volume, where.locked, where.offline, where.system_root) == ("D:", False, True, "D:\\Windows")
+    assert survey.volume("d:").pending_xml is True
+    assert survey.boot is not None and survey.bitlocker is not None
+
+
+@pytest.mark.parametrize(("code", "environment"), [(1, "safe_mode"), (2, "safe_mode_network")])
+def test_safe_mode_comes_from_option_value(code: int, environment: str) -> None:
+    text = f"\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Option\r\n" \
+           f"    OptionValue    REG_DWORD    0x{code}\r\n\r\n"  # fmt: skip
+    assert environment_from(1, "", 0, text) == environment
+    assert environment_from(1, "", 1, "") == "normal"
+
+
+def test_an_unknown_option_value_or_exit_code_is_an_error_not_a_guess() -> None:
+    text = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Option\r\n" \
+           "    OptionValue    REG_DWORD    0x3\r\n\r\n"  # fmt: skip
+    with pytest.raises(ParseError, match="OptionValue 3 is neither 1"):
+        environment_from(1, "", 0, text)
+    with pytest.raises(ParseError, match="exit code 5"):
+        environment_from(5, "", 1, "")
+
+
+def test_localized_reg_output_is_refused() -> None:
+    with pytest.raises(ParseError, match="reg query"):
+        parse_environment_survey(survey_json(minint=sample("reg_zh_cn_default.txt")))
+
+
+def test_a_locked_volume_is_the_windows_volume_only_when_it_can_be_told() -> None:
+    locked = sample("mbde_status_locked.txt")
+    volumes = [{"letter": "X:", "file_system": "NTFS", "system_hive": True, "pending_xml": False}]
+    survey = parse_environment_survey(survey_json(volumes=volumes, manage_bde=locked))
+    where = locate_windows(survey)  # the sample's F: is locked; the reference BCD's osdevice is C:, not F:
+    assert (where.os_volume, where.locked, where.system_root) == ("F:", True, None)
+    assert where.reason == "locked; the only locked volume"
+    no_bitlocker = parse_environment_survey(survey_json(volumes=volumes, manage_bde="", manage_bde_rc=1))
+    assert no_bitlocker.bitlocker is None and "manage-bde" in no_bitlocker.bitlocker_error
+    nowhere = locate_windows(no_bitlocker)
+    assert nowhere.os_volume is None and "no readable volume" in nowhere.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "no output"),
+        ("Get-CimInstance : Invalid class", "not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (survey_json(last_boot="19/07/2024 04:09"), "not a date with a time zone"),
+        (survey_json(volumes=[{"letter": "Volume1"}]), "no drive letter"),
+        (survey_json(system_drive=None), "'system_drive' is a NoneType"),
+        (survey_json(volumes=[{"letter": "D:", "system_hive": "yes", "pending_xml": False}]), "system_hive"),
+    ],
+)
+def test_output_that_is_not_the_survey_is_a_clear_error(text: str, problem: str) -> None:
+    with pytest.raises(ParseError, match=problem):
+        parse_environment_survey(text)
+
+
+def test_a_localized_bcdedit_is_kept_as_an_error_and_the_rest_still_read() -> None:
+    survey = parse_environment_survey(survey_json(bcdedit=sample("bcdedit_de_de.txt")))
+    assert survey.boot is None and "en-US bcdedit" in survey.boot_error
+    assert survey.environment == "winre"
+
+
+# --- minidumps ----------------------------------------------------------------------------------------------
+
+
+def dump_header_64(code: int, *parameters: int) -> bytes:
+    """DUMP_HEADER64 as debuggers read it: PAGEDU64, then BugCheckCode at 0x38 and the parameters at 0x40."""
+    header = bytearray(0x60)
+    header[0:8] = b"PAGEDU64"
+    struct.pack_into("<I", header, 0x38, code)
+    struct.pack_into("<4Q", header, 0x40, *parameters)
+    return bytes(header)
+
+
+def test_the_bugcheck_comes_from_the_dump_header() -> None:
+    code, parameters = dump_bugcheck(dump_header_64(0x50, 0xFFFF840500000074, 0, 0xFFFFF8022F8D4A47, 2))
+    assert code == "0x00000050"
+    assert parameters == ("0xFFFF840500000074", "0x0000000000000000", "0xFFFFF8022F8D4A47", "0x0000000000000002")
+    header32 = bytearray(0x40)
+    header32[0:8] = b"PAGEDUMP"
+    struct.pack_into("<I5I", header32, 0x28, 0x7E, 0xC0000005, 1, 2, 3, 0)
+    assert dump_bugcheck(bytes(header32))[0] == "0x0000007E"
+    assert dump_bugcheck(b"\x00" * 0x60) == (None, ())  # a dump cut off while it was written
+    assert dump_bugcheck(b"PAGEDU64") == (None, ())
+
+
+def test_minidumps_are_read_from_the_survey() -> None:
+    dump = {"Name": "071924-8593-01.dmp", "Length": 8192, "LastWriteTimeUtc": "\\/Date(1721362140000)\\/",
+            "Header": list(dump_header_64(0x7E, 1, 2, 3, 4))}  # fmt: skip
+    volumes = [{"letter": "D:", "file_system": "NTFS", "system_hive": True, "pending_xml": False, "minidumps": dump}]
+    (found,) = parse_environment_survey(survey_json(volumes=volumes)).volume("D:").minidumps
+    assert (found.name, found.bugcheck, found.parameters[0]) == ("071924-8593-01.dmp", "0x0000007E", f"0x{1:016X}")
+    with pytest.raises(ParseError, match="Header is not a list of bytes"):
+        parse_environment_survey(survey_json(volumes=[{**volumes[0], "minidumps": [{**dump, "Header": [256]}]}]))
+
+
+def test_expected_environment_follows_safeboot() -> None:
+    assert [expected_environment(v) for v in (None, "Minimal", "network", "DsRepair")] == [
+        "normal", "safe_mode", "safe_mode_network", "safe_mode"
+    ]  # fmt: skip
+
+
+# --- the hive survey's parser -------------------------------------------------------------------------------
+
+
+def test_hive_survey_reads_drivers_from_searches_and_refuses_localized_ones() -> None:
+    start = (
+        "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\ControlSet001\\Services\\ACPI\r\n    Start    REG_DWORD    0x0\r\n"
+        "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\ControlSet001\\Services\\ctxflt\r\n    Start    REG_DWORD    0x0\r\n"
+        "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\ControlSet001\\Services\\WinRM\r\n    Start    REG_DWORD    0x2\r\n"
+        "\r\nEnd of search: 3 match(es) found.\r\n"
+    )
+    document = {"load_rc": 0, "select": sample("reg_offline_select_current.txt"), "select_rc": 0, "start": start,
+                "start_rc": 0, "image_path": "", "image_path_rc": 1, "group": "", "group_rc": 1,
+                "unload_rc": 0}  # fmt: skip
+    hive = parse_hive_survey(json.dumps(document))
+    assert [d["name"] for d in hive.drivers] == ["ctxflt"] and hive.drivers[0]["start_type"] == "boot"
+    assert hive.unload_rc == 0
+    with pytest.raises(ParseError, match="reg query"):
+        parse_hive_survey(json.dumps({**document, "start": sample("reg_zh_cn_search.txt")}))
+    with pytest.raises(ParseError, match="reg load"):
+        parse_hive_survey(json.dumps({"load": "ERROR: Access is denied.\r\n", "load_rc": 1}))
+
+
+def test_the_inbox_list_holds_every_boot_or_system_driver_of_a_fresh_lab_image() -> None:
+    from lifeline_lab.machine.windows_image import SERVICES
+
+    fresh = {name.lower() for name, (_, start, *_) in SERVICES.items() if start in (0, 1)}
+    assert fresh <= INBOX_BOOT_AND_SYSTEM_DRIVERS
+    assert "csagent" not in INBOX_BOOT_AND_SYSTEM_DRIVERS and "ctxflt" not in INBOX_BOOT_AND_SYSTEM_DRIVERS
+
+
+# --- the action against in-process lab machines -------------------------------------------------------------
+
+
+def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
+    task = MagicMock()
+    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, False
+    connection = MagicMock()
+    connection._shell.tmpdir = None
+    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    sent: list[str] = []
+
+    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        sent.append(command)
+        result = run(machine, command, stdin=in_data or b"")
+        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
+
+    module._low_level_execute_command = execute
+    return module, sent
+
+
+def hklm(machine) -> list[str]:
+    return run(machine, "reg query HKLM").stdout.split()
+
+
+def test_a_bad_boot_driver_host_in_winre_is_read_from_its_offline_hive_and_the_hive_unloaded() -> None:
+    machine = new_machine("T-0201", 201)
+    failures.bad_boot_driver(machine, random.Random(1))
+    machine.enter_environment("winre")
+    result = action(machine, {})[0].run(task_vars={})
+    facts = result["ansible_facts"]["lifeline_recovery"]
+    assert result["commands_sent"] == 3 and result["changed"] is False
+    assert (facts["environment"], facts["os_volume"], facts["system_hive_offline"]) == ("winre", "D:", True)
+    assert [(d["name"], d["start_type"], d["group"]) for d in facts["drivers"]] == [
+        ("ctxflt", "boot", "FSFilter Activity Monitor")
+    ]
+    assert facts["prepared_for_remote_recovery"] is False
+    assert hklm(machine) == ["HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SYSTEM"]
+
+
+def test_pending_servicing_and_check_mode() -> None:
+    machine = new_machine("T-0202", 202)
+    failures.stuck_pending_actions(machine, random.Random(1))
+    facts = action(machine, {}, check_mode=True)[0].run(task_vars={})["ansible_facts"]["lifeline_recovery"]
+    pending = facts["pending_servicing"]
+    assert pending["pending"] is True and pending["pending_xml"] is True
+    assert [p["state"] for p in pending["packages"]] == ["Install Pending"]
+
+
+def test_a_locked_volume_in_winre_costs_one_round_trip_and_no_guess() -> None:
+    machine = locked_in_winre("T-0203", 203)
+    result = action(machine, {})[0].run(task_vars={})
+    facts = result["ansible_facts"]["lifeline_recovery"]
+    assert result["commands_sent"] == 1
+    assert (facts["os_volume"], facts["os_volume_locked"], facts["system_root"]) == ("D:", True, None)
+    assert facts["drivers"] is None and facts["crashes"] is None
+
+
+def test_a_failed_unload_fails_the_task_naming_the_key_left_loaded() -> None:
+    machine = new_machine("T-0204", 204)
+    machine.enter_environment("winre")
+    module, _ = action(machine, {})
+    real = module._low_level_execute_command
+
+    def unload_fails(command: str, in_data=None, sudoable=False) -> dict:
+        result = real(command, in_data, sudoable)
+        if result["rc"] == 0 and '"unload_rc":0' in result["stdout"] and '"start_rc"' in result["stdout"]:
+            result["stdout"] = result["stdout"].replace('"unload_rc":0', '"unload_rc":1')
+        return result
+
+    module._low_level_execute_command = unload_fails
+    result = module.run(task_vars={})
+    assert (
+        result["failed"] is True and "still loaded" in result["msg"] and "reg unload HKLM\\LIFELINE_" in result["msg"]
+    )
+
+
+def test_bad_gather_fails_before_anything_is_sent() -> None:
+    machine = new_machine("T-0205", 205)
+    module, sent = action(machine, {"gather": ["drivers", "bogus"]})
+    result = module.run(task_vars={})
+    assert result["failed"] is True and "bogus" in result["msg"] and sent == []

@@ -1,0 +1,296 @@
+"""win_servicing without WinRM: its survey script read with the real PowerShell grammar (hostile values stay one
+literal or are refused), hostile package names refused before anything is sent, the quality-update rule as a pure
+function, the survey parser on real dism samples (errors and unexpected output are a ParseError, never a listing),
+and the action against in-process lab machines (offline in WinRE, online with exit code 3010)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.play_context import PlayContext
+from hypothesis import example, given, settings
+
+from ansible_collections.lifeline.recovery.plugins.action.win_servicing import ActionModule
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing import (
+    already_removed_newest,
+    is_quality_update,
+    newest_quality_update,
+    parse_servicing_survey,
+    pending_packages,
+)
+from lifeline_lab import failures
+from lifeline_lab.machine import new_machine
+
+from ..lab.support import run
+from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
+
+SAMPLES = Path(__file__).parent / "samples"
+BAD_UPDATE = "Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2582.1.8"
+RECORDS = "D:\\ProgramData\\Lifeline\\records"
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_bytes().decode("utf-8")
+
+
+# --- the survey script ---------------------------------------------------------------------------------------
+
+
+def test_the_survey_parses_and_runs_one_dism_listing() -> None:
+    offline = assert_parses(commands.servicing_survey("D:\\", "D:", RECORDS))
+    assert native_calls(offline) == [["dism.exe", "/Image:D:\\", "/English", "/Get-Packages"]]
+    assert "D:\\Windows\\WinSxS\\pending.xml" in literal_values(offline) and RECORDS in literal_values(offline)
+    assert "servicing-*.json" in literal_values(offline)
+    online = assert_parses(commands.servicing_survey(None, "C:", "C:\\ProgramData\\Lifeline\\records"))
+    assert native_calls(online) == [["dism.exe", "/Online", "/English", "/Get-Packages"]]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("D:\\", "D", RECORDS), "volume 'D'"),
+        (("D:\\", "D:;x", RECORDS), "volume"),
+        (("D:", "D:", RECORDS), "Windows image 'D:'"),
+        (("D:\\", "D:", "records"), "record folder"),
+        (("D:\\", "D:", "D:\\a\\..\\b"), "'..'"),
+    ],
+)
+def test_the_survey_refuses_bad_locations(arguments: tuple, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("\\", "\\\\").replace("(", "\\(")):
+        commands.servicing_survey(*arguments)
+
+
+@settings(max_examples=300)
+@given(HOSTILE_TEXT)
+@example("x'; Remove-Item C:\\ -Recurse; '")
+@example("$(Get-Date)")
+def test_a_hostile_record_folder_stays_one_literal_or_is_refused(value: str) -> None:
+    folder = "D:\\" + value
+    try:
+        built = commands.servicing_survey("D:\\", "D:", folder)
+    except ValueError:
+        return
+    root = assert_parses(built)
+    assert folder in literal_values(root)
+    assert native_calls(root) == [["dism.exe", "/Image:D:\\", "/English", "/Get-Packages"]]
+
+
+@settings(max_examples=300)
+@given(HOSTILE_TEXT)
+@example("Package_for_KB1~x'; Remove-Item C:\\; '")
+@example("/Quiet")
+@example("Package\u2019for")
+def test_a_hostile_package_name_is_refused_or_stays_one_argument(value: str) -> None:
+    try:
+        built = commands.dism_remove_package("D:\\", value)
+    except ValueError as error:
+        assert "package name" in str(error)
+        return
+    assert native_calls(assert_parses(built)) == [
+        ["dism.exe", "/Image:D:\\", "/English", "/Remove-Package", "/PackageName:" + value, "/NoRestart"]
+    ]
+
+
+# --- the quality-update rule ---------------------------------------------------------------------------------
+
+
+def package(identity: str, release_type: str, day: int | None, state: str = "Installed") -> Package:
+    return Package(identity, state, release_type, None if day is None else dt.datetime(2024, 7, day, 10, 0))
+
+
+ROLLUP_OLD = package("Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2527.1.7", "Security Update", 1)
+ROLLUP_NEW = package(BAD_UPDATE, "Security Update", 9)
+KB_UPDATE = package("Package_for_KB5039343~31bf3856ad364e35~amd64~~20348.2522.1.1", "Update", 5)
+STACK = package("Package_for_ServicingStack_2575~31bf3856ad364e35~amd64~~20348.2575.1.0", "Update", 20)
+FOUNDATION = package("Microsoft-Windows-Foundation-Package~31bf3856ad364e35~amd64~~10.0.20348.1", "Foundation", 21)
+LANGUAGE = package("Package_for_KB2999486~31bf3856ad364e35~amd64~~6.1.9768.0", "Language Pack", 22)
+FEATURE = package("Package_for_KB2664825~31bf3856ad364e35~amd64~~6.1.3.0", "Feature Pack", 23)
+
+
+def test_quality_updates_follow_microsofts_naming() -> None:
+    assert [is_quality_update(p) for p in (ROLLUP_OLD, ROLLUP_NEW, KB_UPDATE)] == [True, True, True]
+    assert [is_quality_update(p) for p in (STACK, FOUNDATION, LANGUAGE, FEATURE)] == [False] * 4
+    assert is_quality_update(package("Package_for_KB5040437~31bf3856ad364e35~amd64~~1.0", "Security Update", 1))
+
+
+def test_the_newest_installed_quality_update_is_chosen_whatever_the_order() -> None:
+    everything = [STACK, ROLLUP_OLD, FOUNDATION, ROLLUP_NEW, KB_UPDATE, LANGUAGE, FEATURE]
+    assert newest_quality_update(everything) == ROLLUP_NEW
+    assert newest_quality_update(list(reversed(everything))) == ROLLUP_NEW
+    # newer servicing stack, foundation, language and feature packs never win
+    assert newest_quality_update([STACK, FOUNDATION, LANGUAGE, FEATURE]) is None
+    leaving = package(BAD_UPDATE, "Security Update", 9, state="Uninstall Pending")
+    installing = package("Package_for_KB5041160~31bf3856ad364e35~amd64~~20348.2620.1.2", "Update", None,
+                         state="Install Pending")  # fmt: skip
+    assert newest_quality_update([ROLLUP_OLD, leaving, installing, KB_UPDATE]) == KB_UPDATE
+    assert newest_quality_update([]) is None
+    assert pending_packages([ROLLUP_OLD, leaving, installing]) == [leaving, installing]
+
+
+def removal_record(identity: str, installed: dt.datetime, selected_by: str = "newest_quality_update") -> dict:
+    return {"module": "win_servicing", "action": "removed", "selected_by": selected_by,
+            "package": {"identity": identity, "install_time": installed.isoformat()}}  # fmt: skip
+
+
+def test_a_rerun_after_removing_the_newest_does_not_remove_the_next_one() -> None:
+    record = removal_record(BAD_UPDATE, ROLLUP_NEW.install_time)
+    assert already_removed_newest([ROLLUP_OLD, KB_UPDATE], [record]) == record
+    assert already_removed_newest([], [record]) == record
+    # an update installed after the removal is a new newest one
+    later = package("Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2655.1.1", "Security Update", 30)
+    assert already_removed_newest([ROLLUP_OLD, later], [record]) is None
+    assert already_removed_newest([ROLLUP_OLD], []) is None
+    assert already_removed_newest([ROLLUP_OLD], [removal_record(BAD_UPDATE, ROLLUP_NEW.install_time, "package_name")])\
+        is None  # fmt: skip
+
+
+# --- the survey parser ---------------------------------------------------------------------------------------
+
+
+def survey_json(dism: str, rc: int = 0, pending: object = False, records: object = ()) -> str:
+    return json.dumps({"dism": dism, "dism_rc": rc, "pending_xml": pending, "records": list(records)})
+
+
+def test_the_survey_reads_a_real_listing_and_only_its_own_records() -> None:
+    ours = json.dumps(removal_record(BAD_UPDATE, ROLLUP_NEW.install_time))
+    survey = parse_servicing_survey(
+        survey_json(sample("dism_get_packages_chef.txt"), records=["\ufeff" + ours, "{not json", '{"module": "x"}'])
+    )
+    assert [p.identity for p in survey.packages] == [
+        "Package_for_KB2999486~31bf3856ad364e35~amd64~~6.1.9768.0",
+        "Package_for_KB2664825~31bf3856ad364e35~amd64~~6.1.3.0",
+    ]
+    assert survey.pending_xml is False and [r["package"]["identity"] for r in survey.records] == [BAD_UPDATE]
+    assert newest_quality_update(survey.packages) is None  # a language pack and a feature pack
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (survey_json(sample("dism_error_87.txt"), rc=87), "Error: 87: The restorehealth option is unknown."),
+        (survey_json(sample("dism_error_0x800f0906.txt"), rc=0x800F0906), "Error: 0x800f0906"),
+        (survey_json(sample("dism_get_packages_chef.txt").replace("The operation completed successfully.", "")),
+         "cut off"),
+        (survey_json(sample("dism_get_packages_chef.txt").replace("Packages listing:", "Paketauflistung:")),
+         "English"),
+        (survey_json(sample("dism_get_packages_chef.txt"), pending="True"), "pending_xml"),
+        ("dism.exe : The term 'dism.exe' is not recognized", "not JSON"),
+        (json.dumps({"dism_rc": 0}), "no dism output"),
+    ],
+)  # fmt: skip
+def test_errors_and_unexpected_output_are_a_parse_error(text: str, message: str) -> None:
+    with pytest.raises(ParseError, match=message.replace("(", "\\(").replace(".", "\\.")):
+        parse_servicing_survey(text)
+
+
+# --- the action against in-process lab machines --------------------------------------------------------------
+
+
+def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
+    task = MagicMock()
+    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, False
+    connection = MagicMock()
+    connection._shell.tmpdir = None
+    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
+    sent: list[str] = []
+
+    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        sent.append(command)
+        result = run(machine, command, stdin=in_data or b"")
+        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
+
+    module._low_level_execute_command = execute
+    return module, sent
+
+
+def facts(environment: str) -> dict:
+    offline = environment == "winre"
+    volume = "D:" if offline else "C:"
+    return {"ansible_facts": {"lifeline_recovery": {"environment": environment, "os_volume": volume,
+                                                    "system_hive_offline": offline}}}  # fmt: skip
+
+
+def identities(machine) -> list[tuple[str, str]]:
+    return [(p.identity, p.state) for p in machine.os_volume.servicing.packages]
+
+
+@pytest.mark.parametrize(
+    ("args", "task_vars", "message"),
+    [
+        ({"state": "removed", "package_name": "x'; Remove-Item C:\\; '"}, facts("winre"), "package name"),
+        ({"state": "removed", "package_name": "Package for KB1"}, facts("winre"), "package name"),
+        ({"state": "removed"}, facts("winre"), "needs package_name or newest_quality_update"),
+        ({"state": "listed", "newest_quality_update": True}, facts("winre"), "apply to state=removed"),
+        ({"state": "pending_reverted"}, facts("normal"), "offline image"),
+        ({"state": "listed"}, {}, "os_volume is not set"),
+        ({"state": "listed", "os_volume": "D"}, facts("winre"), "volume 'D'"),
+        ({"state": "gone"}, facts("winre"), "state"),
+    ],
+)
+def test_bad_input_fails_before_anything_is_sent(args: dict, task_vars: dict, message: str) -> None:
+    machine = new_machine("T-0401", 401)
+    failures.bad_quality_update(machine, random.Random(1))
+    machine.enter_environment("winre")
+    before = identities(machine)
+    module, sent = action(machine, args)
+    result = module.run(task_vars=task_vars)
+    assert result["failed"] is True and message in result["msg"] and sent == [], result
+    assert result.get("commands_sent", 0) == 0 and identities(machine) == before
+
+
+def test_offline_removal_in_winre_removes_the_newest_update_once_and_records_it() -> None:
+    machine = new_machine("T-0402", 402)
+    failures.bad_quality_update(machine, random.Random(1))
+    machine.enter_environment("winre")
+    before = identities(machine)
+    check = action(machine, {"state": "removed", "newest_quality_update": True}, check_mode=True)[0]
+    result = check.run(task_vars=facts("winre"))
+    assert result["changed"] is True and [p["identity"] for p in result["removed"]] == [BAD_UPDATE]
+    assert result["commands_sent"] == 1 and identities(machine) == before
+
+    result = action(machine, {"state": "removed", "newest_quality_update": True})[0].run(task_vars=facts("winre"))
+    assert result["changed"] is True and result["reboot_required"] is False and result["commands_sent"] == 3, result
+    assert BAD_UPDATE not in [identity for identity, _ in identities(machine)]
+    record = json.loads(run(machine, f"type {result['records'][0]}").stdout.lstrip("\ufeff"))  # UTF8: with a BOM
+    assert record["package"]["identity"] == BAD_UPDATE and record["restorable"] is False
+
+    again = action(machine, {"state": "removed", "newest_quality_update": True})[0].run(task_vars=facts("winre"))
+    assert again["changed"] is False and again["commands_sent"] == 1 and "already removed" in again["msg"]
+    assert len(identities(machine)) == len(before) - 1
+
+
+def test_online_removal_exits_3010_and_waits_for_the_restart() -> None:
+    machine = new_machine("T-0403", 403)
+    failures.bad_quality_update(machine, random.Random(1))
+    args = {"state": "removed", "package_name": BAD_UPDATE.lower()}
+    result = action(machine, args)[0].run(task_vars=facts("normal"))
+    assert result["changed"] is True and result["reboot_required"] is True and result["image"] == "online", result
+    assert (BAD_UPDATE, "Uninstall Pending") in identities(machine)
+    again = action(machine, args)[0].run(task_vars=facts("normal"))
+    assert again["changed"] is False and again["reboot_required"] is True and again["commands_sent"] == 1
+
+
+def test_a_permanent_package_fails_naming_dism_s_error() -> None:
+    machine = new_machine("T-0404", 404)
+    foundation = next(p.identity for p in machine.os_volume.servicing.packages if p.permanent)
+    result = action(machine, {"state": "removed", "package_name": foundation})[0].run(task_vars=facts("normal"))
+    assert result["failed"] is True and "0x800f0825" in result["msg"] and result["commands_sent"] == 2, result
+    assert foundation in [identity for identity, _ in identities(machine)]
+
+
+def test_reverting_with_nothing_pending_runs_nothing_but_the_survey() -> None:
+    machine = new_machine("T-0405", 405)
+    failures.stuck_pending_actions(machine, random.Random(1))
+    machine.enter_environment("winre")
+    result = action(machine, {"state": "pending_reverted"})[0].run(task_vars=facts("winre"))
+    assert result["changed"] is True and [p["state"] for p in result["reverted"]] == ["Install Pending"], result
+    again = action(machine, {"state": "pending_reverted"})[0].run(task_vars=facts("winre"))
+    assert again["changed"] is False and again["commands_sent"] == 1 and again["msg"] == "nothing is pending"
