@@ -28,8 +28,9 @@ options:
   name:
     description:
       - The service or driver key name under C(Services), for example V(ctxflt) or V(CSAgent).
-      - It must be a valid key name of at most 255 characters. Names with a backslash, C(/ : * ? " < > |),
-        C([ ]), a control character, or a leading or trailing space or trailing dot are refused, because the
+      - It must be a valid key name of at most 255 characters. Names with a backslash,
+        C(/), C(:), C(*), C(?), C("), C(<), C(>), C(|), C([ ]), a control character, or a leading or trailing
+        space or trailing dot are refused, because the
         rollback record file is named after the service. Refused names fail before anything is sent.
     type: str
     required: true
