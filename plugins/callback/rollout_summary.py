@@ -68,8 +68,9 @@ def rollout_report(plan: Mapping, outcomes: Mapping, batches: list, halt_reason:
         hosts[name] = {
             "status": status,
             "wave": planned.get("wave"),
-            "signature": planned.get("signature"),
-            "remediation": planned.get("remediation"),
+            # A host without a crash signature gets its signature and remediation from its facts in the wave.
+            "signature": outcome.get("signature") or planned.get("signature"),
+            "remediation": outcome.get("remediation") or planned.get("remediation"),
             "state_before": planned.get("state"),
             "reason": reason,
         }

@@ -13,7 +13,12 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import RolloutError, plan, verdict
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import (
+    RolloutError,
+    plan,
+    remediation_from_facts,
+    verdict,
+)
 
 
 def _variables(hostvars: Mapping, host: str, names: Iterable[str]) -> dict:
@@ -49,6 +54,17 @@ def rollout_verdict(batch: Iterable[str], hostvars: Mapping, wave: str, max_fail
         raise AnsibleFilterError(str(error)) from None
 
 
+def rollout_remediation(planned: Mapping, facts: Any, remediations: Any, source: str = "lifeline_remediations"):
+    try:
+        return remediation_from_facts(planned, facts, remediations, source)
+    except RolloutError as error:
+        raise AnsibleFilterError(str(error)) from None
+
+
 class FilterModule:
     def filters(self) -> dict:
-        return {"rollout_plan": rollout_plan, "rollout_verdict": rollout_verdict}
+        return {
+            "rollout_plan": rollout_plan,
+            "rollout_remediation": rollout_remediation,
+            "rollout_verdict": rollout_verdict,
+        }

@@ -13,7 +13,17 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["RING_ORDER", "RolloutError", "normalise_signature", "plan", "validate_remediations", "verdict"]
+__all__ = [
+    "FACT_SIGNATURES",
+    "RING_ORDER",
+    "RolloutError",
+    "normalise_signature",
+    "plan",
+    "remediation_from_facts",
+    "signature_from_facts",
+    "validate_remediations",
+    "verdict",
+]
 
 RING_ORDER = ("canary", "pilot", "broad")
 # The roles a mapping may name without a collection prefix; anything with a dot is taken as a FQCN.
@@ -21,6 +31,13 @@ COLLECTION = "lifeline.recovery"
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*){0,2}$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ENTRY_KEYS = {"name", "signatures", "role", "vars", "description"}
+# Failures that stop the boot without a bugcheck leave no minidump and no crash report, so the fleet
+# inventory gives such hosts no signature. The wave tells them from what win_recovery_facts reads on
+# the host, and the mapping maps these names like any other signature.
+FACT_SIGNATURES = {
+    "boot_device_unresolved": "the Windows loader entry's device or osdevice is not the volume that holds Windows",
+    "pending_servicing": "servicing actions are pending (pending.xml or packages in a pending state)",
+}
 
 
 class RolloutError(ValueError):
@@ -118,6 +135,10 @@ def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str
             record["reason"] = "already healthy"
         elif state != "recovery_reachable":
             record["reason"] = f"{state}: not reachable in a recovery environment, needs hands on the machine"
+        elif not signature:
+            # No crash was seen: the wave reads the host's facts and picks the remediation there.
+            record.update(action="remediate", remediation="(from the host's facts)")
+            waves[ring].append(host)
         elif entry is None:
             record["reason"] = f"no remediation is mapped for signature {signature or '(none)'}"
         else:
@@ -125,6 +146,50 @@ def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str
             waves[ring].append(host)
         planned[host] = record
     return {"hosts": planned, "waves": waves}
+
+
+def signature_from_facts(facts: Any) -> str | None:
+    """The FACT_SIGNATURES name for a host that failed without a bugcheck, from win_recovery_facts'
+    ``lifeline_recovery`` facts; None when they show neither failure (or cannot tell: volume locked)."""
+    if not isinstance(facts, Mapping):
+        return None
+    os_volume = str(facts.get("os_volume") or "").strip().rstrip("\\").lower()
+    boot = facts.get("boot") if isinstance(facts.get("boot"), Mapping) else {}
+    if os_volume and boot:
+        # bcdedit shows a loader device that resolves as partition=<letter>: (D: in WinRE, C: in
+        # Windows); one it cannot resolve stays \Device\HarddiskVolumeN, the 0xc000000e case.
+        wanted = f"partition={os_volume}"
+        devices = [str(boot.get(key) or "").strip().lower() for key in ("device", "osdevice")]
+        if any(device and device != wanted for device in devices):
+            return "boot_device_unresolved"
+    servicing = facts.get("pending_servicing") if isinstance(facts.get("pending_servicing"), Mapping) else {}
+    if servicing.get("pending") or servicing.get("pending_xml"):
+        return "pending_servicing"
+    return None
+
+
+def remediation_from_facts(planned: Mapping, facts: Any, remediations: Any, source: str = "the remediation mapping"):
+    """The plan record of a host the inventory gave no signature, completed from its facts: the
+    signature signature_from_facts names and the remediation mapped to it, or action skip with why."""
+    record = dict(planned)
+    if record.get("role") or record.get("action") != "remediate":
+        return record
+    signature = signature_from_facts(facts)
+    entry = None
+    if signature:
+        entries = validate_remediations(remediations, source)
+        entry = next((e for e in entries if signature in e["signatures"]), None)
+    record["signature"] = signature
+    if entry is None:
+        record.update(action="skip", remediation=None, vars={})
+        record["reason"] = (
+            f"no remediation is mapped for signature {signature} (read from the host's facts)"
+            if signature
+            else "no crash was reported and the host's facts show no failure Lifeline can repair"
+        )
+    else:
+        record.update(remediation=entry["name"], role=entry["role"], vars=entry["vars"])
+    return record
 
 
 def verdict(batch: Iterable[str], outcomes: Mapping, wave: str, max_failure_rate: Any, batch_number: int = 1) -> dict:

@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from ansible_collections.lifeline.recovery.plugins.callback.rollout_summary import rollout_report
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import RolloutError, plan, verdict
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import (
+    FACT_SIGNATURES,
+    RolloutError,
+    plan,
+    remediation_from_facts,
+    signature_from_facts,
+    verdict,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 MAPPING = yaml.safe_load((REPO / "playbooks/vars/remediations.yml").read_text())["lifeline_remediations"]
@@ -26,6 +33,7 @@ HOSTVARS = {
     "D": host("unbootable", "0x50:csagent.sys"),
     "E": host("recovery_reachable", "0x1e:unknown.sys"),
     "F": host("recovery_reachable", "0x50:csagent.sys", "not-a-ring"),
+    "G": host("recovery_reachable", None, "canary"),
 }
 
 
@@ -35,7 +43,8 @@ def test_the_shipped_mapping_plans_each_host_by_signature_and_ring():
     assert hosts["A"]["role"] == "lifeline.recovery.channel_file_remediation"
     assert hosts["A"]["vars"]["channel_file_remediation_patterns"] == ["C-00000291*.sys"]
     assert hosts["B"]["role"] == "lifeline.recovery.boot_driver_remediation"
-    assert planned["waves"] == {"canary": ["A"], "pilot": ["B"], "broad": ["F"]}  # unknown rings go broad
+    assert planned["waves"] == {"canary": ["A", "G"], "pilot": ["B"], "broad": ["F"]}  # unknown rings go broad
+    assert hosts["G"]["action"] == "remediate" and hosts["G"]["role"] is None  # decided from its facts
     assert hosts["C"] == {**hosts["C"], "action": "skip", "reason": "already healthy"}
     assert hosts["D"]["action"] == "skip" and "needs hands on the machine" in hosts["D"]["reason"]
     assert hosts["E"]["reason"] == "no remediation is mapped for signature 0x1e:unknown.sys"
@@ -94,8 +103,59 @@ def test_the_report_counts_recovered_failed_skipped_and_untouched_per_wave_and_s
     planned = plan(HOSTVARS, HOSTVARS, MAPPING)
     batches = [verdict(["A"], {"A": outcome("failed", "came back crashing")}, "canary", 0)]
     report = rollout_report(planned, {"A": outcome("failed", "came back crashing")}, batches, batches[0]["reason"])
-    assert report["totals"] == {"failed": 1, "skipped": 3, "untouched": 2}
-    assert report["by_wave"]["canary"] == {"failed": 1, "skipped": 1}
+    assert report["totals"] == {"failed": 1, "skipped": 3, "untouched": 3}
+    assert report["by_wave"]["canary"] == {"failed": 1, "skipped": 1, "untouched": 1}
     assert report["by_signature"]["0x50:csagent.sys"] == {"failed": 1, "skipped": 1, "untouched": 1}
     assert report["hosts"]["B"]["reason"] == "the rollout halted before this host's batch"
     assert report["halted"] and report["batches"][0]["halt"]
+
+
+# win_recovery_facts as the lab's WinRE hosts report them (broken-bcd, stuck-pending-actions, crowdstrike-291).
+def facts(device: str = "partition=D:", pending: bool = False, os_volume: str | None = "D:") -> dict:
+    return {
+        "environment": "winre",
+        "os_volume": os_volume,
+        "boot": {"default_entry": "{default}", "device": device, "osdevice": device, "path": "\\Windows\\system32"},
+        "pending_servicing": {"pending": pending, "pending_xml": pending, "packages": [], "error": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("host_facts", "signature"),
+    [
+        (facts("partition=\\Device\\HarddiskVolume2"), "boot_device_unresolved"),
+        (facts(pending=True), "pending_servicing"),
+        (facts("partition=d:"), None),  # bcdedit's case does not matter
+        (facts("partition=C:", os_volume="C:"), None),  # Safe Mode: Windows is C:
+        (facts("partition=\\Device\\HarddiskVolume2", os_volume=None), None),  # locked: cannot tell
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_a_failure_without_a_bugcheck_is_named_from_the_facts(host_facts, signature):
+    assert signature_from_facts(host_facts) == signature
+    assert signature is None or signature in FACT_SIGNATURES
+
+
+def test_the_shipped_mapping_repairs_broken_boot_entries_and_stuck_servicing_from_the_facts():
+    planned = plan(["G"], HOSTVARS, MAPPING)["hosts"]["G"]
+    bcd = remediation_from_facts(planned, facts("partition=\\Device\\HarddiskVolume2"), MAPPING)
+    assert (bcd["action"], bcd["signature"], bcd["role"]) == (
+        "remediate", "boot_device_unresolved", "lifeline.recovery.boot_config_repair")  # fmt: skip
+    pending = remediation_from_facts(planned, facts(pending=True), MAPPING)
+    assert pending["role"] == "lifeline.recovery.servicing_rollback"
+    assert pending["vars"] == {"servicing_rollback_revert_pending_actions": True}
+    nothing = remediation_from_facts(planned, facts(), MAPPING)
+    assert nothing["action"] == "skip" and "facts show no failure Lifeline can repair" in nothing["reason"]
+    unmapped = remediation_from_facts(planned, facts(pending=True), MAPPING[:1])
+    assert unmapped["reason"] == "no remediation is mapped for signature pending_servicing (read from the host's facts)"
+    # A host the inventory gave a mapped signature keeps its plan whatever its facts say.
+    crowdstrike = plan(["A"], HOSTVARS, MAPPING)["hosts"]["A"]
+    assert remediation_from_facts(crowdstrike, facts(pending=True), MAPPING) == crowdstrike
+
+
+def test_the_shipped_mapping_covers_every_remediable_failure_of_the_mixed_scenario():
+    mapped = {signature for entry in MAPPING for signature in entry["signatures"]}
+    # crowdstrike-291, bad-boot-driver, bad-quality-update (as the fleet inventory names their crashes),
+    # broken-bcd and stuck-pending-actions (named from the facts).
+    assert {"0x50:csagent.sys", "0x7e:ctxflt.sys", "0x7e:storport.sys"} | set(FACT_SIGNATURES) <= mapped
