@@ -74,6 +74,10 @@ notes:
     M(lifeline.recovery.win_recovery_reboot).
   - Reverting with nothing pending (no C(\Windows\WinSxS\pending.xml) and no Install Pending or Uninstall Pending
     package) reports C(changed=false) and runs nothing.
+  - When DISM answers the revert with 0x800F082F, the task reports C(changed=false) and writes no record. Lifeline's
+    reference reads this code as "nothing to revert", but Microsoft documents no meaning for it. If
+    C(\Windows\WinSxS\pending.xml) still exists, the task warns, because the pending operations may still run at
+    the next boot.
   - DISM output is read in English (C(/English)). Output in another form fails the task. It is never guessed.
 seealso:
   - module: lifeline.recovery.win_recovery_facts

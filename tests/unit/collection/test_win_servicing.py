@@ -294,3 +294,29 @@ def test_reverting_with_nothing_pending_runs_nothing_but_the_survey() -> None:
     assert result["changed"] is True and [p["state"] for p in result["reverted"]] == ["Install Pending"], result
     again = action(machine, {"state": "pending_reverted"})[0].run(task_vars=facts("winre"))
     assert again["changed"] is False and again["commands_sent"] == 1 and again["msg"] == "nothing is pending"
+
+
+@pytest.mark.parametrize("rc", [-2146498513, 0x800F082F])  # signed as DISM exits, or as an unsigned DWORD
+def test_dism_finding_nothing_to_revert_changes_nothing_and_records_nothing(rc: int) -> None:
+    # 0x800F082F is the project reference's "nothing to revert"; the lab does not produce it (Microsoft documents no
+    # meaning, windows-tools.md 4.2), so DISM's answer to the revert is substituted after a real survey.
+    machine = new_machine("T-0406", 406)
+    failures.stuck_pending_actions(machine, random.Random(1))
+    machine.enter_environment("winre")
+    before = identities(machine)
+    module, sent = action(machine, {"state": "pending_reverted"})
+    survey_then_lab = module._low_level_execute_command
+
+    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        if sent:  # the survey ran: this is /RevertPendingActions
+            sent.append(command)
+            return {"rc": rc, "stdout": "\r\nError: 0x800f082f\r\n\r\nNothing to revert.\r\n", "stderr": ""}
+        return survey_then_lab(command, in_data, sudoable)
+
+    module._low_level_execute_command = execute
+    result = module.run(task_vars=facts("winre"))
+    assert result["changed"] is False and result["reverted"] == [] and result["records"] == [], result
+    assert "0x800F082F" in result["msg"] and result["commands_sent"] == 2 and len(sent) == 2
+    assert "pending.xml exists" in result["warnings"][0]  # the stuck scenario left it: the user is told
+    assert identities(machine) == before
+    assert not run(machine, f"dir {RECORDS}").stdout.count("servicing-")
