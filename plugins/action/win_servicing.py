@@ -89,6 +89,10 @@ class ActionModule(RecoveryAction):
     # -- removed ---------------------------------------------------------------------------------------
     def remove(self, args: dict, result: dict, survey: s.ServicingSurvey, image: str | None, folder: str) -> dict:
         if args["newest_quality_update"]:
+            waiting = s.newest_awaiting_restart(survey.packages)
+            if waiting is not None:
+                message = f"{waiting.identity} is already Uninstall Pending: restart to finish the removal"
+                return {**result, "changed": False, "reboot_required": True, "msg": message}
             done = s.already_removed_newest(survey.packages, survey.records)
             if done is not None:
                 return {**result, "changed": False, "msg": f"already removed {done['package']['identity']}"}

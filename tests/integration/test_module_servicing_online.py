@@ -141,5 +141,6 @@ def test_online_removal_of_the_newest_quality_update_leaves_the_servicing_stack(
     assert removed["reboot_required"] is True
     again = run.result("again", host)
     assert again["_status"] == "ok" and again["changed"] is False and again["commands_sent"] == 1, again
+    assert again["reboot_required"] is True and "Uninstall Pending" in again["msg"]
     truth = machine(fleet, host)
     assert states(truth)[ROLLUP] == "Uninstall Pending" and states(truth)[STACK] == "Installed"
