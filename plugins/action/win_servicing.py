@@ -22,6 +22,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
 
 # DISM exits with the Win32 code: 3010 ERROR_SUCCESS_REBOOT_REQUIRED (the change finishes at the next boot).
 REBOOT_REQUIRED = 3010
+# /RevertPendingActions exiting 0x800F082F is read as "nothing to revert" (the project reference,
+# windows-recovery.md). Microsoft documents no meaning for it (windows-tools.md 4.2), so the task reports
+# changed=false with DISM's own words and a warning when pending.xml is still there, never a success it cannot prove.
+# DISM exits with an HRESULT as a signed 32-bit value, the remote shell may hand it over either way.
+NOTHING_TO_REVERT = (0x800F082F, 0x800F082F - (1 << 32))
 
 
 class ActionModule(RecoveryAction):
@@ -84,6 +89,10 @@ class ActionModule(RecoveryAction):
     # -- removed ---------------------------------------------------------------------------------------
     def remove(self, args: dict, result: dict, survey: s.ServicingSurvey, image: str | None, folder: str) -> dict:
         if args["newest_quality_update"]:
+            waiting = s.newest_awaiting_restart(survey.packages)
+            if waiting is not None:
+                message = f"{waiting.identity} is already Uninstall Pending: restart to finish the removal"
+                return {**result, "changed": False, "reboot_required": True, "msg": message}
             done = s.already_removed_newest(survey.packages, survey.records)
             if done is not None:
                 return {**result, "changed": False, "msg": f"already removed {done['package']['identity']}"}
@@ -131,6 +140,8 @@ class ActionModule(RecoveryAction):
         if self._task.check_mode:
             return {**result, "msg": "would revert the pending actions (check mode: nothing reverted)"}
         completed = self.powershell(commands.dism_revert_pending(image))
+        if completed.rc in NOTHING_TO_REVERT:
+            return self.nothing_reverted(result, survey)
         self.fail_unless_done("reverting the pending actions", completed)
         stamp = _now()
         record = {
@@ -145,6 +156,17 @@ class ActionModule(RecoveryAction):
         name = s.record_name("revert-" + stamp.replace("-", "").replace(":", "").replace("+0000", "Z"))
         result["records"] = [self.write_record(folder, name, record)]
         return {**result, "reboot_required": completed.rc == REBOOT_REQUIRED}
+
+    def nothing_reverted(self, result: dict, survey: s.ServicingSurvey) -> dict:
+        """DISM said 0x800F082F: nothing was reverted, so nothing is recorded and nothing changed."""
+        result = {**result, "changed": False, "reverted": [], "msg": "DISM found nothing to revert (0x800F082F)"}
+        result.pop("diff", None)
+        if survey.pending_xml:
+            result["warnings"] = [
+                "DISM reverted nothing (0x800F082F) but \\Windows\\WinSxS\\pending.xml exists: the pending "
+                "operations may still run at the next boot (the known fallback: rename pending.xml)"
+            ]
+        return result
 
     # -- helpers ---------------------------------------------------------------------------------------
     def fail_unless_done(self, what: str, completed) -> None:

@@ -69,11 +69,17 @@ notes:
   - B(A removal cannot be undone by this module.) Putting a package back needs its source (the .msu or .cab file)
     and C(dism /Add-Package). The record only shows what was removed. There is no restore state.
   - Online, a removal finishes at the next restart (exit code 3010, C(reboot_required=true)) and the package shows
-    C(Uninstall Pending) until then. A rerun reports C(changed=false).
+    C(Uninstall Pending) until then. A rerun reports C(changed=false) and C(reboot_required=true). With
+    O(newest_quality_update=true), a newest quality update that is already C(Uninstall Pending) counts as removed,
+    so the next older update is not removed before the restart.
   - Offline, the package is removed at once. Boot the host afterwards, for example with
     M(lifeline.recovery.win_recovery_reboot).
   - Reverting with nothing pending (no C(\Windows\WinSxS\pending.xml) and no Install Pending or Uninstall Pending
     package) reports C(changed=false) and runs nothing.
+  - When DISM answers the revert with 0x800F082F, the task reports C(changed=false) and writes no record. Lifeline's
+    reference reads this code as "nothing to revert", but Microsoft documents no meaning for it. If
+    C(\Windows\WinSxS\pending.xml) still exists, the task warns, because the pending operations may still run at
+    the next boot.
   - DISM output is read in English (C(/English)). Output in another form fails the task. It is never guessed.
 seealso:
   - module: lifeline.recovery.win_recovery_facts

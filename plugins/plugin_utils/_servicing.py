@@ -34,6 +34,7 @@ __all__ = [
     "ServicingSurvey",
     "already_removed_newest",
     "is_quality_update",
+    "newest_awaiting_restart",
     "newest_quality_update",
     "package_result",
     "parse_servicing_survey",
@@ -103,6 +104,21 @@ def newest_quality_update(packages: list[Package] | tuple[Package, ...]) -> Pack
         if is_quality_update(package) and package.state.lower() == "installed" and package.install_time is not None
     ]
     return max(candidates, key=lambda package: (package.install_time, package.identity), default=None)
+
+
+def newest_awaiting_restart(packages) -> Package | None:
+    """The newest quality update when it is already Uninstall Pending (removed online, gone at the next restart).
+
+    Online, a removal only marks the package: the next run must wait for the restart, not remove the next one."""
+    candidates = [
+        package
+        for package in packages
+        if is_quality_update(package)
+        and package.state.lower() in ("installed", "uninstall pending")
+        and package.install_time is not None
+    ]
+    newest = max(candidates, key=lambda package: (package.install_time, package.identity), default=None)
+    return newest if newest is not None and newest.state.lower() == "uninstall pending" else None
 
 
 def already_removed_newest(packages, records) -> dict | None:

@@ -22,6 +22,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing import (
     already_removed_newest,
     is_quality_update,
+    newest_awaiting_restart,
     newest_quality_update,
     parse_servicing_survey,
     pending_packages,
@@ -133,6 +134,16 @@ def test_the_newest_installed_quality_update_is_chosen_whatever_the_order() -> N
     assert newest_quality_update([ROLLUP_OLD, leaving, installing, KB_UPDATE]) == KB_UPDATE
     assert newest_quality_update([]) is None
     assert pending_packages([ROLLUP_OLD, leaving, installing]) == [leaving, installing]
+
+
+def test_an_online_removal_waiting_for_the_restart_is_not_followed_by_the_next_update() -> None:
+    leaving = package(BAD_UPDATE, "Security Update", 9, state="Uninstall Pending")
+    assert newest_awaiting_restart([ROLLUP_OLD, leaving, KB_UPDATE, STACK]) == leaving
+    assert newest_awaiting_restart([ROLLUP_OLD, ROLLUP_NEW, KB_UPDATE]) is None  # the newest is still installed
+    # an older update waiting for the restart does not stop the removal of a newer installed one
+    assert newest_awaiting_restart([package(BAD_UPDATE, "Security Update", 2, state="Uninstall Pending"), KB_UPDATE])\
+        is None  # fmt: skip
+    assert newest_awaiting_restart([STACK, FOUNDATION]) is None
 
 
 def removal_record(identity: str, installed: dt.datetime, selected_by: str = "newest_quality_update") -> dict:
@@ -276,6 +287,9 @@ def test_online_removal_exits_3010_and_waits_for_the_restart() -> None:
     assert (BAD_UPDATE, "Uninstall Pending") in identities(machine)
     again = action(machine, args)[0].run(task_vars=facts("normal"))
     assert again["changed"] is False and again["reboot_required"] is True and again["commands_sent"] == 1
+    newest = action(machine, {"state": "removed", "newest_quality_update": True})[0].run(task_vars=facts("normal"))
+    assert newest["changed"] is False and newest["reboot_required"] is True and "Uninstall Pending" in newest["msg"]
+    assert [state for _, state in identities(machine)].count("Uninstall Pending") == 1, identities(machine)
 
 
 def test_a_permanent_package_fails_naming_dism_s_error() -> None:
@@ -294,3 +308,29 @@ def test_reverting_with_nothing_pending_runs_nothing_but_the_survey() -> None:
     assert result["changed"] is True and [p["state"] for p in result["reverted"]] == ["Install Pending"], result
     again = action(machine, {"state": "pending_reverted"})[0].run(task_vars=facts("winre"))
     assert again["changed"] is False and again["commands_sent"] == 1 and again["msg"] == "nothing is pending"
+
+
+@pytest.mark.parametrize("rc", [-2146498513, 0x800F082F])  # signed as DISM exits, or as an unsigned DWORD
+def test_dism_finding_nothing_to_revert_changes_nothing_and_records_nothing(rc: int) -> None:
+    # 0x800F082F is the project reference's "nothing to revert"; the lab does not produce it (Microsoft documents no
+    # meaning, windows-tools.md 4.2), so DISM's answer to the revert is substituted after a real survey.
+    machine = new_machine("T-0406", 406)
+    failures.stuck_pending_actions(machine, random.Random(1))
+    machine.enter_environment("winre")
+    before = identities(machine)
+    module, sent = action(machine, {"state": "pending_reverted"})
+    survey_then_lab = module._low_level_execute_command
+
+    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        if sent:  # the survey ran: this is /RevertPendingActions
+            sent.append(command)
+            return {"rc": rc, "stdout": "\r\nError: 0x800f082f\r\n\r\nNothing to revert.\r\n", "stderr": ""}
+        return survey_then_lab(command, in_data, sudoable)
+
+    module._low_level_execute_command = execute
+    result = module.run(task_vars=facts("winre"))
+    assert result["changed"] is False and result["reverted"] == [] and result["records"] == [], result
+    assert "0x800F082F" in result["msg"] and result["commands_sent"] == 2 and len(sent) == 2
+    assert "pending.xml exists" in result["warnings"][0]  # the stuck scenario left it: the user is told
+    assert identities(machine) == before
+    assert not run(machine, f"dir {RECORDS}").stdout.count("servicing-")
