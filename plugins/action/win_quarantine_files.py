@@ -20,6 +20,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
 DEFAULT_MAX_FILES = 10
 
 
+def _on_volume(path: str) -> str:
+    """A path without its drive letter, for comparing: the same volume is C: in Windows and D: in WinRE."""
+    return (path[2:] if path[1:2] == ":" else path).casefold()
+
+
 class ActionModule(RecoveryAction):
     ARGUMENT_SPEC = {
         "path": {"type": "str", "required": True},
@@ -163,10 +168,17 @@ class ActionModule(RecoveryAction):
         in_quarantine = {entry.name.casefold(): entry for entry in survey.quarantined}
         at_origin = {entry.name.casefold(): entry for entry in listed}
         restore, conflicts, healed = [], [], []
-        for entry in q.active(manifest):
-            key = entry["name"].casefold()
-            if entry["original_path"].rsplit("\\", 1)[0].casefold() != folder.casefold():
-                raise RecoveryFailed(f"the manifest {manifest_path} is for {entry['original_path']}, not {folder}")
+        for recorded in q.active(manifest):
+            key = recorded["name"].casefold()
+            # The manifest lives in the quarantine folder on the Windows volume itself, so only the path on
+            # that volume must match: a file quarantined from WinRE (D:) is restored from Windows (C:).
+            if _on_volume(recorded["original_path"].rsplit("\\", 1)[0]) != _on_volume(folder):
+                raise RecoveryFailed(f"the manifest {manifest_path} is for {recorded['original_path']}, not {folder}")
+            entry = {
+                **recorded,
+                "original_path": f"{folder}\\{recorded['name']}",
+                "quarantined_path": f"{qfolder}\\{recorded['name']}",
+            }
             if not any(q.matches_pattern(entry["name"], pattern) for pattern in patterns):
                 # the survey looked for reappeared files with these patterns only: it must have seen this name
                 raise RecoveryFailed(
