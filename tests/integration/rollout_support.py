@@ -14,18 +14,25 @@ REMEDIATE = REPO / "playbooks" / "remediate.yml"
 ROLLBACK = REPO / "playbooks" / "rollback.yml"
 
 
-def rollout_inventory(fleet: LabFleet, directory: Path, rings: dict[str, str], signature: str) -> Path:
+def rollout_inventory(
+    fleet: LabFleet, directory: Path, rings: dict[str, str], signature: str | dict[str, str | None] | None
+) -> Path:
     """The fleet as the lifeline.recovery.fleet inventory would classify it: every host reachable in
-    recovery with `signature`, in the ring `rings` names; the escrow export for BitLocker hosts."""
+    recovery with `signature` (one for all, or per host; None: the inventory saw no crash), in the ring
+    `rings` names; the escrow export for BitLocker hosts; fast lab restarts."""
     path = static_inventory(fleet, directory)
     document = yaml.safe_load(path.read_text())
     for name, variables in document["all"]["hosts"].items():
         variables.update(
             lifeline_recovery_state="recovery_reachable",
-            lifeline_failure_signature=signature,
+            lifeline_failure_signature=signature.get(name) if isinstance(signature, dict) else signature,
             lifeline_recovery_ring=rings[name],
         )
-    document["all"]["vars"] = {"lifeline_bitlocker_escrow_file": fleet.content["bitlocker_escrow_file"]}
+    document["all"]["vars"] = {
+        "lifeline_bitlocker_escrow_file": fleet.content["bitlocker_escrow_file"],
+        "exit_recovery_pre_reboot_delay": 0,
+        "exit_recovery_reboot_timeout": 60,
+    }
     path.write_text(yaml.safe_dump(document))
     return path
 

@@ -63,7 +63,16 @@ def test_check_mode_shows_what_would_change_and_changes_nothing(fleet, tmp_path)
     checked = run(inventory, REMEDIATE, tmp_path, "--check")
     assert checked.returncode == 0, checked.stdout[-4000:]
     assert report(tmp_path)["totals"] == {"would_change": 4}
-    assert all(checked.results["Quarantine the faulty content files"][name]["quarantined"] for name in RINGS)
+    quarantine = checked.results["lifeline.recovery.channel_file_remediation : Quarantine the faulty content files"]
+    unlock = checked.results[
+        "lifeline.recovery.bitlocker_unlock : Unlock the OS volume with its escrowed recovery password"
+    ]
+    # CS-0001's volume is locked: check mode reports the unlock and cannot look inside the volume yet.
+    assert unlock["CS-0001"]["changed"] and not quarantine["CS-0001"]["folder_found"]
+    for name in ("CS-0002", "CS-0003", "CS-0004"):
+        assert quarantine[name]["changed"], name
+        assert [path.rsplit("\\", 1)[1] for path in quarantine[name]["quarantined"]] == [
+            "C-00000291-00000000-00000032.sys"], name  # fmt: skip
     assert {name: on_disk(fleet.show(name)) for name in RINGS} == before
 
 
