@@ -109,3 +109,35 @@ def test_a_bad_threshold_fails_before_any_host_is_touched(fleet, tmp_path):
     assert refused.returncode != 0
     assert "lifeline_max_failure_rate must be between 0 and 100, not 150" in refused.stdout
     assert all(fleet.show(name)["counters"]["commands"] == 0 for name in RINGS)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "inventory_signature", "signature", "remediation"),
+    [
+        (
+            "bad-quality-update",
+            "0x7e:storport.sys",
+            "0x7e:storport.sys",
+            "Cumulative update 20348.2582 breaks storport.sys",
+        ),
+        ("broken-bcd", None, "boot_device_unresolved", "Windows loader entry lost its devices"),
+        ("stuck-pending-actions", None, "pending_servicing", "Pending servicing actions that cannot finish"),
+    ],
+)
+def test_failures_without_a_crash_signature_are_named_from_the_facts_and_repaired(
+    tmp_path, scenario, inventory_signature, signature, remediation
+):
+    fleet = start_fleet(tmp_path, "--scenario", scenario, "--hosts", "1", "--reboot-seconds", "0.3")
+    try:
+        name = fleet.hosts[0]["name"]
+        inventory = rollout_inventory(fleet, tmp_path, {name: "canary"}, inventory_signature)
+        first = run(inventory, REMEDIATE, tmp_path)
+        assert first.returncode == 0, first.stdout[-4000:]
+        host = report(tmp_path)["hosts"][name]
+        assert (host["status"], host["signature"], host["remediation"]) == ("recovered", signature, remediation)
+        truth = fleet.show(name)["machine"]
+        assert (truth["power"], truth["environment"]) == ("running", "normal")
+        second = run(inventory, REMEDIATE, tmp_path)  # the inventory would now say healthy; even so nothing changes
+        assert second.returncode == 0 and recap(second.stdout, name)["changed"] == 0, second.stdout[-3000:]
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
