@@ -37,6 +37,8 @@ options:
     description:
       - V(disabled) sets C(Start) to 4 and records the previous value.
       - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record.
+        Then it marks the record as used with a C(restored_at) time. A used record is not applied again: if C(Start)
+        changed after the restore, a rerun leaves it as it is and warns. The next V(disabled) writes a new record.
     type: str
     choices: [disabled, restored]
     default: disabled

@@ -21,6 +21,8 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     parse_config_read,
     record_name,
     recorded_previous,
+    restored_at,
+    restored_record,
     wanted_values,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import parse_bcdedit_enum
@@ -102,6 +104,18 @@ def test_records_keep_the_earliest_previous_and_share_the_reboot_record_shape() 
         recorded_previous(json.dumps({"module": "win_recovery_reboot", "element": "safeboot", "previous": "Network"}))
 
 
+def test_a_restored_record_is_history_and_the_next_change_starts_a_fresh_one() -> None:
+    first = merge_record(None, "{default}", None, {"safeboot": (None, "Network")})
+    assert restored_at(first) is None
+    used = restored_record("\ufeff" + first)  # Set-Content's BOM comes back with the text
+    assert restored_at(used) and recorded_previous(used) == {"safeboot": None}
+    # someone set safeboot minimal after the restore: the next record's previous is that, not the old absent
+    fresh = merge_record(used, "{default}", None, {"safeboot": ("Minimal", "Network")})
+    assert restored_at(fresh) is None and recorded_previous(fresh) == {"safeboot": "Minimal"}
+    with pytest.raises(ParseError, match="restored_at"):
+        restored_at(json.dumps({**json.loads(first), "restored_at": ["x"]}))
+
+
 def test_a_failed_enum_is_reported_not_parsed() -> None:
     report = json.dumps(
         {"record": None, "bcdedit": "The specified entry identifier is not found.\r\n", "bcdedit_rc": 1}
@@ -146,7 +160,17 @@ def test_broken_bcd_repaired_rerun_and_restored_in_process() -> None:
     assert "partition=D:" in default_entry_text(machine)
     assert action(machine, args)[0].run(task_vars=facts)["changed"] is False
     restored = action(machine, {"state": "restored"})[0].run(task_vars=facts)
-    assert restored["changed"] is True and default_entry_text(machine) == before
+    assert restored["changed"] is True and restored["commands_sent"] == 3 and default_entry_text(machine) == before
+    record = "D:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
+    text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{record}' -Raw -Encoding UTF8\"").stdout
+    assert restored_at(text.strip()) is not None
+    again = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert again["changed"] is False and again["commands_sent"] == 1 and "already restored" in again["msg"]
+    # repaired by hand afterwards: a rollback run again leaves the repair alone and says so
+    assert run(machine, "bcdedit /set {default} device partition=D:").exit_code == 0
+    stale = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert stale["changed"] is False and "left alone" in stale["warnings"][0] and "device partition=D:" in stale["msg"]
+    assert "partition=D:" in default_entry_text(machine)
 
 
 def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
