@@ -28,8 +28,8 @@ options:
   name:
     description:
       - The service or driver key name under C(Services), for example V(ctxflt) or V(CSAgent).
-      - It must be a valid key name of at most 255 characters. Names with a backslash, C(/ : * ? " < > |),
-        C([ ]), a control character, or a leading or trailing space or trailing dot are refused, because the
+      - It must be a valid key name of at most 255 characters. Names with a backslash,
+        C(/), C(:), C(*), C(?), C("), C(<), C(>), C(|), C([ ]), a control character, or a leading or trailing space or trailing dot are refused, because the
         rollback record file is named after the service. Refused names fail before anything is sent.
     type: str
     required: true
@@ -37,7 +37,7 @@ options:
     description:
       - V(disabled) sets C(Start) to 4 and records the previous value.
       - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record.
-        Then it marks the record as used with a C(restored_at) time. A used record is not applied again: if C(Start)
+        Then it marks the record as used with a C(restored_at) time. A used record is not applied again. If C(Start)
         changed after the restore, a rerun leaves it as it is and warns. The next V(disabled) writes a new record.
     type: str
     choices: [disabled, restored]

@@ -10,10 +10,12 @@ from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
+import yaml
 from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
+from ansible_collections.lifeline.recovery.plugins.modules import win_boot_config as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     changes_needed,
@@ -184,3 +186,15 @@ def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
     assert result["changed"] is True and result["record"] is None and result["commands_sent"] == 2
     assert "not recorded on the host" in result["warnings"][0]
     assert result["previous"] == {"bootstatuspolicy": "absent"}
+
+
+def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
+    """ansible-doc shows what the action accepts: every option with its type, choices and default."""
+    documented = yaml.safe_load(documentation.DOCUMENTATION)
+    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
+    assert documented["module"] == "win_boot_config"
+    options = documented["options"]
+    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
+    for name, spec in ActionModule.ARGUMENT_SPEC.items():
+        for field in ("type", "choices", "default", "required"):
+            assert options[name].get(field) == spec.get(field), (name, field)
