@@ -55,6 +55,12 @@ class ActionModule(RecoveryAction):
             offline = self.from_facts(args, "offline", "system_hive_offline", task_vars)
         if not isinstance(offline, bool):
             raise RecoveryFailed(f"offline must be true or false, not {offline!r}")
+        if not offline and self.recovery_facts(task_vars).get("environment") == "winre":
+            # in WinRE, HKLM\SYSTEM is the recovery environment's own hive on the X: RAM disk, gone at the restart
+            raise RecoveryFailed(
+                "offline=false in WinRE would change the recovery environment's own registry (X:), not Windows': "
+                "leave offline unset (the system_hive_offline fact) or set it to true; nothing was sent"
+            )
         record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(name)}"
         hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
         key = mount_key() if offline else None

@@ -28,9 +28,10 @@ options:
   name:
     description:
       - The service or driver key name under C(Services), for example V(ctxflt) or V(CSAgent).
-      - It must be a valid key name of at most 255 characters. Names with a backslash,
-        C(/), C(:), C(*), C(?), C("), C(<), C(>), C(|), C([ ]), a control character, or a leading or trailing space or trailing dot are refused, because the
-        rollback record file is named after the service. Refused names fail before anything is sent.
+      - It must be a valid key name of at most 255 characters. Names with a backslash, C(/), C(:), C(*), C(?),
+        C("), C(<), C(>), C(|), C([ ]), a control character, or a leading or trailing space or trailing dot are
+        refused, because the rollback record file is named after the service. Refused names fail before anything
+        is sent.
     type: str
     required: true
   state:
@@ -46,6 +47,8 @@ options:
     description:
       - Whether to change the offline SYSTEM hive of the Windows on O(os_volume). Use this in WinRE.
       - Defaults to the C(lifeline_recovery.system_hive_offline) fact from M(lifeline.recovery.win_recovery_facts).
+      - V(false) is refused when the facts say the host is in WinRE. There the live registry belongs to the recovery
+        environment on the C(X:) RAM disk, which is gone after the restart.
     type: bool
   os_volume:
     description:

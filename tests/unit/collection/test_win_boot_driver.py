@@ -216,6 +216,11 @@ def test_bad_input_and_deny_list_send_nothing_and_a_group_refusal_changes_nothin
         module, sent = action(machine, args)
         result = module.run(task_vars=FACTS)
         assert result["failed"] is True and sent == [] and result["commands_sent"] == 0, result
+    winre = {"ansible_facts": {"lifeline_recovery": {**FACTS["ansible_facts"]["lifeline_recovery"],
+                                                     "environment": "winre"}}}  # fmt: skip
+    module, sent = action(machine, {"name": "ctxflt", "offline": False})
+    result = module.run(task_vars=winre)
+    assert result["failed"] is True and sent == [] and "recovery environment's own registry" in result["msg"]
     grouped = "ContosoCrypt"  # a third-party encryption minifilter: not on the deny list, refused by its group
     key = f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{grouped}"
     assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 0 /f").exit_code == 0
