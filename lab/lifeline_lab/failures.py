@@ -135,9 +135,15 @@ def stuck_pending_actions(machine: Machine, rng: random.Random) -> None:
 
 
 def prepare_for_remote_recovery(machine: Machine) -> None:
-    """List WinRM under SafeBoot\\Network so it runs in Safe Mode with Networking (windows-recovery.md)."""
-    _edit_system_hive(machine, lambda root: root.path(r"ControlSet001\Control\SafeBoot\Network\WinRM").set(
-        "", "REG_SZ", "Service"))  # fmt: skip
+    """List WinRM and what it depends on (sc qc WinRM: RPCSS, HTTP) under SafeBoot\\Network so it runs in Safe Mode
+    with Networking (windows-recovery.md). RpcSs is listed there by default; HTTP is a driver."""
+
+    def listed(root):
+        network = root.path(r"ControlSet001\Control\SafeBoot\Network")
+        for name, kind in (("WinRM", "Service"), ("RpcSs", "Service"), ("HTTP", "Driver")):
+            network.path(name).set("", "REG_SZ", kind)
+
+    _edit_system_hive(machine, listed)
 
 
 FAILURES: dict[str, Callable[[Machine, random.Random], None] | None] = {

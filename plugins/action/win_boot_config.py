@@ -6,7 +6,8 @@
 2. only the elements that differ are changed, all in ONE script (bcdedit /set and /deletevalue, stopping at the
    first failure), after the record ``boot_config-<entry>.json`` has been written (previous values, see
    _boot_config.py for how it stays consistent with win_recovery_reboot's safeboot record);
-3. ``state: restored`` puts back the recorded previous values, again changing only what differs.
+3. ``state: restored`` puts back the recorded previous values, again changing only what differs, then marks the
+   record used (``restored_at``); a used record is never applied again (later changes by someone else stay).
 """
 
 from __future__ import annotations
@@ -22,10 +23,13 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     parse_config_read,
     record_name,
     recorded_previous,
+    restored_at,
+    restored_record,
     set_value,
     shown_value,
     wanted_values,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 MANAGED = ("safeboot", "bootstatuspolicy", "recoveryenabled", "device", "osdevice")
@@ -39,7 +43,7 @@ class ActionModule(RecoveryAction):
         "recoveryenabled": {"type": "raw"},
         "device": {"type": "str"},
         "osdevice": {"type": "str"},
-        "store": {"type": "path"},
+        "store": {"type": "str"},  # a path on the host: not expanded on the controller as type path would
         "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
         "os_volume": {"type": "str"},
     }
@@ -78,10 +82,12 @@ class ActionModule(RecoveryAction):
             if record is None:
                 raise RecoveryFailed(f"there is no rollback record {record_file}: nothing to restore", **result)
             try:
-                wanted = recorded_previous(record)
+                wanted, used = recorded_previous(record), restored_at(record)
             except ParseError as failure:
                 raise RecoveryFailed(f"the rollback record {record_file} cannot be used: {failure}", **result) from None
             result["record"] = record_file
+            if used:
+                return self.already_restored(result, entry, wanted, used)
         needed = changes_needed(entry, wanted)
         result["previous"] = {element: shown_value(current) for element, (current, _) in needed.items()}
         result["values"] = {element: shown_value(value) for element, value in wanted.items()}
@@ -113,6 +119,31 @@ class ActionModule(RecoveryAction):
                 result["record"] = record_file
         changes = [(e, None if new is None else set_value(e, new)) for e, (_, new) in needed.items()]
         self.checked(f"changing {identifier} ({summary})", commands.bcdedit_changes(identifier, changes, store))
+        if state == "restored":
+            folder = f"{os_volume}\\{RECORD_FOLDER}"
+            self.checked(
+                "marking the rollback record as restored (the values are back)",
+                commands.write_record(folder, record_name(identifier), restored_record(record)),
+            )
         if warnings:
             result["warnings"] = warnings
         return {**result, "changed": True, "msg": f"changed {identifier}: {summary}"}
+
+    def already_restored(self, result: dict, entry: BcdEntry, recorded: dict, when: str) -> dict:
+        """A used record: nothing to put back. The entry is left as it is, with a warning when it moved since."""
+        moved = changes_needed(entry, recorded)
+        result["previous"] = {}
+        result["values"] = {element: shown_value(entry.get(element)) for element in recorded}
+        if self._task.diff:
+            result["diff"] = {"before": result["values"], "after": result["values"]}
+        done = {**result, "changed": False, "msg": f"{result['identifier']} was already restored at {when}"}
+        if not moved:
+            return done
+        now = ", ".join(
+            f"{e} {shown_value(current)} (recorded {shown_value(old)})" for e, (current, old) in moved.items()
+        )
+        warning = (
+            f"{result['identifier']} was restored at {when} and has changed since ({now}): left alone; a change with "
+            "this module makes a new record"
+        )
+        return {**done, "msg": warning, "warnings": [warning]}

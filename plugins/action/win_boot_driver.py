@@ -8,7 +8,8 @@
 2. the policy (_boot_driver.py): the deny list before anything is sent, the load-order group before any change;
 3. when Start differs and not in check mode: the record ``<os_volume>\\ProgramData\\Lifeline\\records\\
    boot_driver-<name>.json`` (previous Start, Group, ImagePath) is written FIRST, then Start is set (offline:
-   load, reg add, unload in finally). ``state: restored`` puts the recorded Start back.
+   load, reg add, unload in finally). ``state: restored`` puts the recorded Start back, then marks the record
+   used (``restored_at``); a used record is never applied again (a later change by someone else stays).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver imp
     read_record,
     record_name,
     record_text,
+    restored_record,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
@@ -53,6 +55,12 @@ class ActionModule(RecoveryAction):
             offline = self.from_facts(args, "offline", "system_hive_offline", task_vars)
         if not isinstance(offline, bool):
             raise RecoveryFailed(f"offline must be true or false, not {offline!r}")
+        if not offline and self.recovery_facts(task_vars).get("environment") == "winre":
+            # in WinRE, HKLM\SYSTEM is the recovery environment's own hive on the X: RAM disk, gone at the restart
+            raise RecoveryFailed(
+                "offline=false in WinRE would change the recovery environment's own registry (X:), not Windows': "
+                "leave offline unset (the system_hive_offline fact) or set it to true; nothing was sent"
+            )
         record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(name)}"
         hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
         key = mount_key() if offline else None
@@ -88,10 +96,13 @@ class ActionModule(RecoveryAction):
                     **result,
                 )
             try:
-                wanted = read_record(read.record, name)["previous"]["Start"]
+                record = read_record(read.record, name)
             except ParseError as error:
                 raise RecoveryFailed(f"the rollback record {record_file} cannot be used: {error}", **result) from None
+            wanted = record["previous"]["Start"]
             result["record"] = record_file
+            if record.get("restored_at"):
+                return self.already_restored(result, record, current, wanted)
         result["start"] = wanted
         changed = wanted != current
         if self._task.diff:
@@ -114,7 +125,27 @@ class ActionModule(RecoveryAction):
             )
             result["record"] = record_file
         self.set_start(name, wanted, read.control_set, offline, hive, result)
+        if state == "restored":
+            self.checked(
+                "marking the rollback record as restored (Start is back)",
+                commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), restored_record(read.record)),
+            )
         return {**result, "changed": True, "msg": f"{name} {verb} in the {where}"}
+
+    def already_restored(self, result: dict, record: dict, current: int, recorded: int) -> dict:
+        """A used record: nothing to put back. Start is left as it is, with a warning when it moved since."""
+        name, when = result["name"], record["restored_at"]
+        if self._task.diff:
+            state = {"name": name, "Start": current, "start_type": START_TYPES.get(current)}
+            result["diff"] = {"before": state, "after": state}
+        done = {**result, "start": current, "changed": False}
+        if current == recorded:
+            return {**done, "msg": f"{name} was already restored to Start {recorded} at {when}"}
+        warning = (
+            f"{name} was restored to Start {recorded} at {when} and its Start is {current} now: it was changed "
+            "after that, so it is left alone (disable it with this module again to make a new record)"
+        )
+        return {**done, "msg": warning, "warnings": [warning]}
 
     def read(self, script: str, offline: bool, key: str | None) -> DriverRead:
         completed = self.powershell(script)

@@ -20,7 +20,9 @@ description:
     M(lifeline.recovery.win_recovery_reboot) writes. For each element the record keeps the value from before
     Lifeline first changed it. Every record has a C(time). If records of both modules are rolled back newest first,
     the original settings come back.
-  - O(state=restored) puts back the recorded previous values. It changes only the elements that differ.
+  - O(state=restored) puts back the recorded previous values. It changes only the elements that differ. Then it
+    marks the record as used with a C(restored_at) time. A used record is not applied again. If the entry changed
+    after the restore, a rerun leaves it as it is and warns. The next change with this module starts a new record.
   - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing.
 options:
   identifier:
@@ -56,7 +58,7 @@ options:
   store:
     description: A BCD store file (C(bcdedit /store)), for example an offline C(S:\EFI\Microsoft\Boot\BCD).
       The default is the system store.
-    type: path
+    type: str
   state:
     description:
       - V(present) sets the elements given.

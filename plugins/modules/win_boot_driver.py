@@ -28,16 +28,18 @@ options:
   name:
     description:
       - The service or driver key name under C(Services), for example V(ctxflt) or V(CSAgent).
-      - It must be a valid key name of at most 255 characters. Names with a backslash,
-        C(/), C(:), C(*), C(?), C("), C(<), C(>), C(|), C([ ]), a control character, or a leading or trailing
-        space or trailing dot are refused, because the
-        rollback record file is named after the service. Refused names fail before anything is sent.
+      - It must be a valid key name of at most 255 characters. Names with a backslash, C(/), C(:), C(*), C(?),
+        C("), C(<), C(>), C(|), C([ ]), a control character, or a leading or trailing space or trailing dot are
+        refused, because the rollback record file is named after the service. Refused names fail before anything
+        is sent.
     type: str
     required: true
   state:
     description:
       - V(disabled) sets C(Start) to 4 and records the previous value.
       - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record.
+        Then it marks the record as used with a C(restored_at) time. A used record is not applied again. If C(Start)
+        changed after the restore, a rerun leaves it as it is and warns. The next V(disabled) writes a new record.
     type: str
     choices: [disabled, restored]
     default: disabled
@@ -45,6 +47,8 @@ options:
     description:
       - Whether to change the offline SYSTEM hive of the Windows on O(os_volume). Use this in WinRE.
       - Defaults to the C(lifeline_recovery.system_hive_offline) fact from M(lifeline.recovery.win_recovery_facts).
+      - V(false) is refused when the facts say the host is in WinRE. There the live registry belongs to the recovery
+        environment on the C(X:) RAM disk, which is gone after the restart.
     type: bool
   os_volume:
     description:

@@ -12,7 +12,8 @@ win_recovery_reboot writes to ``boot_config-default-safeboot.json`` (``previous`
 did not exist / was deleted). A record keeps, per element, the value from BEFORE Lifeline first changed it: a later
 change of an element already recorded keeps the recorded ``previous``. The two modules never contradict each other
 as long as records are rolled back newest first (each record has ``time``): each record's ``previous`` is the value
-just before its own change.
+just before its own change. A restore marks the record used (``restored_at``, like win_quarantine_files' manifest):
+a used record is never applied again, and the next change starts a fresh record from the values it finds.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ __all__ = [
     "parse_config_read",
     "record_name",
     "recorded_previous",
+    "restored_at",
+    "restored_record",
     "shown_value",
     "wanted_values",
 ]
@@ -145,14 +148,32 @@ def _load_record(text: str | None) -> dict | None:
             raise ParseError("the boot config record", f"a change of an element Lifeline does not manage: {change!r}")
         if change.get("previous") not in (None, ABSENT) and not isinstance(change.get("previous"), str):
             raise ParseError("the boot config record", f"a previous value that is not text: {change!r}")
+    if record.get("restored_at") is not None and not isinstance(record["restored_at"], str):
+        raise ParseError("the boot config record", f"its restored_at {record['restored_at']!r} is not a time")
     return record
+
+
+def restored_at(text: str) -> str | None:
+    """When the record was used by a restore, or None while it still waits to be rolled back."""
+    return _load_record(text).get("restored_at") or None
+
+
+def restored_record(text: str) -> str:
+    """The record marked as used by a restore that has just put its previous values back."""
+    record = _load_record(text)
+    record["restored_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    return json.dumps(record, sort_keys=True)
 
 
 def merge_record(
     existing: str | None, identifier: str, store: str | None, needed: dict[str, tuple[str | None, str | None]]
 ) -> str:
-    """The record text after this change: elements already recorded keep their earlier ``previous``."""
-    record = _load_record(existing) or {"module": "win_boot_config", "entry": identifier, "store": store, "changes": []}
+    """The record text after this change: elements already recorded keep their earlier ``previous``; a record a
+    restore has used is history, so a fresh one is started."""
+    record = _load_record(existing)
+    if record is not None and record.get("restored_at"):
+        record = None
+    record = record or {"module": "win_boot_config", "entry": identifier, "store": store, "changes": []}
     changes = {change["element"]: change for change in record["changes"]}
     for element, (current, wanted) in needed.items():
         if element in changes:

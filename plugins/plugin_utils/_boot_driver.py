@@ -47,6 +47,7 @@ __all__ = [
     "read_record",
     "record_name",
     "record_text",
+    "restored_record",
 ]
 
 RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # the same folder win_recovery_reboot writes to
@@ -208,4 +209,15 @@ def read_record(text: str, service: str) -> dict:
     start = previous.get("Start") if isinstance(previous, dict) else None
     if isinstance(start, bool) or not isinstance(start, int) or start not in START_TYPES:
         raise ParseError("the boot driver record", f"its previous Start {start!r} is not 0-4")
+    if record.get("restored_at") is not None and not isinstance(record["restored_at"], str):
+        raise ParseError("the boot driver record", f"its restored_at {record['restored_at']!r} is not a time")
     return record
+
+
+def restored_record(text: str) -> str:
+    """The record marked as used (``restored_at``, like win_quarantine_files' manifest entries): a restore puts
+    the recorded Start back once; afterwards the record is history, so a later rollback never undoes a change
+    someone made after it, and the next disable writes a fresh record."""
+    record = json.loads(text.removeprefix("\ufeff"))
+    record["restored_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    return json.dumps(record, sort_keys=True)

@@ -894,3 +894,61 @@ def boot_config_read(identifier: str, store: str | None = None, record_file: str
     statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
+
+
+# --- win_safe_mode_network_service (Microsoft Learn: reg query, reg add, reg delete; BcdLibrary_SafeBoot: Safe
+# Mode with Networking loads the drivers and services named, or whose group is named, by a subkey of
+# Control\SafeBoot\Network; the subkey's default value says what it is: "Service", "Driver" or "Driver Group").
+SAFEBOOT_NETWORK_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Network"
+SAFEBOOT_KINDS = ("Service", "Driver")
+
+
+def safeboot_network_read(services: Sequence[str], record_file: str) -> str:
+    """One JSON object: ``minint``/``minint_rc`` (reg query MiniNT: exit 0 in WinPE/WinRE), ``network``/``network_rc``
+    (reg query SafeBoot\\Network: its subkeys), ``service<i>``/``service<i>_rc`` (reg query Services\\<name>: Type,
+    DependOnService...) for each of ``services`` in order, and ``record`` (the rollback record's text, or null)."""
+    if isinstance(services, str) or not services:
+        raise ValueError("services must be a non-empty list of service names")
+    names = [service_name(name) for name in services]
+    record_file = _windows_path(record_file, "record file", wildcards=False)
+    statements = [
+        "$report = @{record = $null}",
+        *_captured("minint", "reg.exe", "query", MININT_KEY),
+        *_captured("network", "reg.exe", "query", SAFEBOOT_NETWORK_KEY),
+    ]
+    for index, name in enumerate(names):
+        statements += _captured(
+            f"service{index}", "reg.exe", "query", f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"
+        )
+    statements += [
+        f"$recordFile = {quote(record_file)}",
+        "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
+        "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
+        "}",
+        "ConvertTo-Json -InputObject $report -Compress",
+    ]
+    return script(*statements)
+
+
+def safeboot_network_change(
+    add: Sequence[tuple[str, str]], remove: Sequence[str], record_folder: str, record_name: str, record_text: str
+) -> str:
+    """ONE script: when adding, the rollback record is written FIRST, then ``reg add SafeBoot\\Network\\<name> /ve /t
+    REG_SZ /d <kind> /f`` for each (name, kind); when removing, ``reg delete SafeBoot\\Network\\<name> /f`` for each
+    and the record is written after. Stops at the first failing reg with its exit code; cmdlets stop on error."""
+    if isinstance(add, str) or isinstance(remove, str) or (not add and not remove) or (add and remove):
+        raise ValueError("a SafeBoot\\Network change either adds or removes at least one service")
+    record = [line for line in write_record(record_folder, record_name, record_text).splitlines()[-2:]]
+    calls = []
+    for name, kind in add:
+        if kind not in SAFEBOOT_KINDS:
+            raise ValueError(f"SafeBoot entry kind {shown(kind)} is not one of {', '.join(SAFEBOOT_KINDS)}")
+        built = reg_add(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}", "", "REG_SZ", kind)
+        calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
+    for name in remove:
+        built = _native_script(
+            "reg.exe", "delete", _registry_key(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}"), "/f"
+        )
+        calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
+    checked = [part for call in calls for part in (call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")]
+    return script(*(record + checked if add else checked + record), "exit 0")

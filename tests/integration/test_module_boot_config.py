@@ -3,12 +3,13 @@ host (safeboot cleared and restored) and a broken-bcd WinRE host (device/osdevic
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .conftest import lab, start_fleet
+from .conftest import lab, start_fleet, winrm_session
 from .playbooks import ansible_playbook, static_inventory
 
 pytestmark = pytest.mark.integration
@@ -87,6 +88,24 @@ def test_safeboot_cleared_in_safe_mode_check_mode_rerun_and_restore(safe_mode):
     assert back.result("again", host)["changed"] is False
     assert str(loader(safe_mode).get("safeboot")).lower() == "network"
     assert {k: v for k, v in loader(safe_mode).items()} == before
+    session = winrm_session(next(h for h in safe_mode.hosts if h["name"] == host))
+    typed = session.run_cmd("type", ["C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"])
+    text = typed.std_out.decode("utf-8", "replace")
+    assert json.loads(text[text.index("{") :])["restored_at"], text  # after Set-Content's UTF-8 BOM
+
+    # the operator clears safeboot by hand: the used record is not applied again. Then set safeboot network and
+    # restore: the new record starts from what it found (absent), so the entry is as before that change
+    assert session.run_cmd("bcdedit", ["/deletevalue", "{default}", "safeboot"]).status_code == 0
+    before_set = loader(safe_mode)
+    assert "safeboot" not in before_set
+    cycle = play(safe_mode, "cycle", [config("stale", state="restored"), config("set", safeboot="network"),
+                                      config("undo", state="restored")])  # fmt: skip
+    stale = cycle.result("stale", host)
+    assert stale["changed"] is False and "left alone" in stale["msg"], stale
+    assert cycle.result("set", host)["previous"] == {"safeboot": "absent"}
+    undo = cycle.result("undo", host)
+    assert undo["changed"] is True and undo["previous"] == {"safeboot": "Network"}, undo
+    assert loader(safe_mode) == before_set
 
 
 def test_broken_bcd_repaired_in_winre_boots_normal(broken):

@@ -52,6 +52,12 @@ def hklm_keys(fleet) -> list[str]:
     return winrm_session(entry).run_cmd("reg", ["query", "HKLM"]).std_out.decode().split()
 
 
+def record_on_host(fleet, path: str) -> dict:
+    entry = next(h for h in fleet.hosts if h["name"] == fleet.host_name)
+    text = winrm_session(entry).run_cmd("type", [path]).std_out.decode("utf-8", "replace")
+    return json.loads(text[text.index("{") :])  # after the UTF-8 BOM Set-Content writes
+
+
 def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
     host = fleet.host_name
     before = truth(fleet)
@@ -103,6 +109,16 @@ def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
     assert restored["previous_start"] == 4
     assert back.result("restore again", host)["changed"] is False
     assert truth(fleet)["registry"]["services"]["ctxflt"]["Start"] == 0
+    used = record_on_host(fleet, "C:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json")
+    assert used["restored_at"] and used["previous"]["Start"] == 0
+
+    # an operator sets Start by hand afterwards: running the rollback again must not undo that
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\ctxflt"
+    added = winrm_session(entry).run_cmd("reg", ["add", key, "/v", "Start", "/t", "REG_DWORD", "/d", "3", "/f"])
+    assert added.status_code == 0, added.std_err
+    stale = play(fleet, "stale", [driver(name="ctxflt", state="restored")]).result("driver", host)
+    assert stale["changed"] is False and stale["start"] == 3 and "left alone" in stale["msg"], stale
+    assert truth(fleet)["registry"]["services"]["ctxflt"]["Start"] == 3
 
 
 def test_restore_without_a_record_fails_clearly(fleet):

@@ -116,11 +116,31 @@ class Machine:
         if self.environment == "normal":
             return True
         if self.environment == "safe_mode_network":
-            network = self.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Network\WinRM")
-            return network is not None
+            return self._runs_in_safe_mode("WinRM")
         if self.environment == "winre":
             return self.recovery_image.remote_access
         return False  # Safe Mode without networking
+
+    def _runs_in_safe_mode(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether the SCM starts service ``name`` in Safe Mode with Networking: it must be listed under
+        SafeBoot\\Network by name or load-order group (otherwise StartService fails with 1084
+        ERROR_NOT_SAFEBOOT_SERVICE; Microsoft Learn, BcdLibrary_SafeBoot "Load the drivers and services specified
+        by name or group under ...SafeBoot\\Network", and "Te.Service: Safe Mode installation"), and so must every
+        service in its DependOnService, since a service whose dependency cannot start fails with 1068
+        ERROR_SERVICE_DEPENDENCY_FAIL (Microsoft Learn, "Service startup" / System Error Codes)."""
+        control_set = r"HKLM\SYSTEM\CurrentControlSet"
+        network = self.registry.open(control_set + r"\Control\SafeBoot\Network")
+        service = self.registry.open(control_set + "\\Services\\" + name)
+        if network is None or service is None:
+            return False
+        group = service.get("Group")
+        listed = {key.lower() for key in network.subkeys}
+        if name.lower() not in listed and (group is None or str(group.data).lower() not in listed):
+            return False
+        depends = service.get("DependOnService")
+        dependencies = depends.data if depends is not None and isinstance(depends.data, list) else []
+        seen = seen | {name.lower()}
+        return all(d.lower() in seen or self._runs_in_safe_mode(d, seen) for d in dependencies)
 
     # --- the boot store -----------------------------------------------------------------------
 

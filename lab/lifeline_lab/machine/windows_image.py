@@ -87,6 +87,8 @@ SAFEBOOT_MINIMAL_GROUPS = [
 ]  # fmt: skip
 SAFEBOOT_MINIMAL_SERVICES = ["volmgr", "volmgrx", "partmgr", "disk", "RpcSs", "EventLog", "CNG", "ksecdd"]
 SAFEBOOT_NETWORK_EXTRA = ["NDIS Wrapper", "PNP_TDI", "Tcpip", "NetBT", "AFD", "Dhcp", "Dnscache", "NDIS"]
+# DependOnService of a default installation: `sc qc WinRM` on Windows Server 2022 lists DEPENDENCIES RPCSS, HTTP.
+DEPENDENCIES = {"WinRM": ["RPCSS", "HTTP"]}
 
 
 def placeholder_image(name: str) -> bytes:
@@ -112,6 +114,8 @@ def system_hive(computer_name: str) -> Key:
             service.set("ImagePath", "REG_EXPAND_SZ", f"\\SystemRoot\\System32\\{image}")
         else:
             service.set("ImagePath", "REG_EXPAND_SZ", "%SystemRoot%\\System32\\svchost.exe -k NetworkService -p")
+        if name in DEPENDENCIES:
+            service.set("DependOnService", "REG_MULTI_SZ", list(DEPENDENCIES[name]))
     control_set.path("Control", "ServiceGroupOrder").set("List", "REG_MULTI_SZ", list(SERVICE_GROUP_ORDER))
     control_set.path("Control", "ComputerName", "ComputerName").set("ComputerName", "REG_SZ", computer_name)
     control_set.path("Control", "CrashControl").set("CrashDumpEnabled", "REG_DWORD", 7)

@@ -10,10 +10,12 @@ from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
+import yaml
 from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
+from ansible_collections.lifeline.recovery.plugins.modules import win_boot_config as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     changes_needed,
@@ -21,6 +23,8 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     parse_config_read,
     record_name,
     recorded_previous,
+    restored_at,
+    restored_record,
     wanted_values,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import parse_bcdedit_enum
@@ -102,6 +106,18 @@ def test_records_keep_the_earliest_previous_and_share_the_reboot_record_shape() 
         recorded_previous(json.dumps({"module": "win_recovery_reboot", "element": "safeboot", "previous": "Network"}))
 
 
+def test_a_restored_record_is_history_and_the_next_change_starts_a_fresh_one() -> None:
+    first = merge_record(None, "{default}", None, {"safeboot": (None, "Network")})
+    assert restored_at(first) is None
+    used = restored_record("\ufeff" + first)  # Set-Content's BOM comes back with the text
+    assert restored_at(used) and recorded_previous(used) == {"safeboot": None}
+    # someone set safeboot minimal after the restore: the next record's previous is that, not the old absent
+    fresh = merge_record(used, "{default}", None, {"safeboot": ("Minimal", "Network")})
+    assert restored_at(fresh) is None and recorded_previous(fresh) == {"safeboot": "Minimal"}
+    with pytest.raises(ParseError, match="restored_at"):
+        restored_at(json.dumps({**json.loads(first), "restored_at": ["x"]}))
+
+
 def test_a_failed_enum_is_reported_not_parsed() -> None:
     report = json.dumps(
         {"record": None, "bcdedit": "The specified entry identifier is not found.\r\n", "bcdedit_rc": 1}
@@ -146,7 +162,17 @@ def test_broken_bcd_repaired_rerun_and_restored_in_process() -> None:
     assert "partition=D:" in default_entry_text(machine)
     assert action(machine, args)[0].run(task_vars=facts)["changed"] is False
     restored = action(machine, {"state": "restored"})[0].run(task_vars=facts)
-    assert restored["changed"] is True and default_entry_text(machine) == before
+    assert restored["changed"] is True and restored["commands_sent"] == 3 and default_entry_text(machine) == before
+    record = "D:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
+    text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{record}' -Raw -Encoding UTF8\"").stdout
+    assert restored_at(text.strip()) is not None
+    again = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert again["changed"] is False and again["commands_sent"] == 1 and "already restored" in again["msg"]
+    # repaired by hand afterwards: a rollback run again leaves the repair alone and says so
+    assert run(machine, "bcdedit /set {default} device partition=D:").exit_code == 0
+    stale = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert stale["changed"] is False and "left alone" in stale["warnings"][0] and "device partition=D:" in stale["msg"]
+    assert "partition=D:" in default_entry_text(machine)
 
 
 def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
@@ -160,3 +186,15 @@ def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
     assert result["changed"] is True and result["record"] is None and result["commands_sent"] == 2
     assert "not recorded on the host" in result["warnings"][0]
     assert result["previous"] == {"bootstatuspolicy": "absent"}
+
+
+def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
+    """ansible-doc shows what the action accepts: every option with its type, choices and default."""
+    documented = yaml.safe_load(documentation.DOCUMENTATION)
+    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
+    assert documented["module"] == "win_boot_config"
+    options = documented["options"]
+    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
+    for name, spec in ActionModule.ARGUMENT_SPEC.items():
+        for field in ("type", "choices", "default", "required"):
+            assert options[name].get(field) == spec.get(field), (name, field)

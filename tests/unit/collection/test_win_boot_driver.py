@@ -9,10 +9,12 @@ import random
 from unittest.mock import MagicMock
 
 import pytest
+import yaml
 from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import ActionModule
+from ansible_collections.lifeline.recovery.plugins.modules import win_boot_driver as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
@@ -23,6 +25,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver imp
     parse_driver_read,
     read_record,
     record_text,
+    restored_record,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from lifeline_lab import failures
@@ -153,6 +156,10 @@ def test_a_missing_service_a_failed_load_and_a_record_round_trip() -> None:
         read_record(text, "other")
     with pytest.raises(ParseError, match="not JSON"):
         read_record("garbage", "ctxflt")
+    used = read_record(restored_record("\ufeff" + text), "ctxflt")  # Set-Content's BOM comes back with the text
+    assert used["restored_at"] and used["previous"]["Start"] == 0 and used["value"] == {"Start": 4}
+    with pytest.raises(ParseError, match="restored_at"):
+        read_record(json.dumps({**json.loads(text), "restored_at": 1}), "ctxflt")
 
 
 # --- the action against in-process lab machines --------------------------------------------------------------
@@ -209,6 +216,11 @@ def test_bad_input_and_deny_list_send_nothing_and_a_group_refusal_changes_nothin
         module, sent = action(machine, args)
         result = module.run(task_vars=FACTS)
         assert result["failed"] is True and sent == [] and result["commands_sent"] == 0, result
+    winre = {"ansible_facts": {"lifeline_recovery": {**FACTS["ansible_facts"]["lifeline_recovery"],
+                                                     "environment": "winre"}}}  # fmt: skip
+    module, sent = action(machine, {"name": "ctxflt", "offline": False})
+    result = module.run(task_vars=winre)
+    assert result["failed"] is True and sent == [] and "recovery environment's own registry" in result["msg"]
     grouped = "ContosoCrypt"  # a third-party encryption minifilter: not on the deny list, refused by its group
     key = f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{grouped}"
     assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 0 /f").exit_code == 0
@@ -228,3 +240,45 @@ def test_restore_without_a_record_and_a_missing_service_fail_clearly() -> None:
     assert missing["failed"] is True and "no service or driver 'NoSuch'" in missing["msg"]
     without_facts = action(machine, {"name": "ctxflt"})[0].run(task_vars={})
     assert without_facts["commands_sent"] == 0 and "win_recovery_facts" in without_facts["msg"]
+
+
+def record_on(machine, path: str) -> dict:
+    text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{path}' -Raw -Encoding UTF8\"").stdout
+    return json.loads(text.strip().removeprefix("\ufeff"))
+
+
+def test_a_restore_uses_the_record_once_and_never_undoes_a_later_change() -> None:
+    machine = new_machine("T-0404", 404)
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\ContosoAgent"
+    assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 2 /f").exit_code == 0
+    live = {"name": "ContosoAgent", "offline": False, "os_volume": "C:"}
+    record = "C:\\ProgramData\\Lifeline\\records\\boot_driver-ContosoAgent.json"
+    assert action(machine, live)[0].run(task_vars={})["previous_start"] == 2
+    restored = action(machine, {**live, "state": "restored"})[0].run(task_vars={})
+    assert restored["changed"] is True and restored["start"] == 2 and restored["commands_sent"] == 3
+    assert record_on(machine, record)["restored_at"] and "0x2" in start_of(machine, "ContosoAgent")
+    again = action(machine, {**live, "state": "restored"})[0].run(task_vars={})
+    assert again["changed"] is False and again["commands_sent"] == 1 and "already restored" in again["msg"]
+    # the operator changes Start afterwards: a rollback run again must not undo that
+    assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 3 /f").exit_code == 0
+    stale = action(machine, {**live, "state": "restored"})[0].run(task_vars={})
+    assert stale["changed"] is False and stale["start"] == 3 and "left alone" in stale["warnings"][0]
+    assert "0x3" in start_of(machine, "ContosoAgent")
+    # the next disable starts a fresh record from what it finds, and its restore brings that back
+    assert action(machine, live)[0].run(task_vars={})["previous_start"] == 3
+    fresh = record_on(machine, record)
+    assert fresh["previous"]["Start"] == 3 and "restored_at" not in fresh
+    assert action(machine, {**live, "state": "restored"})[0].run(task_vars={})["start"] == 3
+    assert "0x3" in start_of(machine, "ContosoAgent")
+
+
+def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
+    """ansible-doc shows what the action accepts: every option with its type, choices and default."""
+    documented = yaml.safe_load(documentation.DOCUMENTATION)
+    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
+    assert documented["module"] == "win_boot_driver"
+    options = documented["options"]
+    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
+    for name, spec in ActionModule.ARGUMENT_SPEC.items():
+        for field in ("type", "choices", "default", "required"):
+            assert options[name].get(field) == spec.get(field), (name, field)

@@ -171,6 +171,21 @@ def test_winrm_answers_in_safe_mode_only_when_listed_under_safeboot_network():
     assert machine.winrm_reachable()
 
 
+def test_winrm_needs_its_dependencies_listed_under_safeboot_network_too():
+    # sc qc WinRM: DEPENDENCIES RPCSS, HTTP; the SCM does not start a service whose dependency is not listed
+    machine = new_machine("T-0002", 2)
+    winrm = machine.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Services\WinRM")
+    assert winrm.get("DependOnService").data == ["RPCSS", "HTTP"]
+    machine.enter_environment("safe_mode_network")
+    network = machine.registry.open(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Network")
+    network.path("WinRM").set("", "REG_SZ", "Service")
+    assert not machine.winrm_reachable()  # HTTP is not listed
+    network.path("HTTP").set("", "REG_SZ", "Driver")
+    assert machine.winrm_reachable()
+    del network.subkeys["rpcss"]
+    assert not machine.winrm_reachable()
+
+
 def test_the_mixed_scenario_builds_every_profile_consistently():
     scenario = scenarios.load("mixed")
     profiles = scenario.assign(200)

@@ -1,0 +1,179 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_safe_mode_network_service's pure logic: reading its read script, what to add or remove, its record.
+
+Safe Mode with Networking starts only the drivers and services named (or whose load-order group is named) by a
+subkey of ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Network`` (Microsoft Learn, BcdLibrary_SafeBoot);
+a service that is not listed fails to start with 1084 ERROR_NOT_SAFEBOOT_SERVICE, and so does anything that depends
+on it. The subkey's default value names what it is: ``Service`` or ``Driver`` (by the service's ``Type``).
+
+WinRM answers only when WinRM and what it depends on run: ``sc qc WinRM`` lists RPCSS and HTTP (the HTTP.sys
+driver). RpcSs is listed by default; the network stack (NDIS, Tcpip, AFD, Dhcp...) is too. ``DEFAULT_SERVICES``
+is that set, so that win_recovery_facts (WinRM and each DependOnService listed) says prepared afterwards.
+
+The record ``<os_volume>\\ProgramData\\Lifeline\\records\\safeboot_network.json`` lists what Lifeline ADDED, so
+``state: absent`` removes only those and never an entry Windows or the organisation put there.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from dataclasses import dataclass
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
+
+__all__ = [
+    "DEFAULT_SERVICES",
+    "MODULE",
+    "RECORD_NAME",
+    "Plan",
+    "SafeBootRead",
+    "ServiceKey",
+    "parse_read",
+    "plan",
+    "read_record",
+    "record_text",
+    "unique",
+]
+
+MODULE = "win_safe_mode_network_service"
+DEFAULT_SERVICES = ("WinRM", "RpcSs", "HTTP")
+RECORD_NAME = "safeboot_network.json"
+_TOOL = "the SafeBoot\\Network read (reg query as JSON)"
+# SERVICE_KERNEL_DRIVER 1, SERVICE_FILE_SYSTEM_DRIVER 2, SERVICE_ADAPTER 4, SERVICE_RECOGNIZER_DRIVER 8 (CreateService)
+_DRIVER_TYPES = (1, 2, 4, 8)
+
+
+@dataclass(frozen=True)
+class ServiceKey:
+    """A service key as reg query showed it: its name as Windows spells it, its Type and its DependOnService."""
+
+    name: str
+    type: int | None
+    depends_on: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        """What its SafeBoot subkey's default value says: ``Driver`` for driver types, else ``Service``."""
+        return "Driver" if self.type in _DRIVER_TYPES else "Service"
+
+
+@dataclass(frozen=True)
+class SafeBootRead:
+    in_winpe: bool  # HKLM\SYSTEM\CurrentControlSet\Control\MiniNT exists: WinPE/WinRE, not the installed Windows
+    listed: tuple[str, ...] | None  # SafeBoot\Network subkey names; None when the key does not exist
+    services: tuple[ServiceKey | None, ...]  # per requested name, in order; None: no such service key
+    record: str | None
+
+
+def _service(text: str, rc: int, requested: str) -> ServiceKey | None:
+    if rc == 1 and not text.strip():
+        return None  # reg query: the key does not exist (the error goes to stderr), exit 1
+    if rc != 0:
+        raise ParseError(_TOOL, f"reg query of service {requested!r} exited {rc}")
+    keys = parse_reg_query(text)
+    key: RegKey | None = keys[0] if keys else None
+    if key is None:
+        return ServiceKey(requested, None, ())
+    type_, depends = key.value("Type"), key.value("DependOnService")
+    return ServiceKey(
+        key.path.rsplit("\\", 1)[-1],
+        type_.data if type_ is not None and isinstance(type_.data, int) else None,
+        tuple(depends.data) if depends is not None and isinstance(depends.data, tuple) else (),
+    )
+
+
+def parse_read(text: str, count: int) -> SafeBootRead:
+    """The JSON of ``_commands.safeboot_network_read`` for ``count`` requested services."""
+    document = _document(text, _TOOL)
+    minint_rc = _rc(document, "minint", _TOOL)
+    if minint_rc not in (0, 1):
+        raise ParseError(_TOOL, f"reg query MiniNT exited {minint_rc}; reg exits 0 or 1")
+    network_rc = _rc(document, "network", _TOOL)
+    listed = None
+    if network_rc == 0:
+        keys = parse_reg_query(_text(document, "network", _TOOL))
+        listed = tuple(sub.rsplit("\\", 1)[-1] for sub in keys[0].subkeys) if keys else ()
+    elif network_rc != 1:
+        raise ParseError(_TOOL, f"reg query SafeBoot\\Network exited {network_rc}")
+    services = tuple(
+        _service(_text(document, f"service{i}", _TOOL), _rc(document, f"service{i}", _TOOL), f"#{i + 1}")
+        for i in range(count)
+    )
+    record = _field(document, "record", str, _TOOL, optional=True)
+    return SafeBootRead(minint_rc == 0, listed, services, record)
+
+
+def record_text(added: list[dict]) -> str:
+    """The record: every SafeBoot\\Network entry Lifeline added (name, kind) and when it was last changed."""
+    return json.dumps(
+        {
+            "module": MODULE,
+            "key": "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Network",
+            "added": sorted(added, key=lambda entry: entry["name"].casefold()),
+            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        },
+        sort_keys=True,
+    )
+
+
+def read_record(text: str | None) -> list[dict]:
+    """The entries a record says Lifeline added ([] when there is no record); ParseError when it is not ours."""
+    if text is None:
+        return []
+    try:
+        record = json.loads(text.removeprefix("\ufeff"))
+    except (json.JSONDecodeError, AttributeError):
+        raise ParseError("the SafeBoot\\Network record", "not JSON") from None
+    if not isinstance(record, dict) or record.get("module") != MODULE:
+        raise ParseError("the SafeBoot\\Network record", f"not a {MODULE} record")
+    added = record.get("added")
+    if not isinstance(added, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry.get("kind") in ("Service", "Driver")
+        for entry in added
+    ):
+        raise ParseError("the SafeBoot\\Network record", "'added' is not a list of {name, kind}")
+    return [{"name": entry["name"], "kind": entry["kind"]} for entry in added]
+
+
+@dataclass(frozen=True)
+class Plan:
+    add: tuple[tuple[str, str], ...]  # (name, kind) to list
+    remove: tuple[str, ...]  # subkey names to delete
+    kept: tuple[str, ...]  # absent: listed, but not added by Lifeline, so left alone
+    recorded: tuple[dict, ...]  # the record's entries after the change
+    listed_after: tuple[str, ...]
+
+
+def unique(names: list[str]) -> list[str]:
+    """The names without case-insensitive repeats, in their first order (the registry ignores case)."""
+    seen: set[str] = set()
+    return [name for name in names if not (name.casefold() in seen or seen.add(name.casefold()))]
+
+
+def plan(state: str, requested: list[str], read: SafeBootRead, recorded: list[dict]) -> Plan:
+    """What to add (present) or remove (absent). ValueError names requested services that are not installed
+    (present only: listing a service that does not exist would prepare nothing)."""
+    listed = {name.casefold(): name for name in read.listed or ()}
+    ours = {entry["name"].casefold(): entry for entry in recorded}
+    if state == "present":
+        missing = [name for name, key in zip(requested, read.services, strict=True) if key is None]
+        if missing:
+            raise ValueError(
+                f"no service or driver {', '.join(map(repr, missing))} under HKLM\\SYSTEM\\CurrentControlSet\\Services:"
+                " check the names (listing a service that is not installed prepares nothing); nothing was changed"
+            )
+        add = tuple((key.name, key.kind) for key in read.services if key and key.name.casefold() not in listed)
+        for name, kind in add:
+            ours.setdefault(name.casefold(), {"name": name, "kind": kind})
+        after = {**listed, **{name.casefold(): name for name, _ in add}}
+        return Plan(add, (), (), tuple(ours.values()), tuple(sorted(after.values(), key=str.casefold)))
+    remove = tuple(listed[n.casefold()] for n in requested if n.casefold() in listed and n.casefold() in ours)
+    kept = tuple(listed[n.casefold()] for n in requested if n.casefold() in listed and n.casefold() not in ours)
+    gone = {name.casefold() for name in remove}
+    remaining = tuple(entry for key, entry in ours.items() if key not in gone)
+    after = tuple(sorted((name for key, name in listed.items() if key not in gone), key=str.casefold))
+    return Plan((), remove, kept, remaining, after)
