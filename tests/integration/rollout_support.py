@@ -31,7 +31,7 @@ def rollout_inventory(
     document["all"]["vars"] = {
         "lifeline_bitlocker_escrow_file": fleet.content["bitlocker_escrow_file"],
         "exit_recovery_pre_reboot_delay": 0,
-        "exit_recovery_reboot_timeout": 60,
+        "exit_recovery_reboot_timeout": 20,
     }
     path.write_text(yaml.safe_dump(document))
     return path
