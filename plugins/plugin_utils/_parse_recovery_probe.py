@@ -125,7 +125,7 @@ def _safe_boot_option(text: str, problems: list[str]) -> int | None:
     value = keys[0].value("OptionValue") if keys else None
     if value is None or value.type != "REG_DWORD" or not isinstance(value.data, int):
         # The key exists only in Safe Mode; a value we cannot read leaves the kind of Safe Mode unknown.
-        shown = "missing" if value is None else f"{value.type} {value.data!r}"[:80]
+        shown = "missing" if value is None else f"{value.type} {value.data!r}"[:300]
         problems.append(f"SafeBoot\\Option OptionValue is not a REG_DWORD ({shown})")
         return 0
     return value.data
