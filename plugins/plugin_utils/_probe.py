@@ -98,16 +98,21 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
         now = datetime.datetime.now(datetime.UTC)
         return ProbeResult(target.name, reachability, detail, look, now, round(time.monotonic() - started, 3))
 
+    # One pywinrm session for both steps: Identify and the look share one kept-alive connection
+    # (and one TLS handshake), which halves the work of both ends.
     try:
-        answer = _identify(target, timeout)
-    except Exception as exc:
+        protocol = _protocol(target, timeout)
+        answer = _identify(protocol, target, timeout)
+    except Exception as exc:  # any failure to get an HTTP answer means nothing answered
         return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the probe timeout ({timeout:g} s) ran out")
+    if not target.username or target.password is None:
+        return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}); no account is configured for the look")
     try:
-        stdout, stderr, code = _look(target, remaining, command or encoded_command(recovery_probe()))
-    except Exception as exc:
+        stdout, stderr, code = _look(protocol, command or encoded_command(recovery_probe()))
+    except Exception as exc:  # sorted below by kind
         from winrm.exceptions import InvalidCredentialsError
 
         if isinstance(exc, InvalidCredentialsError):
@@ -122,32 +127,39 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     return result(ANSWERED, f"answered as {look.computer_name!r} in {look.boot_environment}", look)
 
 
-def _identify(target: ProbeTarget, timeout: float) -> str:
-    import requests
-
-    verify: bool | str = target.ca_file or True if target.cert_validation else False
-    response = requests.post(
-        target.endpoint, data=IDENTIFY_BODY, headers=_IDENTIFY_HEADERS, timeout=timeout, verify=verify
-    )
-    response.close()
-    return f"HTTP {response.status_code}"
-
-
-def _look(target: ProbeTarget, timeout: float, command: str) -> tuple[bytes, bytes, int]:
+def _protocol(target: ProbeTarget, timeout: float):
     from winrm.protocol import Protocol
 
     operation = max(1, int(timeout))
-    protocol = Protocol(
+    return Protocol(
         target.endpoint,
         transport=target.auth,
         username=target.username,
         password=target.password,
-        ca_trust_path=target.ca_file or "legacy_requests",
+        ca_trust_path=target.ca_file,  # None: the system store
         server_cert_validation="validate" if target.cert_validation else "ignore",
         message_encryption=target.message_encryption,
         operation_timeout_sec=operation,
         read_timeout_sec=operation + 1,
+        proxy=None,
     )
+
+
+def _anonymous(request):
+    """No credentials on the Identify request, whatever the session's authentication."""
+    return request
+
+
+def _identify(protocol, target: ProbeTarget, timeout: float) -> str:
+    session = protocol.transport.build_session()
+    response = session.post(
+        target.endpoint, data=IDENTIFY_BODY, headers=_IDENTIFY_HEADERS, timeout=timeout, auth=_anonymous
+    )
+    response.content  # read it all, so the connection is free for the look  # noqa: B018
+    return f"HTTP {response.status_code}"
+
+
+def _look(protocol, command: str) -> tuple[bytes, bytes, int]:
     shell = protocol.open_shell(codepage=_CODEPAGE_UTF8)
     try:
         command_id = protocol.run_command(shell, command)
