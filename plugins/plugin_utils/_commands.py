@@ -511,7 +511,7 @@ def recovery_probe() -> str:
         "$look.mini_nt = $LASTEXITCODE -eq 0",
         f"$look.safe_boot_option = @({native('reg.exe', 'query', _SAFE_BOOT_OPTION_KEY, '/v', 'OptionValue')}"
         ' 2> $null) -join "`n"',
-        f"$look.manage_bde = @({native('manage-bde.exe', '-status')} 2> $null) -join \"`n\"",
+        f'$look.manage_bde = @({native("manage-bde.exe", "-status")} 2> $null) -join "`n"',
         "$os = $null",
         f"foreach ($letter in @({letters})) {{",
         '    $drive = $letter + ":"',
