@@ -152,8 +152,14 @@ def _anonymous(request):
 
 def _identify(protocol, target: ProbeTarget, timeout: float) -> str:
     session = protocol.transport.build_session()
+    # verify= again: requests would otherwise let REQUESTS_CA_BUNDLE override the session's CA.
     response = session.post(
-        target.endpoint, data=IDENTIFY_BODY, headers=_IDENTIFY_HEADERS, timeout=timeout, auth=_anonymous
+        target.endpoint,
+        data=IDENTIFY_BODY,
+        headers=_IDENTIFY_HEADERS,
+        timeout=timeout,
+        auth=_anonymous,
+        verify=session.verify,
     )
     response.content  # read it all, so the connection is free for the look  # noqa: B018
     return f"HTTP {response.status_code}"
