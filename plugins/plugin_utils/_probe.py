@@ -169,8 +169,8 @@ def _look(protocol, command: str) -> tuple[bytes, bytes, int]:
     shell = protocol.open_shell(codepage=_CODEPAGE_UTF8)
     try:
         command_id = protocol.run_command(shell, command)
+        # No Signal terminate: the command has ended, and deleting the shell frees it (MS-WSMV).
         stdout, stderr, code = protocol.get_command_output(shell, command_id)
-        protocol.cleanup_command(shell, command_id)
     finally:
         protocol.close_shell(shell)
     return stdout, stderr, code
