@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import errno
+import json
 import os
 import random
 import secrets
@@ -121,6 +123,7 @@ class Fleet:
             "scenario": self.scenario.name,
             "ca_file": str(self.ca_file),
             "bitlocker_escrow_file": str(self.write_escrow_export()),
+            "signals_file": str(self.write_signals_export()),
             "hosts": [host.spec.to_fleet_entry() for host in self.hosts],
         }
 
@@ -137,6 +140,41 @@ class Fleet:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write("\r\n".join(rows) + "\r\n")
+        return path
+
+    def write_signals_export(self) -> Path:
+        """What the organisation's monitoring knows about the fleet, as a JSON-lines export (one event per
+        line): the time of each host's last heartbeat, and the bugchecks its crash reporting saw.
+
+        Monitoring data, not Windows behaviour: an agent heartbeats while Windows runs normally (it does
+        not start in Safe Mode or WinRE), so a host that has failed since fell silent just before its
+        first recorded crash; a crash is reported with its bugcheck code and the faulting module (as the
+        crash analytics names it). Boot failures without a bugcheck (a broken BCD, servicing) leave
+        only the silence."""
+        now = dt.datetime.now(dt.UTC)
+        lines = []
+        for host in self.hosts:
+            machine = host.machine
+            crashes = machine.crashes
+            if machine.power == "running" and machine.environment == "normal":
+                heartbeat = now
+            else:
+                heartbeat = (crashes[0].time if crashes else machine.boot_time) - dt.timedelta(seconds=1)
+            lines.append({"host": host.name, "event": "heartbeat", "time": heartbeat.isoformat()})
+            for crash in crashes:
+                if crash.bugcheck is not None:
+                    lines.append(
+                        {
+                            "host": host.name,
+                            "event": "crash",
+                            "time": crash.time.isoformat(),
+                            "bugcheck": f"0x{crash.bugcheck:08X}",
+                            "module": crash.module,
+                            "last_heartbeat": heartbeat.isoformat(),
+                        }
+                    )
+        path = self.state_dir / "monitoring-signals.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
         return path
 
 

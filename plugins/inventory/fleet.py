@@ -5,25 +5,62 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: fleet
-short_description: The Lifeline fleet inventory
+short_description: The Lifeline fleet inventory, with each machine's recovery state
 version_added: 0.1.0
 author:
   - Lifeline maintainers
 description:
-  - Builds the inventory of Windows machines that Lifeline works on, with the WinRM connection
-    variables that reach each of them.
-  - For now it reads one kind of source, the fleet file that C(lifeline-lab up) writes for the
-    simulated fleet. Every host goes into the group C(lab), plus any groups that O(groups) and
-    O(keyed_groups) construct.
-  - Each host gets C(ansible_host), C(ansible_port), C(ansible_user), C(ansible_password),
-    C(ansible_connection=winrm), C(ansible_shell_type=powershell) and the C(ansible_winrm_*)
-    variables of the chosen O(lab_transport). NTLM is used wherever a host accepts it; Basic only
-    inside HTTPS.
-  - Data read from the fleet file is never templated, on any supported ansible-core.
+  - Builds the inventory of Windows machines that Lifeline works on, tells in seconds which are
+    healthy, which are reachable in a recovery environment and which are down, and groups them for
+    the playbooks.
+  - "Host sources, combinable: O(hosts) and O(address_ranges) in this file, CMDB exports
+    (O(cmdb_files)), the lab's fleet file (O(lab_fleet_file)) and the hosts named by failure signals
+    (O(signals_files), O(signals_urls), and the lab's own monitoring export, O(lab_signals)). A host
+    named by several sources is one host (names compare case-insensitively); the first source that
+    names it gives its address and ring, later ones fill what is missing."
+  - A record that cannot be read (a bad line or item) is skipped with a warning naming the file and
+    line; a source that cannot be read at all is reported the same way and the other sources still
+    count. O(strict_sources) turns these warnings into one error.
+  - "The probe (O(probe), on by default): per host, with O(probe_workers) at a time and
+    O(probe_timeout) seconds each, an anonymous WS-Man Identify, then one authenticated WinRM
+    command that prints the boot environment (the Control\\MiniNT key and the X: system drive of
+    WinRE; Control\\SafeBoot\\Option OptionValue 1 or 2 of Safe Mode), the OS volume's BitLocker lock
+    state (manage-bde -status) and the newest minidump's bugcheck."
+  - "The verdict, per host variable: C(lifeline_recovery_state) is V(healthy) (answered, Windows
+    runs normally), V(recovery_reachable) (answered from Safe Mode, Safe Mode with Networking or
+    WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
+    or V(unknown) (no answer and no such signal; answered but refused the login; or answered with
+    something the probe could not read). A host the lab's ground truth shows in WinRE without remote
+    access, in Safe Mode without WinRM, or in a boot loop does not answer: it is V(unbootable) with
+    a signal, V(unknown) without."
+  - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
+    answered Identify but refused the login), V(look_failed), V(no_answer), V(not_probed).
+    C(lifeline_boot_environment): V(normal), V(safe_mode), V(safe_mode_network), V(winre) or V(unknown).
+    C(lifeline_failure_signature): bugcheck and faulting module, normalised (V(0x50:csagent.sys)): the
+    bugcheck from the host's newest minidump or the signal, the module from the signal (a minidump
+    header does not name it); null for healthy hosts and where nothing is known.
+    C(lifeline_bitlocker_locked): true, false, or null when unknown. C(lifeline_last_seen): ISO 8601
+    UTC time of the probe's answer, else the last heartbeat a signal reports.
+    C(lifeline_recovery_ring): V(canary), V(pilot) or V(broad), from the source data's C(ring) field
+    when it has one, else from a hash of the host name (O(ring_canary_percent), O(ring_pilot_percent)).
+    C(lifeline_evidence): the sentences behind the verdict. C(lifeline_source_data): a CMDB record's
+    other fields, as text."
+  - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
+    V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
+    V(lab) for the lab's hosts, plus whatever O(compose), O(groups) and O(keyed_groups) construct
+    (they see the variables above)."
+  - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
+  - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
+    send Lifeline elsewhere or choose Basic over HTTP). Lab hosts use the fleet file's per-host
+    credentials and CA (O(lab_transport)); every other host uses O(winrm_scheme), O(winrm_port),
+    O(winrm_transport), O(winrm_user), O(winrm_password) (an inline ansible-vault value works) and
+    O(winrm_ca_file). NTLM is used wherever possible; Basic only inside HTTPS.
+  - Data read from sources or reported by hosts is never templated, on any supported ansible-core.
   - The configuration file name must end in C(.lifeline.yml) or C(.lifeline.yaml).
-  - With caching on, the cache holds the hosts' credentials, like the inventory it caches.
+  - With caching on, the cache holds the verdicts and the hosts' credentials, like the inventory it caches.
 requirements:
   - PyYAML
+  - pywinrm (for the probe)
 extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
@@ -59,18 +96,125 @@ options:
     default: https
     env:
       - name: LIFELINE_LAB_TRANSPORT
+  lab_signals:
+    description: Read the monitoring export the lab writes beside its fleet file (C(signals_file)) as a signals source.
+    type: bool
+    default: true
+  hosts:
+    description:
+      - Hosts listed here, each a name (or address) or a mapping with C(name), C(address) and C(ring).
+    type: list
+    elements: raw
+    default: []
+  address_ranges:
+    description:
+      - Address ranges whose every address is a host named by its address (V(10.1.0.0/28), V(10.1.0.5-10.1.0.40)).
+    type: list
+    elements: str
+    default: []
+  cmdb_files:
+    description:
+      - CMDB exports, CSV with a header row or JSON (a list of objects, or one under C(hosts)). Columns
+        or keys C(name) (or C(hostname), C(computername)), C(address) (or C(ip), C(fqdn)), C(ring); the
+        others become C(lifeline_source_data). Relative paths are relative to this file.
+    type: list
+    elements: str
+    default: []
+  signals_files:
+    description:
+      - Failure signals as JSON lines (a monitoring or SIEM export), one event an object with
+        C(host), C(time), C(event) (V(crash) or V(heartbeat)), C(bugcheck) (V(0x50)), C(module)
+        (the faulting module) and C(last_heartbeat). Relative paths are relative to this file.
+    type: list
+    elements: str
+    default: []
+  signals_urls:
+    description: HTTP(S) endpoints that answer a GET with the same JSON lines (certificates are validated).
+    type: list
+    elements: str
+    default: []
+  strict_sources:
+    description: Fail when any source or record cannot be read, instead of warning and going on.
+    type: bool
+    default: false
+  probe:
+    description: Probe every host over WinRM (Identify, then one authenticated look).
+    type: bool
+    default: true
+    env:
+      - name: LIFELINE_PROBE
+  probe_workers:
+    description: How many hosts the probe talks to at once.
+    type: int
+    default: 25
+  probe_timeout:
+    description: Seconds one host may take, Identify and look together (also the timeout of O(signals_urls)).
+    type: float
+    default: 10
+  ring_canary_percent:
+    description: Share of hosts (by name hash) in the canary ring when the source data sets none.
+    type: float
+    default: 5
+  ring_pilot_percent:
+    description: Share of hosts (by name hash) in the pilot ring when the source data sets none.
+    type: float
+    default: 20
+  winrm_scheme:
+    description: V(https) (certificate validated) or V(http) (NTLM with message encryption) for hosts not from the lab.
+    type: str
+    choices: ['https', 'http']
+    default: https
+  winrm_port:
+    description: WinRM port for hosts not from the lab; 5986 for https, 5985 for http when unset.
+    type: int
+  winrm_transport:
+    description: WinRM authentication for hosts not from the lab; V(basic) only with O(winrm_scheme=https).
+    type: str
+    choices: ['ntlm', 'basic']
+    default: ntlm
+  winrm_user:
+    description: Account for hosts not from the lab.
+    type: str
+    env:
+      - name: LIFELINE_WINRM_USER
+  winrm_password:
+    description: Password of O(winrm_user); put it in ansible-vault (an inline C(!vault) value) or the environment.
+    type: str
+    env:
+      - name: LIFELINE_WINRM_PASSWORD
+  winrm_ca_file:
+    description: CA bundle that validates the hosts' certificates over https (the system store when unset).
+    type: path
+  winrm_cert_validation:
+    description: Validate the hosts' certificates over https. Turning it off is for test rigs only.
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
 # inventories/lab/fleet.lifeline.yml is the embedded default: the simulated fleet over HTTPS with
-# certificate validation. This variant reaches it over HTTP with NTLM message encryption and
-# groups the hosts by /24 address block (net_127_42_0, ...).
+# certificate validation, probed, with the lab's monitoring export as signals. This variant reaches
+# it over HTTP with NTLM message encryption and groups the hosts by /24 address block (net_127_42_0, ...).
 plugin: lifeline.recovery.fleet
 lab_fleet_file: ../../.lab/fleet.yml
 lab_transport: http
 keyed_groups:
   - key: ansible_host.split('.')[:3] | join('_')
     prefix: net
+
+# A real estate: a CMDB export and a SIEM export; credentials from ansible-vault.
+# plugin: lifeline.recovery.fleet
+# cmdb_files: [cmdb/windows-servers.csv]
+# signals_files: [/var/exports/crashes.jsonl]
+# winrm_scheme: https
+# winrm_ca_file: /etc/pki/corp-ca.pem
+# winrm_user: svc-lifeline
+# winrm_password: !vault |
+#   $ANSIBLE_VAULT;1.1;AES256
+#   ...
+# keyed_groups:
+#   - key: lifeline_source_data.site | default('none')
+#     prefix: site
 """
 
 import os
@@ -90,14 +234,28 @@ except ImportError:  # the module is due to go (ansible-core 2.23); inventory da
         return value
 
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify, group_name
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._lab_fleet import (
     FleetFileError,
     LabFleet,
+    LabHost,
     cacheable_document,
     connection_vars,
     parse_fleet,
     read_fleet_document,
     winrm_auth,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
+    HostRecord,
+    Signal,
+    SourceError,
+    SourceProblem,
+    address_range,
+    merge_hosts,
+    read_cmdb,
+    read_signals,
+    signals_by_host,
+    static_hosts,
 )
 
 FLEET_FILE_ENV = "LIFELINE_LAB_FLEET_FILE"
@@ -155,34 +313,235 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         user_cache_setting = self.get_option("cache")
         attempt_to_read_cache = user_cache_setting and cache
         cache_needs_update = user_cache_setting and not cache
-        document = None
+        entries = None
         if attempt_to_read_cache:
             try:
-                document = self._cache[cache_key]
+                entries = self._cache[cache_key]
             except KeyError:
                 cache_needs_update = True
-        if document is None:
-            document = self._read_document(fleet_path)
+        if entries is None:
+            entries = self._discover(path, fleet_path)
         if cache_needs_update:
-            self._cache[cache_key] = document
+            self._cache[cache_key] = entries
+        self._populate(entries)
 
-        try:
-            fleet = parse_fleet(document, fleet_path)
-        except FleetFileError as exc:
-            raise AnsibleParserError(str(exc)) from None
-        self._populate(fleet)
+    # --- configuration ------------------------------------------------------------------------
 
-    def _fleet_file_path(self, config_path: str) -> str:
+    def _fleet_file_path(self, config_path: str) -> str | None:
         from_env = os.environ.get(FLEET_FILE_ENV)
         if from_env:
             return os.path.abspath(os.path.expanduser(from_env))
         value = self.get_option("lab_fleet_file")
-        if not value:
-            raise AnsibleParserError(f"{config_path} sets no lab_fleet_file and {FLEET_FILE_ENV} is not set")
+        return self._config_relative(config_path, value) if value else None
+
+    @staticmethod
+    def _config_relative(config_path: str, value: Any) -> str:
         value = os.path.expanduser(str(value))
         if not os.path.isabs(value):
             value = os.path.join(os.path.dirname(os.path.abspath(config_path)), value)
         return os.path.normpath(value)
+
+    def _config_connection(self) -> dict[str, Any]:
+        scheme = self.get_option("winrm_scheme")
+        auth = self.get_option("winrm_transport")
+        if auth == "basic" and scheme != "https":
+            raise AnsibleParserError(
+                "winrm_transport basic needs winrm_scheme https: Basic over plain HTTP sends the password"
+            )
+        user = self.get_option("winrm_user")
+        password = self.get_option("winrm_password")
+        return {
+            "scheme": scheme,
+            "auth": auth,
+            "port": self.get_option("winrm_port") or (5986 if scheme == "https" else 5985),
+            "user": None if user is None else str(user),
+            "password": None if password is None else str(password),
+            "ca_file": self.get_option("winrm_ca_file"),
+            "validate": self.get_option("winrm_cert_validation"),
+        }
+
+    # --- discovery: sources, probe, verdicts ---------------------------------------------------
+
+    def _discover(self, config_path: str, fleet_path: str | None) -> list[dict[str, Any]]:
+        problems: list[str] = []
+        failed_sources = 0
+        host_lists: list[list[HostRecord]] = []
+        lab_hosts: dict[str, tuple[LabHost, LabFleet]] = {}
+        signals: list[Signal] = []
+        signal_sources: list[str] = []
+
+        def note(found: list[SourceProblem]) -> None:
+            problems.extend(str(problem) for problem in found)
+
+        fleet = None
+        if fleet_path:
+            try:
+                fleet = parse_fleet(self._read_document(fleet_path), fleet_path)
+            except (AnsibleParserError, FleetFileError) as exc:
+                problems.append(str(exc))
+                failed_sources += 1
+        if fleet is not None:
+            host_lists.append([HostRecord(host.name, host.address, None, fleet_path) for host in fleet.hosts])
+            lab_hosts.update({host.name.lower(): (host, fleet) for host in fleet.hosts})
+            if fleet.signals_file and self.get_option("lab_signals"):
+                signal_sources.append(fleet.signals_file)
+
+        records, found = static_hosts(self.get_option("hosts"))
+        note(found)
+        host_lists.append(records)
+        for text in self.get_option("address_ranges"):
+            try:
+                addresses = address_range(text)
+                host_lists.append(
+                    [HostRecord(address, address, None, f"address range {text}") for address in addresses]
+                )
+            except SourceError as exc:
+                problems.append(f"{config_path}: {exc}")
+                failed_sources += 1
+        for value in self.get_option("cmdb_files"):
+            cmdb_path = self._config_relative(config_path, value)
+            try:
+                records, found = read_cmdb(self._read_text(cmdb_path, "CMDB export"), cmdb_path)
+            except SourceError as exc:
+                problems.append(str(exc))
+                failed_sources += 1
+                continue
+            note(found)
+            host_lists.append(records)
+        signal_sources.extend(self._config_relative(config_path, value) for value in self.get_option("signals_files"))
+        for source in signal_sources:
+            try:
+                found_signals, found = read_signals(self._read_text(source, "signals file"), source)
+            except SourceError as exc:
+                problems.append(str(exc))
+                failed_sources += 1
+                continue
+            note(found)
+            signals.extend(found_signals)
+        for url in self.get_option("signals_urls"):
+            try:
+                found_signals, found = read_signals(self._fetch(url), url)
+            except SourceError as exc:
+                problems.append(str(exc))
+                failed_sources += 1
+                continue
+            note(found)
+            signals.extend(found_signals)
+        host_lists.append([HostRecord(signal.host, None, None, signal.origin) for signal in signals])
+
+        hosts = merge_hosts(host_lists)
+        if problems:
+            if self.get_option("strict_sources") or (not hosts and failed_sources):
+                raise AnsibleParserError("cannot read the fleet's sources:\n" + "\n".join(problems))
+            for problem in problems:
+                self.display.warning(f"lifeline.recovery.fleet skipped {problem}")
+
+        connection = self._config_connection()
+        transport = self.get_option("lab_transport")
+        classifying = self.get_option("probe") or bool(signal_sources or self.get_option("signals_urls"))
+        entries: list[dict[str, Any]] = []
+        targets = []
+        for record in hosts:
+            lab = lab_hosts.get(record.name.lower())
+            if lab is not None:
+                variables, target = self._lab_connection(lab[0], lab[1], transport)
+            else:
+                variables, target = self._configured_connection(record, connection)
+            entries.append({"name": record.name, "groups": [LAB_GROUP] if lab else [], "vars": variables})
+            targets.append(target)
+            if record.data:
+                variables["lifeline_source_data"] = dict(record.data)
+        if not classifying:
+            return entries
+
+        probes = {}
+        if self.get_option("probe"):
+            from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import probe_fleet
+
+            probes = probe_fleet(targets, self.get_option("probe_workers"), float(self.get_option("probe_timeout")))
+        by_host = signals_by_host(signals)
+        for record, entry in zip(hosts, entries, strict=True):
+            verdict = classify(
+                record.name,
+                probes.get(record.name),
+                by_host.get(record.name.lower()),
+                record.ring,
+                float(self.get_option("ring_canary_percent")),
+                float(self.get_option("ring_pilot_percent")),
+            )
+            entry["vars"].update(verdict.hostvars())
+            entry["groups"] += [
+                f"recovery_state_{verdict.recovery_state}",
+                f"reachability_{verdict.reachability}",
+                f"ring_{verdict.recovery_ring}",
+            ]
+            if verdict.failure_signature:
+                entry["groups"].append(group_name("signature", verdict.failure_signature))
+        return entries
+
+    def _lab_connection(self, host: LabHost, fleet: LabFleet, transport: str):
+        from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeTarget
+
+        auth = winrm_auth(host, transport)
+        if auth is None:
+            self.display.warning(
+                f"lab host {host.name} lists no transport usable over {transport} "
+                f"({', '.join(host.transports or ())}); trying NTLM, which it will likely refuse"
+            )
+            auth = "ntlm"
+        try:
+            variables = connection_vars(host, fleet, transport, auth)
+        except FleetFileError as exc:
+            raise AnsibleParserError(str(exc)) from None
+        target = ProbeTarget(
+            host.name,
+            host.address,
+            variables["ansible_port"],
+            transport,
+            auth,
+            host.username,
+            host.password,
+            ca_file=fleet.ca_file,
+            message_encryption="always" if transport == "http" else "auto",
+        )
+        return variables, target
+
+    @staticmethod
+    def _configured_connection(record: HostRecord, connection: dict[str, Any]):
+        from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeTarget
+
+        https = connection["scheme"] == "https"
+        variables: dict[str, Any] = {
+            "ansible_host": record.address or record.name,
+            "ansible_port": connection["port"],
+            "ansible_connection": "winrm",
+            "ansible_shell_type": "powershell",
+            "ansible_winrm_scheme": connection["scheme"],
+            "ansible_winrm_transport": [connection["auth"]],
+        }
+        if https:
+            variables["ansible_winrm_server_cert_validation"] = "validate" if connection["validate"] else "ignore"
+            if connection["ca_file"]:
+                variables["ansible_winrm_ca_trust_path"] = connection["ca_file"]
+        else:
+            variables["ansible_winrm_message_encryption"] = "always"
+        if connection["user"] is not None:
+            variables["ansible_user"] = connection["user"]
+        if connection["password"] is not None:
+            variables["ansible_password"] = connection["password"]
+        target = ProbeTarget(
+            record.name,
+            record.address or record.name,
+            connection["port"],
+            connection["scheme"],
+            connection["auth"],
+            connection["user"],
+            connection["password"],
+            ca_file=connection["ca_file"],
+            cert_validation=connection["validate"],
+            message_encryption="auto" if https else "always",
+        )
+        return variables, target
 
     @staticmethod
     def _read_document(fleet_path: str) -> dict[str, Any]:
@@ -196,25 +555,35 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except FleetFileError as exc:
             raise AnsibleParserError(str(exc)) from None
 
-    def _populate(self, fleet: LabFleet) -> None:
-        transport = self.get_option("lab_transport")
-        strict = self.get_option("strict")
-        self.inventory.add_group(LAB_GROUP)
-        for host in fleet.hosts:
-            auth = winrm_auth(host, transport)
-            if auth is None:
-                self.display.warning(
-                    f"lab host {host.name} lists no transport usable over {transport} "
-                    f"({', '.join(host.transports or ())}); trying NTLM, which it will likely refuse"
-                )
-                auth = "ntlm"
-            try:
-                variables = connection_vars(host, fleet, transport, auth)
-            except FleetFileError as exc:
-                raise AnsibleParserError(str(exc)) from None
+    @staticmethod
+    def _read_text(path: str, what: str) -> str:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+        except OSError as exc:
+            raise SourceError(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise SourceError(f"the {what} {path} is not UTF-8 text ({exc.reason})") from None
 
-            name = self.inventory.add_host(make_unsafe(host.name), group=LAB_GROUP)
-            for key, value in variables.items():
+    def _fetch(self, url: str) -> str:
+        from ansible.module_utils.urls import open_url
+
+        try:
+            with open_url(url, timeout=float(self.get_option("probe_timeout")), validate_certs=True) as response:
+                return response.read().decode("utf-8")
+        except Exception as exc:
+            raise SourceError(f"cannot fetch the signals from {url}: {exc}") from None
+
+    # --- the inventory ------------------------------------------------------------------------
+
+    def _populate(self, entries: list[dict[str, Any]]) -> None:
+        strict = self.get_option("strict")
+        for entry in entries:
+            name = self.inventory.add_host(make_unsafe(entry["name"]))
+            for group in entry["groups"]:
+                self.inventory.add_group(group)
+                self.inventory.add_child(group, name)
+            for key, value in entry["vars"].items():
                 if key in _ALWAYS_UNSAFE_VARS:
                     value = wrap_var(value)
                 elif key not in _CONSTANT_VARS:

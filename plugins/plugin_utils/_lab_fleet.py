@@ -49,6 +49,7 @@ class LabFleet:
     scenario: str | None
     ca_file: str | None
     hosts: tuple[LabHost, ...]
+    signals_file: str | None = None  # the lab's monitoring export (JSON lines), when it wrote one
 
 
 def read_fleet_document(path: str) -> dict[str, Any]:
@@ -70,7 +71,8 @@ def read_fleet_document(path: str) -> dict[str, Any]:
 
 def cacheable_document(document: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a fleet document worth caching: the hosts and CA, not the lab's control channel."""
-    return {key: document[key] for key in ("version", "scenario", "ca_file", "hosts") if key in document}
+    kept = ("version", "scenario", "ca_file", "hosts", "signals_file")
+    return {key: document[key] for key in kept if key in document}
 
 
 def parse_fleet(document: Mapping[str, Any], path: str) -> LabFleet:
@@ -99,6 +101,7 @@ def parse_fleet(document: Mapping[str, Any], path: str) -> LabFleet:
         scenario=_optional_str(document, "scenario", path, "the fleet"),
         ca_file=ca_file,
         hosts=tuple(parsed),
+        signals_file=_optional_str(document, "signals_file", path, "the fleet"),
     )
 
 

@@ -157,7 +157,8 @@ def test_abandoned_shells_are_collected(small_fleet):
     host = small_fleet.host(0)
     protocol = winrm_session(host).protocol
     protocol.open_shell()
-    assert small_fleet.status()["hosts"][0]["open_shells"] == 1
+    # Counted, not sampled: on a loaded machine the idle shell may already be gone when status answers.
+    assert small_fleet.status()["hosts"][0]["counters"]["shells"] == 1
     deadline = time.monotonic() + 10
     while small_fleet.status()["hosts"][0]["open_shells"] and time.monotonic() < deadline:
         time.sleep(0.5)

@@ -57,6 +57,7 @@ def write_fleet(path: Path, document: dict[str, Any]) -> Path:
 
 
 def write_config(path: Path, **options: Any) -> Path:
+    options.setdefault("probe", False)  # these hosts do not exist: connection variables only
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({"plugin": "lifeline.recovery.fleet", **options}, sort_keys=False))
     return path

@@ -1,0 +1,198 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet inventory's verdict per host: pure functions from what the probe saw and what the signals say.
+
+recovery_state:
+- ``healthy``: the host answered and runs Windows normally;
+- ``recovery_reachable``: it answered from Safe Mode, Safe Mode with Networking or WinRE;
+- ``unbootable``: it did not answer at all and a signal reports a crash after its last heartbeat;
+- ``unknown``: everything else: silent without such a signal, refused the login, or answered with
+  a look that could not be read (``lifeline_reachability`` says which).
+
+The evidence for each verdict is a list of sentences; every value in it that came from a source or
+a host is data, and the inventory marks it so.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
+    ANSWERED,
+    LOGIN_REFUSED,
+    NO_ANSWER,
+    ProbeResult,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import RINGS, HostSignals, Signal
+
+__all__ = [
+    "RECOVERY_STATES",
+    "Verdict",
+    "classify",
+    "group_name",
+    "normalise_signature",
+    "recovery_ring",
+]
+
+RECOVERY_STATES = ("healthy", "recovery_reachable", "unbootable", "unknown")
+ANSWERED_IN_RECOVERY = "answered_in_recovery"
+NOT_PROBED = "not_probed"
+_MODULE_CHARS = re.compile(r"[^a-z0-9._-]+")
+_GROUP_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    recovery_state: str
+    reachability: str
+    boot_environment: str
+    failure_signature: str | None
+    bitlocker_locked: bool | None
+    last_seen: str | None
+    recovery_ring: str
+    evidence: tuple[str, ...]
+
+    def hostvars(self) -> dict[str, object]:
+        return {
+            "lifeline_recovery_state": self.recovery_state,
+            "lifeline_reachability": self.reachability,
+            "lifeline_boot_environment": self.boot_environment,
+            "lifeline_failure_signature": self.failure_signature,
+            "lifeline_bitlocker_locked": self.bitlocker_locked,
+            "lifeline_last_seen": self.last_seen,
+            "lifeline_recovery_ring": self.recovery_ring,
+            "lifeline_evidence": list(self.evidence),
+        }
+
+
+def normalise_signature(bugcheck: int | None, module: str | None) -> str | None:
+    """``0x50:csagent.sys``: the bugcheck in lower-case hex without leading zeros, the faulting
+    module's file name in lower case (characters outside a-z 0-9 . _ - become ``_``); either part
+    alone when only it is known (``0x50``, ``unknown:csagent.sys``); None when neither is."""
+    name = None
+    if module:
+        name = _MODULE_CHARS.sub("_", module.replace("/", "\\").rsplit("\\", 1)[-1].strip().lower()).strip("_")
+    if bugcheck is None and not name:
+        return None
+    code = f"0x{bugcheck:x}" if bugcheck is not None else "unknown"
+    return f"{code}:{name}" if name else code
+
+
+def group_name(prefix: str, value: str) -> str:
+    """``signature_0x50_csagent_sys``: a group name Ansible accepts as it is."""
+    return f"{prefix}_{_GROUP_CHARS.sub('_', value.lower()).strip('_')}"
+
+
+def recovery_ring(name: str, override: str | None, canary_percent: float, pilot_percent: float) -> str:
+    """The ring named by the source data, else one from a hash of the host name (the same on every
+    run and controller): below ``canary_percent`` of 100 buckets canary, then ``pilot_percent`` pilot."""
+    if override in RINGS:
+        return override
+    digest = hashlib.sha256(name.lower().encode("utf-8")).digest()
+    bucket = int.from_bytes(digest[:8], "big") % 10000 / 100
+    if bucket < canary_percent:
+        return "canary"
+    if bucket < canary_percent + pilot_percent:
+        return "pilot"
+    return "broad"
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _crash_sentence(signal: Signal) -> str:
+    parts = [f"bugcheck 0x{signal.bugcheck:08X}" if signal.bugcheck is not None else "no bugcheck code"]
+    if signal.module:
+        parts.append(f"faulting module {signal.module}")
+    heartbeat = f", last heartbeat {_iso(signal.last_heartbeat)}" if signal.last_heartbeat else ""
+    return f"signal ({signal.origin}): crash at {_iso(signal.time) or 'an unknown time'}, {', '.join(parts)}{heartbeat}"
+
+
+def _crash_after_heartbeat(signals: HostSignals | None) -> Signal | None:
+    """The newest crash event, when no heartbeat came after it (a host that came back is not down)."""
+    if signals is None or signals.latest_crash is None:
+        return None
+    crash = signals.latest_crash
+    if crash.time is not None and signals.last_heartbeat is not None and signals.last_heartbeat > crash.time:
+        return None
+    return crash
+
+
+def classify(
+    name: str,
+    probe: ProbeResult | None,
+    signals: HostSignals | None,
+    ring_override: str | None = None,
+    canary_percent: float = 5.0,
+    pilot_percent: float = 20.0,
+) -> Verdict:
+    """The verdict for one host (the rules are in this module's docstring)."""
+    evidence: list[str] = []
+    crash = _crash_after_heartbeat(signals)
+    ring = recovery_ring(name, ring_override, canary_percent, pilot_percent)
+    evidence.append(
+        f"ring {ring}: set by the source data" if ring_override in RINGS else f"ring {ring}: from the host name"
+    )
+    heartbeat = signals.last_heartbeat if signals else None
+    look = probe.look if probe else None
+    if probe is not None:
+        evidence.insert(0, f"probe: {probe.detail}")
+    if look is None:
+        reachability = NOT_PROBED if probe is None else probe.reachability
+        if crash is not None and reachability in (NO_ANSWER, NOT_PROBED):
+            state = "unbootable"
+        else:
+            state = "unknown"
+        if crash is not None:
+            evidence.append(_crash_sentence(crash))
+        elif signals is not None and signals.latest_crash is not None:
+            evidence.append(f"{_crash_sentence(signals.latest_crash)}; a heartbeat came after it")
+        if heartbeat is not None:
+            evidence.append(f"signal: last heartbeat {_iso(heartbeat)}")
+        elif probe is None or probe.reachability == NO_ANSWER:
+            evidence.append("no signal reports a crash or heartbeat for this host")
+        if reachability == LOGIN_REFUSED:
+            evidence.append("something answered but would not let the configured account log in")
+        signature = normalise_signature(crash.bugcheck, crash.module) if crash else None
+        seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
+        return Verdict(name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence))
+
+    environment = look.boot_environment
+    evidence.append(_environment_sentence(look))
+    locked = look.bitlocker_locked
+    if locked is not None:
+        where = look.os_volume or "the offline OS volume"
+        evidence.append(f"BitLocker: {where} {'locked' if locked else 'not locked'} (manage-bde -status)")
+    evidence.extend(f"could not read: {problem}" for problem in look.problems)
+    state = {"normal": "healthy", "unknown": "unknown"}.get(environment, "recovery_reachable")
+    reachability = ANSWERED_IN_RECOVERY if state == "recovery_reachable" else ANSWERED
+    signature = None
+    if state != "healthy":
+        dump = look.latest_crash
+        signal_crash = signals.latest_crash if signals else None
+        bugcheck = dump.bugcheck if dump is not None and dump.bugcheck is not None else None
+        module = None
+        if dump is not None:
+            shown = f"bugcheck 0x{dump.bugcheck:08X}" if dump.bugcheck is not None else "an unreadable header"
+            evidence.append(f"latest minidump {dump.name} ({_iso(dump.time) or 'time unknown'}): {shown}")
+        if signal_crash is not None and (bugcheck is None or signal_crash.bugcheck in (None, bugcheck)):
+            bugcheck = bugcheck if bugcheck is not None else signal_crash.bugcheck
+            module = signal_crash.module
+            evidence.append(_crash_sentence(signal_crash))
+        signature = normalise_signature(bugcheck, module)
+    seen = _iso(probe.finished)
+    return Verdict(name, state, reachability, environment, signature, locked, seen, ring, tuple(evidence))
+
+
+def _environment_sentence(look) -> str:
+    if look.boot_environment == "winre":
+        mini_nt = "present" if look.mini_nt else "absent"
+        return f"environment winre: MiniNT key {mini_nt}, system drive {look.system_drive}"
+    if look.safe_boot_option is not None:
+        return f"environment {look.boot_environment}: SafeBoot\\Option OptionValue {look.safe_boot_option}"
+    return f"environment normal: no MiniNT key, no SafeBoot\\Option, system drive {look.system_drive}"

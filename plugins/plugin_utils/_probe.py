@@ -1,0 +1,190 @@
+# Copyright: (c) 2026, Lifeline maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The concurrent WinRM probe of the fleet inventory: per host, an anonymous WS-Man Identify, then
+one authenticated look (``_commands.recovery_probe``) in one WinRS shell and one command.
+
+A bounded thread pool does the waiting (the work is network I/O; pywinrm and requests release the
+GIL while they wait); every host has its own deadline, and every failure becomes a ``ProbeResult``
+that says how far the host got, never an exception. Errors never carry the password or the script.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import recovery_probe
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_recovery_probe import (
+    RecoveryLook,
+    parse_recovery_probe,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command
+
+__all__ = ["IDENTIFY_BODY", "ProbeResult", "ProbeTarget", "probe_fleet", "probe_host"]
+
+# DSP0226 section 11: an Identify request; Windows answers it unauthenticated with this header.
+IDENTIFY_BODY = (
+    b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+    b'xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd">'
+    b"<s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>"
+)
+_IDENTIFY_HEADERS = {"WSMANIDENTIFY": "unauthenticated", "Content-Type": "application/soap+xml;charset=UTF-8"}
+_CODEPAGE_UTF8 = 65001
+
+# How far a host got; the inventory exposes it as lifeline_reachability.
+NO_ANSWER = "no_answer"
+LOGIN_REFUSED = "login_refused"
+LOOK_FAILED = "look_failed"
+ANSWERED = "answered"
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Where and how to reach one host (from the inventory configuration or the lab fleet file)."""
+
+    name: str
+    address: str
+    port: int
+    scheme: str  # https or http
+    auth: str  # ntlm or basic
+    username: str | None
+    password: str | None
+    ca_file: str | None = None
+    cert_validation: bool = True
+    message_encryption: str = "auto"
+
+    @property
+    def endpoint(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{self.scheme}://{host}:{self.port}/wsman"
+
+    def __repr__(self) -> str:  # never show the password
+        return f"ProbeTarget({self.name!r}, {self.endpoint!r}, auth={self.auth!r})"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What the probe saw of one host: ``reachability`` (no_answer, login_refused, look_failed,
+    answered), why (``detail``), the look when there was one, and when it ended (UTC)."""
+
+    name: str
+    reachability: str
+    detail: str
+    look: RecoveryLook | None
+    finished: datetime.datetime
+    seconds: float
+
+
+def probe_fleet(targets: list[ProbeTarget], workers: int, timeout: float) -> dict[str, ProbeResult]:
+    """Probe every target with at most ``workers`` at a time, each within ``timeout`` seconds."""
+    if not targets:
+        return {}
+    command = encoded_command(recovery_probe())
+    workers = max(1, min(workers, len(targets)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lifeline-probe") as pool:
+        results = pool.map(lambda target: probe_host(target, timeout, command), targets)
+        return {result.name: result for result in results}
+
+
+def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) -> ProbeResult:
+    """Identify, then look; never raises for anything the network or the host does."""
+    started = time.monotonic()
+    deadline = started + timeout
+
+    def result(reachability: str, detail: str, look: RecoveryLook | None = None) -> ProbeResult:
+        now = datetime.datetime.now(datetime.UTC)
+        return ProbeResult(target.name, reachability, detail, look, now, round(time.monotonic() - started, 3))
+
+    # One pywinrm session for both steps: Identify and the look share one kept-alive connection
+    # (and one TLS handshake), which halves the work of both ends.
+    try:
+        protocol = _protocol(target, timeout)
+        answer = _identify(protocol, target, timeout)
+    except Exception as exc:  # any failure to get an HTTP answer means nothing answered
+        return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the probe timeout ({timeout:g} s) ran out")
+    if not target.username or target.password is None:
+        return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}); no account is configured for the look")
+    try:
+        stdout, stderr, code = _look(protocol, command or encoded_command(recovery_probe()))
+    except Exception as exc:  # sorted below by kind
+        from winrm.exceptions import InvalidCredentialsError
+
+        if isinstance(exc, InvalidCredentialsError):
+            return result(LOGIN_REFUSED, f"WS-Man Identify answered ({answer}) but the {target.auth} login was refused")
+        return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the look failed: {_reason(exc)}")
+    if code != 0:
+        return result(LOOK_FAILED, f"the recovery probe script exited with {code}: {_first_error(stderr)}")
+    try:
+        look = parse_recovery_probe(stdout.decode("utf-8", "replace"))
+    except ParseError as exc:
+        return result(LOOK_FAILED, str(exc))
+    return result(ANSWERED, f"answered as {look.computer_name!r} in {look.boot_environment}", look)
+
+
+def _protocol(target: ProbeTarget, timeout: float):
+    from winrm.protocol import Protocol
+
+    operation = max(1, int(timeout))
+    return Protocol(
+        target.endpoint,
+        transport=target.auth,
+        username=target.username,
+        password=target.password,
+        ca_trust_path=target.ca_file,  # None: the system store
+        server_cert_validation="validate" if target.cert_validation else "ignore",
+        message_encryption=target.message_encryption,
+        operation_timeout_sec=operation,
+        read_timeout_sec=operation + 1,
+        proxy=None,
+    )
+
+
+def _anonymous(request):
+    """No credentials on the Identify request, whatever the session's authentication."""
+    return request
+
+
+def _identify(protocol, target: ProbeTarget, timeout: float) -> str:
+    session = protocol.transport.build_session()
+    # verify= again: requests would otherwise let REQUESTS_CA_BUNDLE override the session's CA.
+    response = session.post(
+        target.endpoint,
+        data=IDENTIFY_BODY,
+        headers=_IDENTIFY_HEADERS,
+        timeout=timeout,
+        auth=_anonymous,
+        verify=session.verify,
+    )
+    response.content  # read it all, so the connection is free for the look  # noqa: B018
+    return f"HTTP {response.status_code}"
+
+
+def _look(protocol, command: str) -> tuple[bytes, bytes, int]:
+    shell = protocol.open_shell(codepage=_CODEPAGE_UTF8)
+    try:
+        command_id = protocol.run_command(shell, command)
+        # No Signal terminate: the command has ended, and deleting the shell frees it (MS-WSMV).
+        stdout, stderr, code = protocol.get_command_output(shell, command_id)
+    finally:
+        protocol.close_shell(shell)
+    return stdout, stderr, code
+
+
+def _reason(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _first_error(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", "replace")
+    for marker in ('<S S="Error">', "\n"):
+        if marker in text:
+            text = text.split(marker, 1)[1] if marker != "\n" else text
+    text = text.split("</S>", 1)[0].replace("_x000D__x000A_", " ").strip()
+    return (text[:197] + "...") if len(text) > 200 else (text or "no error output")

@@ -1,0 +1,194 @@
+"""The fleet inventory against running lab fleets: verdicts host by host against the lab's ground truth,
+unreachable hosts told apart, outside signals, and hostile data from sources and hosts kept inert."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
+
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(REPO / ".collections"))
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import reg_add  # noqa: E402
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command  # noqa: E402
+
+
+def run(tool: str, *arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "LIFELINE_"))}
+    environment.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    environment.update(env or {})
+    return subprocess.run(
+        [str(BIN / tool), *arguments], capture_output=True, text=True, cwd=cwd, env=environment, timeout=300
+    )
+
+
+def plain(value):
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def inventory(config: Path, cwd: Path, env: dict[str, str] | None = None) -> dict:
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=cwd, env=env)
+    assert result.returncode == 0, result.stderr
+    return plain(json.loads(result.stdout))
+
+
+def write_config(path: Path, **options) -> Path:
+    path.write_text(yaml.safe_dump({"plugin": "lifeline.recovery.fleet", **options}, sort_keys=False))
+    return path
+
+
+def signature(crash: dict) -> str:
+    """The lab's crash as the inventory documents its signature: 0x50:csagent.sys."""
+    return f"0x{int(crash['bugcheck'], 16):x}:{crash['module'].lower()}"
+
+
+def expected_verdict(truth: dict, with_signals: bool) -> dict:
+    """The documented mapping from the lab's ground truth (`lifeline-lab show --json`) to a verdict."""
+    machine = truth["machine"]
+    bugchecks = [crash for crash in machine["crashes"] if crash["bugcheck"]]
+    bitlocker = machine["bitlocker"]
+    if truth["winrm_reachable"]:
+        environment = machine["environment"]
+        healthy = environment == "normal"
+        return {
+            "lifeline_recovery_state": "healthy" if healthy else "recovery_reachable",
+            "lifeline_reachability": "answered" if healthy else "answered_in_recovery",
+            "lifeline_boot_environment": environment,
+            "lifeline_bitlocker_locked": bool(bitlocker and bitlocker["locked"]),
+            # Without signals only the minidump tells the bugcheck, and a locked OS volume hides it.
+            "lifeline_failure_signature": None
+            if healthy or not bugchecks or (not with_signals and bitlocker and bitlocker["locked"])
+            else (signature(bugchecks[-1]) if with_signals else f"0x{int(bugchecks[-1]['bugcheck'], 16):x}"),
+        }
+    down = with_signals and bool(bugchecks)
+    return {
+        "lifeline_recovery_state": "unbootable" if down else "unknown",
+        "lifeline_reachability": "no_answer",
+        "lifeline_boot_environment": "unknown",
+        "lifeline_bitlocker_locked": None,
+        "lifeline_failure_signature": signature(bugchecks[-1]) if down else None,
+    }
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
+    started = start_fleet(
+        tmp_path_factory.mktemp("mixed"), "--scenario", "mixed", "--hosts", "200", "--reboot-seconds", "0.3"
+    )
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def test_mixed_fleet_verdicts_match_the_ground_truth_host_by_host(mixed: LabFleet, tmp_path: Path) -> None:
+    listed = inventory(
+        REPO / "inventories/lab/fleet.lifeline.yml", tmp_path, {"LIFELINE_LAB_FLEET_FILE": str(mixed.fleet_file)}
+    )
+    without = write_config(tmp_path / "nosignals.lifeline.yml", lab_fleet_file=str(mixed.fleet_file), lab_signals=False)
+    unsignalled = inventory(without, tmp_path)
+    with ThreadPoolExecutor(2) as pool:
+        truths = dict(
+            zip([h["name"] for h in mixed.hosts], pool.map(mixed.show, [h["name"] for h in mixed.hosts]), strict=True)
+        )
+
+    mismatches = []
+    for name, truth in truths.items():
+        for seen, with_signals in ((listed, True), (unsignalled, False)):
+            hostvars = seen["_meta"]["hostvars"][name]
+            got = {key: hostvars[key] for key in expected_verdict(truth, with_signals)}
+            if got != expected_verdict(truth, with_signals):
+                mismatches.append((name, with_signals, got, expected_verdict(truth, with_signals)))
+    assert not mismatches, (len(mismatches), mismatches[:3])
+
+    states = {truth["machine"]["environment"] for truth in truths.values()}
+    assert {"normal", "winre", "safe_mode_network"} <= states  # the fleet really is mixed
+    for name, hostvars in listed["_meta"]["hostvars"].items():
+        state, ring = hostvars["lifeline_recovery_state"], hostvars["lifeline_recovery_ring"]
+        assert name in listed[f"recovery_state_{state}"]["hosts"]
+        assert name in listed[f"ring_{ring}"]["hosts"]
+        assert hostvars["lifeline_evidence"]
+        if hostvars["lifeline_failure_signature"] == "0x50:csagent.sys":
+            assert name in listed["signature_0x50_csagent_sys"]["hosts"]
+        if state == "unbootable":
+            assert any("monitoring-signals.jsonl line" in item for item in hostvars["lifeline_evidence"])
+    assert len(listed["recovery_state_unbootable"]["hosts"]) > 0
+    assert unsignalled.get("recovery_state_unbootable", {}).get("hosts", []) == []
+
+
+def test_unreachable_hosts_are_told_apart(mixed: LabFleet, tmp_path: Path) -> None:
+    healthy = next(h["name"] for h in mixed.hosts if mixed.show(h["name"])["machine"]["environment"] == "normal")
+    lab("fault", healthy, "refuse-logins", "--fleet-file", str(mixed.fleet_file))
+    try:
+        listed = inventory(
+            REPO / "inventories/lab/fleet.lifeline.yml", tmp_path, {"LIFELINE_LAB_FLEET_FILE": str(mixed.fleet_file)}
+        )
+    finally:
+        lab("fault", healthy, "clear", "--fleet-file", str(mixed.fleet_file))
+    hostvars = listed["_meta"]["hostvars"]
+    refused = hostvars[healthy]
+    assert refused["lifeline_reachability"] == "login_refused"
+    assert refused["lifeline_recovery_state"] == "unknown"
+    assert any("login was refused" in item for item in refused["lifeline_evidence"])
+    kinds = {vars_["lifeline_reachability"] for vars_ in hostvars.values()}
+    assert {"no_answer", "login_refused", "answered", "answered_in_recovery"} <= kinds
+    for name in listed["reachability_no_answer"]["hosts"]:
+        assert any("no answer to WS-Man Identify" in item for item in hostvars[name]["lifeline_evidence"])
+
+
+def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path) -> None:
+    marker = tmp_path / f"pwned-{secrets.token_hex(6)}"
+    hostile = "{{ lookup('pipe', 'touch " + str(marker) + "') }}"
+    safe_mode = next(
+        h
+        for h in mixed.hosts
+        if mixed.show(h["name"])["machine"]["environment"] == "safe_mode_network"
+        and mixed.show(h["name"])["winrm_reachable"]
+    )
+    # Host-reported: the Safe Mode option value holds the hostile text instead of a number.
+    key = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
+    answer = sealed_session(safe_mode).run_cmd(encoded_command(reg_add(key, "OptionValue", "REG_SZ", hostile)))
+    assert answer.status_code == 0, answer.std_err
+    # Source data: a CMDB field and a signal's faulting module.
+    cmdb = tmp_path / "cmdb.csv"
+    cmdb.write_text(f'name,owner\n{safe_mode["name"]},"{hostile}"\n')
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text(
+        json.dumps({"host": "GHOST-1", "time": "2026-01-01T00:00:00Z", "bugcheck": "0x50", "module": hostile}) + "\n"
+    )
+    config = write_config(
+        tmp_path / "hostile.lifeline.yml",
+        lab_fleet_file=str(mixed.fleet_file),
+        cmdb_files=[str(cmdb)],
+        signals_files=[str(signals)],
+    )
+    try:
+        hostvars = inventory(config, tmp_path)["_meta"]["hostvars"]
+        played = run("ansible-playbook", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    finally:
+        sealed_session(safe_mode).run_cmd(encoded_command(reg_add(key, "OptionValue", "REG_DWORD", 2)))
+
+    reported = hostvars[safe_mode["name"]]
+    assert reported["lifeline_source_data"] == {"owner": hostile}
+    assert reported["lifeline_recovery_state"] == "unknown"  # the kind of Safe Mode cannot be read
+    assert any(hostile in item for item in reported["lifeline_evidence"])
+    ghost = hostvars["GHOST-1"]
+    assert ghost["lifeline_recovery_state"] == "unbootable"
+    assert any(hostile in item for item in ghost["lifeline_evidence"])
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert "lookup('pipe', 'touch " + str(marker) in played.stdout
+    assert not marker.exists()

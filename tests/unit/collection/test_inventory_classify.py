@@ -1,0 +1,261 @@
+"""The fleet inventory's pure parts: the recovery probe parser, the sources' readers and the verdicts."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import (
+    classify,
+    group_name,
+    normalise_signature,
+    recovery_ring,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_recovery_probe import parse_recovery_probe
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
+    SourceError,
+    address_range,
+    merge_hosts,
+    read_cmdb,
+    read_signals,
+    signals_by_host,
+    static_hosts,
+)
+
+SAMPLES = Path(__file__).parent / "samples"
+NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+STATUS_UNLOCKED_C = (SAMPLES / "mbde_status_fully_decrypted.txt").read_text()
+STATUS_LOCKED_F = (SAMPLES / "mbde_status_locked.txt").read_text()
+SAFE_BOOT_NETWORK = (
+    "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Option\r\n"
+    "    OptionValue    REG_DWORD    0x2\r\n"
+)
+
+
+def dump_header(bugcheck: int, parameters=(0xFFFF840500000074, 0, 0xFFFFF8022F8D4A47, 2)) -> list[int]:
+    header = bytearray(0x60)
+    header[0:8] = b"PAGEDU64"
+    struct.pack_into("<I", header, 0x38, bugcheck)
+    struct.pack_into("<4Q", header, 0x40, *parameters)
+    return list(header)
+
+
+def probe_output(**overrides) -> str:
+    look = {
+        "system_drive": "C:",
+        "computer_name": "WS-1",
+        "mini_nt": False,
+        "safe_boot_option": "",
+        "manage_bde": STATUS_UNLOCKED_C,
+        "os_volume": "C:",
+    }
+    look.update(overrides)
+    return json.dumps(look)
+
+
+def answered(text: str) -> ProbeResult:
+    look = parse_recovery_probe(text)
+    return ProbeResult("WS-1", "answered", f"answered in {look.boot_environment}", look, NOW, 0.1)
+
+
+def silent(reachability: str = "no_answer") -> ProbeResult:
+    return ProbeResult("WS-1", reachability, "no answer to WS-Man Identify", None, NOW, 0.1)
+
+
+# --- the probe's output -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "environment"),
+    [
+        ({}, "normal"),
+        ({"system_drive": "X:", "mini_nt": True, "os_volume": "D:"}, "winre"),
+        ({"mini_nt": True}, "winre"),  # MiniNT alone is WinPE, whatever the drive letter
+        ({"safe_boot_option": SAFE_BOOT_NETWORK}, "safe_mode_network"),
+        ({"safe_boot_option": SAFE_BOOT_NETWORK.replace("0x2", "0x1")}, "safe_mode"),
+        ({"safe_boot_option": SAFE_BOOT_NETWORK.replace("REG_DWORD    0x2", "REG_SZ    {{ x }}")}, "unknown"),
+    ],
+)
+def test_boot_environment_from_documented_indicators(overrides: dict, environment: str) -> None:
+    assert parse_recovery_probe(probe_output(**overrides)).boot_environment == environment
+
+
+def test_newest_minidump_header_gives_the_bugcheck_and_parameters() -> None:
+    look = parse_recovery_probe(
+        probe_output(
+            minidump_name="071924-01.dmp",
+            minidump_time="2024-07-19T04:09:30.1234567Z",
+            minidump_header=dump_header(0x50),
+        )
+    )
+    assert look.latest_crash.bugcheck == 0x50
+    assert look.latest_crash.parameters[2] == 0xFFFFF8022F8D4A47
+    assert look.latest_crash.time == datetime.datetime(2024, 7, 19, 4, 9, 30, 123456, tzinfo=datetime.UTC)
+
+
+def test_a_cut_off_minidump_is_a_problem_not_a_bugcheck() -> None:
+    look = parse_recovery_probe(probe_output(minidump_name="x.dmp", minidump_header=dump_header(0x50)[:40]))
+    assert look.latest_crash.bugcheck is None
+    assert any("PAGEDU64" in problem for problem in look.problems)
+
+
+def test_bitlocker_lock_of_the_os_volume_or_the_unreadable_one_in_winre() -> None:
+    assert parse_recovery_probe(probe_output()).bitlocker_locked is False
+    winre = parse_recovery_probe(
+        probe_output(system_drive="X:", mini_nt=True, os_volume=None, manage_bde=STATUS_LOCKED_F)
+    )
+    assert winre.bitlocker_locked is True
+    unreadable = parse_recovery_probe(probe_output(manage_bde="Ceci n'est pas manage-bde"))
+    assert unreadable.bitlocker_locked is None
+    assert unreadable.problems
+
+
+@pytest.mark.parametrize("text", ["", "not json", "[1, 2]", '{"computer_name": "x"}'])
+def test_output_that_is_not_the_probe_object_is_a_parse_error(text: str) -> None:
+    with pytest.raises(ParseError, match="the recovery probe"):
+        parse_recovery_probe(text)
+
+
+# --- verdicts ---------------------------------------------------------------------------------
+
+
+def signals(*lines: dict) -> dict:
+    found, problems = read_signals("\n".join(json.dumps(line) for line in lines), "signals.jsonl")
+    assert not problems
+    return signals_by_host(found)
+
+
+CRASH = {"host": "WS-1", "event": "crash", "time": "2026-01-01T10:00:00Z", "bugcheck": "0x00000050",
+         "module": "CSAgent.sys", "last_heartbeat": "2026-01-01T09:59:00Z"}  # fmt: skip
+
+
+def test_healthy_and_recovery_reachable() -> None:
+    healthy = classify("WS-1", answered(probe_output()), None)
+    assert (healthy.recovery_state, healthy.boot_environment, healthy.failure_signature) == ("healthy", "normal", None)
+    in_winre = classify(
+        "WS-1",
+        answered(probe_output(system_drive="X:", mini_nt=True, os_volume=None, manage_bde=STATUS_LOCKED_F)),
+        signals(CRASH)["ws-1"],
+    )
+    assert in_winre.recovery_state == "recovery_reachable"
+    assert in_winre.reachability == "answered_in_recovery"
+    assert in_winre.failure_signature == "0x50:csagent.sys"
+    assert in_winre.bitlocker_locked is True
+    assert in_winre.last_seen == "2026-01-02T03:04:05Z"
+
+
+def test_a_minidump_alone_gives_the_bugcheck_without_a_module() -> None:
+    verdict = classify(
+        "WS-1", answered(probe_output(safe_boot_option=SAFE_BOOT_NETWORK, minidump_name="a.dmp",
+                                      minidump_header=dump_header(0x7E))), None)  # fmt: skip
+    assert verdict.failure_signature == "0x7e"
+    assert any("latest minidump a.dmp" in item for item in verdict.evidence)
+
+
+def test_a_silent_host_is_unbootable_only_with_a_crash_after_its_last_heartbeat() -> None:
+    verdict = classify("WS-1", silent(), signals(CRASH)["ws-1"])
+    assert verdict.recovery_state == "unbootable"
+    assert verdict.failure_signature == "0x50:csagent.sys"
+    assert verdict.last_seen == "2026-01-01T09:59:00Z"
+    assert any(item.startswith("signal (signals.jsonl line 1): crash") for item in verdict.evidence)
+
+    assert classify("WS-1", silent(), None).recovery_state == "unknown"
+    came_back = signals(CRASH, {"host": "WS-1", "event": "heartbeat", "time": "2026-01-01T11:00:00Z"})["ws-1"]
+    assert classify("WS-1", silent(), came_back).recovery_state == "unknown"
+
+
+def test_a_refused_login_is_unknown_even_with_a_crash_signal() -> None:
+    verdict = classify("WS-1", silent("login_refused"), signals(CRASH)["ws-1"])
+    assert (verdict.recovery_state, verdict.reachability) == ("unknown", "login_refused")
+    assert verdict.last_seen == "2026-01-02T03:04:05Z"
+
+
+def test_rings_are_deterministic_and_overridable() -> None:
+    rings = [recovery_ring(f"WS-{index:04d}", None, 5, 20) for index in range(2000)]
+    assert rings == [recovery_ring(f"ws-{index:04d}", None, 5, 20) for index in range(2000)]
+    assert 50 < rings.count("canary") < 150 and 300 < rings.count("pilot") < 500
+    assert recovery_ring("WS-0001", "canary", 0, 0) == "canary"
+    assert classify("WS-1", None, None, ring_override="pilot").recovery_ring == "pilot"
+
+
+@pytest.mark.parametrize(
+    ("bugcheck", "module", "expected"),
+    [
+        (0x50, "CSAgent.sys", "0x50:csagent.sys"),
+        (0x7E, r"\SystemRoot\System32\drivers\ctxflt.sys", "0x7e:ctxflt.sys"),
+        (None, "x.sys", "unknown:x.sys"),
+        (0xC000021A, None, "0xc000021a"),
+        (None, None, None),
+        (0x50, "{{ lookup('pipe', 'id') }}", "0x50:lookup_pipe_id"),
+    ],
+)
+def test_signatures_are_normalised(bugcheck, module, expected) -> None:
+    assert normalise_signature(bugcheck, module) == expected
+
+
+def test_group_names_are_plain() -> None:
+    assert group_name("signature", "0x50:csagent.sys") == "signature_0x50_csagent_sys"
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def test_cmdb_csv_and_json_with_bad_records_named_by_line() -> None:
+    records, problems = read_cmdb(
+        "ComputerName,IP,Ring,Owner\nWS-1,10.0.0.1,Canary,ops\nbad name,10.0.0.2,,x\nWS-3,10.0.0.3,wave,x\nWS-4,,,\n",
+        "cmdb.csv",
+    )
+    assert [(r.name, r.address, r.ring, dict(r.data)) for r in records] == [
+        ("WS-1", "10.0.0.1", "canary", {"owner": "ops"}),
+        ("WS-4", None, None, {"owner": ""}),
+    ]
+    assert [str(p) for p in problems] == [
+        "cmdb.csv line 3: host name 'bad name' is not a valid host name (letters, digits, . _ -)",
+        "cmdb.csv line 4: ring 'wave' of WS-3 is not one of canary, pilot, broad",
+    ]
+    records, problems = read_cmdb('{"hosts": [{"hostname": "WS-9"}, 7]}', "cmdb.json")
+    assert [r.name for r in records] == ["WS-9"] and str(problems[0]) == "cmdb.json item 2: is not an object"
+    with pytest.raises(SourceError, match=r"cmdb\.json line 2: not valid JSON"):
+        read_cmdb('[\n{"name": }]', "cmdb.json")
+    with pytest.raises(SourceError, match=r"cmdb\.csv line 1: the CSV header names no host column"):
+        read_cmdb("serial,owner\n1,2\n", "cmdb.csv")
+
+
+def test_signals_skip_bad_lines_naming_them() -> None:
+    text = "\n".join(
+        [
+            json.dumps(CRASH),
+            "{not json",
+            json.dumps({"host": "WS-2", "bugcheck": "zz"}),
+            "",
+            json.dumps({"host": "WS-3", "event": "heartbeat"}),
+        ]
+    )
+    found, problems = read_signals(text, "/x/signals.jsonl")
+    assert [s.host for s in found] == ["WS-1"]
+    assert [str(p).split(":")[0] for p in problems] == [
+        "/x/signals.jsonl line 2",
+        "/x/signals.jsonl line 3",
+        "/x/signals.jsonl line 5",
+    ]
+
+
+def test_static_hosts_ranges_and_merging() -> None:
+    records, problems = static_hosts(["WS-1", {"name": "WS-2", "address": "10.0.0.2", "ring": "broad"}, 5])
+    assert [r.name for r in records] == ["WS-1", "WS-2"] and len(problems) == 1
+    assert address_range("10.0.0.0/30") == ["10.0.0.1", "10.0.0.2"]
+    assert address_range("10.0.0.254-10.0.1.1") == ["10.0.0.254", "10.0.0.255", "10.0.1.0", "10.0.1.1"]
+    with pytest.raises(SourceError, match="address range"):
+        address_range("10.0.0.9-10.0.0.1")
+    cmdb, _ = read_cmdb("name,address,site\nws-2,10.9.9.9,paris\n", "cmdb.csv")
+    merged = merge_hosts([records, cmdb])
+    assert [(r.name, r.address, r.ring, dict(r.data)) for r in merged] == [
+        ("WS-1", None, None, {}),
+        ("WS-2", "10.0.0.2", "broad", {"site": "paris"}),
+    ]
