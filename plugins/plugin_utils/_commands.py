@@ -115,7 +115,9 @@ _HEADER_LIMIT = 4096
 
 
 def _controls(value: str) -> bool:
-    return any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
+    """Control characters, lone surrogates, and the Unicode line and paragraph separators (U+2028, U+2029),
+    which some parsers (the tree-sitter PowerShell grammar among them) end a line at: never in a name or path."""
+    return any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in value)
 
 
 def _text(value: object, what: str) -> str:

@@ -94,6 +94,7 @@ def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> N
 @example("WinRM'; reg delete HKLM\\SYSTEM /f; '")
 @example("$(Remove-Item C:\\ -Recurse)`n")
 @example("O\u2019Brien's \u00e9 agent")
+@example("'\u2028'")  # a line separator: tree-sitter ends the line there (found by hypothesis)
 def test_hostile_service_names_are_refused_or_stay_one_literal(name: str) -> None:
     try:
         read = commands.safeboot_network_read([name], RECORD)
