@@ -178,7 +178,7 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
     )
     try:
         hostvars = inventory(config, tmp_path)["_meta"]["hostvars"]
-        played = run("ansible-playbook", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+        played = run("ansible-playbook", "-v", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
     finally:
         sealed_session(safe_mode).run_cmd(encoded_command(reg_add(key, "OptionValue", "REG_DWORD", 2)))
 
