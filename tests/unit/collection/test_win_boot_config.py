@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-from unittest.mock import MagicMock
 
 import pytest
 import yaml
-from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
@@ -33,6 +31,7 @@ from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
+from .in_process import lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -127,20 +126,7 @@ def test_a_failed_enum_is_reported_not_parsed() -> None:
 
 
 def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
-    task = MagicMock()
-    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, True
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    sent: list[str] = []
-
-    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
-        sent.append(command)
-        result = run(machine, command, stdin=in_data or b"")
-        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
-
-    module._low_level_execute_command = execute
-    return module, sent
+    return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=True)
 
 
 def default_entry_text(machine) -> str:

@@ -9,10 +9,8 @@ import json
 import random
 import struct
 from pathlib import Path
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule
@@ -32,6 +30,7 @@ from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import locked_in_winre, run
+from .in_process import lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -288,20 +287,7 @@ def test_the_inbox_list_holds_every_boot_or_system_driver_of_a_fresh_lab_image()
 
 
 def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
-    task = MagicMock()
-    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, False
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    sent: list[str] = []
-
-    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
-        sent.append(command)
-        result = run(machine, command, stdin=in_data or b"")
-        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
-
-    module._low_level_execute_command = execute
-    return module, sent
+    return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=False)
 
 
 def hklm(machine) -> list[str]:

@@ -5,34 +5,19 @@ from __future__ import annotations
 
 import json
 import struct
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.play_context import PlayContext
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_reboot import ActionModule
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 from lifeline_lab.machine import new_machine
 
-from ..lab.support import run
+from .in_process import lab_action
 
 
 def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
-    task = MagicMock()
-    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, False
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    sent: list[str] = []
-
-    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
-        sent.append(command)
-        result = run(machine, command, stdin=in_data or b"")
-        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
-
-    module._low_level_execute_command = execute
-    return module, sent
+    return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=False)
 
 
 @pytest.mark.parametrize(

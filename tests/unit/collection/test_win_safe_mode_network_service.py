@@ -5,10 +5,8 @@ refused or one literal), the add/remove plan and its record, and the action run 
 from __future__ import annotations
 
 import json
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_safe_mode_network_service import ActionModule
@@ -27,6 +25,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_networ
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
+from .in_process import lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 NETWORK = commands.SAFEBOOT_NETWORK_KEY
@@ -194,20 +193,7 @@ def test_the_record_round_trips_and_foreign_records_are_refused() -> None:
 
 
 def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
-    task = MagicMock()
-    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, True
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    sent: list[str] = []
-
-    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
-        sent.append(command)
-        result = run(machine, command, stdin=in_data or b"")
-        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
-
-    module._low_level_execute_command = execute
-    return module, sent
+    return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=True)
 
 
 FACTS = {"ansible_facts": {"lifeline_recovery": {"environment": "normal", "os_volume": "C:"}}}

@@ -9,10 +9,8 @@ import datetime as dt
 import json
 import random
 from pathlib import Path
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_servicing import ActionModule
@@ -31,6 +29,7 @@ from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
+from .in_process import lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -206,20 +205,7 @@ def test_errors_and_unexpected_output_are_a_parse_error(text: str, message: str)
 
 
 def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
-    task = MagicMock()
-    task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, False
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    module = ActionModule(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)
-    sent: list[str] = []
-
-    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
-        sent.append(command)
-        result = run(machine, command, stdin=in_data or b"")
-        return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
-
-    module._low_level_execute_command = execute
-    return module, sent
+    return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=False)
 
 
 def facts(environment: str) -> dict:
