@@ -17,6 +17,7 @@ a command line that a connection plugin logs or that PowerShell quotes in an err
 from __future__ import annotations
 
 import time
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -113,8 +114,9 @@ class RecoveryAction(ActionBase):
         result["commands_sent"] = self._commands_sent
         return redact(result, self._secrets)
 
+    @abstractmethod
     def recover(self, args: dict, task_vars: dict) -> dict:
-        raise NotImplementedError
+        """The module's work on the host, once its arguments are valid: the result dict."""
 
     def secret(self, value: str) -> str:
         """Remember ``value`` as a secret to redact from the result; returns it unchanged."""

@@ -14,7 +14,7 @@ import yaml
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lab_fleet
 
-from .conftest import REPO, LabFleet
+from .conftest import REPO, LabFleet, start_fleet
 
 BIN = Path(sys.executable).parent
 # The default callback with -v and result_format json: "TASK [name] ***" then, per host,
@@ -88,3 +88,16 @@ def ansible_playbook(
         cwd=REPO,
     )
     return PlayRun(completed.returncode, completed.stdout, completed.stderr, parse_results(completed.stdout))
+
+
+def crowdstrike_fleet_by_kind(directory: Path) -> LabFleet:
+    """A 4-host crowdstrike-291 fleet with one host of each kind: ``kinds[(environment, has_bitlocker)]`` is
+    its name (WinRE or Safe Mode with Networking, with or without BitLocker), plus a static ``inventory``."""
+    started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
+    started.directory = directory
+    started.inventory = static_inventory(started, directory)
+    started.kinds = {}
+    for entry in started.hosts:
+        machine = started.show(entry["name"])["machine"]
+        started.kinds[(machine["environment"], machine["bitlocker"] is not None)] = entry["name"]
+    return started

@@ -9,24 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import lab, start_fleet, winrm_session
-from .playbooks import ansible_playbook, static_inventory
+from .conftest import lab, winrm_session
+from .playbooks import ansible_playbook, crowdstrike_fleet_by_kind
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("recovery_facts")
-    started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
-    started.directory = directory
-    started.inventory = static_inventory(started, directory)
-    kinds = {}
-    for entry in started.hosts:
-        machine = started.show(entry["name"])["machine"]
-        kinds[(machine["environment"], machine["bitlocker"] is not None)] = entry["name"]
+    started = crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_facts"))
+    kinds = started.kinds
     assert set(kinds) == {(env, bl) for env in ("winre", "safe_mode_network") for bl in (True, False)}, kinds
-    started.kinds = kinds
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
 

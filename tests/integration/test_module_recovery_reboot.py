@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import lab, start_fleet
-from .playbooks import ansible_playbook, static_inventory
+from .conftest import lab
+from .playbooks import ansible_playbook, crowdstrike_fleet_by_kind
 
 pytestmark = pytest.mark.integration
 
@@ -20,15 +20,7 @@ BAD = "C:\\Windows\\System32\\drivers\\CrowdStrike\\C-00000291-00000000-00000032
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("recovery_reboot")
-    started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
-    started.directory = directory
-    started.inventory = static_inventory(started, directory)
-    kinds = {}
-    for entry in started.hosts:
-        machine = started.show(entry["name"])["machine"]
-        kinds[(machine["environment"], machine["bitlocker"] is not None)] = entry["name"]
-    started.kinds = kinds
+    started = crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_reboot"))
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
 
