@@ -13,15 +13,15 @@ on the first error (PowerShell then exits 1 with the error record on stderr). Se
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import (
     exit_with_native_code,
     native,
     quote,
     script,
-    shown,
 )
 
 __all__ = [
@@ -112,20 +112,6 @@ _DWORD_LIMIT = 2**32
 _QWORD_LIMIT = 2**64
 _SHUTDOWN_DELAY_LIMIT = 315360000  # shutdown /t: 0-315360000 seconds (10 years)
 _HEADER_LIMIT = 4096
-
-
-def _controls(value: str) -> bool:
-    """Control characters, lone surrogates, and the Unicode line and paragraph separators (U+2028, U+2029),
-    which some parsers (the tree-sitter PowerShell grammar among them) end a line at: never in a name or path."""
-    return any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in value)
-
-
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{what} must be a string, not {type(value).__name__}")
-    if _controls(value):
-        raise ValueError(f"{what} {shown(value)} contains a control character")
-    return value
 
 
 def _windows_path(value: object, what: str, wildcards: bool = True) -> str:

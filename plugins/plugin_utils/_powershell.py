@@ -49,6 +49,8 @@ import base64
 import re
 import unicodedata
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown
+
 __all__ = [
     "ENCODED_COMMAND_PREFIX",
     "MAX_COMMAND_LINE",
@@ -79,14 +81,7 @@ PREAMBLE = (
 # .NET char.IsWhiteSpace: the Unicode separators plus these controls. Python's str.isspace is added
 # (it also counts U+001C-U+001F), so this set is never smaller than the one 5.1 quotes on.
 _DOTNET_WHITESPACE_CONTROLS = "\t\n\v\f\r\x85\xa0"
-_SHOWN_LIMIT = 60
 _PROGRAM = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.exe", re.ASCII | re.IGNORECASE)
-
-
-def shown(value: object) -> str:
-    """``value`` as it may appear in an error message: repr, shortened."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 4] + "...'"
 
 
 def _check_text(value: object, what: str, show: bool = True) -> str:

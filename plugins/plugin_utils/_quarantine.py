@@ -17,10 +17,10 @@ import datetime
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, _json_time, withhold_digits
 
 __all__ = [
@@ -80,14 +80,6 @@ _FORBIDDEN_IN_FOLDER = set('<>:"|?*[]')
 _FORBIDDEN_IN_PATTERN = set('\\/:<>"|')
 MAX_PATTERNS = 16
 MAX_HEADER = 64
-
-
-def _text(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{what} must be a string, not {type(value).__name__}")
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        raise ValueError(f"{what} {value!r} contains a control character")
-    return value
 
 
 def _relative(value: str, what: str) -> str:

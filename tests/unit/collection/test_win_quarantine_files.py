@@ -130,6 +130,8 @@ def test_pattern_matching_is_case_insensitive_and_only_star_and_question_are_spe
 @example("..\\..\\Windows\\System32\\config\\SYSTEM")
 @example("x'; Remove-Item C:\\ -Recurse; '")
 @example("$(Stop-Computer)*.sys")
+@example("C-1\u2028.sys")  # a line separator: the pattern rules and the builder once disagreed on it
+@example("C-1\u2029.sys")
 def test_hostile_patterns_are_refused_or_stay_one_literal_in_the_survey(value: str) -> None:
     try:
         pattern = q.check_pattern(value)
