@@ -36,6 +36,7 @@ options:
         key: report_dir
 """
 
+import atexit
 import datetime as dt
 import json
 import os
@@ -45,7 +46,7 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
-STATUSES = ("recovered", "failed", "would_change", "skipped", "untouched")
+STATUSES = ("recovered", "failed", "blocked", "would_change", "skipped", "untouched")
 
 
 def _plain(value: Any) -> Any:
@@ -53,18 +54,28 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def rollout_report(plan: Mapping, outcomes: Mapping, batches: list, halt_reason: str) -> dict:
-    """Every planned host's final status and the counts per wave and per signature."""
+def rollout_report(
+    plan: Mapping, outcomes: Mapping, batches: list, halt_reason: str, interrupted: str = "", run_id: str = ""
+) -> dict:
+    """Every planned host's final status and the counts per wave and per signature.
+
+    ``interrupted`` names why the run ended early (a signal): hosts without an outcome are then
+    untouched "interrupted before this host was done", which may include hosts changed halfway."""
     hosts = {}
     for name, planned in sorted((plan.get("hosts") or {}).items()):
         outcome = outcomes.get(name) or {}
-        if planned.get("action") != "remediate":
-            status, reason = "skipped", planned.get("reason", "")
-        elif outcome:
+        if outcome:
             status, reason = outcome.get("outcome", "failed"), outcome.get("reason", "")
+        elif planned.get("action") == "blocked":
+            status, reason = "blocked", planned.get("reason", "")
+        elif planned.get("action") != "remediate":
+            status, reason = "skipped", planned.get("reason", "")
         else:
             status = "untouched"
-            reason = "the rollout halted before this host's batch" if halt_reason else "not reached"
+            if interrupted:
+                reason = f"the run was interrupted ({interrupted}) before this host's outcome was recorded"
+            else:
+                reason = "the rollout halted before this host's batch" if halt_reason else "not reached"
         hosts[name] = {
             "status": status,
             "wave": planned.get("wave"),
@@ -81,7 +92,11 @@ def rollout_report(plan: Mapping, outcomes: Mapping, batches: list, halt_reason:
         by_signature[host["signature"] or "(none)"][host["status"]] += 1
     return {
         "kind": "rollout",
+        "run_id": run_id,
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "interrupted": bool(interrupted),
+        "interrupted_by": interrupted,
+        "warnings": list(plan.get("warnings") or []),
         "halted": bool(halt_reason),
         "halt_reason": halt_reason,
         "totals": dict(Counter(host["status"] for host in hosts.values())),
@@ -115,7 +130,14 @@ class CallbackModule(CallbackBase):
         self._outcomes: dict[str, dict] = {}
         self._batches: list = []
         self._halt_reason = ""
+        self._run_id = ""
         self._readiness: dict[str, dict] = {}
+        self._reported = False
+        # A run stopped by Ctrl-C (SIGINT) never reaches v2_playbook_on_stats: ansible-playbook exits
+        # through its KeyboardInterrupt handler, and this hook then writes the report marked interrupted.
+        # Forked workers inherit the hook; only this process acts on it.
+        self._pid = os.getpid()
+        atexit.register(self._on_exit)
 
     def v2_runner_on_ok(self, result) -> None:
         facts = result._result.get("ansible_facts")
@@ -128,16 +150,30 @@ class CallbackModule(CallbackBase):
             self._outcomes[host] = _plain(facts["lifeline_rollout_outcome"])
         if "lifeline_rollout_batches" in facts:
             self._batches = _plain(facts["lifeline_rollout_batches"])
+        if facts.get("lifeline_run_id"):
+            self._run_id = str(facts["lifeline_run_id"])
         if facts.get("lifeline_rollout_halt_reason"):
             self._halt_reason = str(facts["lifeline_rollout_halt_reason"])
         if "recovery_readiness_report" in facts:
             self._readiness[host] = _plain(facts["recovery_readiness_report"])
 
+    def v2_runner_on_failed(self, result, ignore_errors=False) -> None:
+        # A host failed before anything was touched still carries the outcome it recorded (blocked).
+        self.v2_runner_on_ok(result)
+
+    def _on_exit(self) -> None:
+        if os.getpid() == self._pid and not self._reported and self._plan:
+            self._report_rollout(interrupted="interrupted (SIGINT) before the rollout finished")
+
+    def _report_rollout(self, interrupted: str = "") -> None:
+        self._reported = True
+        report = rollout_report(self._plan, self._outcomes, self._batches, self._halt_reason, interrupted, self._run_id)
+        self._show_rollout(report)
+        self._write(report, "rollout")
+
     def v2_playbook_on_stats(self, stats) -> None:
         if self._plan:
-            report = rollout_report(self._plan, self._outcomes, self._batches, self._halt_reason)
-            self._show_rollout(report)
-            self._write(report, "rollout")
+            self._report_rollout()
         if self._readiness:
             report = {
                 "kind": "readiness",
@@ -167,9 +203,14 @@ class CallbackModule(CallbackBase):
                     f"{batch['recovered']} recovered, {batch['failed']} failed ({batch['failure_rate']}%)"
                     + ("  -> HALT" if batch["halt"] else "")
                 )
+        for warning in report["warnings"]:
+            display(f"\n  warning: {warning}")
+        if report["interrupted"]:
+            display(f"\n  INTERRUPTED: {report['interrupted_by']}", color="red")
         if report["halted"]:
             display(f"\n  HALTED: {report['halt_reason']}", color="red")
-        noted = [(name, host) for name, host in report["hosts"].items() if host["status"] in ("failed", "skipped")]
+        shown = {"failed", "blocked", "skipped"} | ({"untouched"} if report["interrupted"] else set())
+        noted = [(name, host) for name, host in report["hosts"].items() if host["status"] in shown]
         if noted:
             display("\n  hosts not recovered by this run:")
             for name, host in noted:

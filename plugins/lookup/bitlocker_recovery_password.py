@@ -79,6 +79,13 @@ options:
       - An empty string accepts any volume type. Ignored when O(volume_type_column) is empty.
     type: str
     default: OperatingSystem
+  check_only:
+    description:
+      - Check that each computer has exactly one valid recovery password in the export and return V(true)
+        for it, without returning any password (the rollout checks every locked host this way before it
+        touches the first one). The same errors as a real look-up otherwise.
+    type: bool
+    default: false
   computer_column:
     description: The header of the column that holds the computer name.
     type: str
@@ -127,7 +134,8 @@ EXAMPLES = r"""
 RETURN = r"""
 _raw:
   description:
-    - One recovery password per term (8 blocks of 6 digits separated by C(-)), marked unsafe.
+    - One recovery password per term (8 blocks of 6 digits separated by C(-)), marked unsafe; with
+      O(check_only), V(true) per term instead.
     - A secret; use it only in tasks with C(no_log) set to V(true).
   type: list
   elements: str
@@ -194,6 +202,8 @@ class LookupModule(LookupBase):
             # from None: no chained exception (with its own text) reaches a traceback at -vvv.
             raise AnsibleLookupError(str(exc)) from None
         display.vvv(f"bitlocker_recovery_password: {len(passwords)} valid recovery password(s) read from {path}")
+        if self.get_option("check_only"):
+            return [True for _password in passwords]
         return [wrap_var(password) for password in passwords]
 
     def _read_escrow_text(self, path: str) -> str:

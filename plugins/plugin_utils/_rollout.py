@@ -10,11 +10,12 @@ lifeline.recovery.rollout_summary reads what they produced. Nothing here talks t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 __all__ = [
     "FACT_SIGNATURES",
+    "OPERATOR_ERRORS",
     "RING_ORDER",
     "RolloutError",
     "normalise_signature",
@@ -44,13 +45,72 @@ class RolloutError(ValueError):
     """A mapping or setting that cannot drive a rollout; the message names the entry and the problem."""
 
 
+# The inventory's lifeline_reachability values that say the operator's configuration, not the machine,
+# stopped the look: such a host cannot be judged or repaired until someone fixes the settings.
+OPERATOR_ERRORS = {
+    "login_refused": "the WinRM login was refused: check the inventory's account and password",
+    "certificate_rejected": "the host's WinRM certificate did not validate: check the CA the inventory trusts",
+}
+# Variables a mapping entry may never set, whatever a role declares: the connection (a mapping could
+# otherwise send a recovery password over Basic on plain HTTP) and the rollout's own settings (a
+# mapping could otherwise turn the halt off).
+_RESERVED_PREFIXES = ("ansible_", "lifeline_")
+
+
 def normalise_signature(value: Any) -> str:
     """Signatures compare without case or surrounding blanks ('0x50:CSAgent.sys' == '0x50:csagent.sys')."""
     return str(value or "").strip().lower()
 
 
-def validate_remediations(remediations: Any, source: str = "the remediation mapping") -> list[dict]:
-    """The mapping as a list of checked entries {name, signatures, role (FQCN), vars}; a clear error otherwise."""
+def _check_role_vars(where: str, role: str, variables: Mapping, role_options: Callable[[str], Mapping | None]):
+    """Refuse variables the role does not declare in meta/argument_specs.yml (entry point main), reserved
+    connection and rollout variables, and values of the wrong type; nothing is touched before this passes."""
+    reserved = sorted(key for key in variables if str(key).startswith(_RESERVED_PREFIXES))
+    if reserved:
+        raise RolloutError(
+            f"{where}: vars {reserved} are connection or rollout settings, which a remediation may not change "
+            "(set them in the inventory or as extra vars)"
+        )
+    try:
+        options = role_options(role)
+    except RolloutError as error:
+        raise RolloutError(f"{where}: {error}") from None
+    if options is None:
+        raise RolloutError(f"{where}: role {role} does not exist (no such role in its collection)")
+    undeclared = sorted(set(variables) - set(options))
+    if undeclared:
+        raise RolloutError(
+            f"{where}: vars {undeclared} are not options of role {role} "
+            f"(its meta/argument_specs.yml declares {sorted(options)})"
+        )
+    problems = check_types(variables, options)
+    if problems:
+        raise RolloutError(f"{where}: {'; '.join(problems)}")
+
+
+def check_types(variables: Mapping, options: Mapping) -> list[str]:
+    """Type errors of ``variables`` against a role's argument_specs options, as ansible-core words them."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    spec = {name: {k: v for k, v in dict(option).items() if k in _SPEC_KEYS} for name, option in options.items()}
+    for option in spec.values():
+        option.pop("required", None)  # the role's defaults and the inventory supply the rest
+    result = ArgumentSpecValidator(spec).validate(dict(variables))
+    return [str(message) for message in result.error_messages]
+
+
+_SPEC_KEYS = {"type", "elements", "choices", "options", "required", "default", "no_log"}
+
+
+def validate_remediations(
+    remediations: Any,
+    source: str = "the remediation mapping",
+    role_options: Callable[[str], Mapping | None] | None = None,
+) -> list[dict]:
+    """The mapping as a list of checked entries {name, signatures, role (FQCN), vars}; a clear error otherwise.
+
+    ``role_options(fqcn)`` returns the options a role declares (None: no such role); when given, every
+    entry's vars are checked against them (see _check_role_vars)."""
     if not isinstance(remediations, list) or not remediations:
         raise RolloutError(f"{source}: lifeline_remediations must be a non-empty list of remediations")
     seen: dict[str, str] = {}
@@ -72,12 +132,15 @@ def validate_remediations(remediations: Any, source: str = "the remediation mapp
         role = str(entry.get("role") or "").strip()
         if not _NAME.match(role):
             raise RolloutError(f"{where}: role {role!r} is not a role name (e.g. channel_file_remediation)")
+        role = role if "." in role else f"{COLLECTION}.{role}"
         variables = entry.get("vars") or {}
         if not isinstance(variables, Mapping):
             raise RolloutError(f"{where}: vars must be a mapping of role variables")
         bad = [key for key in variables if not _VARIABLE.match(str(key))]
         if bad:
             raise RolloutError(f"{where}: vars {bad} are not variable names")
+        if role_options is not None:
+            _check_role_vars(where, role, variables, role_options)
         normalised = []
         for signature in signatures:
             key = normalise_signature(signature)
@@ -87,14 +150,7 @@ def validate_remediations(remediations: Any, source: str = "the remediation mapp
                 raise RolloutError(f"{where}: signature {key!r} is already mapped by remediation {seen[key]!r}")
             seen[key] = name
             normalised.append(key)
-        checked.append(
-            {
-                "name": name,
-                "signatures": normalised,
-                "role": role if "." in role else f"{COLLECTION}.{role}",
-                "vars": dict(variables),
-            }
-        )
+        checked.append({"name": name, "signatures": normalised, "role": role, "vars": dict(variables)})
     return checked
 
 
@@ -103,20 +159,32 @@ def _ring(value: Any) -> str:
     return ring if ring in RING_ORDER else "broad"
 
 
-def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str = "the remediation mapping") -> dict:
+def plan(
+    hosts: Iterable[str],
+    hostvars: Mapping,
+    remediations: Any,
+    source: str = "the remediation mapping",
+    role_options: Callable[[str], Mapping | None] | None = None,
+    min_canary: Any = 1,
+) -> dict:
     """Each host's part in the rollout, from what the inventory says about it.
 
     A host is remediated when the inventory found it reachable in recovery (recovery_state
-    recovery_reachable) and its failure signature is mapped; otherwise it is skipped with the reason.
-    Returns {"hosts": {name: {...}}, "waves": {ring: [names]}} with hosts sorted by name per wave.
+    recovery_reachable) and its failure signature is mapped; it is blocked when the operator's settings
+    kept the inventory from looking at it (refused login, rejected certificate: the run fails for it);
+    otherwise it is skipped with the reason. The canary ring gets at least ``min_canary`` hosts while
+    there are hosts to remediate (promoted from pilot, then broad, by name). Returns {"hosts": {name:
+    {...}}, "waves": {ring: [names]}, "remediations": the checked mapping, "warnings": [...]}.
     """
-    entries = validate_remediations(remediations, source)
+    entries = validate_remediations(remediations, source, role_options)
+    minimum = _count(min_canary, "lifeline_min_canary")
     by_signature = {signature: entry for entry in entries for signature in entry["signatures"]}
     planned: dict[str, dict] = {}
     waves: dict[str, list[str]] = {ring: [] for ring in RING_ORDER}
     for host in sorted(set(hosts)):
         variables = hostvars.get(host) or {}
         state = str(variables.get("lifeline_recovery_state") or "unknown")
+        reachability = str(variables.get("lifeline_reachability") or "")
         signature = normalise_signature(variables.get("lifeline_failure_signature"))
         ring = _ring(variables.get("lifeline_recovery_ring"))
         record = {
@@ -124,6 +192,7 @@ def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str
             "state": state,
             "signature": signature or None,
             "environment": variables.get("lifeline_boot_environment"),
+            "bitlocker_locked": variables.get("lifeline_bitlocker_locked"),
             "remediation": None,
             "role": None,
             "vars": {},
@@ -131,7 +200,10 @@ def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str
             "reason": "",
         }
         entry = by_signature.get(signature)
-        if state == "healthy":
+        if reachability in OPERATOR_ERRORS:
+            record["action"] = "blocked"
+            record["reason"] = str(variables.get("lifeline_operator_error") or OPERATOR_ERRORS[reachability])
+        elif state == "healthy":
             record["reason"] = "already healthy"
         elif state != "recovery_reachable":
             record["reason"] = f"{state}: not reachable in a recovery environment, needs hands on the machine"
@@ -145,7 +217,39 @@ def plan(hosts: Iterable[str], hostvars: Mapping, remediations: Any, source: str
             record.update(action="remediate", remediation=entry["name"], role=entry["role"], vars=entry["vars"])
             waves[ring].append(host)
         planned[host] = record
-    return {"hosts": planned, "waves": waves}
+    warnings = _fill_canary(planned, waves, minimum)
+    return {"hosts": planned, "waves": waves, "remediations": entries, "warnings": warnings}
+
+
+def _count(value: Any, name: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise RolloutError(f"{name} must be a whole number of hosts, not {value!r}") from None
+    if number < 0:
+        raise RolloutError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
+def _fill_canary(planned: dict, waves: dict[str, list[str]], minimum: int) -> list[str]:
+    """Promote hosts into the canary ring until it has ``minimum`` (a small fleet can hash none into it),
+    and say which rings are empty; returns the warnings."""
+    warnings = []
+    for ring in RING_ORDER[1:]:
+        while len(waves["canary"]) < minimum and waves[ring]:
+            host = waves[ring].pop(0)
+            waves["canary"].append(host)
+            planned[host]["wave"] = "canary"
+            planned[host]["promoted_from"] = ring
+            warnings.append(
+                f"{host} moved from the {ring} ring to the canary ring: the canary ring needs at least "
+                f"{minimum} host(s) (lifeline_min_canary)"
+            )
+    waves["canary"].sort()
+    if any(waves.values()):
+        empty = [ring for ring in RING_ORDER if not waves[ring]]
+        warnings.extend(f"the {ring} ring has no host to remediate" for ring in empty)
+    return warnings
 
 
 def signature_from_facts(facts: Any) -> str | None:
@@ -168,17 +272,15 @@ def signature_from_facts(facts: Any) -> str | None:
     return None
 
 
-def remediation_from_facts(planned: Mapping, facts: Any, remediations: Any, source: str = "the remediation mapping"):
+def remediation_from_facts(planned: Mapping, facts: Any, remediations: Iterable[Mapping]) -> dict:
     """The plan record of a host the inventory gave no signature, completed from its facts: the
-    signature signature_from_facts names and the remediation mapped to it, or action skip with why."""
+    signature signature_from_facts names and the remediation mapped to it (``remediations``: the plan's
+    checked entries), or action skip with why."""
     record = dict(planned)
     if record.get("role") or record.get("action") != "remediate":
         return record
     signature = signature_from_facts(facts)
-    entry = None
-    if signature:
-        entries = validate_remediations(remediations, source)
-        entry = next((e for e in entries if signature in e["signatures"]), None)
+    entry = next((e for e in remediations if signature in e["signatures"]), None) if signature else None
     record["signature"] = signature
     if entry is None:
         record.update(action="skip", remediation=None, vars={})

@@ -15,11 +15,13 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import 
     plan,
     remediation_from_facts,
     signature_from_facts,
+    validate_remediations,
     verdict,
 )
 
 REPO = Path(__file__).resolve().parents[3]
 MAPPING = yaml.safe_load((REPO / "playbooks/vars/remediations.yml").read_text())["lifeline_remediations"]
+CHECKED = validate_remediations(MAPPING)
 
 
 def host(state: str, signature: str | None = None, ring: str = "broad") -> dict:
@@ -139,19 +141,19 @@ def test_a_failure_without_a_bugcheck_is_named_from_the_facts(host_facts, signat
 
 def test_the_shipped_mapping_repairs_broken_boot_entries_and_stuck_servicing_from_the_facts():
     planned = plan(["G"], HOSTVARS, MAPPING)["hosts"]["G"]
-    bcd = remediation_from_facts(planned, facts("partition=\\Device\\HarddiskVolume2"), MAPPING)
+    bcd = remediation_from_facts(planned, facts("partition=\\Device\\HarddiskVolume2"), CHECKED)
     assert (bcd["action"], bcd["signature"], bcd["role"]) == (
         "remediate", "boot_device_unresolved", "lifeline.recovery.boot_config_repair")  # fmt: skip
-    pending = remediation_from_facts(planned, facts(pending=True), MAPPING)
+    pending = remediation_from_facts(planned, facts(pending=True), CHECKED)
     assert pending["role"] == "lifeline.recovery.servicing_rollback"
     assert pending["vars"] == {"servicing_rollback_revert_pending_actions": True}
-    nothing = remediation_from_facts(planned, facts(), MAPPING)
+    nothing = remediation_from_facts(planned, facts(), CHECKED)
     assert nothing["action"] == "skip" and "facts show no failure Lifeline can repair" in nothing["reason"]
-    unmapped = remediation_from_facts(planned, facts(pending=True), MAPPING[:1])
+    unmapped = remediation_from_facts(planned, facts(pending=True), CHECKED[:1])
     assert unmapped["reason"] == "no remediation is mapped for signature pending_servicing (read from the host's facts)"
     # A host the inventory gave a mapped signature keeps its plan whatever its facts say.
     crowdstrike = plan(["A"], HOSTVARS, MAPPING)["hosts"]["A"]
-    assert remediation_from_facts(crowdstrike, facts(pending=True), MAPPING) == crowdstrike
+    assert remediation_from_facts(crowdstrike, facts(pending=True), CHECKED) == crowdstrike
 
 
 def test_the_shipped_mapping_covers_every_remediable_failure_of_the_mixed_scenario():
