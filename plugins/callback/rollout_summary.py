@@ -41,12 +41,12 @@ import datetime as dt
 import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
-STATUSES = ("recovered", "failed", "blocked", "would_change", "skipped", "untouched")
+STATUSES = ("recovered", "failed", "blocked", "interrupted", "would_change", "skipped", "untouched")
 
 
 def _plain(value: Any) -> Any:
@@ -55,12 +55,19 @@ def _plain(value: Any) -> Any:
 
 
 def rollout_report(
-    plan: Mapping, outcomes: Mapping, batches: list, halt_reason: str, interrupted: str = "", run_id: str = ""
+    plan: Mapping,
+    outcomes: Mapping,
+    batches: list,
+    halt_reason: str,
+    interrupted: str = "",
+    run_id: str = "",
+    current_batch: Iterable[str] = (),
 ) -> dict:
     """Every planned host's final status and the counts per wave and per signature.
 
-    ``interrupted`` names why the run ended early (a signal): hosts without an outcome are then
-    untouched "interrupted before this host was done", which may include hosts changed halfway."""
+    ``interrupted`` names what ended the run early (a signal): the hosts of the batch then under way
+    (``current_batch``) that recorded no outcome are ``interrupted``, perhaps changed halfway."""
+    current_batch = set(current_batch)
     hosts = {}
     for name, planned in sorted((plan.get("hosts") or {}).items()):
         outcome = outcomes.get(name) or {}
@@ -72,8 +79,14 @@ def rollout_report(
             status, reason = "skipped", planned.get("reason", "")
         else:
             status = "untouched"
-            if interrupted:
-                reason = f"the run was interrupted ({interrupted}) before this host's outcome was recorded"
+            if interrupted and name in current_batch:
+                status = "interrupted"
+                reason = (
+                    f"the run was stopped ({interrupted}) while this host was being remediated: it may be changed "
+                    "halfway; run remediate.yml again, or rollback.yml"
+                )
+            elif interrupted:
+                reason = f"the run was stopped ({interrupted}) before this host's batch"
             else:
                 reason = "the rollout halted before this host's batch" if halt_reason else "not reached"
         hosts[name] = {
@@ -131,6 +144,7 @@ class CallbackModule(CallbackBase):
         self._batches: list = []
         self._halt_reason = ""
         self._run_id = ""
+        self._current_batch: list[str] = []
         self._readiness: dict[str, dict] = {}
         self._reported = False
         # A run stopped by Ctrl-C (SIGINT) never reaches v2_playbook_on_stats: ansible-playbook exits
@@ -150,6 +164,8 @@ class CallbackModule(CallbackBase):
             self._outcomes[host] = _plain(facts["lifeline_rollout_outcome"])
         if "lifeline_rollout_batches" in facts:
             self._batches = _plain(facts["lifeline_rollout_batches"])
+        if "lifeline_rollout_batch" in facts:
+            self._current_batch = list(_plain(facts["lifeline_rollout_batch"]) or [])
         if facts.get("lifeline_run_id"):
             self._run_id = str(facts["lifeline_run_id"])
         if facts.get("lifeline_rollout_halt_reason"):
@@ -163,11 +179,13 @@ class CallbackModule(CallbackBase):
 
     def _on_exit(self) -> None:
         if os.getpid() == self._pid and not self._reported and self._plan:
-            self._report_rollout(interrupted="interrupted (SIGINT) before the rollout finished")
+            self._report_rollout(interrupted="SIGINT")
 
     def _report_rollout(self, interrupted: str = "") -> None:
         self._reported = True
-        report = rollout_report(self._plan, self._outcomes, self._batches, self._halt_reason, interrupted, self._run_id)
+        report = rollout_report(
+            self._plan, self._outcomes, self._batches, self._halt_reason, interrupted, self._run_id, self._current_batch
+        )
         self._show_rollout(report)
         self._write(report, "rollout")
 
@@ -206,10 +224,10 @@ class CallbackModule(CallbackBase):
         for warning in report["warnings"]:
             display(f"\n  warning: {warning}")
         if report["interrupted"]:
-            display(f"\n  INTERRUPTED: {report['interrupted_by']}", color="red")
+            display(f"\n  INTERRUPTED ({report['interrupted_by']}) before the rollout finished", color="red")
         if report["halted"]:
             display(f"\n  HALTED: {report['halt_reason']}", color="red")
-        shown = {"failed", "blocked", "skipped"} | ({"untouched"} if report["interrupted"] else set())
+        shown = {"failed", "blocked", "interrupted", "skipped"} | ({"untouched"} if report["interrupted"] else set())
         noted = [(name, host) for name, host in report["hosts"].items() if host["status"] in shown]
         if noted:
             display("\n  hosts not recovered by this run:")

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,9 +68,7 @@ def parse_results(stdout: str) -> dict[str, dict[str, dict]]:
     return results
 
 
-def ansible_playbook(
-    inventory: Path, playbook: Path, *arguments: str, env: dict[str, str] | None = None, timeout: float = 600
-) -> PlayRun:
+def _command(inventory: Path, playbook: Path, arguments: tuple[str, ...], env: dict[str, str] | None):
     environment = dict(
         os.environ,
         ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
@@ -79,15 +78,34 @@ def ansible_playbook(
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
         **(env or {}),
     )
-    completed = subprocess.run(
-        [str(BIN / "ansible-playbook"), "-i", str(inventory), "-v", *arguments, str(playbook)],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=timeout,
-        cwd=REPO,
-    )
+    return [str(BIN / "ansible-playbook"), "-i", str(inventory), "-v", *arguments, str(playbook)], environment
+
+
+def ansible_playbook(
+    inventory: Path, playbook: Path, *arguments: str, env: dict[str, str] | None = None, timeout: float = 600
+) -> PlayRun:
+    command, environment = _command(inventory, playbook, arguments, env)
+    completed = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=timeout, cwd=REPO)
     return PlayRun(completed.returncode, completed.stdout, completed.stderr, parse_results(completed.stdout))
+
+
+def start_playbook(
+    inventory: Path, playbook: Path, output: Path, *arguments: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """ansible-playbook in the background, its stdout and stderr going to ``output`` (for runs a test
+    interrupts or runs alongside another)."""
+    command, environment = _command(inventory, playbook, arguments, env)
+    with output.open("w") as handle:
+        return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environment, cwd=REPO)
+
+
+def wait_for_output(output: Path, text: str, process: subprocess.Popen, timeout: float = 180) -> None:
+    """Until ``text`` appears in ``output`` (bounded; fails if the process ends first or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while text not in output.read_text():
+        assert process.poll() is None, f"ended before {text!r}:\n{output.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"no {text!r} within {timeout} s:\n{output.read_text()[-3000:]}"
+        time.sleep(0.2)
 
 
 def crowdstrike_fleet_by_kind(directory: Path) -> LabFleet:

@@ -3,6 +3,7 @@ ground-truth snapshots to compare before and after a playbook."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -37,8 +38,28 @@ def rollout_inventory(
     return path
 
 
+def run_env(directory: Path) -> dict[str, str]:
+    """Each test's reports and controller locks in its own folder."""
+    return {"LIFELINE_REPORT_DIR": str(directory / "reports"), "LIFELINE_LOCK_DIR": str(directory / "locks")}
+
+
 def run(inventory: Path, playbook: Path, directory: Path, *arguments: str) -> PlayRun:
-    return ansible_playbook(inventory, playbook, *arguments, env={"LIFELINE_REPORT_DIR": str(directory / "reports")})
+    return ansible_playbook(inventory, playbook, *arguments, env=run_env(directory))
+
+
+def set_host_vars(inventory: Path, **per_host: dict) -> None:
+    """Add variables to hosts of a static inventory: ``set_host_vars(path, HOST={"var": value})``."""
+    document = yaml.safe_load(inventory.read_text())
+    for name, variables in per_host.items():
+        document["all"]["hosts"][name.replace("_", "-")].update(variables)
+    inventory.write_text(yaml.safe_dump(document))
+
+
+def recap(stdout: str, host: str) -> dict[str, int]:
+    """The host's line of Ansible's PLAY RECAP as numbers: ok, changed, unreachable, failed, ..."""
+    line = re.search(rf"^{re.escape(host)}\s+: (.*)$", stdout, re.M)
+    assert line, stdout[-2000:]
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line.group(1))}
 
 
 def report(directory: Path) -> dict:

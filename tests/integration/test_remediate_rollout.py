@@ -4,13 +4,11 @@ before any host outside the canary ring is touched."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import yaml
 
 from .conftest import lab, start_fleet
-from .rollout_support import REMEDIATE, on_disk, report, rollout_inventory, run
+from .rollout_support import REMEDIATE, on_disk, recap, report, rollout_inventory, run
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +22,6 @@ def fleet(tmp_path):
     started = start_fleet(tmp_path, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
-
-
-def recap(stdout: str, host: str) -> dict[str, int]:
-    line = re.search(rf"^{re.escape(host)}\s+: (.*)$", stdout, re.M)
-    assert line, stdout[-2000:]
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line.group(1))}
 
 
 def test_the_staged_rollout_recovers_every_host_and_a_second_run_changes_nothing(fleet, tmp_path):
@@ -96,6 +88,9 @@ def test_a_fix_that_does_not_work_on_the_canary_ring_halts_before_the_next_wave(
     assert summary["halted"] and summary["totals"] == {"failed": 2, "untouched": 2}
     assert {name: host["status"] for name, host in summary["hosts"].items()} == {
         "CS-0001": "failed", "CS-0002": "failed", "CS-0003": "untouched", "CS-0004": "untouched"}  # fmt: skip
+    # Ansible's own recap (and so AWX and JUnit) agrees: the canaries failed, the untouched hosts did not.
+    assert {name: recap(halted.stdout, name)["failed"] for name in RINGS} == {
+        "CS-0001": 1, "CS-0002": 1, "CS-0003": 0, "CS-0004": 0}  # fmt: skip
     for name, before in outside.items():  # the lab: nothing outside the canary ring was touched
         after = fleet.show(name)
         assert on_disk(after) == on_disk(before), name

@@ -161,3 +161,96 @@ def test_the_shipped_mapping_covers_every_remediable_failure_of_the_mixed_scenar
     # crowdstrike-291, bad-boot-driver, bad-quality-update (as the fleet inventory names their crashes),
     # broken-bcd and stuck-pending-actions (named from the facts).
     assert {"0x50:csagent.sys", "0x7e:ctxflt.sys", "0x7e:storport.sys"} | set(FACT_SIGNATURES) <= mapped
+
+
+# --- the mapping against the roles' argument_specs, operator errors, the canary ring (issue 10) -------------
+
+
+def shipped_role_options(role: str):
+    """What remediate.yml's filter reads for a role of this collection: its meta/argument_specs.yml options."""
+    path = REPO / "roles" / role.rsplit(".", 1)[-1] / "meta" / "argument_specs.yml"
+    if not role.startswith("lifeline.recovery.") or not path.exists():
+        return None
+    return yaml.safe_load(path.read_text())["argument_specs"]["main"]["options"]
+
+
+def test_the_shipped_mapping_passes_the_roles_argument_specs():
+    checked = validate_remediations(MAPPING, "remediations.yml", shipped_role_options)
+    assert [entry["role"] for entry in checked][:2] == [
+        "lifeline.recovery.channel_file_remediation", "lifeline.recovery.boot_driver_remediation"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("role", "variables", "message"),
+    [
+        ("no_such_role", {}, "role lifeline.recovery.no_such_role does not exist"),
+        (
+            "channel_file_remediation",
+            {"channel_file_remediation_patern": ["x"]},
+            "vars ['channel_file_remediation_patern'] are not options of role "
+            "lifeline.recovery.channel_file_remediation",
+        ),
+        (
+            "channel_file_remediation",
+            {"ansible_winrm_transport": "basic", "ansible_winrm_scheme": "http"},
+            "vars ['ansible_winrm_scheme', 'ansible_winrm_transport'] are connection or rollout settings",
+        ),
+        ("boot_driver_remediation", {"lifeline_max_failure_rate": 100}, "are connection or rollout settings"),
+        ("boot_driver_remediation", {"boot_driver_remediation_drivers": {"a": 1}}, "boot_driver_remediation_drivers"),
+    ],
+)
+def test_an_entry_may_set_only_what_its_role_declares(role, variables, message):
+    mapping = [{"name": "x", "signatures": ["0x1:a.sys"], "role": role, "vars": variables}]
+    with pytest.raises(RolloutError, match=r"remediations\.yml: remediation 'x'") as error:
+        plan(["A"], HOSTVARS, mapping, "remediations.yml", shipped_role_options)
+    assert message in str(error.value)
+
+
+def test_hosts_the_operators_settings_kept_from_the_look_are_blocked_with_the_reason():
+    hostvars = {
+        "A": {**host("unknown", None, "canary"), "lifeline_reachability": "login_refused",
+              "lifeline_operator_error": "the WinRM login as 'svc' (ntlm) was refused"},
+        "B": {**host("unknown", None), "lifeline_reachability": "certificate_rejected"},
+        "C": {**host("unknown", None), "lifeline_reachability": "no_answer"},
+    }  # fmt: skip
+    hosts = plan(hostvars, hostvars, MAPPING)["hosts"]
+    assert (hosts["A"]["action"], hosts["A"]["reason"]) == ("blocked", "the WinRM login as 'svc' (ntlm) was refused")
+    assert hosts["B"]["action"] == "blocked" and "certificate did not validate" in hosts["B"]["reason"]
+    assert hosts["C"]["action"] == "skip" and "needs hands on the machine" in hosts["C"]["reason"]
+
+
+def test_a_small_fleet_always_gets_a_canary_and_empty_rings_are_named():
+    # 30 hosts that all hash outside the 5% canary bucket: the first by name is promoted from pilot.
+    hostvars = {f"H{n:02}": host("recovery_reachable", "0x50:csagent.sys", "pilot" if n < 3 else "broad") for n in
+                range(30)}  # fmt: skip
+    planned = plan(hostvars, hostvars, MAPPING)
+    assert planned["waves"]["canary"] == ["H00"] and planned["waves"]["pilot"] == ["H01", "H02"]
+    assert planned["hosts"]["H00"]["wave"] == "canary" and planned["hosts"]["H00"]["promoted_from"] == "pilot"
+    assert planned["warnings"][0].startswith("H00 moved from the pilot ring to the canary ring")
+    bigger = plan(hostvars, hostvars, MAPPING, min_canary=4)["waves"]
+    assert (bigger["canary"], bigger["pilot"]) == (["H00", "H01", "H02", "H03"], [])
+    assert "the pilot ring has no host to remediate" in plan(hostvars, hostvars, MAPPING, min_canary=4)["warnings"]
+    assert plan(hostvars, hostvars, MAPPING, min_canary=0)["waves"]["canary"] == []
+    with pytest.raises(RolloutError, match="lifeline_min_canary must be a whole number"):
+        plan(hostvars, hostvars, MAPPING, min_canary="one")
+
+
+def test_nothing_to_remediate_warns_of_no_ring():
+    hostvars = {"A": host("healthy", None, "canary")}
+    assert plan(hostvars, hostvars, MAPPING)["warnings"] == []
+
+
+def test_the_report_tells_blocked_and_interrupted_hosts_apart_from_untouched_ones():
+    hostvars = {
+        "A": host("recovery_reachable", "0x50:csagent.sys", "canary"),
+        "B": host("recovery_reachable", "0x50:csagent.sys", "canary"),
+        "C": host("recovery_reachable", "0x50:csagent.sys", "broad"),
+        "D": {**host("unknown", None), "lifeline_reachability": "login_refused"},
+    }
+    planned = plan(hostvars, hostvars, MAPPING)
+    report = rollout_report(planned, {"A": outcome("recovered")}, [], "", "SIGINT", "run1", ["A", "B"])
+    assert {name: entry["status"] for name, entry in report["hosts"].items()} == {
+        "A": "recovered", "B": "interrupted", "C": "untouched", "D": "blocked"}  # fmt: skip
+    assert report["interrupted"] and report["interrupted_by"] == "SIGINT" and report["run_id"] == "run1"
+    assert "changed halfway" in report["hosts"]["B"]["reason"]
+    assert "before this host's batch" in report["hosts"]["C"]["reason"]

@@ -1,0 +1,234 @@
+"""Runs a pipeline can trust (issue 10): playbooks/remediate.yml never ends green when it did nothing,
+checks everything before the first host is touched, runs one rollout at a time, and reports an
+interrupted run as such. Every case is judged against the lab's ground truth, Ansible's recap and the
+JSON report together."""
+
+from __future__ import annotations
+
+import signal
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import lab, start_fleet
+from .playbooks import ansible_playbook, start_playbook, wait_for_output
+from .rollout_support import REMEDIATE, recap, report, rollout_inventory, run, run_env, set_host_vars
+
+pytestmark = pytest.mark.integration
+
+RINGS = {"CS-0001": "canary", "CS-0002": "canary", "CS-0003": "pilot", "CS-0004": "broad"}
+SIGNATURE = "0x50:csagent.sys"
+MAPPING = REMEDIATE.parent / "vars" / "remediations.yml"
+
+
+def crowdstrike_fleet(directory, reboot_seconds="0.3"):
+    # Hosts 1-4: WinRE+BitLocker, Safe Mode with Networking, WinRE, Safe Mode with Networking+BitLocker.
+    return start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", reboot_seconds)
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    started = crowdstrike_fleet(tmp_path)
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+@pytest.fixture(scope="module")
+def untouchable(tmp_path_factory):
+    """A fleet for runs that must be refused before any host is touched (it stays as it started)."""
+    started = crowdstrike_fleet(tmp_path_factory.mktemp("untouchable"))
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def commands(fleet) -> dict[str, int]:
+    """How many commands each host has run (the lab's own counter)."""
+    return {name: fleet.show(name)["counters"]["commands"] for name in RINGS}
+
+
+def running_normally(fleet, name: str) -> bool:
+    machine = fleet.show(name)["machine"]
+    return (machine["power"], machine["environment"]) == ("running", "normal")
+
+
+def test_a_limited_run_plans_remediates_and_judges_only_the_limited_hosts(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+
+    limited = run(inventory, REMEDIATE, tmp_path, "--limit", "CS-0003")
+
+    assert limited.returncode == 0, limited.stdout[-4000:]
+    summary = report(tmp_path)
+    assert {name: host["status"] for name, host in summary["hosts"].items()} == {"CS-0003": "recovered"}
+    assert [(batch["wave"], batch["hosts"]) for batch in summary["batches"]] == [("canary", ["CS-0003"])]
+    assert running_normally(fleet, "CS-0003")
+    assert {name: count for name, count in commands(fleet).items() if name != "CS-0003"} == {
+        "CS-0001": 0, "CS-0002": 0, "CS-0004": 0}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"role": "no_such_role"},
+            "remediation 'CrowdStrike channel file 291 (19 July 2024)': role lifeline.recovery.no_such_role does not "
+            "exist",
+        ),
+        (
+            {"vars": {"channel_file_remediation_patern": ["C-00000291*.sys"]}},
+            "vars ['channel_file_remediation_patern'] are not options of role "
+            "lifeline.recovery.channel_file_remediation",
+        ),
+        (
+            {"vars": {"ansible_winrm_transport": "basic", "ansible_winrm_scheme": "http"}},
+            "vars ['ansible_winrm_scheme', 'ansible_winrm_transport'] are connection or rollout settings",
+        ),
+        ({"vars": {"lifeline_max_failure_rate": 100}}, "vars ['lifeline_max_failure_rate'] are connection or rollout"),
+        ({"vars": {"channel_file_remediation_patterns": {"a": 1}}}, "channel_file_remediation_patterns"),
+    ],
+    ids=["missing-role", "undeclared-variable", "connection-settings", "halt-off", "wrong-type"],
+)
+def test_a_mapping_entry_the_role_cannot_take_is_refused_before_any_host_is_touched(
+    untouchable, tmp_path, change, message
+):
+    mapping = yaml.safe_load(MAPPING.read_text())
+    entry = mapping["lifeline_remediations"][0]
+    entry.update({key: value for key, value in change.items() if key != "vars"})
+    entry["vars"].update(change.get("vars", {}))
+    mapping_file = tmp_path / "remediations.yml"
+    mapping_file.write_text(yaml.safe_dump(mapping))
+    inventory = rollout_inventory(untouchable, tmp_path, RINGS, SIGNATURE)
+
+    refused = run(inventory, REMEDIATE, tmp_path, "-e", f"lifeline_remediations_file={mapping_file}")
+
+    assert refused.returncode != 0
+    assert message in refused.stdout, refused.stdout[-3000:]
+    assert recap(refused.stdout, "CS-0001")["failed"] == 1  # the run_once plan failed; Ansible stopped the play
+    assert commands(untouchable) == dict.fromkeys(RINGS, 0)
+
+
+def test_a_mapping_that_is_not_valid_yaml_is_named_with_its_line(untouchable, tmp_path):
+    mapping_file = tmp_path / "remediations.yml"
+    mapping_file.write_text(MAPPING.read_text().replace("    role: channel_file_remediation", "    role: [unclosed", 1))
+    inventory = rollout_inventory(untouchable, tmp_path, RINGS, SIGNATURE)
+
+    refused = run(inventory, REMEDIATE, tmp_path, "-e", f"lifeline_remediations_file={mapping_file}")
+
+    assert refused.returncode != 0
+    assert f"the remediation mapping {mapping_file} is not valid YAML at line" in refused.stdout, refused.stdout[-3000:]
+    assert commands(untouchable) == dict.fromkeys(RINGS, 0)
+
+
+def test_blocked_hosts_fail_before_anything_is_touched_and_the_others_are_repaired(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+    # CS-0001 is locked and the escrow export has no row for it; CS-0002 refused the inventory's login.
+    escrow = tmp_path / "escrow.csv"
+    lines = Path(fleet.content["bitlocker_escrow_file"]).read_text(encoding="utf-8").splitlines()
+    escrow.write_text("\n".join(line for line in lines if not line.startswith("CS-0001")) + "\n")
+    escrow.chmod(0o600)
+    set_host_vars(
+        inventory,
+        CS_0001={"lifeline_bitlocker_locked": True, "lifeline_bitlocker_escrow_file": str(escrow)},
+        CS_0002={
+            "lifeline_reachability": "login_refused",
+            "lifeline_operator_error": "the WinRM login as 'lifeline' (ntlm) was refused: check the account",
+        },
+    )
+
+    result = run(inventory, REMEDIATE, tmp_path)
+
+    assert result.returncode != 0, result.stdout[-3000:]
+    summary = report(tmp_path)
+    statuses = {name: host["status"] for name, host in summary["hosts"].items()}
+    assert statuses == {"CS-0001": "blocked", "CS-0002": "blocked", "CS-0003": "recovered", "CS-0004": "recovered"}
+    assert "CS-0001" in summary["hosts"]["CS-0001"]["reason"] and "escrow" in summary["hosts"]["CS-0001"]["reason"]
+    assert "refused" in summary["hosts"]["CS-0002"]["reason"]
+    assert {name: recap(result.stdout, name)["failed"] for name in RINGS} == {
+        "CS-0001": 1, "CS-0002": 1, "CS-0003": 0, "CS-0004": 0}  # fmt: skip
+    touched = commands(fleet)
+    assert (touched["CS-0001"], touched["CS-0002"]) == (0, 0)
+    assert running_normally(fleet, "CS-0003") and running_normally(fleet, "CS-0004")
+
+
+def test_a_remediation_whose_include_fails_is_judged_as_a_failure(fleet, tmp_path):
+    # A role that loads but whose own include fails: Ansible leaves ansible_failed_task undefined there.
+    role = tmp_path / "collections" / "ansible_collections" / "acme" / "broken" / "roles" / "fix"
+    (role / "tasks").mkdir(parents=True)
+    (role / "meta").mkdir()
+    (role.parents[1] / "galaxy.yml").write_text("namespace: acme\nname: broken\nversion: 1.0.0\nauthors: [x]\n")
+    (role / "meta" / "argument_specs.yml").write_text("argument_specs:\n  main:\n    options: {}\n")
+    (role / "tasks" / "main.yml").write_text(
+        textwrap.dedent("""\
+            - name: Include what is not there
+              ansible.builtin.include_tasks: missing.yml
+        """)
+    )
+    mapping = yaml.safe_load(MAPPING.read_text())
+    mapping["lifeline_remediations"][0].update(role="acme.broken.fix", vars={})
+    mapping_file = tmp_path / "remediations.yml"
+    mapping_file.write_text(yaml.safe_dump(mapping))
+    inventory = rollout_inventory(fleet, tmp_path, {**RINGS, "CS-0002": "pilot"}, SIGNATURE)
+
+    collections = f"{tmp_path / 'collections'}:{REMEDIATE.parents[1] / '.collections'}"
+    environment = {**run_env(tmp_path), "ANSIBLE_COLLECTIONS_PATH": collections}
+
+    result = ansible_playbook(inventory, REMEDIATE, "-e", f"lifeline_remediations_file={mapping_file}", env=environment)
+
+    assert result.returncode != 0
+    summary = report(tmp_path)
+    assert summary["hosts"]["CS-0001"]["status"] == "failed" and summary["halted"]
+    assert summary["batches"][0]["hosts"] == ["CS-0001"] and summary["batches"][0]["failed"] == 1
+    assert recap(result.stdout, "CS-0001")["failed"] == 1
+    assert {name: host["status"] for name, host in summary["hosts"].items() if name != "CS-0001"} == dict.fromkeys(
+        ["CS-0002", "CS-0003", "CS-0004"], "untouched"
+    )
+
+
+def test_a_second_rollout_of_the_same_inventory_is_refused_while_the_first_runs(tmp_path):
+    fleet = crowdstrike_fleet(tmp_path, reboot_seconds="3")
+    try:
+        inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+        output = tmp_path / "first.log"
+        first = start_playbook(inventory, REMEDIATE, output, env=run_env(tmp_path))
+        wait_for_output(output, "Restart into Windows and prove the boot", first)
+
+        # The same controller and lock folder; its own report folder.
+        second = ansible_playbook(
+            inventory, REMEDIATE, env={**run_env(tmp_path), "LIFELINE_REPORT_DIR": str(tmp_path / "second")}
+        )
+
+        # Refused at its first task, before it planned or sent anything.
+        assert second.returncode != 0
+        assert "another rollout of this inventory is running: run " in second.stdout, second.stdout[-3000:]
+        assert "Plan each host's remediation and wave" not in second.stdout
+        assert recap(second.stdout, "CS-0001")["failed"] == 1
+        assert first.wait(timeout=300) == 0, output.read_text()[-3000:]
+        assert all(running_normally(fleet, name) for name in RINGS)
+        assert report(tmp_path)["totals"] == {"recovered": 4}
+        third = run(inventory, REMEDIATE, tmp_path / "third")  # the lock was released: the next run may go
+        assert third.returncode == 0, third.stdout[-3000:]
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
+
+
+def test_an_interrupted_run_is_reported_as_interrupted(tmp_path):
+    fleet = crowdstrike_fleet(tmp_path, reboot_seconds="6")
+    try:
+        inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+        output = tmp_path / "run.log"
+        process = start_playbook(inventory, REMEDIATE, output, env=run_env(tmp_path))
+        wait_for_output(output, "Restart into Windows and prove the boot", process)
+
+        process.send_signal(signal.SIGINT)
+
+        assert process.wait(timeout=120) != 0
+        summary = report(tmp_path)
+        assert summary["interrupted"] and summary["interrupted_by"] == "SIGINT"
+        statuses = {name: host["status"] for name, host in summary["hosts"].items()}
+        assert statuses == {"CS-0001": "interrupted", "CS-0002": "interrupted", "CS-0003": "untouched",
+                            "CS-0004": "untouched"}  # fmt: skip
+        assert "INTERRUPTED (SIGINT)" in output.read_text()
+        assert commands(fleet)["CS-0003"] == 0 and commands(fleet)["CS-0004"] == 0
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
