@@ -19,6 +19,7 @@ and the error message it passes on has every run of six or more digits withheld.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +36,11 @@ __all__ = [
     "KeyProtector",
     "ManageBdeError",
     "UnlockError",
+    "UnlockReport",
     "parse_manage_bde_protectors",
     "parse_manage_bde_status",
     "parse_manage_bde_unlock",
+    "parse_unlock_report",
 ]
 
 _STATUS_TOOL = "manage-bde -status"
@@ -311,6 +314,51 @@ def parse_manage_bde_unlock(text: str, volume: str) -> bool:
     if not unlocked:
         raise ParseError(_UNLOCK_TOOL, f"no success sentence for volume {volume.upper()} (empty or cut off output)")
     return True
+
+
+# --- the unlock script's report (win_bitlocker_unlock; _commands.manage_bde_unlock_if_locked) -------------------
+
+_REPORT_TOOL = "the unlock script"
+
+
+@dataclass(frozen=True)
+class UnlockReport:
+    """What the unlock script saw: the volume ``before``; when it was locked, ``manage-bde -unlock``'s output
+    (``unlock``, not yet read: ``parse_manage_bde_unlock``) and exit code, and the volume ``after``."""
+
+    before: BitLockerVolume
+    unlock: str | None = None
+    unlock_rc: int | None = None
+    after: BitLockerVolume | None = None
+
+
+def parse_unlock_report(text: str, volume: str) -> UnlockReport:
+    """The JSON object the unlock script prints, its ``manage-bde -status`` outputs read for ``volume``.
+
+    Raises ManageBdeError when manage-bde -status printed an error, and ParseError (never showing the output) for
+    anything that is not that object: no JSON, a missing field, a status without ``volume``.
+    """
+    try:
+        document = json.loads(text)
+    except (TypeError, ValueError):
+        document = None
+    if not isinstance(document, dict) or not isinstance(document.get("status"), str):
+        raise ParseError(_REPORT_TOOL, "no JSON object with the volume's status (the script stopped before its end)")
+    before = _status_of(document["status"], volume)
+    if "unlock" not in document:
+        return UnlockReport(before)
+    unlock, unlock_rc = document["unlock"] or "", document.get("unlock_rc")  # Out-String of nothing may be null
+    well_formed = isinstance(unlock, str) and type(unlock_rc) is int and isinstance(document.get("status_after"), str)
+    if not well_formed:
+        raise ParseError(_REPORT_TOOL, "an unlock without its exit code or the status after it")
+    return UnlockReport(before, unlock, unlock_rc, _status_of(document["status_after"], volume))
+
+
+def _status_of(text: str, volume: str) -> BitLockerVolume:
+    for found in parse_manage_bde_status(text):
+        if found.mount_point == volume.upper():
+            return found
+    raise ParseError(_STATUS_TOOL, f"volume {volume.upper()} is not in the output")
 
 
 # --- manage-bde -protectors -get (win_bitlocker_unlock; windows-tools.md 3.3) ------------------------------
