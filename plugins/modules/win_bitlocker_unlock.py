@@ -13,14 +13,16 @@ description:
     repaired.
   - The password is checked first (8 blocks of 6 digits, each divisible by 11 and below 720896); a malformed one
     fails before anything is sent to the host.
-  - The module reads C(manage-bde -status) first. A volume that is already unlocked, or not encrypted, is left
-    alone (C(changed=false)) and the password is not sent. For a locked volume it reads
-    C(manage-bde -protectors -get) and makes sure the volume has a numerical password protector, the one
-    O(key_protector_id) names when given, before it sends the password.
-  - The password is sent on the standard input of the remote PowerShell, never in a script or on a command line
-    that WinRM or Ansible logs; it is redacted from the result, and no error message contains it. C(manage-bde)
-    itself receives it as an argument on the host, as it offers no other way, so the host's own process auditing
-    can see it while C(manage-bde) runs.
+  - The module sends one script. On the host it reads C(manage-bde -status) of the volume and, only when that shows
+    the volume locked, runs C(manage-bde -unlock) with the password and reads C(manage-bde -status) again; the
+    controller reads the outputs. A volume that is already unlocked (for example by another run), or not encrypted,
+    is left alone (C(changed=false)); the password reached the host with the script but is not used.
+  - The module never runs C(manage-bde -protectors -get), which prints the recovery password of an unlocked volume,
+    and so never reads the volume's key protectors (see O(key_protector_id)).
+  - The password is sent on the standard input of that script (not in check mode), never in a script or on a
+    command line that WinRM or Ansible logs; it is redacted from the result, and no error message contains it.
+    C(manage-bde) itself receives it as an argument on the host, as it offers no other way, so the host's own
+    process auditing can see it while C(manage-bde) runs.
   - Runs on the controller as an action plugin over the host's WinRM connection; uploads nothing.
 options:
   volume:
@@ -41,13 +43,16 @@ options:
     description:
       - The ID of the numerical password protector the password belongs to, a GUID with or without braces, as
         the escrow export or the recovery screen shows it.
-      - When set, the module refuses to send the password unless the locked volume has a numerical password
-        protector with this ID (a rotated or wrong escrow entry is caught before an unlock attempt).
+      - Reported only. It is returned as RV(key_protector_id) and named in the error when C(manage-bde) refuses the
+        password, so that the failing escrow entry is known. It is not checked against the volume, since the module
+        does not read the volume's key protectors; a wrong or rotated escrow entry shows as that refusal.
+      - To choose the escrow entry, pass the same ID as C(key_id) to the
+        P(lifeline.recovery.bitlocker_recovery_password#lookup) lookup.
     type: str
 attributes:
   check_mode:
     support: full
-    details: Reads the status and key protectors; reports whether the volume would be unlocked; sends no password.
+    details: Reads the status only (one command); reports whether the volume would be unlocked; sends no password.
   diff_mode:
     support: full
   platform:
@@ -55,16 +60,18 @@ attributes:
 notes:
   - A wrong password (valid in format) fails with C(manage-bde)'s refusal (code C(0x80310027)) and leaves the
     volume locked; BitLocker does not lock out after wrong recovery passwords, but each attempt is a round trip.
-  - C(manage-bde -protectors -get) prints the recovery password of an unlocked volume, so the module reads the
-    key protectors only while the volume is locked; C(key_protector_id) is therefore returned only then.
-  - Reads only en-US C(manage-bde) output; other output fails with a clear error rather than a wrong answer.
+  - A volume that another run unlocks between the status and the unlock inside the script is reported as changed;
+    Windows documents unlocking an already unlocked volume as a success (Win32_EncryptableVolume
+    UnlockWithNumericalPassword).
+  - Reads only en-US C(manage-bde) output; other output fails with a clear error rather than a wrong answer, and the
+    script does not pass the password to C(manage-bde -unlock) unless the status shows the volume locked.
 seealso:
   - name: manage-bde unlock
     description: The Windows command this module runs.
     link: https://learn.microsoft.com/windows-server/administration/windows-commands/manage-bde-unlock
-  - name: manage-bde protectors
-    description: How the key protectors and their IDs are read.
-    link: https://learn.microsoft.com/windows-server/administration/windows-commands/manage-bde-protectors
+  - name: manage-bde status
+    description: The lock status the module reads before and after the unlock.
+    link: https://learn.microsoft.com/windows-server/administration/windows-commands/manage-bde-status
   - module: lifeline.recovery.win_recovery_facts
 """
 
@@ -74,7 +81,7 @@ EXAMPLES = r"""
     recovery_password: "{{ lookup('lifeline.recovery.bitlocker_recovery_password', inventory_hostname) }}"
   no_log: true  # always: the password is a module argument
 
-- name: Unlock D:, only with the password of the named key protector
+- name: Unlock volume D with the password of the named key protector (reported, and named if it is refused)
   lifeline.recovery.win_bitlocker_unlock:
     volume: "D:"
     recovery_password: >-
@@ -104,9 +111,8 @@ lock_status_after:
   sample: Unlocked
 key_protector_id:
   description:
-    - The ID of the numerical password protector the password was checked against (the one O(key_protector_id)
-      named, or the volume's only one); null when the volume has several and none was named.
-  returned: when the volume was locked
+    - O(key_protector_id) as given, upper case in braces; not read from the host.
+  returned: when O(key_protector_id) was given and the status was read
   type: str
   sample: "{9EDD17E1-9B68-40A6-A16A-BF9405B4C7E9}"
 code:
@@ -122,5 +128,5 @@ commands_sent:
   description: How many remote commands the task sent (0 when the input was refused).
   returned: always
   type: int
-  sample: 4
+  sample: 1
 """

@@ -40,9 +40,8 @@ __all__ = [
     "get_child_items_json",
     "get_content",
     "last_boot_time",
-    "manage_bde_protectors_get",
     "manage_bde_status",
-    "manage_bde_unlock_from_stdin",
+    "manage_bde_unlock_if_locked",
     "move_item",
     "new_directory",
     "quarantine_apply",
@@ -313,7 +312,7 @@ def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None)
     )
 
 
-# --- manage-bde.exe (Microsoft Learn: manage-bde status, manage-bde unlock) ----------------------
+# --- manage-bde.exe (Microsoft Learn: manage-bde status) -------------------------------------------
 
 
 def manage_bde_status(volume: str | None = None) -> str:
@@ -321,37 +320,46 @@ def manage_bde_status(volume: str | None = None) -> str:
     return _native_script("manage-bde.exe", "-status", *([] if volume is None else [_volume(volume)]))
 
 
-# --- manage-bde.exe for win_bitlocker_unlock (Microsoft Learn: manage-bde unlock, manage-bde protectors) ----
-# The recovery password never enters a script: the unlock script reads it from standard input.
+# --- manage-bde.exe for win_bitlocker_unlock (Microsoft Learn: manage-bde status, manage-bde unlock) -------------
+# The recovery password never enters a script: the unlock script reads it from standard input. No builder asks for
+# the key protectors: ``manage-bde -protectors -get`` prints the numerical password of an unlocked volume
+# (windows-tools.md 3.3; Win32_EncryptableVolume.GetKeyProtectorNumericalPassword fails only while it is locked).
 
 # The variable the unlock script keeps the password in; only its name is ever in the script.
 RECOVERY_PASSWORD_VARIABLE = "$recoveryPassword"
+# How manage-bde -status shows a locked volume: ``    Lock Status:          Locked`` (windows-tools.md 3.2).
+_LOCKED = "Lock Status: +Locked"
 
 
-def manage_bde_protectors_get(volume: str) -> str:
-    """``manage-bde -protectors -get <volume>``: the key protectors' types and IDs.
+def manage_bde_unlock_if_locked(volume: str, check_mode: bool = False) -> str:
+    """One script: ``manage-bde -status <volume>``; only when that shows ``Lock Status: Locked``,
+    ``manage-bde -unlock <volume> -RecoveryPassword <password>`` and ``manage-bde -status <volume>`` again. It prints
+    one JSON object for the controller: ``status``, and after an unlock ``unlock``, ``unlock_rc`` (its exit code) and
+    ``status_after``, each a tool's whole output (``Out-String``). Lock check and unlock are one round trip: no other
+    command runs between them. ``check_mode``: the status only, and nothing is read from standard input.
 
-    On an UNLOCKED volume Windows also prints the numerical password itself under ``Password:``
-    (windows-tools.md 3.3): call it only for a locked volume, where the password cannot be read.
+    The password is the first line of standard input (``$input``, about_Automatic_Variables): send it with
+    ``stdin=password + "\\r\\n"``. It is then in no command line that WinRM or Ansible carries or logs, and in no
+    PowerShell error record (those quote the script's text, which holds only the variable's name). manage-bde itself
+    takes it as an argument (it has no other way to receive one), so manage-bde's own process command line on the
+    host contains it while it runs. Fails (exit 1, nothing run) when standard input is empty.
     """
-    return _native_script("manage-bde.exe", "-protectors", "-get", _volume(volume))
-
-
-def manage_bde_unlock_from_stdin(volume: str) -> str:
-    """``manage-bde -unlock <volume> -RecoveryPassword <password>`` with the password read from the first
-    line of standard input (``$input``, about_Automatic_Variables), not written into the script.
-
-    Send the password with ``stdin=password + "\\r\\n"``. It is then in no command line that WinRM or
-    Ansible carries or logs, and in no PowerShell error record (those quote the script's text, which
-    holds only the variable's name). manage-bde itself takes the password as an argument (it has no
-    other way to receive one), so manage-bde's own process command line on the host contains it while
-    it runs. Fails (exit 1, nothing run) when standard input is empty.
-    """
+    drive = _volume(volume)
+    status = native("manage-bde.exe", "-status", drive) + " | Out-String"
+    if _flag(check_mode, "check_mode"):
+        return script("$report = @{}", f"$report.status = {status}", "ConvertTo-Json -InputObject $report -Compress")
+    unlock = native("manage-bde.exe", "-unlock", drive, "-RecoveryPassword") + " " + RECOVERY_PASSWORD_VARIABLE
     return script(
         f"{RECOVERY_PASSWORD_VARIABLE} = @($input)[0]",
         f"if (-not {RECOVERY_PASSWORD_VARIABLE}) {{ throw 'no recovery password on standard input' }}",
-        native("manage-bde.exe", "-unlock", _volume(volume), "-RecoveryPassword") + " " + RECOVERY_PASSWORD_VARIABLE,
-        exit_with_native_code(),
+        "$report = @{}",
+        f"$report.status = {status}",
+        f"if ($report.status -cmatch {quote(_LOCKED)}) {{",
+        f"    $report.unlock = {unlock} | Out-String",
+        "    $report.unlock_rc = $LASTEXITCODE",
+        f"    $report.status_after = {status}",
+        "}",
+        "ConvertTo-Json -InputObject $report -Compress",
     )
 
 

@@ -13,12 +13,17 @@ with the value in column 27 (``    Lock Status:          Locked``); key protecto
 ``-unlock``: the banner, then ``The password successfully unlocked volume C:.``, or an error:
 ``ERROR: An error occurred (code 0x80310027):`` and the message on the next line(s).
 
+The unlock script (``_commands.manage_bde_unlock_if_locked``) prints both in one JSON object:
+``parse_unlock_report``. Nothing here reads ``manage-bde -protectors -get``, whose output holds the
+recovery password of an unlocked volume.
+
 A recovery password is a secret. The unlock parser never puts a line of the output into a message,
 and the error message it passes on has every run of six or more digits withheld.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,14 +35,13 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
 )
 
 __all__ = [
-    "NUMERICAL_PASSWORD",
     "BitLockerVolume",
-    "KeyProtector",
     "ManageBdeError",
     "UnlockError",
-    "parse_manage_bde_protectors",
+    "UnlockReport",
     "parse_manage_bde_status",
     "parse_manage_bde_unlock",
+    "parse_unlock_report",
 ]
 
 _STATUS_TOOL = "manage-bde -status"
@@ -313,76 +317,46 @@ def parse_manage_bde_unlock(text: str, volume: str) -> bool:
     return True
 
 
-# --- manage-bde -protectors -get (win_bitlocker_unlock; windows-tools.md 3.3) ------------------------------
-# ``Volume C: [label]``, ``All Key Protectors``, then per protector its type heading (``    Numerical Password:``)
-# and, indented further, ``ID: {GUID}`` and details. Captures disagree on the indents (3/5/7 and 4/6/8) and on
-# blank lines, so the heading indent is the first one seen. On an unlocked volume the details of the numerical
-# password protector hold the recovery password itself: the parser reads only headings and IDs, keeps no other
-# value, and never shows a line of this output in a message.
+# --- the unlock script's report (win_bitlocker_unlock; _commands.manage_bde_unlock_if_locked) -------------------
 
-_PROTECTORS_TOOL = "manage-bde -protectors -get"
-_ALL_PROTECTORS = "All Key Protectors"
-_NO_PROTECTORS = "ERROR: No key protectors found."
-_PROTECTOR_HEADING = re.compile(r"(?P<indent> +)(?P<kind>[A-Za-z][A-Za-z ()-]*[A-Za-z)]):")
-_PROTECTOR_ID = re.compile(r"(?P<indent> +)ID: (?P<id>\{[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\})")
-NUMERICAL_PASSWORD = "Numerical Password"
+_REPORT_TOOL = "the unlock script"
 
 
 @dataclass(frozen=True)
-class KeyProtector:
-    """One key protector: its type as manage-bde names it (``Numerical Password``, ``TPM``, ``External Key``)
-    and its ID (``{GUID}``, upper case; None when the output printed none)."""
+class UnlockReport:
+    """What the unlock script saw: the volume ``before``; when it was locked, ``manage-bde -unlock``'s output
+    (``unlock``, not yet read: ``parse_manage_bde_unlock``) and exit code, and the volume ``after``."""
 
-    kind: str
-    protector_id: str | None
+    before: BitLockerVolume
+    unlock: str | None = None
+    unlock_rc: int | None = None
+    after: BitLockerVolume | None = None
 
 
-def parse_manage_bde_protectors(text: str, volume: str) -> tuple[KeyProtector, ...]:
-    """The key protectors of ``volume`` in ``manage-bde -protectors -get <volume>`` output, in order; empty
-    for ``ERROR: No key protectors found.``.
+def parse_unlock_report(text: str, volume: str) -> UnlockReport:
+    """The JSON object the unlock script prints, its ``manage-bde -status`` outputs read for ``volume``.
 
-    Raises ManageBdeError when manage-bde printed another error, and ParseError (with line numbers only,
-    never a line) for output about another volume, localized or cut off output.
+    Raises ManageBdeError when manage-bde -status printed an error, and ParseError (never showing the output) for
+    anything that is not that object: no JSON, a missing field, a status without ``volume``.
     """
-    if not isinstance(volume, str) or not _DRIVE.fullmatch(volume):
-        raise ValueError("volume must be a drive letter and a colon, such as 'C:'")
-    lines = split_lines(text)
-    index = _skip_banner(lines, _PROTECTORS_TOOL)
-    if index < len(lines) and _ERROR.fullmatch(lines[index]):
-        raise _error(lines, index, ManageBdeError, _PROTECTORS_TOOL)
-    header = _VOLUME.fullmatch(lines[index]) if index < len(lines) else None
-    if header is None:
-        raise ParseError(_PROTECTORS_TOOL, f"expected 'Volume <letter>: [<label>]'; {_LOCALIZED_HINT}", index + 1)
-    if header.group("mount").upper() != volume.upper():
-        raise ParseError(_PROTECTORS_TOOL, f"the output is about another volume, not {volume.upper()}", index + 1)
-    index = _skip_blank(lines, index + 1)
-    if index >= len(lines) or lines[index] != _ALL_PROTECTORS:
-        raise ParseError(_PROTECTORS_TOOL, f"expected '{_ALL_PROTECTORS}'; {_LOCALIZED_HINT}", index + 1)
-    protectors: list[KeyProtector] = []
-    heading_indent: int | None = None
-    kind: str | None = None
-    found_id: str | None = None
-    for number, line in enumerate(lines[index + 1 :], start=index + 2):
-        if not line.strip():
-            continue
-        if line == _NO_PROTECTORS and kind is None:
-            return ()
-        if _ERROR.fullmatch(line):
-            raise _error(lines, number - 1, ManageBdeError, _PROTECTORS_TOOL)
-        indent = len(line) - len(line.lstrip(" "))
-        heading = _PROTECTOR_HEADING.fullmatch(line)
-        if heading and (heading_indent is None or indent == heading_indent):
-            if kind is not None:
-                protectors.append(KeyProtector(kind, found_id))
-            heading_indent, kind, found_id = indent, heading.group("kind"), None
-            continue
-        if kind is None or heading_indent is None or indent <= heading_indent:
-            raise ParseError(_PROTECTORS_TOOL, f"an unexpected line (not shown); {_LOCALIZED_HINT}", number)
-        protector_id = _PROTECTOR_ID.fullmatch(line)
-        if protector_id and found_id is None:
-            found_id = protector_id.group("id").upper()
-        # any other, deeper line is a detail (a PCR profile, a file name, a password): not kept
-    if kind is None:
-        raise ParseError(_PROTECTORS_TOOL, "no key protectors listed (empty or cut off output)")
-    protectors.append(KeyProtector(kind, found_id))
-    return tuple(protectors)
+    try:
+        document = json.loads(text)
+    except (TypeError, ValueError):
+        document = None
+    if not isinstance(document, dict) or not isinstance(document.get("status"), str):
+        raise ParseError(_REPORT_TOOL, "no JSON object with the volume's status (the script stopped before its end)")
+    before = _status_of(document["status"], volume)
+    if "unlock" not in document:
+        return UnlockReport(before)
+    unlock, unlock_rc = document["unlock"] or "", document.get("unlock_rc")  # Out-String of nothing may be null
+    well_formed = isinstance(unlock, str) and type(unlock_rc) is int and isinstance(document.get("status_after"), str)
+    if not well_formed:
+        raise ParseError(_REPORT_TOOL, "an unlock without its exit code or the status after it")
+    return UnlockReport(before, unlock, unlock_rc, _status_of(document["status_after"], volume))
+
+
+def _status_of(text: str, volume: str) -> BitLockerVolume:
+    for found in parse_manage_bde_status(text):
+        if found.mount_point == volume.upper():
+            return found
+    raise ParseError(_STATUS_TOOL, f"volume {volume.upper()} is not in the output")

@@ -5,6 +5,10 @@ from its unlocked C:. The recovery password comes from the lookup reading the la
 production. The lab's ground truth (`lifeline-lab show`) is the witness: locked or not, and how many unlock
 attempts the volume saw. Between tests the volume is locked again with `manage-bde -lock D:` over WinRM.
 
+Issue 10: the module sends ONE script (status, unlock only if locked, status again) and never
+`manage-bde -protectors -get`, which prints an unlocked volume's recovery password
+(`test_one_command_that_never_lists_the_key_protectors`).
+
 The issue's test is `test_the_password_appears_nowhere_at_the_highest_verbosity`: a play at -vvvvvv whose whole
 output and Ansible log file are searched for the password, plain and base64-encoded (UTF-8 and UTF-16LE, at
 every alignment, so that any encoded line containing it is found too).
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,14 +112,17 @@ def test_unlock_with_the_escrowed_password_then_nothing_to_do(site: Site) -> Non
     run = site.play("unlock", tasks)
     assert run.returncode == 0, run.stdout[-3000:]
     first = run.result("Unlock", site.winre)
-    assert first["changed"] is True
+    assert first["changed"] is True and first["commands_sent"] == 1
     assert (first["volume"], first["lock_status_before"], first["lock_status_after"]) == ("D:", "Locked", "Unlocked")
     assert first["key_protector_id"] == key_id.upper()
     truth = site.bitlocker(site.winre)
     assert truth["locked"] is False and truth["unlock_failures"] == failures
     second = run.result("Again", site.winre)
     assert second["changed"] is False and second["lock_status_before"] == "Unlocked"
-    assert second["commands_sent"] == 1  # the status only: the password was not sent again
+    assert (
+        second["commands_sent"] == 1
+        and second["msg"] == "volume D: is already unlocked; the recovery password was not used"
+    )
     assert site.escrow_row(site.winre)["RecoveryPassword"] not in run.stdout + run.stderr
 
 
@@ -131,7 +139,7 @@ def test_check_mode_leaves_the_volume_locked(site: Site) -> None:
     run = site.play("check", [unlock_task("Unlock", volume="D:")], "--check", "--diff")
     result = run.result("Unlock", site.winre)
     assert result["changed"] is True and result["lock_status_after"] == "Locked", result
-    assert "would be unlocked" in result["msg"]
+    assert "would be unlocked" in result["msg"] and result["commands_sent"] == 1
     truth = site.bitlocker(site.winre)
     assert truth["locked"] is True and truth["unlock_failures"] == failures
 
@@ -164,10 +172,23 @@ def test_a_wrong_password_is_refused_clearly_and_the_volume_stays_locked(site: S
     assert result["_status"] == "fatal"
     assert "manage-bde refused the recovery password for volume D:" in result["msg"]
     assert "0x80310027" in result["msg"] and "still locked" in result["msg"]
-    assert result["lock_status_after"] == "Locked"
+    assert result["lock_status_after"] == "Locked" and result["commands_sent"] == 1
     assert WRONG_BUT_WELL_FORMED not in run.stdout + run.stderr
     truth = site.bitlocker(site.winre)
     assert truth["locked"] is True and truth["unlock_failures"] == failures + 1
+
+
+def test_one_command_that_never_lists_the_key_protectors(site: Site) -> None:
+    """What the WinRM layer sent, as it logs it at -vvvvv: one script, and no `manage-bde -protectors` in it."""
+    site.lock(site.winre)
+    run = site.play("one-command", [unlock_task("Unlock", volume="D:")], "-vvvvv")
+    result = run.result("Unlock", site.winre)
+    assert result["changed"] is True and result["commands_sent"] == 1, result
+    assert site.bitlocker(site.winre)["locked"] is False
+    sent = re.findall(r"WINRM EXEC .*'-EncodedCommand', '([A-Za-z0-9+/=]+)'", run.stdout)
+    scripts = [base64.b64decode(encoded).decode("utf-16-le") for encoded in sent]
+    assert len(scripts) == 1 and "'manage-bde.exe' '-unlock'" in scripts[0], run.stdout[-3000:]
+    assert not any("protectors" in script.lower() for script in scripts)
 
 
 def test_a_vault_encrypted_escrow_export_unlocks(site: Site) -> None:

@@ -28,7 +28,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bd
     BitLockerVolume,
     ManageBdeError,
     UnlockError,
-    parse_manage_bde_protectors,
     parse_manage_bde_status,
     parse_manage_bde_unlock,
 )
@@ -81,11 +80,6 @@ SAMPLE_SOURCES = {
     "mbde_error_volume_locked.txt": "[S:T-mbde-locked] manage-bde -protectors -get f: -sek ..., verbatim",
     "mbde_unlock_ok.txt": "banner of [S:T-mbde-errors] + the sentence of [S:T-mbde-unlock-ok] (windows-tools.md 3.4)",
     "mbde_unlock_wrong_password.txt": "DERIVED in windows-tools.md 3.4: error format + FVE_E_FAILED_AUTHENTICATION",
-    # manage-bde -protectors -get (windows-tools.md 3.3; tested in test_win_bitlocker_unlock.py)
-    "mbde_protectors_locked.txt": "[S:T-mbde-locked] manage-bde -protectors -get f: (locked, 3/5/7 indents), verbatim",
-    "mbde_protectors_intune.txt": "[S:T-mbde-intune] Intune support article (4/6/8 indents, ID and password redacted "
-    "by the article), verbatim",
-    "mbde_protectors_none.txt": "[S:T-mbde-errors] no key protectors, verbatim (no banner in the capture)",
     # dism (windows-tools.md 4.2, 4.3)
     "dism_get_packages_chef.txt": "[S:CHEF-cab] chef spec fixture of real DISM 6.1 /Get-Packages output, verbatim",
     "dism_error_87.txt": "[S:P-pastebin-dism87] dism /restorehealth, verbatim",
@@ -833,7 +827,6 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "bcdedit": parse_bcdedit_enum,
     "manage-bde -status": parse_manage_bde_status,
     "manage-bde -unlock": lambda text: parse_manage_bde_unlock(text, "C:"),
-    "manage-bde -protectors -get": lambda text: parse_manage_bde_protectors(text, "C:"),
     "dism packages": parse_dism_packages,
     "dism error": parse_dism_error,
     "json": parse_get_child_items_json,

@@ -410,7 +410,6 @@ NATIVE_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
      ["bcdedit.exe", "/store", STORE, "/deletevalue", "{bootmgr}", "timeout"]),
     (commands.manage_bde_status, (), {}, ["manage-bde.exe", "-status"]),
     (commands.manage_bde_status, ("d:",), {}, ["manage-bde.exe", "-status", "D:"]),
-    (commands.manage_bde_protectors_get, ("d:",), {}, ["manage-bde.exe", "-protectors", "-get", "D:"]),
     (commands.dism_get_packages, (), {}, ["dism.exe", "/Online", "/English", "/Get-Packages"]),
     (commands.dism_get_packages, ("C:\\",), {}, ["dism.exe", "/Image:C:\\", "/English", "/Get-Packages"]),
     (commands.dism_remove_package, ("D:\\", "Package_for_KB1234567~31bf3856ad364e35~amd64~~17763.2090.1.3"), {},
@@ -503,7 +502,7 @@ def test_script_builder_parses_with_its_native_calls_and_redirections(case: tupl
 def test_every_builder_is_parsed_with_the_real_grammar() -> None:
     builders = {name for name in commands.__all__ if callable(getattr(commands, name))}
     covered = {case[0].__name__ for case in NATIVE_CASES + CMDLET_CASES + SCRIPT_CASES}
-    covered.add("manage_bde_unlock_from_stdin")  # a variable argument: test_win_bitlocker_unlock.py parses it
+    covered.add("manage_bde_unlock_if_locked")  # a variable argument: test_win_bitlocker_unlock.py parses it
     covered.add("servicing_survey")  # dism and cmdlets in one script: test_win_servicing.py parses it
     assert builders == covered
 
@@ -568,8 +567,9 @@ BAD_INPUT: list[tuple[Callable[[], object], str]] = [
     (lambda: commands.bcdedit_enum(verbose="yes"), "verbose must be true or false"),
     (lambda: commands.manage_bde_status("C"), "volume 'C' is not a drive letter"),
     (lambda: commands.manage_bde_status("CD:"), "volume 'CD:'"),
-    (lambda: commands.manage_bde_unlock_from_stdin("1:"), "volume '1:'"),
-    (lambda: commands.manage_bde_protectors_get("D:\\"), "volume 'D:\\\\'"),
+    (lambda: commands.manage_bde_unlock_if_locked("1:"), "volume '1:'"),
+    (lambda: commands.manage_bde_unlock_if_locked("D:\\"), "volume 'D:\\\\'"),
+    (lambda: commands.manage_bde_unlock_if_locked("D:", check_mode="yes"), "check_mode must be true or false"),
     (lambda: commands.dism_get_packages("C:"), "Windows image 'C:' is not an absolute path"),
     (lambda: commands.dism_get_packages("C:\\Windows\\..\\x"), "'..'"),
     (lambda: commands.dism_remove_package(None, "Package for KB1"), "package name 'Package for KB1'"),

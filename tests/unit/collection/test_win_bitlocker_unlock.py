@@ -1,16 +1,19 @@
-"""win_bitlocker_unlock without WinRM: its scripts read with the real PowerShell grammar, its parser on sourced
-samples, and the action plugin run against an in-process lab machine (the lab's own PowerShell and manage-bde).
+"""win_bitlocker_unlock without WinRM: its script read with the real PowerShell grammar, and the action plugin run
+against an in-process lab machine (the lab's own PowerShell and manage-bde).
 
-The point of the module is the secret: the unlock script holds no password (it reads it from stdin), and no
-validation error, result or failure ever contains the password or a block of it. No recovery password is
-written literally here: `fake_password` builds obviously fake ones, the lab machine makes its own.
+The point of the module is the secret: the unlock script holds no password (it reads it from stdin), the module
+never asks Windows for anything that prints a recovery password (`manage-bde -protectors -get` does, for an
+unlocked volume), and no validation error, result or failure ever contains the password or a block of it. No
+recovery password is written literally here: `fake_password` builds obviously fake ones, the lab machine makes its
+own.
 """
 
 from __future__ import annotations
 
+import base64
 import inspect
+import json
 import re
-from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
@@ -22,16 +25,14 @@ from ansible_collections.lifeline.recovery.plugins.action.win_bitlocker_unlock i
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
-    KeyProtector,
     ManageBdeError,
-    parse_manage_bde_protectors,
+    parse_unlock_report,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 from ..lab.support import locked_in_winre, run  # the lab's test helpers: a machine and its shell
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, of_type, text, verbatim_literal
 
-SAMPLES = Path(__file__).parent / "samples"
 WRONG_BUT_WELL_FORMED = "-".join(f"{11 * block:06d}" for block in (7, 1, 9, 3, 5, 2, 8, 4))
 
 
@@ -39,45 +40,53 @@ def fake_password(*blocks: int) -> str:
     return "-".join(f"{11 * block:06d}" for block in (blocks or range(1, 9)))
 
 
-def sample(name: str) -> str:
-    return (SAMPLES / name).read_bytes().decode("utf-8")
-
-
 # --- the unlock script -------------------------------------------------------------------------------------
 
 
-def unlock_command(root) -> tuple[list[str], list[str]]:
-    """The one ``& 'manage-bde.exe' ...`` command: its literal values, and the variables it passes."""
-    (command,) = [each for each in of_type(root, "command") if text(each).startswith("&")]
-    literals = [verbatim_literal(command.child_by_field_name("command_name"))]
-    variables = []
-    for element in command.child_by_field_name("command_elements").children:
-        if element.type == "command_argument_sep":
-            continue
-        found = of_type(element, "variable")
-        if found:
-            assert text(element) == text(found[0]), f"more than a variable: {text(element)!r}"
-            variables.append(text(found[0]))
-        else:
-            literals.append(verbatim_literal(element))
-    return literals, variables
+def native_commands(root) -> list[tuple[list[str], list[str]]]:
+    """Every ``& 'manage-bde.exe' ...`` command: its literal values, and the variables it passes."""
+    found = []
+    for command in [each for each in of_type(root, "command") if text(each).startswith("&")]:
+        literals = [verbatim_literal(command.child_by_field_name("command_name"))]
+        variables = []
+        for element in command.child_by_field_name("command_elements").children:
+            if element.type == "command_argument_sep":
+                continue
+            variable = of_type(element, "variable")
+            if variable:
+                assert text(element) == text(variable[0]), f"more than a variable: {text(element)!r}"
+                variables.append(text(variable[0]))
+            else:
+                literals.append(verbatim_literal(element))
+        found.append((literals, variables))
+    return found
 
 
-def test_the_unlock_builder_takes_no_password_at_all() -> None:
-    assert list(inspect.signature(commands.manage_bde_unlock_from_stdin).parameters) == ["volume"]
+def test_the_unlock_builder_takes_no_password_and_nothing_lists_key_protectors() -> None:
+    assert list(inspect.signature(commands.manage_bde_unlock_if_locked).parameters) == ["volume", "check_mode"]
     assert not hasattr(commands, "manage_bde_unlock")  # the builder that put the password on the command line
+    # `manage-bde -protectors -get` prints the recovery password of an unlocked volume: no builder asks for it.
+    assert not hasattr(commands, "manage_bde_protectors_get")
 
 
-def test_the_unlock_script_parses_and_passes_the_password_from_stdin_as_a_variable() -> None:
-    built = commands.manage_bde_unlock_from_stdin("d:")
+def test_the_unlock_script_reads_the_status_unlocks_only_when_locked_and_reads_it_again() -> None:
+    built = commands.manage_bde_unlock_if_locked("d:")
     root = assert_parses(built)
-    literals, variables = unlock_command(root)
-    assert literals == ["manage-bde.exe", "-unlock", "D:", "-RecoveryPassword"]
-    assert variables == [commands.RECOVERY_PASSWORD_VARIABLE]
+    status = (["manage-bde.exe", "-status", "D:"], [])
+    unlock = (["manage-bde.exe", "-unlock", "D:", "-RecoveryPassword"], [commands.RECOVERY_PASSWORD_VARIABLE])
+    assert native_commands(root) == [status, unlock, status]
+    (conditional,) = [each for each in of_type(root, "if_statement") if "'-unlock'" in text(each)]
+    assert text(conditional).count("'-status'") == 1  # the status after the unlock; the first one comes before
     assert f"{commands.RECOVERY_PASSWORD_VARIABLE} = @($input)[0]" in built.splitlines()
     assert built.splitlines()[: len(powershell.PREAMBLE)] == list(powershell.PREAMBLE)
-    assert built.splitlines()[-1] == "exit $LASTEXITCODE"
+    assert "-protectors" not in built.lower()
     assert not re.search(r"\d{6}", powershell.encoded_command(built) + built)
+
+
+def test_the_check_mode_script_reads_the_status_only_and_no_standard_input() -> None:
+    built = commands.manage_bde_unlock_if_locked("D:", check_mode=True)
+    assert native_commands(assert_parses(built)) == [(["manage-bde.exe", "-status", "D:"], [])]
+    assert "$input" not in built and "RecoveryPassword" not in built
 
 
 @settings(max_examples=300)
@@ -88,26 +97,21 @@ def test_the_unlock_script_parses_and_passes_the_password_from_stdin_as_a_variab
 @example("D:\n")
 @example("$(Get-Date):")
 def test_a_volume_is_one_drive_letter_literal_or_refused(volume: str) -> None:
-    for build in (commands.manage_bde_unlock_from_stdin, commands.manage_bde_protectors_get):
+    for check_mode in (False, True):
         try:
-            built = build(volume)
+            built = commands.manage_bde_unlock_if_locked(volume, check_mode=check_mode)
         except ValueError as error:
             assert "is not a drive letter with a colon" in str(error)
             continue
         assert re.fullmatch(r"[A-Za-z]:", volume)
-        root = assert_parses(built)
-        if build is commands.manage_bde_unlock_from_stdin:
-            literals, _ = unlock_command(root)
-            assert literals[2] == volume.upper()
-        else:
-            assert [verbatim_literal(node) for node in of_type(root, "string_literal")][-1] == volume.upper()
+        assert {literals[2] for literals, _ in native_commands(assert_parses(built))} == {volume.upper()}
 
 
 # --- the unlock script on a lab machine (its PowerShell reads $input, its manage-bde decides) ----------------
 
 
 def run_unlock(machine, stdin: bytes):
-    line = powershell.encoded_command(commands.manage_bde_unlock_from_stdin("D:"))
+    line = powershell.encoded_command(commands.manage_bde_unlock_if_locked("D:"))
     return run(machine, line, stdin=stdin)
 
 
@@ -115,14 +119,28 @@ def test_the_script_unlocks_with_the_password_on_stdin_and_never_prints_it() -> 
     machine = locked_in_winre("T-0101", 101)
     password = machine.os_volume.bitlocker.recovery_password
     wrong = run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode())
-    assert wrong.exit_code != 0 and "0x80310027" in wrong.stdout
-    assert machine.os_volume.bitlocker.locked
+    assert wrong.exit_code == 0, wrong.stderr
+    report = json.loads(wrong.stdout)
+    assert "Lock Status:          Locked" in report["status"] and "0x80310027" in report["unlock"]
+    assert report["unlock_rc"] != 0 and "Lock Status:          Locked" in report["status_after"]
+    assert machine.os_volume.bitlocker.locked and machine.os_volume.bitlocker.unlock_failures == 1
     right = run_unlock(machine, (password + "\r\n").encode())
-    assert right.exit_code == 0, right.stdout + right.stderr
-    assert right.stdout.rstrip().endswith("The password successfully unlocked volume D:.")
+    report = json.loads(right.stdout)
+    assert report["unlock"].rstrip().endswith("The password successfully unlocked volume D:.")
+    assert report["unlock_rc"] == 0 and "Lock Status:          Unlocked" in report["status_after"]
     assert not machine.os_volume.bitlocker.locked
     for output in (wrong.stdout + wrong.stderr, right.stdout + right.stderr):
         assert password not in output and WRONG_BUT_WELL_FORMED not in output
+
+
+def test_the_script_leaves_an_unlocked_volume_alone() -> None:
+    machine = locked_in_winre("T-0103", 103)
+    bitlocker = machine.os_volume.bitlocker
+    assert bitlocker.unlock(bitlocker.recovery_password)
+    result = run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode())
+    report = json.loads(result.stdout)
+    assert set(report) == {"status"} and "Lock Status:          Unlocked" in report["status"]
+    assert bitlocker.recovery_password not in result.stdout + result.stderr
 
 
 def test_the_script_refuses_empty_stdin_without_running_manage_bde() -> None:
@@ -134,62 +152,54 @@ def test_the_script_refuses_empty_stdin_without_running_manage_bde() -> None:
     assert machine.os_volume.bitlocker.locked and machine.os_volume.bitlocker.unlock_failures == 0
 
 
-# --- manage-bde -protectors -get -------------------------------------------------------------------------
+def test_the_report_is_read_with_the_manage_bde_parsers() -> None:
+    machine = locked_in_winre("T-0104", 104)
+    report = parse_unlock_report(run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode()).stdout, "d:")
+    assert report.before.locked and report.after.locked and report.unlock_rc != 0
+    assert "0x80310027" in report.unlock
+    machine.os_volume.bitlocker.locked = False
+    report = parse_unlock_report(run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode()).stdout, "D:")
+    assert not report.before.locked and (report.unlock, report.unlock_rc, report.after) == (None, None, None)
 
 
-def test_protectors_of_a_locked_volume_3_5_7_indents() -> None:
-    assert parse_manage_bde_protectors(sample("mbde_protectors_locked.txt"), "f:") == (
-        KeyProtector("External Key", "{08F750D7-0483-4F0E-847B-174119BD2896}"),
+LOCKED_STATUS = (
+    "Volume D: [Label Unknown]\r\n[Data Volume]\r\n\r\n"
+    + "".join(
+        f"    {label + ':':<22}{value}\r\n"
+        for label, value in (
+            ("Size", "Unknown GB"),
+            ("BitLocker Version", "2.0"),
+            ("Conversion Status", "Unknown"),
+            ("Percentage Encrypted", "Unknown%"),
+            ("Encryption Method", "XTS-AES 128"),
+            ("Protection Status", "Unknown"),
+            ("Lock Status", "Locked"),
+            ("Identification Field", "Unknown"),
+            ("Automatic Unlock", "Disabled"),
+            ("Key Protectors", ""),
+        )
     )
-
-
-def test_protectors_4_6_8_indents_keep_no_password_and_no_id_that_is_not_a_guid() -> None:
-    protectors = parse_manage_bde_protectors(sample("mbde_protectors_intune.txt"), "C:")
-    # The article redacted the ID with X/Y/Z: not a GUID, so not taken for one.
-    assert protectors == (
-        KeyProtector("TPM", "{8A5D13D6-7ED9-46C8-A74F-AC3ADF016EC8}"),
-        KeyProtector("Numerical Password", None),
-    )
-    assert "393943" not in repr(protectors)
-
-
-def test_no_key_protectors() -> None:
-    assert parse_manage_bde_protectors(sample("mbde_protectors_none.txt"), "C:") == ()
-
-
-def test_protectors_of_an_unlocked_lab_volume_never_carry_its_password() -> None:
-    machine = locked_in_winre("T-0103", 103)
-    bitlocker = machine.os_volume.bitlocker
-    assert bitlocker.unlock(bitlocker.recovery_password)
-    output = run(machine, "manage-bde -protectors -get D:").stdout
-    assert bitlocker.recovery_password in output  # Windows prints it here: why the module asks only when locked
-    protectors = parse_manage_bde_protectors(output, "D:")
-    assert [p.kind for p in protectors] == ["TPM", "Numerical Password"]
-    assert protectors[1].protector_id == bitlocker.protector_id.upper()
-    assert bitlocker.recovery_password not in repr(protectors)
+    + "        Numerical Password\r\n"
+)
 
 
 @pytest.mark.parametrize(
-    ("edit", "problem"),
+    ("text", "error", "problem"),
     [
-        (lambda t: t.replace("Volume F:", "Volume E:"), "another volume, not F:"),
-        (lambda t: t.replace("All Key Protectors", "Alle Schlüsselschutzvorrichtungen"), "expected 'All Key"),
-        (lambda t: t.split("All Key Protectors")[0] + "All Key Protectors\r\n", "no key protectors listed"),
-        (lambda t: t.replace("   External Key:", "External Key:\r\n" + fake_password()), "unexpected line"),
+        ("", ParseError, "no JSON object with the volume's status"),
+        ("Get-Content : " + fake_password(), ParseError, "no JSON object with the volume's status"),
+        (json.dumps({"unlock": fake_password()}), ParseError, "no JSON object with the volume's status"),
+        (json.dumps({"status": LOCKED_STATUS, "unlock": "x"}), ParseError, "unlock without its exit code"),
+        (json.dumps({"status": LOCKED_STATUS.replace("D:", "E:")}), ParseError, "volume D: is not in the output"),
+        (json.dumps({"status": "ERROR: An error occurred (code 0x80310001):\r\nThis drive is not encrypted.\r\n"}),
+         ManageBdeError, "0x80310001"),
     ],
-)
-def test_protectors_refuse_output_they_do_not_understand_without_showing_it(edit, problem: str) -> None:
-    with pytest.raises(ParseError, match=problem) as raised:
-        parse_manage_bde_protectors(edit(sample("mbde_protectors_locked.txt")), "F:")
+)  # fmt: skip
+def test_the_report_refuses_what_the_script_does_not_print_without_showing_it(text, error, problem) -> None:
+    assert parse_unlock_report(json.dumps({"status": LOCKED_STATUS}), "D:").before.locked
+    with pytest.raises(error, match=problem) as raised:
+        parse_unlock_report(text, "D:")
     assert "000011" not in str(raised.value)
-
-
-def test_protectors_pass_on_manage_bde_errors() -> None:
-    text = "Volume C: []\r\n\r\nERROR: An error occurred (code 0x80310001):\r\nThis drive is not encrypted.\r\n"
-    with pytest.raises(ParseError):
-        parse_manage_bde_protectors(text, "C:")
-    with pytest.raises(ManageBdeError, match="0x80310001"):
-        parse_manage_bde_protectors(text.replace("Volume C: []\r\n\r\n", ""), "C:")
 
 
 # --- the action plugin against an in-process lab machine -------------------------------------------------
@@ -241,7 +251,12 @@ def test_a_malformed_password_fails_before_anything_is_sent_and_is_never_shown(p
     assert machine.os_volume.bitlocker.locked and machine.os_volume.bitlocker.unlock_failures == 0
 
 
-def test_unlock_sends_the_password_only_on_stdin_and_returns_the_volume_state() -> None:
+def decoded(command: str) -> str:
+    """The script of a ``PowerShell ... -EncodedCommand <base64>`` line."""
+    return base64.b64decode(command.rsplit(" ", 1)[1]).decode("utf-16-le")
+
+
+def test_unlock_is_one_command_with_the_password_only_on_stdin_and_returns_the_volume_state() -> None:
     machine = locked_in_winre("T-0105", 105)
     password = machine.os_volume.bitlocker.recovery_password
     facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "d:"}}}
@@ -249,34 +264,63 @@ def test_unlock_sends_the_password_only_on_stdin_and_returns_the_volume_state() 
     result = module.run(task_vars=facts)
     assert result["changed"] is True, result
     assert (result["volume"], result["lock_status_before"], result["lock_status_after"]) == ("D:", "Locked", "Unlocked")
-    assert result["key_protector_id"] == machine.os_volume.bitlocker.protector_id.upper()
+    assert result["commands_sent"] == 1 and "key_protector_id" not in result  # no ID named, none read
     assert result["diff"]["after"]["lock_status"] == "Unlocked"
     assert not machine.os_volume.bitlocker.locked
-    with_stdin = [stdin for _, stdin in sent if stdin is not None]
-    assert with_stdin == [(password + "\r\n").encode()]
+    assert [stdin for _, stdin in sent] == [(password + "\r\n").encode()]
     for command, _ in sent:
-        script = command.rsplit(" ", 1)[1]
-        assert password not in command and password not in powershell_decoded(script)
+        assert password not in command and password not in decoded(command)
     assert password not in repr(result)
 
-    again, sent = action(machine, {"volume": "D:", "recovery_password": password})
-    result = again.run(task_vars={})
-    assert result["changed"] is False and result["lock_status_before"] == "Unlocked"
-    assert all(stdin is None for _, stdin in sent) and len(sent) == 1
+
+def test_an_unlocked_volume_is_changed_false_and_the_password_is_not_used() -> None:
+    machine = locked_in_winre("T-0111", 111)
+    bitlocker = machine.os_volume.bitlocker
+    assert bitlocker.unlock(bitlocker.recovery_password)
+    # A wrong password: were it passed to manage-bde -unlock, the lab would still say success (already unlocked).
+    module, _ = action(machine, {"volume": "D:", "recovery_password": WRONG_BUT_WELL_FORMED})
+    result = module.run(task_vars={})
+    assert result["changed"] is False and result["lock_status_before"] == result["lock_status_after"] == "Unlocked"
+    assert result["msg"] == "volume D: is already unlocked; the recovery password was not used"
+    assert result["commands_sent"] == 1 and not bitlocker.locked and bitlocker.unlock_failures == 0
 
 
-def powershell_decoded(encoded: str) -> str:
-    import base64
+@pytest.mark.parametrize("right_password", [True, False], ids=["right password", "wrong password"])
+def test_another_run_unlocking_the_volume_mid_task_never_brings_its_password_back(right_password: bool) -> None:
+    """Issue 10: two runs on one host. Another run unlocks the volume after this task's first command; the old module
+    then listed the key protectors, and manage-bde printed the now readable recovery password to the controller (and,
+    with a wrong password in this task, nothing redacted it). Lock check and unlock are now one script."""
+    machine = locked_in_winre("T-0110", 110)
+    bitlocker = machine.os_volume.bitlocker
+    password = bitlocker.recovery_password
+    module, sent = action(
+        machine, {"volume": "D:", "recovery_password": password if right_password else WRONG_BUT_WELL_FORMED}
+    )
+    run_on_lab = module._low_level_execute_command
+    received: list[str] = []
 
-    return base64.b64decode(encoded).decode("utf-16-le")
+    def racing(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        if sent:  # this task sent a command already: the other run unlocks the volume now
+            bitlocker.unlock(password)
+        answer = run_on_lab(command, in_data, sudoable)
+        received.append(answer["stdout"] + answer["stderr"])
+        return answer
+
+    module._low_level_execute_command = racing
+    result = module.run(task_vars={})
+    assert all(password not in answer for answer in received), "the controller received the recovery password"
+    assert not any("-protectors" in decoded(command) for command, _ in sent)
+    assert result["commands_sent"] == 1
+    assert password not in repr(result)
 
 
-def test_check_mode_reads_but_sends_no_password() -> None:
+def test_check_mode_is_one_status_and_sends_no_password() -> None:
     machine = locked_in_winre("T-0106", 106)
     module, sent = action(machine, {"volume": "D:", "recovery_password": fake_password()}, check_mode=True)
     result = module.run(task_vars={})
     assert result["changed"] is True and result["lock_status_after"] == "Locked"
-    assert all(stdin is None for _, stdin in sent)
+    assert result["commands_sent"] == 1 and [stdin for _, stdin in sent] == [None]
+    assert "-unlock" not in decoded(sent[0][0])
     assert machine.os_volume.bitlocker.locked and machine.os_volume.bitlocker.unlock_failures == 0
 
 
@@ -284,29 +328,38 @@ def test_a_wrong_password_fails_naming_the_volume_and_the_refusal_never_the_pass
     machine = locked_in_winre("T-0107", 107)
     module, _ = action(machine, {"volume": "D:", "recovery_password": WRONG_BUT_WELL_FORMED})
     result = module.run(task_vars={})
-    assert result["failed"] is True
-    assert "refused the recovery password for volume D:" in result["msg"]
-    assert "still locked" in result["msg"] and result["code"] == "0x80310027"
-    assert result["lock_status_after"] == "Locked"
+    assert result["failed"] is True and result["commands_sent"] == 1
+    assert re.fullmatch(
+        r"manage-bde refused the recovery password for volume D: \(The volume cannot be unlocked with the provided "
+        r"information; code 0x80310027, exit code -?\d+\): volume D: is still locked\. Check that the escrowed "
+        r"password belongs to this computer",
+        result["msg"],
+    ), result["msg"]
+    assert result["code"] == "0x80310027" and result["lock_status_after"] == "Locked"
     assert WRONG_BUT_WELL_FORMED not in repr(result)
-    assert machine.os_volume.bitlocker.unlock_failures == 1
+    assert machine.os_volume.bitlocker.locked and machine.os_volume.bitlocker.unlock_failures == 1
 
 
-def test_a_key_protector_id_that_does_not_match_stops_before_the_password_is_sent() -> None:
+def test_a_key_protector_id_is_reported_and_named_in_a_refusal_but_not_read_from_the_host() -> None:
     machine = locked_in_winre("T-0108", 108)
-    other = "01234567-89ab-cdef-0123-456789abcdef"
-    module, sent = action(machine, {"volume": "D:", "recovery_password": fake_password(), "key_protector_id": other})
+    escrowed = "01234567-89ab-cdef-0123-456789abcdef"  # not this volume's protector: nothing on the host checks it
+    args = {"volume": "D:", "recovery_password": WRONG_BUT_WELL_FORMED, "key_protector_id": escrowed}
+    module, sent = action(machine, args)
     result = module.run(task_vars={})
-    assert result["failed"] is True
-    assert "no numerical password protector with ID {01234567-89AB-CDEF-0123-456789ABCDEF}" in result["msg"]
-    assert machine.os_volume.bitlocker.protector_id.upper() in result["msg"]
-    assert all(stdin is None for _, stdin in sent)
-    assert machine.os_volume.bitlocker.unlock_failures == 0
+    assert result["failed"] is True and result["code"] == "0x80310027"
+    assert result["msg"].endswith(
+        "Check that the escrowed password belongs to this computer and to key protector "
+        "{01234567-89AB-CDEF-0123-456789ABCDEF}"
+    )
+    assert result["key_protector_id"] == "{01234567-89AB-CDEF-0123-456789ABCDEF}"
+    assert len(sent) == 1 and "-protectors" not in decoded(sent[0][0])
+    assert machine.os_volume.bitlocker.unlock_failures == 1
 
     matching = machine.os_volume.bitlocker.protector_id.lower().strip("{}")
     password = machine.os_volume.bitlocker.recovery_password
     module, _ = action(machine, {"volume": "D:", "recovery_password": password, "key_protector_id": matching})
-    assert module.run(task_vars={})["changed"] is True
+    result = module.run(task_vars={})
+    assert result["changed"] is True and result["key_protector_id"] == machine.os_volume.bitlocker.protector_id.upper()
 
 
 @pytest.mark.parametrize(
