@@ -26,6 +26,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lease as lease
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
@@ -371,6 +372,8 @@ FOLDER = "C:\\Program Files\\O\u2019Brien's $(evil); `x` & @{} #[1]"
 FILE = FOLDER + "\\C-00000291-00000000-00000032.sys"
 QUARANTINE = "C:\\Lifeline quarantine\\2024-07-19T04.09 $(x)"
 GUID = "{92f49998-3c5f-11ef-9f6a-000d3a6f1e1b}"
+LEASE = "E:\\ProgramData\\Lifeline\\lease.json"
+LEASE_TEXT = '{"owner": "O\u2019Brien\'s $(whoami) `n", "run_id": "r\'; Remove-Item C:\\\\ -Recurse; \'"}'
 
 # (builder, args, kwargs, the native call it must make)
 NATIVE_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
@@ -445,6 +448,11 @@ CMDLET_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
      [FOLDER.replace("[1]", "1"), "C-00000291*.sys", "*\u2019s $x;.sys", QUARANTINE + "\\id",
       QUARANTINE + "\\id\\m.json"]),
     (commands.quarantine_apply, (), {}, ["Directory", "UTF8"]),
+    # win_recovery_lease (_lease.py; more in test_win_recovery_lease.py)
+    (lease.lease_read, (LEASE,), {}, [LEASE]),
+    (lease.lease_swap, (LEASE, None, LEASE_TEXT), {}, [LEASE, LEASE[: LEASE.rindex("\\")], LEASE_TEXT]),
+    (lease.lease_swap, (LEASE, "0" * 64, LEASE_TEXT), {}, [LEASE, "0" * 64, LEASE_TEXT]),
+    (lease.lease_swap, (LEASE, "F" * 64, None), {}, [LEASE, "F" * 64]),
 ]  # fmt: skip
 
 
@@ -501,6 +509,7 @@ def test_script_builder_parses_with_its_native_calls_and_redirections(case: tupl
 
 def test_every_builder_is_parsed_with_the_real_grammar() -> None:
     builders = {name for name in commands.__all__ if callable(getattr(commands, name))}
+    builders |= {"lease_read", "lease_swap"}  # the scripts of _lease.py (the rest of it is pure logic)
     covered = {case[0].__name__ for case in NATIVE_CASES + CMDLET_CASES + SCRIPT_CASES}
     covered.add("manage_bde_unlock_if_locked")  # a variable argument: test_win_bitlocker_unlock.py parses it
     covered.add("servicing_survey")  # dism and cmdlets in one script: test_win_servicing.py parses it

@@ -323,6 +323,25 @@ def test_finally_runs_when_an_uncaught_error_stops_the_script():
     assert "C:\\missing" in result.stderr
 
 
+def test_throw_without_an_expression_in_a_catch_block_throws_the_caught_error_again():
+    # about_Throw: "If the Throw keyword is used in a Catch block without an expression, it throws the current
+    # RuntimeException again."
+    result = run_ps(
+        new_machine("T-0007", 7),
+        lines(
+            "$ErrorActionPreference = 'Stop'",
+            "try { Get-Item -LiteralPath 'C:\\missing' } catch { 'caught'; throw }",
+            "'after'",
+        ),
+    )
+    assert (result.exit_code, result.stdout.split()) == (1, ["caught"])
+    assert result.stderr.startswith("Get-Item : Cannot find path 'C:\\missing' because it does not exist."), result
+    assert "PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand" in result.stderr
+    assert "ScriptHalted" not in result.stderr
+    outside = run_ps(new_machine("T-0008", 8), "try { 'fine' } catch { 'never' }; throw")
+    assert outside.exit_code == 1 and "ScriptHalted" in outside.stderr  # outside a catch block, as before
+
+
 def test_a_catch_block_never_hides_what_the_lab_does_not_implement():
     result = run_ps(new_machine("T-0005", 5), "try { [Console]::OutputEncoding } catch { 'hidden' }")
     assert result.exit_code == 1

@@ -6,7 +6,8 @@ script has a syntax error), run, and turn the outcome into the process exit code
 
 The subset:
 - statements: pipelines, assignment (= += -= *= /= %=, to variables, $env:, hashtable keys, array elements),
-  if/elseif/else, foreach, exit, return, break, continue, throw; `;` and newlines; comments;
+  if/elseif/else, foreach, exit, return, break, continue, throw (bare in a catch block: the caught error again),
+  try/catch/finally with untyped catch; `;` and newlines; comments;
 - expressions: see expressions.py (strings with expansion, numbers, arrays, hashtables, script blocks, the
   comparison/arithmetic/logical/-f/-split/-join/-replace operators, ranges, ++/--, properties, indexing);
 - variables: scopes, $env:, $true $false $null $? $LASTEXITCODE $_ $args $Matches $HOME, preference variables,
@@ -16,8 +17,8 @@ The subset:
   `> $null`-style redirections;
 - errors: non-terminating, statement-terminating and script-terminating as PowerShell has them, shown with the
   5.1 error view (CLIXML on stderr for -EncodedCommand, text otherwise).
-Anything else valid (functions, classes, try/catch, loops other than foreach, .NET types and methods, splatting,
-$input, ...) stops the script with a "The Lifeline lab does not implement ..." error (CategoryInfo NotImplemented)
+Anything else valid (functions, classes, typed catch, loops other than foreach, .NET types and methods, splatting,
+...) stops the script with a "The Lifeline lab does not implement ..." error (CategoryInfo NotImplemented)
 and exit code 1; an unknown command is CommandNotFoundException as in PowerShell.
 """
 

@@ -43,6 +43,7 @@ class Interpreter:
         self.script_texts: list[str] = [source.text]
         self.input_spent = False
         self.try_depth = 0
+        self.handling: list[PSError] = []  # the errors whose catch blocks are running, innermost last
 
     # -- helpers ------------------------------------------------------------------------------------------
     def text(self, node: Node) -> str:
@@ -133,8 +134,8 @@ class Interpreter:
 
     async def _try(self, node: Node, sink: Sink) -> None:
         """about_Try_Catch_Finally: a terminating error in the try block runs the first catch block with
-        the error record in $_; the finally block runs on every way out (errors, exit, break, return).
-        Typed catch clauses are not implemented (the lab has no .NET exception types)."""
+        the error record in $_ (a bare `throw` in it throws that error again); the finally block runs on every
+        way out (errors, exit, break, return). Typed catch clauses are not implemented (no .NET exception types)."""
         clauses = _first(node, "catch_clauses")
         catches = [clause for clause in significant(clauses)] if clauses is not None else []
         for clause in catches:
@@ -152,7 +153,11 @@ class Interpreter:
                 raise  # a lab limit is not a PowerShell error: a catch block must not hide it
             self.session.last_success = False
             self.session.set("_", error.record)
-            await self._block(_first(catches[0], "statement_block"), sink)
+            self.handling.append(error)
+            try:
+                await self._block(_first(catches[0], "statement_block"), sink)
+            finally:
+                self.handling.pop()
         finally:
             if finally_clause is not None:
                 await self._block(_first(finally_clause, "statement_block"), sink)
@@ -217,6 +222,10 @@ class Interpreter:
             raise BreakLoop()
         if keyword == "continue":
             raise ContinueLoop()
+        if keyword == "throw" and argument is None and self.handling and _in_catch_block(node):
+            # about_Throw: "If the Throw keyword is used in a Catch block without an expression, it throws the
+            # current RuntimeException again" (the error being handled, as it was).
+            raise PSError(self.handling[-1].record, script_terminating=True)
         if keyword == "throw":
             message = to_string(value) if value is not None else "ScriptHalted"
             error = runtime_error(message, message, self.extent(node), category="OperationStopped", target=value)
@@ -361,6 +370,15 @@ class Interpreter:
 
 def _first(node: Node, kind: str) -> Node | None:
     return next((child for child in node.children if child.type == kind), None)
+
+
+def _in_catch_block(node: Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "catch_clause":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _truth(items: list[Any]) -> bool:
