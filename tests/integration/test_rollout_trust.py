@@ -232,3 +232,27 @@ def test_an_interrupted_run_is_reported_as_interrupted(tmp_path):
         assert commands(fleet)["CS-0003"] == 0 and commands(fleet)["CS-0004"] == 0
     finally:
         lab("down", "--fleet-file", str(fleet.fleet_file))
+
+
+def test_a_host_another_controllers_run_holds_is_skipped_and_its_lease_left_alone(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
+    # Another controller's run took CS-0003 (WinRE, Windows on D:) a moment ago.
+    other = tmp_path / "other.yml"
+    take = {"run_id": "other-run", "owner": "ops@controller-b", "os_volume": "D:"}
+    tasks = [{"name": "Take the host", "lifeline.recovery.win_recovery_lease": take}]
+    other.write_text(yaml.safe_dump([{"hosts": "CS-0003", "gather_facts": False, "tasks": tasks}]))
+    assert ansible_playbook(inventory, other).returncode == 0
+    lease = "C:\\ProgramData\\Lifeline\\lease.json"  # the ground truth names files by their letter in Windows
+    held = fleet.show("CS-0003")["machine"]["files"][lease]
+
+    result = run(inventory, REMEDIATE, tmp_path)
+
+    summary = report(tmp_path)
+    assert summary["hosts"]["CS-0003"]["status"] == "skipped"
+    assert "leased by ops@controller-b (run other-run)" in summary["hosts"]["CS-0003"]["reason"]
+    assert fleet.show("CS-0003")["machine"]["files"][lease] == held  # not taken, not released
+    assert fleet.show("CS-0003")["machine"]["environment"] == "winre"  # and not repaired behind the other run
+    for name in ("CS-0001", "CS-0002", "CS-0004"):
+        assert summary["hosts"][name]["status"] == "recovered" and running_normally(fleet, name), name
+        assert lease not in fleet.show(name)["machine"]["files"], name  # given back after the proven boot
+    assert result.returncode == 0, result.stdout[-3000:]  # a skipped host is reported, not a failure
