@@ -256,3 +256,19 @@ def test_a_host_another_controllers_run_holds_is_skipped_and_its_lease_left_alon
         assert summary["hosts"][name]["status"] == "recovered" and running_normally(fleet, name), name
         assert lease not in fleet.show(name)["machine"]["files"], name  # given back after the proven boot
     assert result.returncode == 0, result.stdout[-3000:]  # a skipped host is reported, not a failure
+
+
+def test_a_remediation_that_does_not_prove_the_boot_itself_is_proven_by_the_rollout(fleet, tmp_path):
+    mapping = yaml.safe_load(MAPPING.read_text())
+    mapping["lifeline_remediations"][0]["vars"]["channel_file_remediation_exit_recovery"] = False
+    mapping_file = tmp_path / "remediations.yml"
+    mapping_file.write_text(yaml.safe_dump(mapping))
+    inventory = rollout_inventory(fleet, tmp_path, dict.fromkeys(RINGS, "canary"), SIGNATURE)
+    boots = {name: fleet.show(name)["machine"]["boots"] for name in RINGS}
+
+    result = run(inventory, REMEDIATE, tmp_path, "-e", f"lifeline_remediations_file={mapping_file}")
+
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert report(tmp_path)["totals"] == {"recovered": 4}
+    for name in RINGS:  # each really restarted into Windows
+        assert running_normally(fleet, name) and fleet.show(name)["machine"]["boots"] > boots[name], name
