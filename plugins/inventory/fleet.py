@@ -45,10 +45,14 @@ description:
     when it has one, else from a hash of the host name (O(ring_canary_percent), O(ring_pilot_percent)).
     C(lifeline_evidence): the sentences behind the verdict. C(lifeline_source_data): a CMDB record's
     other fields, as text."
+  - "C(lifeline_operator_error): null, or one sentence when the probe failed for a reason the operator
+    must fix, not the machine: with V(login_refused), the account and authentication that were
+    refused and where they are set (never the password). A playbook should stop when any host has one."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
-    V(lab) for the lab's hosts, plus whatever O(compose), O(groups) and O(keyed_groups) construct
-    (they see the variables above)."
+    V(lab) for the lab's hosts, V(lifeline_operator_error) for the hosts with an operator error,
+    plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
+  - "One warning per run sums up the refused logins: how many hosts, as which account."
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
     send Lifeline elsewhere or choose Basic over HTTP). Lab hosts use the fleet file's per-host
@@ -219,6 +223,7 @@ keyed_groups:
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Set
 from typing import Any
 
@@ -245,6 +250,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._lab_fleet impor
     read_fleet_document,
     winrm_auth,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import LOGIN_REFUSED
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     HostRecord,
     Signal,
@@ -260,6 +266,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import 
 
 FLEET_FILE_ENV = "LIFELINE_LAB_FLEET_FILE"
 LAB_GROUP = "lab"
+OPERATOR_ERROR_GROUP = "lifeline_operator_error"
 CONFIG_SUFFIXES = (".lifeline.yml", ".lifeline.yaml")
 # Variables whose values are constants of this plugin, not data from the fleet file.
 _CONSTANT_VARS = frozenset(
@@ -477,6 +484,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             ]
             if verdict.failure_signature:
                 entry["groups"].append(group_name("signature", verdict.failure_signature))
+            if verdict.operator_error:
+                entry["groups"].append(OPERATOR_ERROR_GROUP)
         return entries
 
     def _lab_connection(self, host: LabHost, fleet: LabFleet, transport: str):
@@ -503,6 +512,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             host.password,
             ca_file=fleet.ca_file,
             message_encryption="always" if transport == "http" else "auto",
+            origin=f"the lab fleet file {fleet.path}",
         )
         return variables, target
 
@@ -576,8 +586,26 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --- the inventory ------------------------------------------------------------------------
 
+    def _warn_operator_errors(self, entries: list[dict[str, Any]]) -> None:
+        """One warning for all the refused logins, by account: a wrong password is not a fleet in trouble."""
+        refused = Counter(
+            (entry["vars"].get("ansible_user"), entry["vars"]["ansible_winrm_transport"][0])
+            for entry in entries
+            if entry["vars"].get("lifeline_reachability") == LOGIN_REFUSED
+        )
+        if refused:
+            accounts = " and ".join(
+                f"{count} host{'s' if count > 1 else ''} as {user!r} ({auth})"
+                for (user, auth), count in refused.items()
+            )
+            self.display.warning(
+                f"lifeline.recovery.fleet: the WinRM login was refused on {accounts}: check the account and password "
+                f"(a login refused says nothing about the machines); see the group {OPERATOR_ERROR_GROUP}"
+            )
+
     def _populate(self, entries: list[dict[str, Any]]) -> None:
         strict = self.get_option("strict")
+        self._warn_operator_errors(entries)
         for entry in entries:
             name = self.inventory.add_host(make_unsafe(entry["name"]))
             for group in entry["groups"]:

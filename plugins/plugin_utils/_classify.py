@@ -9,6 +9,9 @@ recovery_state:
 - ``unknown``: everything else: silent without such a signal, refused the login, or answered with
   a look that could not be read (``lifeline_reachability`` says which).
 
+``operator_error`` is the probe's sentence when the failure is the operator's to fix (a refused
+login), so that a wrong password reads as what it is, not as a fleet in trouble.
+
 The evidence for each verdict is a list of sentences; every value in it that came from a source or
 a host is data, and the inventory marks it so.
 """
@@ -55,6 +58,7 @@ class Verdict:
     last_seen: str | None
     recovery_ring: str
     evidence: tuple[str, ...]
+    operator_error: str | None = None
 
     def hostvars(self) -> dict[str, object]:
         return {
@@ -66,6 +70,7 @@ class Verdict:
             "lifeline_last_seen": self.last_seen,
             "lifeline_recovery_ring": self.recovery_ring,
             "lifeline_evidence": list(self.evidence),
+            "lifeline_operator_error": self.operator_error,
         }
 
 
@@ -160,7 +165,10 @@ def classify(
             evidence.append("something answered but would not let the configured account log in")
         signature = normalise_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
-        return Verdict(name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence))
+        operator_error = probe.operator_error if probe is not None else None
+        return Verdict(
+            name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence), operator_error
+        )
 
     environment = look.boot_environment
     evidence.append(_environment_sentence(look))

@@ -6,6 +6,10 @@ one authenticated look (``_commands.recovery_probe``) in one WinRS shell and one
 A bounded thread pool does the waiting (the work is network I/O; pywinrm and requests release the
 GIL while they wait); every host has its own deadline, and every failure becomes a ``ProbeResult``
 that says how far the host got, never an exception. Errors never carry the password or the script.
+
+A failure that is the operator's to fix, not the machine's (the login refused), also gets
+``operator_error``: one sentence that names the account and authentication and where they are set,
+never a password.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class ProbeTarget:
     ca_file: str | None = None
     cert_validation: bool = True
     message_encryption: str = "auto"
+    origin: str = "the inventory configuration"  # where the account is set, for the operator
 
     @property
     def endpoint(self) -> str:
@@ -67,8 +72,9 @@ class ProbeTarget:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What the probe saw of one host: ``reachability`` (no_answer, login_refused, look_failed,
-    answered), why (``detail``), the look when there was one, and when it ended (UTC)."""
+    """What the probe saw of one host: ``reachability`` (no_answer, login_refused,
+    look_failed, answered), why (``detail``), the look when there was one,
+    when it ended (UTC), and the operator's error behind a failure, when it is one."""
 
     name: str
     reachability: str
@@ -76,6 +82,7 @@ class ProbeResult:
     look: RecoveryLook | None
     finished: datetime.datetime
     seconds: float
+    operator_error: str | None = None
 
 
 def probe_fleet(targets: list[ProbeTarget], workers: int, timeout: float) -> dict[str, ProbeResult]:
@@ -91,19 +98,33 @@ def probe_fleet(targets: list[ProbeTarget], workers: int, timeout: float) -> dic
 
 def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) -> ProbeResult:
     """Identify, then look; never raises for anything the network or the host does."""
+    from winrm.exceptions import InvalidCredentialsError
+
     started = time.monotonic()
     deadline = started + timeout
 
-    def result(reachability: str, detail: str, look: RecoveryLook | None = None) -> ProbeResult:
+    def result(
+        reachability: str, detail: str, look: RecoveryLook | None = None, operator_error: str | None = None
+    ) -> ProbeResult:
         now = datetime.datetime.now(datetime.UTC)
-        return ProbeResult(target.name, reachability, detail, look, now, round(time.monotonic() - started, 3))
+        seconds = round(time.monotonic() - started, 3)
+        return ProbeResult(target.name, reachability, detail, look, now, seconds, operator_error)
+
+    def refused(detail: str) -> ProbeResult:
+        return result(LOGIN_REFUSED, detail, operator_error=login_refused_error(target))
 
     # One pywinrm session for both steps: Identify and the look share one kept-alive connection
     # (and one TLS handshake), which halves the work of both ends.
     try:
         protocol = _protocol(target, timeout)
+    except InvalidCredentialsError as exc:  # pywinrm builds no session without an account
+        return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
+    try:
         answer = _identify(protocol, target, timeout)
-    except Exception as exc:  # any failure to get an HTTP answer means nothing answered
+    except InvalidCredentialsError:
+        # NTLM over HTTP logs in while the session is built, to seal its messages: a 401 then is a refused login.
+        return refused(f"the WinRM listener at {target.endpoint} refused the {target.auth} login")
+    except Exception as exc:  # any other failure to get an HTTP answer means nothing answered
         return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -112,11 +133,9 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}); no account is configured for the look")
     try:
         stdout, stderr, code = _look(protocol, command or encoded_command(recovery_probe()))
-    except Exception as exc:  # sorted below by kind
-        from winrm.exceptions import InvalidCredentialsError
-
-        if isinstance(exc, InvalidCredentialsError):
-            return result(LOGIN_REFUSED, f"WS-Man Identify answered ({answer}) but the {target.auth} login was refused")
+    except InvalidCredentialsError:
+        return refused(f"WS-Man Identify answered ({answer}) but the {target.auth} login was refused")
+    except Exception as exc:  # anything else the host or the network did
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the look failed: {_reason(exc)}")
     if code != 0:
         return result(LOOK_FAILED, f"the recovery probe script exited with {code}: {_first_error(stderr)}")
@@ -125,6 +144,14 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     except ParseError as exc:
         return result(LOOK_FAILED, str(exc))
     return result(ANSWERED, f"answered as {look.computer_name!r} in {look.boot_environment}", look)
+
+
+def login_refused_error(target: ProbeTarget) -> str:
+    """The operator's error behind a refused login: the account and authentication, never the password."""
+    return (
+        f"the WinRM login as {target.username!r} ({target.auth}) was refused: check the account and password "
+        f"in {target.origin}; this says nothing about the machine"
+    )
 
 
 def _protocol(target: ProbeTarget, timeout: float):

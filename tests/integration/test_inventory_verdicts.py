@@ -192,3 +192,45 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
     assert played.returncode == 0, played.stdout + played.stderr
     assert "lookup('pipe', 'touch " + str(marker) in played.stdout
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet, tmp_path: Path, scheme: str) -> None:
+    hosts = mixed.hosts[:24]
+    password = f"wrong-{secrets.token_hex(8)}"
+    config = write_config(
+        tmp_path / "wrong.lifeline.yml",
+        hosts=[{"name": host["name"], "address": host["address"]} for host in hosts],
+        signals_files=[mixed.content["signals_file"]],  # crash signals must not make refused hosts look dead
+        winrm_scheme=scheme,
+        winrm_ca_file=mixed.ca_file,
+        winrm_user="svc-lifeline",
+        winrm_password=password,
+    )
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    listed = plain(json.loads(result.stdout))
+    up = sorted(host["name"] for host in hosts if mixed.show(host["name"])["winrm_reachable"])
+    assert 0 < len(up) < len(hosts)  # some answer, some are down
+    expected_error = (
+        "the WinRM login as 'svc-lifeline' (ntlm) was refused: check the account and password in the "
+        "inventory configuration; this says nothing about the machine"
+    )
+    for host in hosts:
+        hostvars = listed["_meta"]["hostvars"][host["name"]]
+        if host["name"] in up:
+            assert hostvars["lifeline_reachability"] == "login_refused", hostvars["lifeline_evidence"]
+            assert hostvars["lifeline_recovery_state"] == "unknown"
+            assert hostvars["lifeline_operator_error"] == expected_error
+        else:
+            assert hostvars["lifeline_reachability"] == "no_answer"
+            assert hostvars["lifeline_operator_error"] is None
+        shown = {key: value for key, value in hostvars.items() if key != "ansible_password"}
+        assert password not in json.dumps(shown)
+    assert sorted(listed["lifeline_operator_error"]["hosts"]) == up
+    warnings = " ".join(result.stderr.split())
+    assert warnings.count("the WinRM login was refused") == 1, warnings
+    assert f"the WinRM login was refused on {len(up)} hosts as 'svc-lifeline' (ntlm)" in warnings
+    assert password not in result.stderr
