@@ -29,12 +29,14 @@ description:
   - "The verdict, per host variable: C(lifeline_recovery_state) is V(healthy) (answered, Windows
     runs normally), V(recovery_reachable) (answered from Safe Mode, Safe Mode with Networking or
     WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
-    or V(unknown) (no answer and no such signal; answered but refused the login; or answered with
-    something the probe could not read). A host the lab's ground truth shows in WinRE without remote
+    or V(unknown) (no answer and no such signal; answered but refused the login; presented a
+    certificate that did not validate, which is never V(unbootable) since something answered TLS;
+    or answered with something the probe could not read). A host the lab's ground truth shows in WinRE without remote
     access, in Safe Mode without WinRM, or in a boot loop does not answer: it is V(unbootable) with
     a signal, V(unknown) without."
   - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
-    answered Identify but refused the login), V(look_failed), V(no_answer), V(not_probed).
+    answered but refused the login), V(certificate_rejected) (a TLS server answered with a
+    certificate that did not validate), V(look_failed), V(no_answer), V(not_probed).
     C(lifeline_boot_environment): V(normal), V(safe_mode), V(safe_mode_network), V(winre) or V(unknown).
     C(lifeline_failure_signature): bugcheck and faulting module, normalised (V(0x50:csagent.sys)): the
     bugcheck from the host's newest minidump or the signal, the module from the signal (a minidump
@@ -47,12 +49,15 @@ description:
     other fields, as text."
   - "C(lifeline_operator_error): null, or one sentence when the probe failed for a reason the operator
     must fix, not the machine: with V(login_refused), the account and authentication that were
-    refused and where they are set (never the password). A playbook should stop when any host has one."
+    refused and where they are set (never the password); with V(certificate_rejected), the CA file
+    (or the system store) used and what failed. A playbook should stop when any host has one."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
     V(lab) for the lab's hosts, V(lifeline_operator_error) for the hosts with an operator error,
     plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
-  - "One warning per run sums up the refused logins: how many hosts, as which account."
+  - "One warning per run sums up the refused logins (how many hosts, as which account), one the
+    rejected certificates (how many hosts, against which CA), and one says for how many hosts
+    O(winrm_cert_validation) is off."
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
     send Lifeline elsewhere or choose Basic over HTTP). Lab hosts use the fleet file's per-host
@@ -190,7 +195,9 @@ options:
     description: CA bundle that validates the hosts' certificates over https (the system store when unset).
     type: path
   winrm_cert_validation:
-    description: Validate the hosts' certificates over https. Turning it off is for test rigs only.
+    description:
+      - Validate the hosts' certificates over https. Turning it off is for test rigs only, and the
+        inventory warns once per run, naming how many hosts it concerns.
     type: bool
     default: true
 """
@@ -250,7 +257,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._lab_fleet impor
     read_fleet_document,
     winrm_auth,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import LOGIN_REFUSED
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import CERTIFICATE_REJECTED, LOGIN_REFUSED
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     HostRecord,
     Signal,
@@ -282,6 +289,15 @@ _CONSTANT_VARS = frozenset(
 # Secrets are marked unsafe whatever they contain.
 _ALWAYS_UNSAFE_VARS = frozenset({"ansible_password"})
 _TEMPLATE_CHARS = re.compile(r"[{}]")
+
+
+def _hosts(count: int) -> str:
+    return f"{count} host{'s' if count != 1 else ''}"
+
+
+def _counted(counts: Counter) -> str:
+    """``18 hosts as 'svc' (ntlm) and 2 hosts as 'adm' (ntlm)``: each kind with its count."""
+    return " and ".join(f"{_hosts(count)} {kind}" for kind, count in counts.items())
 
 
 def make_unsafe(value: Any) -> Any:
@@ -587,20 +603,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # --- the inventory ------------------------------------------------------------------------
 
     def _warn_operator_errors(self, entries: list[dict[str, Any]]) -> None:
-        """One warning for all the refused logins, by account: a wrong password is not a fleet in trouble."""
-        refused = Counter(
-            (entry["vars"].get("ansible_user"), entry["vars"]["ansible_winrm_transport"][0])
-            for entry in entries
-            if entry["vars"].get("lifeline_reachability") == LOGIN_REFUSED
-        )
+        """One warning each for the refused logins (by account), the rejected certificates (by CA) and the
+        hosts whose certificates are not validated at all: a wrong setting is not a fleet in trouble."""
+        refused: Counter = Counter()
+        rejected: Counter = Counter()
+        unvalidated = 0
+        for entry in entries:
+            variables = entry["vars"]
+            if variables.get("lifeline_reachability") == LOGIN_REFUSED:
+                refused[f"as {variables.get('ansible_user')!r} ({variables['ansible_winrm_transport'][0]})"] += 1
+            elif variables.get("lifeline_reachability") == CERTIFICATE_REJECTED:
+                rejected[f"against {variables.get('ansible_winrm_ca_trust_path') or 'the system CA store'}"] += 1
+            unvalidated += variables.get("ansible_winrm_server_cert_validation") == "ignore"
+        see = f"(it says nothing about the machines; see the group {OPERATOR_ERROR_GROUP})"
         if refused:
-            accounts = " and ".join(
-                f"{count} host{'s' if count > 1 else ''} as {user!r} ({auth})"
-                for (user, auth), count in refused.items()
-            )
             self.display.warning(
-                f"lifeline.recovery.fleet: the WinRM login was refused on {accounts}: check the account and password "
-                f"(a login refused says nothing about the machines); see the group {OPERATOR_ERROR_GROUP}"
+                f"lifeline.recovery.fleet: the WinRM login was refused on {_counted(refused)}: "
+                f"check the account and password {see}"
+            )
+        if rejected:
+            self.display.warning(
+                f"lifeline.recovery.fleet: the server certificate did not validate on {_counted(rejected)}: "
+                f"check the CA file and the hosts' certificates {see}"
+            )
+        if unvalidated:
+            self.display.warning(
+                f"lifeline.recovery.fleet: certificate validation is off (winrm_cert_validation: false) for "
+                f"{_hosts(unvalidated)} over HTTPS: anything on the network path can pose as them and receive "
+                "the password; use it on test rigs only"
             )
 
     def _populate(self, entries: list[dict[str, Any]]) -> None:

@@ -6,11 +6,13 @@ recovery_state:
 - ``healthy``: the host answered and runs Windows normally;
 - ``recovery_reachable``: it answered from Safe Mode, Safe Mode with Networking or WinRE;
 - ``unbootable``: it did not answer at all and a signal reports a crash after its last heartbeat;
-- ``unknown``: everything else: silent without such a signal, refused the login, or answered with
-  a look that could not be read (``lifeline_reachability`` says which).
+- ``unknown``: everything else: silent without such a signal, refused the login, presented a
+  certificate that did not validate (something answered TLS: never ``unbootable``), or answered
+  with a look that could not be read (``lifeline_reachability`` says which).
 
 ``operator_error`` is the probe's sentence when the failure is the operator's to fix (a refused
-login), so that a wrong password reads as what it is, not as a fleet in trouble.
+login, a certificate not validated), so that a wrong password or CA file reads as what it is, not
+as a fleet in trouble.
 
 The evidence for each verdict is a list of sentences; every value in it that came from a source or
 a host is data, and the inventory marks it so.
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     ANSWERED,
+    CERTIFICATE_REJECTED,
     LOGIN_REFUSED,
     NO_ANSWER,
     ProbeResult,
@@ -163,6 +166,8 @@ def classify(
             evidence.append("no signal reports a crash or heartbeat for this host")
         if reachability == LOGIN_REFUSED:
             evidence.append("something answered but would not let the configured account log in")
+        elif reachability == CERTIFICATE_REJECTED:
+            evidence.append("something answered TLS, so the host is not known to be down")
         signature = normalise_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
         operator_error = probe.operator_error if probe is not None else None

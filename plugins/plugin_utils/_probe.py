@@ -7,14 +7,15 @@ A bounded thread pool does the waiting (the work is network I/O; pywinrm and req
 GIL while they wait); every host has its own deadline, and every failure becomes a ``ProbeResult``
 that says how far the host got, never an exception. Errors never carry the password or the script.
 
-A failure that is the operator's to fix, not the machine's (the login refused), also gets
-``operator_error``: one sentence that names the account and authentication and where they are set,
-never a password.
+A failure that is the operator's to fix, not the machine's (the login refused, the server
+certificate not validated), also gets ``operator_error``: one sentence that names the account and
+authentication, or the CA file and what failed, and where they are set; never a password.
 """
 
 from __future__ import annotations
 
 import datetime
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ _CODEPAGE_UTF8 = 65001
 # How far a host got; the inventory exposes it as lifeline_reachability.
 NO_ANSWER = "no_answer"
 LOGIN_REFUSED = "login_refused"
+CERTIFICATE_REJECTED = "certificate_rejected"
 LOOK_FAILED = "look_failed"
 ANSWERED = "answered"
 
@@ -59,7 +61,7 @@ class ProbeTarget:
     ca_file: str | None = None
     cert_validation: bool = True
     message_encryption: str = "auto"
-    origin: str = "the inventory configuration"  # where the account is set, for the operator
+    origin: str = "the inventory configuration"  # where the account and CA file are set, for the operator
 
     @property
     def endpoint(self) -> str:
@@ -73,7 +75,7 @@ class ProbeTarget:
 @dataclass(frozen=True)
 class ProbeResult:
     """What the probe saw of one host: ``reachability`` (no_answer, login_refused,
-    look_failed, answered), why (``detail``), the look when there was one,
+    certificate_rejected, look_failed, answered), why (``detail``), the look when there was one,
     when it ended (UTC), and the operator's error behind a failure, when it is one."""
 
     name: str
@@ -124,7 +126,15 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     except InvalidCredentialsError:
         # NTLM over HTTP logs in while the session is built, to seal its messages: a 401 then is a refused login.
         return refused(f"the WinRM listener at {target.endpoint} refused the {target.auth} login")
-    except Exception as exc:  # any other failure to get an HTTP answer means nothing answered
+    except Exception as exc:  # any other failure to get an HTTP answer means nothing answered...
+        rejected = _certificate_error(exc)
+        if rejected is not None:  # ...except a TLS server whose certificate does not validate
+            return result(
+                CERTIFICATE_REJECTED,
+                f"a TLS server answered at {target.endpoint} but its certificate did not validate: "
+                f"{rejected.verify_message}",
+                operator_error=certificate_error(target, rejected.verify_message),
+            )
         return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -152,6 +162,29 @@ def login_refused_error(target: ProbeTarget) -> str:
         f"the WinRM login as {target.username!r} ({target.auth}) was refused: check the account and password "
         f"in {target.origin}; this says nothing about the machine"
     )
+
+
+def certificate_error(target: ProbeTarget, reason: str) -> str:
+    """The operator's error behind a certificate that did not validate: the CA used and what failed."""
+    trusted = f"the CA file {target.ca_file}" if target.ca_file else "the system's CA store"
+    return (
+        f"the certificate of {target.endpoint} did not validate against {trusted} ({reason}): check the CA file "
+        f"in {target.origin} and the host's certificate; this says nothing about the machine"
+    )
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error somewhere in the chain requests and urllib3 wrap around it."""
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return item
+        if isinstance(item, BaseException) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
+    return None
 
 
 def _protocol(target: ProbeTarget, timeout: float):

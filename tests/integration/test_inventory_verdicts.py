@@ -3,6 +3,7 @@ unreachable hosts told apart, outside signals, and hostile data from sources and
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import secrets
@@ -14,6 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
 
@@ -194,6 +199,15 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
     assert not marker.exists()
 
 
+def subset_signals(fleet: LabFleet, hosts: list[dict], directory: Path) -> str:
+    """The lab's monitoring export, cut down to ``hosts`` (a signal names a host: it would join the inventory)."""
+    names = {host["name"] for host in hosts}
+    lines = Path(fleet.content["signals_file"]).read_text().splitlines(keepends=True)
+    path = directory / "signals.jsonl"
+    path.write_text("".join(line for line in lines if json.loads(line)["host"] in names))
+    return str(path)
+
+
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet, tmp_path: Path, scheme: str) -> None:
     hosts = mixed.hosts[:24]
@@ -201,7 +215,7 @@ def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet,
     config = write_config(
         tmp_path / "wrong.lifeline.yml",
         hosts=[{"name": host["name"], "address": host["address"]} for host in hosts],
-        signals_files=[mixed.content["signals_file"]],  # crash signals must not make refused hosts look dead
+        signals_files=[subset_signals(mixed, hosts, tmp_path)],  # crashes must not make refused hosts look dead
         winrm_scheme=scheme,
         winrm_ca_file=mixed.ca_file,
         winrm_user="svc-lifeline",
@@ -234,3 +248,73 @@ def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet,
     assert warnings.count("the WinRM login was refused") == 1, warnings
     assert f"the WinRM login was refused on {len(up)} hosts as 'svc-lifeline' (ntlm)" in warnings
     assert password not in result.stderr
+
+
+def other_ca(path: Path) -> Path:
+    """A CA certificate that signed none of the lab's hosts: a wrong winrm_ca_file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some Other Root CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_a_certificate_that_does_not_validate_is_an_operator_error(mixed: LabFleet, tmp_path: Path) -> None:
+    hosts = mixed.hosts[:24]
+    ca_file = other_ca(tmp_path / "other-ca.pem")
+    password = f"pw-{secrets.token_hex(8)}"
+    options = {
+        "hosts": [{"name": host["name"], "address": host["address"]} for host in hosts],
+        "signals_files": [subset_signals(mixed, hosts, tmp_path)],  # crashes must not make these hosts look dead
+        "winrm_ca_file": str(ca_file),
+        "winrm_user": "svc-lifeline",
+        "winrm_password": password,
+    }
+    config = write_config(tmp_path / "otherca.lifeline.yml", **options)
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    listed = plain(json.loads(result.stdout))
+    up = sorted(host["name"] for host in hosts if mixed.show(host["name"])["winrm_reachable"])
+    assert 0 < len(up) < len(hosts)
+    for host in hosts:
+        hostvars = listed["_meta"]["hostvars"][host["name"]]
+        if host["name"] in up:
+            assert hostvars["lifeline_reachability"] == "certificate_rejected", hostvars["lifeline_evidence"]
+            assert hostvars["lifeline_recovery_state"] == "unknown"
+            assert hostvars["lifeline_operator_error"] == (
+                f"the certificate of https://{host['address']}:5986/wsman did not validate against the CA file "
+                f"{ca_file} (unable to get local issuer certificate): check the CA file in the inventory "
+                "configuration and the host's certificate; this says nothing about the machine"
+            )
+        else:
+            assert hostvars["lifeline_reachability"] == "no_answer"
+            assert hostvars["lifeline_operator_error"] is None
+    assert sorted(listed["reachability_certificate_rejected"]["hosts"]) == up
+    assert sorted(listed["lifeline_operator_error"]["hosts"]) == up
+    warnings = " ".join(result.stderr.split())
+    assert warnings.count("the server certificate did not validate") == 1, warnings
+    assert f"did not validate on {len(up)} hosts against {ca_file}" in warnings
+    assert password not in result.stderr
+
+    # Validation off: the TLS servers are accepted (the login is what fails now), and one warning says so.
+    unvalidated = write_config(tmp_path / "novalidation.lifeline.yml", **options, winrm_cert_validation=False)
+    result = run("ansible-inventory", "-i", str(unvalidated), "--list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hostvars = plain(json.loads(result.stdout))["_meta"]["hostvars"]
+    assert sorted(name for name, found in hostvars.items() if found["lifeline_reachability"] == "login_refused") == up
+    warnings = " ".join(result.stderr.split())
+    assert warnings.count("certificate validation is off") == 1, warnings
+    assert f"certificate validation is off (winrm_cert_validation: false) for {len(hosts)} hosts" in warnings
