@@ -66,7 +66,10 @@ description:
     O(winrm_ca_file). NTLM is used wherever possible; Basic only inside HTTPS.
   - Data read from sources or reported by hosts is never templated, on any supported ansible-core.
   - The configuration file name must end in C(.lifeline.yml) or C(.lifeline.yaml).
-  - With caching on, the cache holds the verdicts and the hosts' credentials, like the inventory it caches.
+  - "With caching on, the cache holds the hosts, their verdicts and connection variables, but no
+    password: a run from the cache reads every password again from its origin, O(winrm_password)
+    (the configuration, its vault value or the environment) or the lab's fleet file. A cached lab
+    host that the fleet file no longer lists gets no password, with a warning."
 requirements:
   - PyYAML
   - pywinrm (for the probe)
@@ -286,8 +289,13 @@ _CONSTANT_VARS = frozenset(
         "ansible_winrm_message_encryption",
     }
 )
+PASSWORD_VAR = "ansible_password"
 # Secrets are marked unsafe whatever they contain.
-_ALWAYS_UNSAFE_VARS = frozenset({"ansible_password"})
+_ALWAYS_UNSAFE_VARS = frozenset({PASSWORD_VAR})
+# Where a host's password comes from (an entry's "password_from"): the cache holds this, never the
+# password, which every run reads again from its origin.
+FROM_FLEET_FILE = "lab_fleet_file"
+FROM_CONFIG = "winrm_password"
 _TEMPLATE_CHARS = re.compile(r"[{}]")
 
 
@@ -298,6 +306,10 @@ def _hosts(count: int) -> str:
 def _counted(counts: Counter) -> str:
     """``18 hosts as 'svc' (ntlm) and 2 hosts as 'adm' (ntlm)``: each kind with its count."""
     return " and ".join(f"{_hosts(count)} {kind}" for kind, count in counts.items())
+
+
+def _passwords_by_name(fleet: LabFleet) -> dict[str, str]:
+    return {host.name.lower(): host.password for host in fleet.hosts}
 
 
 def make_unsafe(value: Any) -> Any:
@@ -336,17 +348,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         user_cache_setting = self.get_option("cache")
         attempt_to_read_cache = user_cache_setting and cache
         cache_needs_update = user_cache_setting and not cache
+        self._lab_passwords: dict[str, str] | None = None
         entries = None
         if attempt_to_read_cache:
             try:
                 entries = self._cache[cache_key]
             except KeyError:
                 cache_needs_update = True
+            # A cache written before passwords were kept out of it: replace it.
+            if entries is not None and any("password_from" not in entry for entry in entries):
+                entries, cache_needs_update = None, True
         if entries is None:
             entries = self._discover(path, fleet_path)
         if cache_needs_update:
-            self._cache[cache_key] = entries
-        self._populate(entries)
+            self._cache[cache_key] = entries  # no password in it (see _with_password)
+        self._populate(entries, fleet_path)
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -404,6 +420,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 problems.append(str(exc))
                 failed_sources += 1
         if fleet is not None:
+            self._lab_passwords = _passwords_by_name(fleet)
             host_lists.append([HostRecord(host.name, host.address, None, fleet_path) for host in fleet.hosts])
             lab_hosts.update({host.name.lower(): (host, fleet) for host in fleet.hosts})
             if fleet.signals_file and self.get_option("lab_signals"):
@@ -470,7 +487,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 variables, target = self._lab_connection(lab[0], lab[1], transport)
             else:
                 variables, target = self._configured_connection(record, connection)
-            entries.append({"name": record.name, "groups": [LAB_GROUP] if lab else [], "vars": variables})
+            entries.append(
+                {
+                    "name": record.name,
+                    "groups": [LAB_GROUP] if lab else [],
+                    "vars": variables,
+                    "password_from": FROM_FLEET_FILE if lab else FROM_CONFIG,
+                }
+            )
             targets.append(target)
             if record.data:
                 variables["lifeline_source_data"] = dict(record.data)
@@ -518,6 +542,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables = connection_vars(host, fleet, transport, auth)
         except FleetFileError as exc:
             raise AnsibleParserError(str(exc)) from None
+        del variables[PASSWORD_VAR]  # set in _populate, from the fleet file: never cached
         target = ProbeTarget(
             host.name,
             host.address,
@@ -553,8 +578,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables["ansible_winrm_message_encryption"] = "always"
         if connection["user"] is not None:
             variables["ansible_user"] = connection["user"]
-        if connection["password"] is not None:
-            variables["ansible_password"] = connection["password"]
         target = ProbeTarget(
             record.name,
             record.address or record.name,
@@ -633,10 +656,42 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "the password; use it on test rigs only"
             )
 
-    def _populate(self, entries: list[dict[str, Any]]) -> None:
+    def _lab_password(self, name: str, fleet_path: str | None) -> str | None:
+        """A lab host's password, from the fleet file this run read, or reads now (a run from the cache)."""
+        if self._lab_passwords is None:
+            self._lab_passwords = {}
+            try:
+                if fleet_path:
+                    self._lab_passwords = _passwords_by_name(parse_fleet(self._read_document(fleet_path), fleet_path))
+            except (AnsibleParserError, FleetFileError) as exc:
+                self.display.warning(f"lifeline.recovery.fleet: the lab hosts get no password: {exc}")
+        return self._lab_passwords.get(name.lower())
+
+    def _with_password(self, entries: list[dict[str, Any]], fleet_path: str | None) -> list[dict[str, Any]]:
+        """The entries with each host's password, read from its origin: the fleet file or this configuration."""
+        configured = self._config_connection()["password"]
+        completed, missing = [], []
+        for entry in entries:
+            if entry["password_from"] == FROM_FLEET_FILE:
+                password = self._lab_password(entry["name"], fleet_path)
+                if password is None:
+                    missing.append(entry["name"])
+            else:
+                password = configured
+            variables = entry["vars"] if password is None else {**entry["vars"], PASSWORD_VAR: password}
+            completed.append({**entry, "vars": variables})
+        if missing:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            self.display.warning(
+                f"lifeline.recovery.fleet: no password for {_hosts(len(missing))} from the inventory cache that "
+                f"the lab fleet file {fleet_path} no longer lists ({shown}): refresh with --flush-cache"
+            )
+        return completed
+
+    def _populate(self, entries: list[dict[str, Any]], fleet_path: str | None) -> None:
         strict = self.get_option("strict")
         self._warn_operator_errors(entries)
-        for entry in entries:
+        for entry in self._with_password(entries, fleet_path):
             name = self.inventory.add_host(make_unsafe(entry["name"]))
             for group in entry["groups"]:
                 self.inventory.add_group(group)

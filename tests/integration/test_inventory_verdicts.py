@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
+from .test_ansible_raw import parse_adhoc_output
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / ".collections"))
@@ -318,3 +319,38 @@ def test_a_certificate_that_does_not_validate_is_an_operator_error(mixed: LabFle
     warnings = " ".join(result.stderr.split())
     assert warnings.count("certificate validation is off") == 1, warnings
     assert f"certificate validation is off (winrm_cert_validation: false) for {len(hosts)} hosts" in warnings
+
+
+CACHED_FLEET_PASSWORD = f"Lf1!{secrets.token_hex(8)}"
+
+
+@pytest.mark.fleet_args("--hosts", "2", "--password", CACHED_FLEET_PASSWORD)
+def test_a_run_from_the_cache_connects_with_the_passwords_read_again(small_fleet: LabFleet, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    config = write_config(
+        tmp_path / "cached.lifeline.yml",
+        lab_fleet_file=str(small_fleet.fleet_file),
+        hosts=[{"name": "CONFIGURED-1", "address": small_fleet.hosts[1]["address"]}],
+        winrm_ca_file=small_fleet.ca_file,
+        winrm_user=small_fleet.hosts[1]["username"],
+        winrm_password=CACHED_FLEET_PASSWORD,
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(cache),
+    )
+    names = [host["name"] for host in small_fleet.hosts] + ["CONFIGURED-1"]
+    listed = inventory(config, tmp_path)  # probes, and writes the cache
+    states = {name: found["lifeline_recovery_state"] for name, found in listed["_meta"]["hostvars"].items()}
+    assert states == dict.fromkeys(names, "healthy")
+    assert names[0] in "".join(path.read_text() for path in cache.iterdir())
+    assert CACHED_FLEET_PASSWORD not in "".join(path.read_text() for path in cache.iterdir())
+
+    connections = [host["counters"]["connections"] for host in small_fleet.status()["hosts"]]
+    assert inventory(config, tmp_path) == listed  # from the cache: no host was probed again
+    assert [host["counters"]["connections"] for host in small_fleet.status()["hosts"]] == connections
+    result = run("ansible", "all", "-i", str(config), "-m", "ansible.builtin.raw", "-a", "hostname", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = parse_adhoc_output(result.stdout)
+    assert {name: answer[:2] for name, answer in answers.items()} == dict.fromkeys(names, ("CHANGED", 0))
+    assert CACHED_FLEET_PASSWORD not in result.stdout + result.stderr
