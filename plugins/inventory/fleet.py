@@ -129,6 +129,8 @@ options:
       - CMDB exports, CSV with a header row or JSON (a list of objects, or one under C(hosts)). Columns
         or keys C(name) (or C(hostname), C(computername)), C(address) (or C(ip), C(fqdn)), C(ring); the
         others become C(lifeline_source_data). Relative paths are relative to this file.
+      - A CSV record with a field longer than 131072 characters is skipped with a warning naming the
+        file and line; the other records still count.
     type: list
     elements: str
     default: []

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "CSV_FIELD_LIMIT",
     "RINGS",
     "HostRecord",
     "HostSignals",
@@ -47,6 +48,9 @@ _ADDRESS_COLUMNS = ("address", "ip", "ip_address", "ipaddress", "fqdn", "dnshost
 _RING_COLUMNS = ("ring", "recovery_ring", "lifeline_recovery_ring")
 _RANGE_LIMIT = 65536
 _SHOWN = 80
+# The longest CSV field a CMDB record may have: the csv module's own default limit. A longer field
+# drops its record only (the module would abort the whole file at it).
+CSV_FIELD_LIMIT = 131072
 
 
 class SourceError(ValueError):
@@ -204,6 +208,9 @@ def read_cmdb(text: str, source: str) -> tuple[list[HostRecord], list[SourceProb
                 records.append(record)
         return records, problems
     reader = csv.DictReader(io.StringIO(stripped, newline=""))
+    # The csv module's limit is process-wide and aborts the file; lifted for this text (already in
+    # memory, so no field can be longer than it), each record is read whole and judged on its own.
+    previous_limit = csv.field_size_limit(max(csv.field_size_limit(), len(stripped)))
     try:
         header = reader.fieldnames
         if not header or not {column.strip().lower() for column in header} & {*_NAME_COLUMNS, *_ADDRESS_COLUMNS}:
@@ -213,11 +220,19 @@ def read_cmdb(text: str, source: str) -> tuple[list[HostRecord], list[SourceProb
             if None in row or any(value is None for value in row.values()):
                 problems.append(SourceProblem(source, line, "has a different number of fields than the header"))
                 continue
+            oversized = next((key for key, value in row.items() if len(value) > CSV_FIELD_LIMIT), None)
+            if oversized is not None:
+                length = len(row[oversized])
+                problem = f"field {_shown(oversized)} is {length} characters long, over the limit of {CSV_FIELD_LIMIT}"
+                problems.append(SourceProblem(source, line, problem))
+                continue
             record = _record(row, source, line, problems)
             if record:
                 records.append(record)
     except csv.Error as exc:
         raise SourceError(f"{source} line {reader.line_num}: not valid CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(previous_limit)
     return records, problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
 import json
 import struct
@@ -19,6 +20,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_recovery_
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
+    CSV_FIELD_LIMIT,
     SourceError,
     address_range,
     merge_hosts,
@@ -225,6 +227,22 @@ def test_cmdb_csv_and_json_with_bad_records_named_by_line() -> None:
         read_cmdb('[\n{"name": }]', "cmdb.json")
     with pytest.raises(SourceError, match=r"cmdb\.csv line 1: the CSV header names no host column"):
         read_cmdb("serial,owner\n1,2\n", "cmdb.csv")
+
+
+def test_an_oversized_csv_field_drops_its_record_only() -> None:
+    process_limit = csv.field_size_limit()
+    big = "x" * (CSV_FIELD_LIMIT + 1)
+    smuggled = f"{big}\nEVIL-1,10.6.6.6,inside the quoted field\n"  # one record over three lines
+    text = f'name,address,notes\nWS-1,10.0.0.1,ok\nWS-2,10.0.0.2,{big}\nWS-3,10.0.0.3,"{smuggled}"\nWS-4,,fine\n'
+
+    records, problems = read_cmdb(text, "cmdb.csv")
+
+    assert [record.name for record in records] == ["WS-1", "WS-4"]
+    assert [str(problem) for problem in problems] == [
+        f"cmdb.csv line 3: field 'notes' is {len(big)} characters long, over the limit of {CSV_FIELD_LIMIT}",
+        f"cmdb.csv line 6: field 'notes' is {len(smuggled)} characters long, over the limit of {CSV_FIELD_LIMIT}",
+    ]
+    assert csv.field_size_limit() == process_limit  # the process-wide setting is left as it was
 
 
 def test_signals_skip_bad_lines_naming_them() -> None:
