@@ -21,6 +21,10 @@ description:
   - A record that cannot be read (a bad line or item) is skipped with a warning naming the file and
     line; a source that cannot be read at all is reported the same way and the other sources still
     count. O(strict_sources) turns these warnings into one error.
+  - "Every source follows the same input rules: a host name is letters, digits, V(.), V(_) and V(-)
+    (at most 253); an address is an IPv4 or IPv6 literal or a DNS host name (RFC 1123), nothing else
+    (no user, port, path, fragment or zone index). A record, or a host of the lab's fleet file,
+    that breaks them is skipped with a warning naming the source, the line or item, and the problem."
   - "The probe (O(probe), on by default): per host, with O(probe_workers) at a time and
     O(probe_timeout) seconds each, an anonymous WS-Man Identify, then one authenticated WinRM
     command that prints the boot environment (the Control\\MiniNT key and the X: system drive of
@@ -422,6 +426,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 problems.append(str(exc))
                 failed_sources += 1
         if fleet is not None:
+            problems.extend(fleet.skipped)
             self._lab_passwords = _passwords_by_name(fleet)
             host_lists.append([HostRecord(host.name, host.address, None, fleet_path) for host in fleet.hosts])
             lab_hosts.update({host.name.lower(): (host, fleet) for host in fleet.hosts})

@@ -31,8 +31,10 @@ __all__ = [
     "Signal",
     "SourceError",
     "SourceProblem",
+    "address_problem",
     "address_range",
     "merge_hosts",
+    "name_problem",
     "parse_bugcheck",
     "read_cmdb",
     "read_signals",
@@ -43,6 +45,12 @@ __all__ = [
 RINGS = ("canary", "pilot", "broad")
 # A host name Ansible and Windows both take as it is: NetBIOS/DNS characters.
 _HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}", re.ASCII)
+# An address is an IP address literal or a DNS host name (RFC 1123 section 2.1): labels of letters,
+# digits and hyphens, 1-63 long, no hyphen first or last, 253 characters in all, and a last label
+# that is not all digits (a dotted-decimal form is an address, never a name). Nothing else: no user,
+# port, path or fragment, which would make the WinRM URL point elsewhere.
+_DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
+_DNS_NAME_LIMIT = 253
 _NAME_COLUMNS = ("name", "hostname", "host", "computername", "computer_name")
 _ADDRESS_COLUMNS = ("address", "ip", "ip_address", "ipaddress", "fqdn", "dnshostname")
 _RING_COLUMNS = ("ring", "recovery_ring", "lifeline_recovery_ring")
@@ -112,6 +120,32 @@ def _host_name(value: object) -> str | None:
     return value if isinstance(value, str) and _HOST_NAME.fullmatch(value) else None
 
 
+def name_problem(value: object) -> str | None:
+    """None for a valid host name; else the sentence that says what is wrong with it."""
+    if _host_name(value) is not None:
+        return None
+    return f"host name {_shown(value)} is not a valid host name (letters, digits, . _ -)"
+
+
+def address_problem(value: object) -> str | None:
+    """None for an IPv4 or IPv6 address literal or an RFC 1123 host name; else the sentence that says why not."""
+    if not isinstance(value, str):
+        return f"address {_shown(value)} is not text"
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        labels = value.split(".")
+        if len(value) <= _DNS_NAME_LIMIT and all(map(_DNS_LABEL.fullmatch, labels)) and not labels[-1].isdigit():
+            return None
+    else:
+        if not getattr(address, "scope_id", None):
+            return None
+    return (
+        f"address {_shown(value)} is not an IPv4 or IPv6 address or a DNS host name (RFC 1123: labels of "
+        "letters, digits and hyphens; no user, port, path, fragment or zone index)"
+    )
+
+
 def _ring(value: object) -> str | bool | None:
     """The ring named by ``value``; None for empty; False when it is not a ring."""
     if value is None or value == "":
@@ -127,11 +161,12 @@ def _record(fields: Mapping[str, object], source: str, line: int | None, problem
     address_value = next((folded[key] for key in _ADDRESS_COLUMNS if folded.get(key) not in (None, "")), None)
     name = _host_name(name_value) or (_host_name(address_value) if name_value is None else None)
     if name is None:
-        what = "no host name" if name_value is None and address_value is None else f"host name {_shown(name_value)}"
-        problems.append(SourceProblem(source, line, f"{what} is not a valid host name (letters, digits, . _ -)"))
+        named = name_value if name_value is not None else address_value  # without a name, the address names it
+        problems.append(SourceProblem(source, line, "no host name" if named is None else name_problem(named)))
         return None
-    if address_value is not None and not isinstance(address_value, str):
-        problems.append(SourceProblem(source, line, f"address {_shown(address_value)} of {name} is not text"))
+    problem = None if address_value is None else address_problem(address_value)
+    if problem is not None:
+        problems.append(SourceProblem(source, line, f"{problem} (host {name})"))
         return None
     ring_value = next((folded[key] for key in _RING_COLUMNS if key in folded), None)
     ring = _ring(ring_value)

@@ -267,6 +267,21 @@ def test_bad_fleet_file_is_an_error_naming_the_file(tmp_path: Path, name, conten
     assert expected in result.stderr
 
 
+def test_a_fleet_host_with_a_bad_name_or_address_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    document = fleet_document(name="WS-0001\nINJECTED")
+    document["hosts"][1]["address"] = "127.0.0.9@127.33.0.2"
+    fleet = write_fleet(tmp_path / "fleet.yml", document)
+    config = write_config(tmp_path / "fleet.lifeline.yml", lab_fleet_file=str(fleet))
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(plain(json.loads(result.stdout))["_meta"]["hostvars"]) == ["WS-0003"]
+    warnings = " ".join(result.stderr.split())
+    assert f"the lab fleet file {fleet}: hosts[0]: host name 'WS-0001\\nINJECTED' is not a valid host name" in warnings
+    assert f"the lab fleet file {fleet}: hosts[1] (WS-0002): address '127.0.0.9@127.33.0.2' is not" in warnings
+
+
 def test_config_file_name_must_end_in_lifeline_yml(tmp_path: Path) -> None:
     fleet = write_fleet(tmp_path / "fleet.yml", fleet_document())
     config = write_config(tmp_path / "inventory.yml", lab_fleet_file=str(fleet))
