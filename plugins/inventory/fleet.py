@@ -54,14 +54,16 @@ description:
   - "C(lifeline_operator_error): null, or one sentence when the probe failed for a reason the operator
     must fix, not the machine: with V(login_refused), the account and authentication that were
     refused and where they are set (never the password); with V(certificate_rejected), the CA file
-    (or the system store) used and what failed. A playbook should stop when any host has one."
+    (or the system store) used and what failed; with V(look_failed), that no account is configured
+    (Identify still tells a silent host from one that answers). A playbook should stop when any host
+    has one."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
     V(lab) for the lab's hosts, V(lifeline_operator_error) for the hosts with an operator error,
     plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
   - "One warning per run sums up the refused logins (how many hosts, as which account), one the
-    rejected certificates (how many hosts, against which CA), and one says for how many hosts
-    O(winrm_cert_validation) is off."
+    rejected certificates (how many hosts, against which CA), one the hosts without an account, and
+    one says for how many hosts O(winrm_cert_validation) is off."
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
     send Lifeline elsewhere or choose Basic over HTTP). Lab hosts use the fleet file's per-host
@@ -266,7 +268,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._lab_fleet impor
     read_fleet_document,
     winrm_auth,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import CERTIFICATE_REJECTED, LOGIN_REFUSED
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
+    CERTIFICATE_REJECTED,
+    LOGIN_REFUSED,
+    LOOK_FAILED,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     HostRecord,
     Signal,
@@ -633,17 +639,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # --- the inventory ------------------------------------------------------------------------
 
     def _warn_operator_errors(self, entries: list[dict[str, Any]]) -> None:
-        """One warning each for the refused logins (by account), the rejected certificates (by CA) and the
-        hosts whose certificates are not validated at all: a wrong setting is not a fleet in trouble."""
+        """One warning each for the refused logins (by account), the rejected certificates (by CA), the
+        hosts without an account and those whose certificates are not validated at all: a wrong
+        setting is not a fleet in trouble."""
         refused: Counter = Counter()
         rejected: Counter = Counter()
-        unvalidated = 0
+        unvalidated = no_account = 0
         for entry in entries:
             variables = entry["vars"]
-            if variables.get("lifeline_reachability") == LOGIN_REFUSED:
+            reachability = variables.get("lifeline_reachability")
+            if reachability == LOGIN_REFUSED:
                 refused[f"as {variables.get('ansible_user')!r} ({variables['ansible_winrm_transport'][0]})"] += 1
-            elif variables.get("lifeline_reachability") == CERTIFICATE_REJECTED:
+            elif reachability == CERTIFICATE_REJECTED:
                 rejected[f"against {variables.get('ansible_winrm_ca_trust_path') or 'the system CA store'}"] += 1
+            elif reachability == LOOK_FAILED and variables.get("lifeline_operator_error"):
+                no_account += 1
             unvalidated += variables.get("ansible_winrm_server_cert_validation") == "ignore"
         see = f"(it says nothing about the machines; see the group {OPERATOR_ERROR_GROUP})"
         if refused:
@@ -655,6 +665,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning(
                 f"lifeline.recovery.fleet: the server certificate did not validate on {_counted(rejected)}: "
                 f"check the CA file and the hosts' certificates {see}"
+            )
+        if no_account:
+            self.display.warning(
+                f"lifeline.recovery.fleet: no WinRM account is configured for {_hosts(no_account)}: "
+                f"set winrm_user and winrm_password {see}"
             )
         if unvalidated:
             self.display.warning(

@@ -8,8 +8,9 @@ GIL while they wait); every host has its own deadline, and every failure becomes
 that says how far the host got, never an exception. Errors never carry the password or the script.
 
 A failure that is the operator's to fix, not the machine's (the login refused, the server
-certificate not validated), also gets ``operator_error``: one sentence that names the account and
-authentication, or the CA file and what failed, and where they are set; never a password.
+certificate not validated, no account configured), also gets ``operator_error``: one sentence that
+names the account and authentication, or the CA file and what failed, and where they are set;
+never a password.
 """
 
 from __future__ import annotations
@@ -116,13 +117,11 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
         return result(LOGIN_REFUSED, detail, operator_error=login_refused_error(target))
 
     # One pywinrm session for both steps: Identify and the look share one kept-alive connection
-    # (and one TLS handshake), which halves the work of both ends.
+    # (and one TLS handshake), which halves the work of both ends. Without an account (pywinrm
+    # builds no session then) Identify alone still tells a silent host from one that answers.
+    protocol = _protocol(target, timeout) if target.username and target.password is not None else None
     try:
-        protocol = _protocol(target, timeout)
-    except InvalidCredentialsError as exc:  # pywinrm builds no session without an account
-        return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
-    try:
-        answer = _identify(protocol, target, timeout)
+        answer = _identify(protocol.transport.build_session() if protocol else _plain_session(target), target, timeout)
     except InvalidCredentialsError:
         # NTLM over HTTP logs in while the session is built, to seal its messages: a 401 then is a refused login.
         return refused(f"the WinRM listener at {target.endpoint} refused the {target.auth} login")
@@ -139,8 +138,9 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the probe timeout ({timeout:g} s) ran out")
-    if not target.username or target.password is None:
-        return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}); no account is configured for the look")
+    if protocol is None:
+        detail = f"WS-Man Identify answered ({answer}); no account is configured for the look"
+        return result(LOOK_FAILED, detail, operator_error=no_account_error(target))
     try:
         stdout, stderr, code = _look(protocol, command or encoded_command(recovery_probe()))
     except InvalidCredentialsError:
@@ -161,6 +161,14 @@ def login_refused_error(target: ProbeTarget) -> str:
     return (
         f"the WinRM login as {target.username!r} ({target.auth}) was refused: check the account and password "
         f"in {target.origin}; this says nothing about the machine"
+    )
+
+
+def no_account_error(target: ProbeTarget) -> str:
+    """The operator's error when there is no account to log in with."""
+    return (
+        f"no WinRM account is configured for this host: set the account and password in {target.origin}; "
+        "the probe could not look at the machine"
     )
 
 
@@ -210,8 +218,17 @@ def _anonymous(request):
     return request
 
 
-def _identify(protocol, target: ProbeTarget, timeout: float) -> str:
-    session = protocol.transport.build_session()
+def _plain_session(target: ProbeTarget):
+    """A session without credentials that validates certificates as pywinrm's would, for Identify alone."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # like pywinrm with proxy=None: no proxy or CA bundle from the environment
+    session.verify = (target.ca_file or True) if target.cert_validation else False
+    return session
+
+
+def _identify(session, target: ProbeTarget, timeout: float) -> str:
     # verify= again: requests would otherwise let REQUESTS_CA_BUNDLE override the session's CA.
     response = session.post(
         target.endpoint,

@@ -251,6 +251,38 @@ def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet,
     assert password not in result.stderr
 
 
+def test_no_account_configured_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet, tmp_path: Path) -> None:
+    hosts = mixed.hosts[:24]
+    config = write_config(
+        tmp_path / "noaccount.lifeline.yml",
+        hosts=[{"name": host["name"], "address": host["address"]} for host in hosts],
+        signals_files=[subset_signals(mixed, hosts, tmp_path)],
+        winrm_ca_file=mixed.ca_file,
+    )
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    hostvars = plain(json.loads(result.stdout))["_meta"]["hostvars"]
+    truths = {host["name"]: mixed.show(host["name"]) for host in hosts}
+    up = sorted(name for name, truth in truths.items() if truth["winrm_reachable"])
+    assert 0 < len(up) < len(hosts)
+    for name, truth in truths.items():
+        found = hostvars[name]
+        if name in up:
+            assert (found["lifeline_reachability"], found["lifeline_recovery_state"]) == ("look_failed", "unknown")
+            assert found["lifeline_operator_error"] == (
+                "no WinRM account is configured for this host: set the account and password in the inventory "
+                "configuration; the probe could not look at the machine"
+            )
+        else:  # still told apart: nothing answered, and the signals decide
+            assert found["lifeline_reachability"] == "no_answer"
+            assert found["lifeline_recovery_state"] == expected_verdict(truth, True)["lifeline_recovery_state"]
+            assert found["lifeline_operator_error"] is None
+    warnings = " ".join(result.stderr.split())
+    assert f"no WinRM account is configured for {len(up)} hosts" in warnings, warnings
+
+
 def other_ca(path: Path) -> Path:
     """A CA certificate that signed none of the lab's hosts: a wrong winrm_ca_file."""
     key = ec.generate_private_key(ec.SECP256R1())
