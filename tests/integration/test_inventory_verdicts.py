@@ -250,6 +250,11 @@ def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet,
     assert f"the WinRM login was refused on {len(up)} hosts as 'svc-lifeline' (ntlm)" in warnings
     assert password not in result.stderr
 
+    played = run("ansible-playbook", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert f'"{expected_error}"' in played.stdout  # shown once, without -v
+    assert password not in played.stdout + played.stderr
+
 
 def test_no_account_configured_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet, tmp_path: Path) -> None:
     hosts = mixed.hosts[:24]
