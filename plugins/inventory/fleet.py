@@ -35,9 +35,9 @@ description:
     WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
     or V(unknown) (no answer and no such signal; answered but refused the login; presented a
     certificate that did not validate, which is never V(unbootable) since something answered TLS;
-    or answered with something the probe could not read). A host the lab's ground truth shows in WinRE without remote
-    access, in Safe Mode without WinRM, or in a boot loop does not answer: it is V(unbootable) with
-    a signal, V(unknown) without."
+    or answered with something the probe could not read). A host the lab's ground truth shows in
+    WinRE without remote access, in Safe Mode without WinRM, or in a boot loop does not answer: it
+    is V(unbootable) with a signal, V(unknown) without."
   - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
     answered but refused the login), V(certificate_rejected) (a TLS server answered with a
     certificate that did not validate), V(look_failed), V(no_answer), V(not_probed).

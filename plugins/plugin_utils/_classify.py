@@ -11,8 +11,8 @@ recovery_state:
   with a look that could not be read (``lifeline_reachability`` says which).
 
 ``operator_error`` is the probe's sentence when the failure is the operator's to fix (a refused
-login, a certificate not validated), so that a wrong password or CA file reads as what it is, not
-as a fleet in trouble.
+login, a certificate not validated, no account configured), so that a wrong password or CA file
+reads as what it is, not as a fleet in trouble.
 
 The evidence for each verdict is a list of sentences; every value in it that came from a source or
 a host is data, and the inventory marks it so.
