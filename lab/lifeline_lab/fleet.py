@@ -68,8 +68,8 @@ class Fleet:
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             tls.minimum_version = ssl.TLSVersion.TLSv1_2
             tls.load_cert_chain(self.state_dir / "certs" / f"{host.name}.pem")
-            self._servers.append(await asyncio.start_server(_handler(host, https=False), sock=http_socket))
-            self._servers.append(await asyncio.start_server(_handler(host, https=True), sock=https_socket, ssl=tls))
+            self._servers.append(await asyncio.start_server(_handler(host), sock=http_socket))
+            self._servers.append(await asyncio.start_server(_handler(host, tls), sock=https_socket))
         self._collector = asyncio.create_task(self._collect_idle_shells())
         for host in self.hosts:
             if host.machine.power == "booting":
@@ -178,9 +178,26 @@ class Fleet:
         return path
 
 
-def _handler(host: LabHost, https: bool):
+def _handler(host: LabHost, tls: ssl.SSLContext | None = None):
+    """Serve one connection; over HTTPS, the TLS handshake happens only while WinRM runs.
+
+    Windows' HTTPS listener is HTTP.sys with the certificate bound to the port (`netsh http add
+    sslcert`, https://learn.microsoft.com/en-us/windows/win32/http/add-sslcert), serving the URL the
+    WinRM service registered (https://learn.microsoft.com/en-us/windows/win32/winrm/installation-and-configuration-for-windows-remote-management):
+    a machine that is down, or runs where WinRM does not, presents no certificate at all.
+    """
+
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await serve_connection(host, https, reader, writer)
+        if tls is not None:
+            if not host.serving:
+                writer.close()  # nothing listens: no TLS handshake, no certificate
+                return
+            try:
+                await writer.start_tls(tls)
+            except (ssl.SSLError, ConnectionError, TimeoutError):  # the client gave up on the handshake
+                writer.close()
+                return
+        await serve_connection(host, tls is not None, reader, writer)
 
     return handle
 

@@ -21,6 +21,10 @@ description:
   - A record that cannot be read (a bad line or item) is skipped with a warning naming the file and
     line; a source that cannot be read at all is reported the same way and the other sources still
     count. O(strict_sources) turns these warnings into one error.
+  - "Every source follows the same input rules: a host name is letters, digits, V(.), V(_) and V(-)
+    (at most 253); an address is an IPv4 or IPv6 literal or a DNS host name (RFC 1123), nothing else
+    (no user, port, path, fragment or zone index). A record, or a host of the lab's fleet file,
+    that breaks them is skipped with a warning naming the source, the line or item, and the problem."
   - "The probe (O(probe), on by default): per host, with O(probe_workers) at a time and
     O(probe_timeout) seconds each, an anonymous WS-Man Identify, then one authenticated WinRM
     command that prints the boot environment (the Control\\MiniNT key and the X: system drive of
@@ -29,12 +33,14 @@ description:
   - "The verdict, per host variable: C(lifeline_recovery_state) is V(healthy) (answered, Windows
     runs normally), V(recovery_reachable) (answered from Safe Mode, Safe Mode with Networking or
     WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
-    or V(unknown) (no answer and no such signal; answered but refused the login; or answered with
-    something the probe could not read). A host the lab's ground truth shows in WinRE without remote
-    access, in Safe Mode without WinRM, or in a boot loop does not answer: it is V(unbootable) with
-    a signal, V(unknown) without."
+    or V(unknown) (no answer and no such signal; answered but refused the login; presented a
+    certificate that did not validate, which is never V(unbootable) since something answered TLS;
+    or answered with something the probe could not read). A host the lab's ground truth shows in
+    WinRE without remote access, in Safe Mode without WinRM, or in a boot loop does not answer: it
+    is V(unbootable) with a signal, V(unknown) without."
   - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
-    answered Identify but refused the login), V(look_failed), V(no_answer), V(not_probed).
+    answered but refused the login), V(certificate_rejected) (a TLS server answered with a
+    certificate that did not validate), V(look_failed), V(no_answer), V(not_probed).
     C(lifeline_boot_environment): V(normal), V(safe_mode), V(safe_mode_network), V(winre) or V(unknown).
     C(lifeline_failure_signature): bugcheck and faulting module, normalised (V(0x50:csagent.sys)): the
     bugcheck from the host's newest minidump or the signal, the module from the signal (a minidump
@@ -45,10 +51,19 @@ description:
     when it has one, else from a hash of the host name (O(ring_canary_percent), O(ring_pilot_percent)).
     C(lifeline_evidence): the sentences behind the verdict. C(lifeline_source_data): a CMDB record's
     other fields, as text."
+  - "C(lifeline_operator_error): null, or one sentence when the probe failed for a reason the operator
+    must fix, not the machine: with V(login_refused), the account and authentication that were
+    refused and where they are set (never the password); with V(certificate_rejected), the CA file
+    (or the system store) used and what failed; with V(look_failed), that no account is configured
+    (Identify still tells a silent host from one that answers). A playbook should stop when any host
+    has one."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
-    V(lab) for the lab's hosts, plus whatever O(compose), O(groups) and O(keyed_groups) construct
-    (they see the variables above)."
+    V(lab) for the lab's hosts, V(lifeline_operator_error) for the hosts with an operator error,
+    plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
+  - "One warning per run sums up the refused logins (how many hosts, as which account), one the
+    rejected certificates (how many hosts, against which CA), one the hosts without an account, and
+    one says for how many hosts O(winrm_cert_validation) is off."
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
     send Lifeline elsewhere or choose Basic over HTTP). Lab hosts use the fleet file's per-host
@@ -57,7 +72,10 @@ description:
     O(winrm_ca_file). NTLM is used wherever possible; Basic only inside HTTPS.
   - Data read from sources or reported by hosts is never templated, on any supported ansible-core.
   - The configuration file name must end in C(.lifeline.yml) or C(.lifeline.yaml).
-  - With caching on, the cache holds the verdicts and the hosts' credentials, like the inventory it caches.
+  - "With caching on, the cache holds the hosts, their verdicts and connection variables, but no
+    password: a run from the cache reads every password again from its origin, O(winrm_password)
+    (the configuration, its vault value or the environment) or the lab's fleet file. A cached lab
+    host that the fleet file no longer lists gets no password, with a warning."
 requirements:
   - PyYAML
   - pywinrm (for the probe)
@@ -117,6 +135,8 @@ options:
       - CMDB exports, CSV with a header row or JSON (a list of objects, or one under C(hosts)). Columns
         or keys C(name) (or C(hostname), C(computername)), C(address) (or C(ip), C(fqdn)), C(ring); the
         others become C(lifeline_source_data). Relative paths are relative to this file.
+      - A CSV record with a field longer than 131072 characters is skipped with a warning naming the
+        file and line; the other records still count.
     type: list
     elements: str
     default: []
@@ -186,7 +206,9 @@ options:
     description: CA bundle that validates the hosts' certificates over https (the system store when unset).
     type: path
   winrm_cert_validation:
-    description: Validate the hosts' certificates over https. Turning it off is for test rigs only.
+    description:
+      - Validate the hosts' certificates over https. Turning it off is for test rigs only, and the
+        inventory warns once per run, naming how many hosts it concerns.
     type: bool
     default: true
 """
@@ -219,6 +241,7 @@ keyed_groups:
 
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Set
 from typing import Any
 
@@ -245,6 +268,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._lab_fleet impor
     read_fleet_document,
     winrm_auth,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
+    CERTIFICATE_REJECTED,
+    LOGIN_REFUSED,
+    LOOK_FAILED,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     HostRecord,
     Signal,
@@ -260,6 +288,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import 
 
 FLEET_FILE_ENV = "LIFELINE_LAB_FLEET_FILE"
 LAB_GROUP = "lab"
+OPERATOR_ERROR_GROUP = "lifeline_operator_error"
 CONFIG_SUFFIXES = (".lifeline.yml", ".lifeline.yaml")
 # Variables whose values are constants of this plugin, not data from the fleet file.
 _CONSTANT_VARS = frozenset(
@@ -272,9 +301,27 @@ _CONSTANT_VARS = frozenset(
         "ansible_winrm_message_encryption",
     }
 )
+PASSWORD_VAR = "ansible_password"
 # Secrets are marked unsafe whatever they contain.
-_ALWAYS_UNSAFE_VARS = frozenset({"ansible_password"})
+_ALWAYS_UNSAFE_VARS = frozenset({PASSWORD_VAR})
+# Where a host's password comes from (an entry's "password_from"): the cache holds this, never the
+# password, which every run reads again from its origin.
+FROM_FLEET_FILE = "lab_fleet_file"
+FROM_CONFIG = "winrm_password"
 _TEMPLATE_CHARS = re.compile(r"[{}]")
+
+
+def _hosts(count: int) -> str:
+    return f"{count} host{'s' if count != 1 else ''}"
+
+
+def _counted(counts: Counter) -> str:
+    """``18 hosts as 'svc' (ntlm) and 2 hosts as 'adm' (ntlm)``: each kind with its count."""
+    return " and ".join(f"{_hosts(count)} {kind}" for kind, count in counts.items())
+
+
+def _passwords_by_name(fleet: LabFleet) -> dict[str, str]:
+    return {host.name.lower(): host.password for host in fleet.hosts}
 
 
 def make_unsafe(value: Any) -> Any:
@@ -313,17 +360,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         user_cache_setting = self.get_option("cache")
         attempt_to_read_cache = user_cache_setting and cache
         cache_needs_update = user_cache_setting and not cache
+        self._lab_passwords: dict[str, str] | None = None
         entries = None
         if attempt_to_read_cache:
             try:
                 entries = self._cache[cache_key]
             except KeyError:
                 cache_needs_update = True
+            # A cache written before passwords were kept out of it: replace it.
+            if entries is not None and any("password_from" not in entry for entry in entries):
+                entries, cache_needs_update = None, True
         if entries is None:
             entries = self._discover(path, fleet_path)
         if cache_needs_update:
-            self._cache[cache_key] = entries
-        self._populate(entries)
+            self._cache[cache_key] = entries  # no password in it (see _with_password)
+        self._populate(entries, fleet_path)
 
     # --- configuration ------------------------------------------------------------------------
 
@@ -381,6 +432,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 problems.append(str(exc))
                 failed_sources += 1
         if fleet is not None:
+            problems.extend(fleet.skipped)
+            self._lab_passwords = _passwords_by_name(fleet)
             host_lists.append([HostRecord(host.name, host.address, None, fleet_path) for host in fleet.hosts])
             lab_hosts.update({host.name.lower(): (host, fleet) for host in fleet.hosts})
             if fleet.signals_file and self.get_option("lab_signals"):
@@ -447,7 +500,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 variables, target = self._lab_connection(lab[0], lab[1], transport)
             else:
                 variables, target = self._configured_connection(record, connection)
-            entries.append({"name": record.name, "groups": [LAB_GROUP] if lab else [], "vars": variables})
+            entries.append(
+                {
+                    "name": record.name,
+                    "groups": [LAB_GROUP] if lab else [],
+                    "vars": variables,
+                    "password_from": FROM_FLEET_FILE if lab else FROM_CONFIG,
+                }
+            )
             targets.append(target)
             if record.data:
                 variables["lifeline_source_data"] = dict(record.data)
@@ -477,6 +537,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             ]
             if verdict.failure_signature:
                 entry["groups"].append(group_name("signature", verdict.failure_signature))
+            if verdict.operator_error:
+                entry["groups"].append(OPERATOR_ERROR_GROUP)
         return entries
 
     def _lab_connection(self, host: LabHost, fleet: LabFleet, transport: str):
@@ -493,6 +555,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables = connection_vars(host, fleet, transport, auth)
         except FleetFileError as exc:
             raise AnsibleParserError(str(exc)) from None
+        del variables[PASSWORD_VAR]  # set in _populate, from the fleet file: never cached
         target = ProbeTarget(
             host.name,
             host.address,
@@ -503,6 +566,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             host.password,
             ca_file=fleet.ca_file,
             message_encryption="always" if transport == "http" else "auto",
+            origin=f"the lab fleet file {fleet.path}",
         )
         return variables, target
 
@@ -527,8 +591,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables["ansible_winrm_message_encryption"] = "always"
         if connection["user"] is not None:
             variables["ansible_user"] = connection["user"]
-        if connection["password"] is not None:
-            variables["ansible_password"] = connection["password"]
         target = ProbeTarget(
             record.name,
             record.address or record.name,
@@ -576,9 +638,82 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --- the inventory ------------------------------------------------------------------------
 
-    def _populate(self, entries: list[dict[str, Any]]) -> None:
-        strict = self.get_option("strict")
+    def _warn_operator_errors(self, entries: list[dict[str, Any]]) -> None:
+        """One warning each for the refused logins (by account), the rejected certificates (by CA), the
+        hosts without an account and those whose certificates are not validated at all: a wrong
+        setting is not a fleet in trouble."""
+        refused: Counter = Counter()
+        rejected: Counter = Counter()
+        unvalidated = no_account = 0
         for entry in entries:
+            variables = entry["vars"]
+            reachability = variables.get("lifeline_reachability")
+            if reachability == LOGIN_REFUSED:
+                refused[f"as {variables.get('ansible_user')!r} ({variables['ansible_winrm_transport'][0]})"] += 1
+            elif reachability == CERTIFICATE_REJECTED:
+                rejected[f"against {variables.get('ansible_winrm_ca_trust_path') or 'the system CA store'}"] += 1
+            elif reachability == LOOK_FAILED and variables.get("lifeline_operator_error"):
+                no_account += 1
+            unvalidated += variables.get("ansible_winrm_server_cert_validation") == "ignore"
+        see = f"(it says nothing about the machines; see the group {OPERATOR_ERROR_GROUP})"
+        if refused:
+            self.display.warning(
+                f"lifeline.recovery.fleet: the WinRM login was refused on {_counted(refused)}: "
+                f"check the account and password {see}"
+            )
+        if rejected:
+            self.display.warning(
+                f"lifeline.recovery.fleet: the server certificate did not validate on {_counted(rejected)}: "
+                f"check the CA file and the hosts' certificates {see}"
+            )
+        if no_account:
+            self.display.warning(
+                f"lifeline.recovery.fleet: no WinRM account is configured for {_hosts(no_account)}: "
+                f"set winrm_user and winrm_password {see}"
+            )
+        if unvalidated:
+            self.display.warning(
+                f"lifeline.recovery.fleet: certificate validation is off (winrm_cert_validation: false) for "
+                f"{_hosts(unvalidated)} over HTTPS: anything on the network path can pose as them and receive "
+                "the password; use it on test rigs only"
+            )
+
+    def _lab_password(self, name: str, fleet_path: str | None) -> str | None:
+        """A lab host's password, from the fleet file this run read, or reads now (a run from the cache)."""
+        if self._lab_passwords is None:
+            self._lab_passwords = {}
+            try:
+                if fleet_path:
+                    self._lab_passwords = _passwords_by_name(parse_fleet(self._read_document(fleet_path), fleet_path))
+            except (AnsibleParserError, FleetFileError) as exc:
+                self.display.warning(f"lifeline.recovery.fleet: the lab hosts get no password: {exc}")
+        return self._lab_passwords.get(name.lower())
+
+    def _with_password(self, entries: list[dict[str, Any]], fleet_path: str | None) -> list[dict[str, Any]]:
+        """The entries with each host's password, read from its origin: the fleet file or this configuration."""
+        configured = self._config_connection()["password"]
+        completed, missing = [], []
+        for entry in entries:
+            if entry["password_from"] == FROM_FLEET_FILE:
+                password = self._lab_password(entry["name"], fleet_path)
+                if password is None:
+                    missing.append(entry["name"])
+            else:
+                password = configured
+            variables = entry["vars"] if password is None else {**entry["vars"], PASSWORD_VAR: password}
+            completed.append({**entry, "vars": variables})
+        if missing:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            self.display.warning(
+                f"lifeline.recovery.fleet: no password for {_hosts(len(missing))} from the inventory cache that "
+                f"the lab fleet file {fleet_path} no longer lists ({shown}): refresh with --flush-cache"
+            )
+        return completed
+
+    def _populate(self, entries: list[dict[str, Any]], fleet_path: str | None) -> None:
+        strict = self.get_option("strict")
+        self._warn_operator_errors(entries)
+        for entry in self._with_password(entries, fleet_path):
             name = self.inventory.add_host(make_unsafe(entry["name"]))
             for group in entry["groups"]:
                 self.inventory.add_group(group)

@@ -6,8 +6,13 @@ recovery_state:
 - ``healthy``: the host answered and runs Windows normally;
 - ``recovery_reachable``: it answered from Safe Mode, Safe Mode with Networking or WinRE;
 - ``unbootable``: it did not answer at all and a signal reports a crash after its last heartbeat;
-- ``unknown``: everything else: silent without such a signal, refused the login, or answered with
-  a look that could not be read (``lifeline_reachability`` says which).
+- ``unknown``: everything else: silent without such a signal, refused the login, presented a
+  certificate that did not validate (something answered TLS: never ``unbootable``), or answered
+  with a look that could not be read (``lifeline_reachability`` says which).
+
+``operator_error`` is the probe's sentence when the failure is the operator's to fix (a refused
+login, a certificate not validated, no account configured), so that a wrong password or CA file
+reads as what it is, not as a fleet in trouble.
 
 The evidence for each verdict is a list of sentences; every value in it that came from a source or
 a host is data, and the inventory marks it so.
@@ -22,6 +27,7 @@ from dataclasses import dataclass
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     ANSWERED,
+    CERTIFICATE_REJECTED,
     LOGIN_REFUSED,
     NO_ANSWER,
     ProbeResult,
@@ -55,6 +61,7 @@ class Verdict:
     last_seen: str | None
     recovery_ring: str
     evidence: tuple[str, ...]
+    operator_error: str | None = None
 
     def hostvars(self) -> dict[str, object]:
         return {
@@ -66,6 +73,7 @@ class Verdict:
             "lifeline_last_seen": self.last_seen,
             "lifeline_recovery_ring": self.recovery_ring,
             "lifeline_evidence": list(self.evidence),
+            "lifeline_operator_error": self.operator_error,
         }
 
 
@@ -158,9 +166,14 @@ def classify(
             evidence.append("no signal reports a crash or heartbeat for this host")
         if reachability == LOGIN_REFUSED:
             evidence.append("something answered but would not let the configured account log in")
+        elif reachability == CERTIFICATE_REJECTED:
+            evidence.append("something answered TLS, so the host is not known to be down")
         signature = normalise_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
-        return Verdict(name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence))
+        operator_error = probe.operator_error if probe is not None else None
+        return Verdict(
+            name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence), operator_error
+        )
 
     environment = look.boot_environment
     evidence.append(_environment_sentence(look))

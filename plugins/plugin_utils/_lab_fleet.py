@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import address_problem, name_problem
+
 FLEET_FILE_VERSION = 1
 LAB_TRANSPORTS = ("https", "http")
 YAML_SUFFIXES = (".yml", ".yaml")
@@ -25,6 +27,10 @@ YAML_SUFFIXES = (".yml", ".yaml")
 
 class FleetFileError(ValueError):
     """The fleet file is missing, unreadable or not in the expected shape; the message names the file."""
+
+
+class HostDropped(FleetFileError):
+    """One host's name or address breaks the sources' input rules: that host is left out, not the file."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class LabFleet:
     ca_file: str | None
     hosts: tuple[LabHost, ...]
     signals_file: str | None = None  # the lab's monitoring export (JSON lines), when it wrote one
+    skipped: tuple[str, ...] = ()  # why each left-out host was left out (file, hosts[index], problem)
 
 
 def read_fleet_document(path: str) -> dict[str, Any]:
@@ -89,9 +96,14 @@ def parse_fleet(document: Mapping[str, Any], path: str) -> LabFleet:
     if ca_file is not None and not os.path.isabs(ca_file):
         ca_file = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(path)), ca_file))
     parsed: list[LabHost] = []
+    skipped: list[str] = []
     seen: set[str] = set()
     for index, entry in enumerate(hosts):
-        host = _parse_host(entry, f"hosts[{index}]", path)
+        try:
+            host = _parse_host(entry, f"hosts[{index}]", path)
+        except HostDropped as exc:
+            skipped.append(str(exc))
+            continue
         if host.name in seen:
             raise FleetFileError(f"the lab fleet file {path} lists host {host.name!r} more than once")
         seen.add(host.name)
@@ -102,6 +114,7 @@ def parse_fleet(document: Mapping[str, Any], path: str) -> LabFleet:
         ca_file=ca_file,
         hosts=tuple(parsed),
         signals_file=_optional_str(document, "signals_file", path, "the fleet"),
+        skipped=tuple(skipped),
     )
 
 
@@ -152,6 +165,9 @@ def _parse_host(entry: Any, where: str, path: str) -> LabHost:
     if not isinstance(entry, Mapping):
         raise FleetFileError(f"the lab fleet file {path}: {where} must be a mapping")
     name = _required_str(entry, "name", path, where)
+    problem = name_problem(name)
+    if problem is not None:
+        raise HostDropped(f"the lab fleet file {path}: {where}: {problem}")
     where = f"{where} ({name})"
     transports = entry.get("transports")
     if transports is not None and (
@@ -161,9 +177,13 @@ def _parse_host(entry: Any, where: str, path: str) -> LabHost:
     allow_unencrypted = entry.get("allow_unencrypted", False)
     if not isinstance(allow_unencrypted, bool):
         raise FleetFileError(f"the lab fleet file {path}: {where}.allow_unencrypted must be true or false")
+    address = _required_str(entry, "address", path, where)
+    problem = address_problem(address)
+    if problem is not None:
+        raise HostDropped(f"the lab fleet file {path}: {where}: {problem}")
     return LabHost(
         name=name,
-        address=_required_str(entry, "address", path, where),
+        address=address,
         http_port=_port(entry, "http_port", path, where),
         https_port=_port(entry, "https_port", path, where),
         username=_required_str(entry, "username", path, where),

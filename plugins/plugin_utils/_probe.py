@@ -6,11 +6,17 @@ one authenticated look (``_commands.recovery_probe``) in one WinRS shell and one
 A bounded thread pool does the waiting (the work is network I/O; pywinrm and requests release the
 GIL while they wait); every host has its own deadline, and every failure becomes a ``ProbeResult``
 that says how far the host got, never an exception. Errors never carry the password or the script.
+
+A failure that is the operator's to fix, not the machine's (the login refused, the server
+certificate not validated, no account configured), also gets ``operator_error``: one sentence that
+names the account and authentication, or the CA file and what failed, and where they are set;
+never a password.
 """
 
 from __future__ import annotations
 
 import datetime
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,6 +43,7 @@ _CODEPAGE_UTF8 = 65001
 # How far a host got; the inventory exposes it as lifeline_reachability.
 NO_ANSWER = "no_answer"
 LOGIN_REFUSED = "login_refused"
+CERTIFICATE_REJECTED = "certificate_rejected"
 LOOK_FAILED = "look_failed"
 ANSWERED = "answered"
 
@@ -55,6 +62,7 @@ class ProbeTarget:
     ca_file: str | None = None
     cert_validation: bool = True
     message_encryption: str = "auto"
+    origin: str = "the inventory configuration"  # where the account and CA file are set, for the operator
 
     @property
     def endpoint(self) -> str:
@@ -67,8 +75,9 @@ class ProbeTarget:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What the probe saw of one host: ``reachability`` (no_answer, login_refused, look_failed,
-    answered), why (``detail``), the look when there was one, and when it ended (UTC)."""
+    """What the probe saw of one host: ``reachability`` (no_answer, login_refused,
+    certificate_rejected, look_failed, answered), why (``detail``), the look when there was one,
+    when it ended (UTC), and the operator's error behind a failure, when it is one."""
 
     name: str
     reachability: str
@@ -76,6 +85,7 @@ class ProbeResult:
     look: RecoveryLook | None
     finished: datetime.datetime
     seconds: float
+    operator_error: str | None = None
 
 
 def probe_fleet(targets: list[ProbeTarget], workers: int, timeout: float) -> dict[str, ProbeResult]:
@@ -91,32 +101,51 @@ def probe_fleet(targets: list[ProbeTarget], workers: int, timeout: float) -> dic
 
 def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) -> ProbeResult:
     """Identify, then look; never raises for anything the network or the host does."""
+    from winrm.exceptions import InvalidCredentialsError
+
     started = time.monotonic()
     deadline = started + timeout
 
-    def result(reachability: str, detail: str, look: RecoveryLook | None = None) -> ProbeResult:
+    def result(
+        reachability: str, detail: str, look: RecoveryLook | None = None, operator_error: str | None = None
+    ) -> ProbeResult:
         now = datetime.datetime.now(datetime.UTC)
-        return ProbeResult(target.name, reachability, detail, look, now, round(time.monotonic() - started, 3))
+        seconds = round(time.monotonic() - started, 3)
+        return ProbeResult(target.name, reachability, detail, look, now, seconds, operator_error)
+
+    def refused(detail: str) -> ProbeResult:
+        return result(LOGIN_REFUSED, detail, operator_error=login_refused_error(target))
 
     # One pywinrm session for both steps: Identify and the look share one kept-alive connection
-    # (and one TLS handshake), which halves the work of both ends.
+    # (and one TLS handshake), which halves the work of both ends. Without an account (pywinrm
+    # builds no session then) Identify alone still tells a silent host from one that answers.
+    protocol = _protocol(target, timeout) if target.username and target.password is not None else None
     try:
-        protocol = _protocol(target, timeout)
-        answer = _identify(protocol, target, timeout)
-    except Exception as exc:  # any failure to get an HTTP answer means nothing answered
+        answer = _identify(protocol.transport.build_session() if protocol else _plain_session(target), target, timeout)
+    except InvalidCredentialsError:
+        # NTLM over HTTP logs in while the session is built, to seal its messages: a 401 then is a refused login.
+        return refused(f"the WinRM listener at {target.endpoint} refused the {target.auth} login")
+    except Exception as exc:  # any other failure to get an HTTP answer means nothing answered...
+        rejected = _certificate_error(exc)
+        if rejected is not None:  # ...except a TLS server whose certificate does not validate
+            return result(
+                CERTIFICATE_REJECTED,
+                f"a TLS server answered at {target.endpoint} but its certificate did not validate: "
+                f"{rejected.verify_message}",
+                operator_error=certificate_error(target, rejected.verify_message),
+            )
         return result(NO_ANSWER, f"no answer to WS-Man Identify at {target.endpoint}: {_reason(exc)}")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the probe timeout ({timeout:g} s) ran out")
-    if not target.username or target.password is None:
-        return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}); no account is configured for the look")
+    if protocol is None:
+        detail = f"WS-Man Identify answered ({answer}); no account is configured for the look"
+        return result(LOOK_FAILED, detail, operator_error=no_account_error(target))
     try:
         stdout, stderr, code = _look(protocol, command or encoded_command(recovery_probe()))
-    except Exception as exc:  # sorted below by kind
-        from winrm.exceptions import InvalidCredentialsError
-
-        if isinstance(exc, InvalidCredentialsError):
-            return result(LOGIN_REFUSED, f"WS-Man Identify answered ({answer}) but the {target.auth} login was refused")
+    except InvalidCredentialsError:
+        return refused(f"WS-Man Identify answered ({answer}) but the {target.auth} login was refused")
+    except Exception as exc:  # anything else the host or the network did
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the look failed: {_reason(exc)}")
     if code != 0:
         return result(LOOK_FAILED, f"the recovery probe script exited with {code}: {_first_error(stderr)}")
@@ -125,6 +154,45 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     except ParseError as exc:
         return result(LOOK_FAILED, str(exc))
     return result(ANSWERED, f"answered as {look.computer_name!r} in {look.boot_environment}", look)
+
+
+def login_refused_error(target: ProbeTarget) -> str:
+    """The operator's error behind a refused login: the account and authentication, never the password."""
+    return (
+        f"the WinRM login as {target.username!r} ({target.auth}) was refused: check the account and password "
+        f"in {target.origin}; this says nothing about the machine"
+    )
+
+
+def no_account_error(target: ProbeTarget) -> str:
+    """The operator's error when there is no account to log in with."""
+    return (
+        f"no WinRM account is configured for this host: set the account and password in {target.origin}; "
+        "the probe could not look at the machine"
+    )
+
+
+def certificate_error(target: ProbeTarget, reason: str) -> str:
+    """The operator's error behind a certificate that did not validate: the CA used and what failed."""
+    trusted = f"the CA file {target.ca_file}" if target.ca_file else "the system's CA store"
+    return (
+        f"the certificate of {target.endpoint} did not validate against {trusted} ({reason}): check the CA file "
+        f"in {target.origin} and the host's certificate; this says nothing about the machine"
+    )
+
+
+def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error somewhere in the chain requests and urllib3 wrap around it."""
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return item
+        if isinstance(item, BaseException) and id(item) not in seen:
+            seen.add(id(item))
+            pending.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
+    return None
 
 
 def _protocol(target: ProbeTarget, timeout: float):
@@ -150,8 +218,17 @@ def _anonymous(request):
     return request
 
 
-def _identify(protocol, target: ProbeTarget, timeout: float) -> str:
-    session = protocol.transport.build_session()
+def _plain_session(target: ProbeTarget):
+    """A session without credentials that validates certificates as pywinrm's would, for Identify alone."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # like pywinrm with proxy=None: no proxy or CA bundle from the environment
+    session.verify = (target.ca_file or True) if target.cert_validation else False
+    return session
+
+
+def _identify(session, target: ProbeTarget, timeout: float) -> str:
     # verify= again: requests would otherwise let REQUESTS_CA_BUNDLE override the session's CA.
     response = session.post(
         target.endpoint,

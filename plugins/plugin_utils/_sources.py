@@ -24,14 +24,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "CSV_FIELD_LIMIT",
     "RINGS",
     "HostRecord",
     "HostSignals",
     "Signal",
     "SourceError",
     "SourceProblem",
+    "address_problem",
     "address_range",
     "merge_hosts",
+    "name_problem",
     "parse_bugcheck",
     "read_cmdb",
     "read_signals",
@@ -42,11 +45,20 @@ __all__ = [
 RINGS = ("canary", "pilot", "broad")
 # A host name Ansible and Windows both take as it is: NetBIOS/DNS characters.
 _HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}", re.ASCII)
+# An address is an IP address literal or a DNS host name (RFC 1123 section 2.1): labels of letters,
+# digits and hyphens, 1-63 long, no hyphen first or last, 253 characters in all, and a last label
+# that is not all digits (a dotted-decimal form is an address, never a name). Nothing else: no user,
+# port, path or fragment, which would make the WinRM URL point elsewhere.
+_DNS_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)", re.ASCII)
+_DNS_NAME_LIMIT = 253
 _NAME_COLUMNS = ("name", "hostname", "host", "computername", "computer_name")
 _ADDRESS_COLUMNS = ("address", "ip", "ip_address", "ipaddress", "fqdn", "dnshostname")
 _RING_COLUMNS = ("ring", "recovery_ring", "lifeline_recovery_ring")
 _RANGE_LIMIT = 65536
 _SHOWN = 80
+# The longest CSV field a CMDB record may have: the csv module's own default limit. A longer field
+# drops its record only (the module would abort the whole file at it).
+CSV_FIELD_LIMIT = 131072
 
 
 class SourceError(ValueError):
@@ -108,6 +120,32 @@ def _host_name(value: object) -> str | None:
     return value if isinstance(value, str) and _HOST_NAME.fullmatch(value) else None
 
 
+def name_problem(value: object) -> str | None:
+    """None for a valid host name; else the sentence that says what is wrong with it."""
+    if _host_name(value) is not None:
+        return None
+    return f"host name {_shown(value)} is not a valid host name (letters, digits, . _ -)"
+
+
+def address_problem(value: object) -> str | None:
+    """None for an IPv4 or IPv6 address literal or an RFC 1123 host name; else the sentence that says why not."""
+    if not isinstance(value, str):
+        return f"address {_shown(value)} is not text"
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        labels = value.split(".")
+        if len(value) <= _DNS_NAME_LIMIT and all(map(_DNS_LABEL.fullmatch, labels)) and not labels[-1].isdigit():
+            return None
+    else:
+        if not getattr(address, "scope_id", None):
+            return None
+    return (
+        f"address {_shown(value)} is not an IPv4 or IPv6 address or a DNS host name (RFC 1123: labels of "
+        "letters, digits and hyphens; no user, port, path, fragment or zone index)"
+    )
+
+
 def _ring(value: object) -> str | bool | None:
     """The ring named by ``value``; None for empty; False when it is not a ring."""
     if value is None or value == "":
@@ -123,11 +161,12 @@ def _record(fields: Mapping[str, object], source: str, line: int | None, problem
     address_value = next((folded[key] for key in _ADDRESS_COLUMNS if folded.get(key) not in (None, "")), None)
     name = _host_name(name_value) or (_host_name(address_value) if name_value is None else None)
     if name is None:
-        what = "no host name" if name_value is None and address_value is None else f"host name {_shown(name_value)}"
-        problems.append(SourceProblem(source, line, f"{what} is not a valid host name (letters, digits, . _ -)"))
+        named = name_value if name_value is not None else address_value  # without a name, the address names it
+        problems.append(SourceProblem(source, line, "no host name" if named is None else name_problem(named)))
         return None
-    if address_value is not None and not isinstance(address_value, str):
-        problems.append(SourceProblem(source, line, f"address {_shown(address_value)} of {name} is not text"))
+    problem = None if address_value is None else address_problem(address_value)
+    if problem is not None:
+        problems.append(SourceProblem(source, line, f"{problem} (host {name})"))
         return None
     ring_value = next((folded[key] for key in _RING_COLUMNS if key in folded), None)
     ring = _ring(ring_value)
@@ -204,6 +243,9 @@ def read_cmdb(text: str, source: str) -> tuple[list[HostRecord], list[SourceProb
                 records.append(record)
         return records, problems
     reader = csv.DictReader(io.StringIO(stripped, newline=""))
+    # The csv module's limit is process-wide and aborts the file; lifted for this text (already in
+    # memory, so no field can be longer than it), each record is read whole and judged on its own.
+    previous_limit = csv.field_size_limit(max(csv.field_size_limit(), len(stripped)))
     try:
         header = reader.fieldnames
         if not header or not {column.strip().lower() for column in header} & {*_NAME_COLUMNS, *_ADDRESS_COLUMNS}:
@@ -213,11 +255,19 @@ def read_cmdb(text: str, source: str) -> tuple[list[HostRecord], list[SourceProb
             if None in row or any(value is None for value in row.values()):
                 problems.append(SourceProblem(source, line, "has a different number of fields than the header"))
                 continue
+            oversized = next((key for key, value in row.items() if len(value) > CSV_FIELD_LIMIT), None)
+            if oversized is not None:
+                length = len(row[oversized])
+                problem = f"field {_shown(oversized)} is {length} characters long, over the limit of {CSV_FIELD_LIMIT}"
+                problems.append(SourceProblem(source, line, problem))
+                continue
             record = _record(row, source, line, problems)
             if record:
                 records.append(record)
     except csv.Error as exc:
         raise SourceError(f"{source} line {reader.line_num}: not valid CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(previous_limit)
     return records, problems
 
 

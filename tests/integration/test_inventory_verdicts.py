@@ -3,6 +3,7 @@ unreachable hosts told apart, outside signals, and hostile data from sources and
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import secrets
@@ -14,8 +15,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
+from .test_ansible_raw import parse_adhoc_output
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / ".collections"))
@@ -192,3 +198,196 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
     assert played.returncode == 0, played.stdout + played.stderr
     assert "lookup('pipe', 'touch " + str(marker) in played.stdout
     assert not marker.exists()
+
+
+def subset_signals(fleet: LabFleet, hosts: list[dict], directory: Path) -> str:
+    """The lab's monitoring export, cut down to ``hosts`` (a signal names a host: it would join the inventory)."""
+    names = {host["name"] for host in hosts}
+    lines = Path(fleet.content["signals_file"]).read_text().splitlines(keepends=True)
+    path = directory / "signals.jsonl"
+    path.write_text("".join(line for line in lines if json.loads(line)["host"] in names))
+    return str(path)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_wrong_password_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet, tmp_path: Path, scheme: str) -> None:
+    hosts = mixed.hosts[:24]
+    password = f"wrong-{secrets.token_hex(8)}"
+    config = write_config(
+        tmp_path / "wrong.lifeline.yml",
+        hosts=[{"name": host["name"], "address": host["address"]} for host in hosts],
+        signals_files=[subset_signals(mixed, hosts, tmp_path)],  # crashes must not make refused hosts look dead
+        winrm_scheme=scheme,
+        winrm_ca_file=mixed.ca_file,
+        winrm_user="svc-lifeline",
+        winrm_password=password,
+    )
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    listed = plain(json.loads(result.stdout))
+    up = sorted(host["name"] for host in hosts if mixed.show(host["name"])["winrm_reachable"])
+    assert 0 < len(up) < len(hosts)  # some answer, some are down
+    expected_error = (
+        "the WinRM login as 'svc-lifeline' (ntlm) was refused: check the account and password in the "
+        "inventory configuration; this says nothing about the machine"
+    )
+    for host in hosts:
+        hostvars = listed["_meta"]["hostvars"][host["name"]]
+        if host["name"] in up:
+            assert hostvars["lifeline_reachability"] == "login_refused", hostvars["lifeline_evidence"]
+            assert hostvars["lifeline_recovery_state"] == "unknown"
+            assert hostvars["lifeline_operator_error"] == expected_error
+        else:
+            assert hostvars["lifeline_reachability"] == "no_answer"
+            assert hostvars["lifeline_operator_error"] is None
+        shown = {key: value for key, value in hostvars.items() if key != "ansible_password"}
+        assert password not in json.dumps(shown)
+    assert sorted(listed["lifeline_operator_error"]["hosts"]) == up
+    warnings = " ".join(result.stderr.split())
+    assert warnings.count("the WinRM login was refused") == 1, warnings
+    assert f"the WinRM login was refused on {len(up)} hosts as 'svc-lifeline' (ntlm)" in warnings
+    assert password not in result.stderr
+
+    played = run("ansible-playbook", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    assert played.returncode == 0, played.stdout + played.stderr
+    assert f'"{expected_error}"' in played.stdout  # shown once, without -v
+    assert password not in played.stdout + played.stderr
+
+
+def test_no_account_configured_is_an_operator_error_not_a_dead_fleet(mixed: LabFleet, tmp_path: Path) -> None:
+    hosts = mixed.hosts[:24]
+    config = write_config(
+        tmp_path / "noaccount.lifeline.yml",
+        hosts=[{"name": host["name"], "address": host["address"]} for host in hosts],
+        signals_files=[subset_signals(mixed, hosts, tmp_path)],
+        winrm_ca_file=mixed.ca_file,
+    )
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    hostvars = plain(json.loads(result.stdout))["_meta"]["hostvars"]
+    truths = {host["name"]: mixed.show(host["name"]) for host in hosts}
+    up = sorted(name for name, truth in truths.items() if truth["winrm_reachable"])
+    assert 0 < len(up) < len(hosts)
+    for name, truth in truths.items():
+        found = hostvars[name]
+        if name in up:
+            assert (found["lifeline_reachability"], found["lifeline_recovery_state"]) == ("look_failed", "unknown")
+            assert found["lifeline_operator_error"] == (
+                "no WinRM account is configured for this host: set the account and password in the inventory "
+                "configuration; the probe could not look at the machine"
+            )
+        else:  # still told apart: nothing answered, and the signals decide
+            assert found["lifeline_reachability"] == "no_answer"
+            assert found["lifeline_recovery_state"] == expected_verdict(truth, True)["lifeline_recovery_state"]
+            assert found["lifeline_operator_error"] is None
+    warnings = " ".join(result.stderr.split())
+    assert f"no WinRM account is configured for {len(up)} hosts" in warnings, warnings
+
+
+def other_ca(path: Path) -> Path:
+    """A CA certificate that signed none of the lab's hosts: a wrong winrm_ca_file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some Other Root CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def test_a_certificate_that_does_not_validate_is_an_operator_error(mixed: LabFleet, tmp_path: Path) -> None:
+    hosts = mixed.hosts[:24]
+    ca_file = other_ca(tmp_path / "other-ca.pem")
+    password = f"pw-{secrets.token_hex(8)}"
+    options = {
+        "hosts": [{"name": host["name"], "address": host["address"]} for host in hosts],
+        "signals_files": [subset_signals(mixed, hosts, tmp_path)],  # crashes must not make these hosts look dead
+        "winrm_ca_file": str(ca_file),
+        "winrm_user": "svc-lifeline",
+        "winrm_password": password,
+    }
+    config = write_config(tmp_path / "otherca.lifeline.yml", **options)
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    listed = plain(json.loads(result.stdout))
+    up = sorted(host["name"] for host in hosts if mixed.show(host["name"])["winrm_reachable"])
+    assert 0 < len(up) < len(hosts)
+    for host in hosts:
+        hostvars = listed["_meta"]["hostvars"][host["name"]]
+        if host["name"] in up:
+            assert hostvars["lifeline_reachability"] == "certificate_rejected", hostvars["lifeline_evidence"]
+            assert hostvars["lifeline_recovery_state"] == "unknown"
+            assert hostvars["lifeline_operator_error"] == (
+                f"the certificate of https://{host['address']}:5986/wsman did not validate against the CA file "
+                f"{ca_file} (unable to get local issuer certificate): check the CA file in the inventory "
+                "configuration and the host's certificate; this says nothing about the machine"
+            )
+        else:
+            assert hostvars["lifeline_reachability"] == "no_answer"
+            assert hostvars["lifeline_operator_error"] is None
+    assert sorted(listed["reachability_certificate_rejected"]["hosts"]) == up
+    assert sorted(listed["lifeline_operator_error"]["hosts"]) == up
+    warnings = " ".join(result.stderr.split())
+    assert warnings.count("the server certificate did not validate") == 1, warnings
+    assert f"did not validate on {len(up)} hosts against {ca_file}" in warnings
+    assert password not in result.stderr
+
+    # Validation off: the TLS servers are accepted (the login is what fails now), and one warning says so.
+    unvalidated = write_config(tmp_path / "novalidation.lifeline.yml", **options, winrm_cert_validation=False)
+    result = run("ansible-inventory", "-i", str(unvalidated), "--list", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hostvars = plain(json.loads(result.stdout))["_meta"]["hostvars"]
+    assert sorted(name for name, found in hostvars.items() if found["lifeline_reachability"] == "login_refused") == up
+    warnings = " ".join(result.stderr.split())
+    assert warnings.count("certificate validation is off") == 1, warnings
+    assert f"certificate validation is off (winrm_cert_validation: false) for {len(hosts)} hosts" in warnings
+
+
+CACHED_FLEET_PASSWORD = f"Lf1!{secrets.token_hex(8)}"
+
+
+@pytest.mark.fleet_args("--hosts", "2", "--password", CACHED_FLEET_PASSWORD)
+def test_a_run_from_the_cache_connects_with_the_passwords_read_again(small_fleet: LabFleet, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    config = write_config(
+        tmp_path / "cached.lifeline.yml",
+        lab_fleet_file=str(small_fleet.fleet_file),
+        hosts=[{"name": "CONFIGURED-1", "address": small_fleet.hosts[1]["address"]}],
+        winrm_ca_file=small_fleet.ca_file,
+        winrm_user=small_fleet.hosts[1]["username"],
+        winrm_password=CACHED_FLEET_PASSWORD,
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(cache),
+    )
+    names = [host["name"] for host in small_fleet.hosts] + ["CONFIGURED-1"]
+    listed = inventory(config, tmp_path)  # probes, and writes the cache
+    states = {name: found["lifeline_recovery_state"] for name, found in listed["_meta"]["hostvars"].items()}
+    assert states == dict.fromkeys(names, "healthy")
+    assert names[0] in "".join(path.read_text() for path in cache.iterdir())
+    assert CACHED_FLEET_PASSWORD not in "".join(path.read_text() for path in cache.iterdir())
+
+    connections = [host["counters"]["connections"] for host in small_fleet.status()["hosts"]]
+    assert inventory(config, tmp_path) == listed  # from the cache: no host was probed again
+    assert [host["counters"]["connections"] for host in small_fleet.status()["hosts"]] == connections
+    result = run("ansible", "all", "-i", str(config), "-m", "ansible.builtin.raw", "-a", "hostname", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    answers = parse_adhoc_output(result.stdout)
+    assert {name: answer[:2] for name, answer in answers.items()} == dict.fromkeys(names, ("CHANGED", 0))
+    assert CACHED_FLEET_PASSWORD not in result.stdout + result.stderr

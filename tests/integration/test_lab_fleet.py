@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 
 import pytest
@@ -58,6 +59,20 @@ def test_every_host_answers_exactly_when_its_ground_truth_says_so(mixed_fleet):
                 client(host).run_cmd("hostname")
         checked += 1
     assert checked == 60
+
+
+def test_a_host_that_does_not_answer_presents_no_certificate_either(mixed_fleet):
+    """The HTTPS listener's certificate comes from HTTP.sys while WinRM runs; a machine that is down has none."""
+    status = {host["name"]: host for host in mixed_fleet.status()["hosts"]}
+    hosts = mixed_fleet.hosts[:30]
+    assert {status[host["name"]]["winrm_reachable"] for host in hosts} == {True, False}
+    for host in hosts:
+        endpoint = (host["address"], host["https_port"])
+        if status[host["name"]]["winrm_reachable"]:
+            assert "BEGIN CERTIFICATE" in ssl.get_server_certificate(endpoint, timeout=5), host["name"]
+        else:
+            with pytest.raises(OSError):
+                ssl.get_server_certificate(endpoint, timeout=5)
 
 
 def test_a_winre_host_sees_the_offline_os_on_d_and_x_as_its_system_drive(mixed_fleet):

@@ -85,6 +85,33 @@ def test_bad_documents_are_refused_with_the_file_named(document, message) -> Non
     assert message in str(caught.value)
 
 
+def test_a_host_with_a_bad_name_or_address_is_left_out_not_the_whole_file() -> None:
+    document = {
+        "version": 1,
+        "hosts": [
+            host_entry(name="WS-0001\nWS-0009"),
+            host_entry(name="W" * 5000),
+            host_entry(name="WS-0003", address="127.0.0.9@127.33.0.2"),
+            host_entry(name="WS-0004", address="host:5985/#"),
+            host_entry(name="WS-0005"),
+        ],
+    }
+
+    fleet = parse_fleet(document, "/srv/lab/fleet.yml")
+
+    assert [host.name for host in fleet.hosts] == ["WS-0005"]
+    prefix = "the lab fleet file /srv/lab/fleet.yml: "
+    rule = "is not an IPv4 or IPv6 address or a DNS host name (RFC 1123"
+    assert (
+        fleet.skipped[0]
+        == f"{prefix}hosts[0]: host name 'WS-0001\\nWS-0009' is not a valid host name (letters, digits, . _ -)"
+    )
+    assert fleet.skipped[1].startswith(f"{prefix}hosts[1]: host name 'WWWW") and len(fleet.skipped[1]) < 200
+    assert fleet.skipped[2].startswith(f"{prefix}hosts[2] (WS-0003): address '127.0.0.9@127.33.0.2' {rule}")
+    assert fleet.skipped[3].startswith(f"{prefix}hosts[3] (WS-0004): address 'host:5985/#' {rule}")
+    assert len(fleet.skipped) == 4
+
+
 @pytest.mark.parametrize(
     ("transports", "transport", "expected"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
 import json
 import struct
@@ -19,6 +20,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_recovery_
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
+    CSV_FIELD_LIMIT,
     SourceError,
     address_range,
     merge_hosts,
@@ -225,6 +227,61 @@ def test_cmdb_csv_and_json_with_bad_records_named_by_line() -> None:
         read_cmdb('[\n{"name": }]', "cmdb.json")
     with pytest.raises(SourceError, match=r"cmdb\.csv line 1: the CSV header names no host column"):
         read_cmdb("serial,owner\n1,2\n", "cmdb.csv")
+
+
+def test_an_oversized_csv_field_drops_its_record_only() -> None:
+    process_limit = csv.field_size_limit()
+    big = "x" * (CSV_FIELD_LIMIT + 1)
+    smuggled = f"{big}\nEVIL-1,10.6.6.6,inside the quoted field\n"  # one record over three lines
+    text = f'name,address,notes\nWS-1,10.0.0.1,ok\nWS-2,10.0.0.2,{big}\nWS-3,10.0.0.3,"{smuggled}"\nWS-4,,fine\n'
+
+    records, problems = read_cmdb(text, "cmdb.csv")
+
+    assert [record.name for record in records] == ["WS-1", "WS-4"]
+    assert [str(problem) for problem in problems] == [
+        f"cmdb.csv line 3: field 'notes' is {len(big)} characters long, over the limit of {CSV_FIELD_LIMIT}",
+        f"cmdb.csv line 6: field 'notes' is {len(smuggled)} characters long, over the limit of {CSV_FIELD_LIMIT}",
+    ]
+    assert csv.field_size_limit() == process_limit  # the process-wide setting is left as it was
+
+
+GOOD_ADDRESSES = ["10.0.0.1", "::1", "2001:db8::5", "ws-1.corp.example.com", "WS-0001", "1host.example", "a" * 63]
+BAD_ADDRESSES = [
+    "127.0.0.9@127.33.0.2",  # user part: the URL would go to 127.33.0.2
+    "host:5985/#",
+    "10.0.0.1:5985",
+    "http://10.0.0.1",
+    "host/wsman",
+    "[::1]",
+    "fe80::1%eth0",
+    "-host",
+    "host-",
+    "a..b",
+    "host_1",
+    "127.1",  # a last label of digits: getaddrinfo would read it as 127.0.0.1
+    "10.0.0.256",
+    " 10.0.0.1",
+    "10.0.0.1\n",
+    "a" * 64,
+    ".".join(["a" * 63] * 4),  # 255 characters
+]
+
+
+def test_addresses_are_ip_literals_or_rfc_1123_names_and_nothing_else() -> None:
+    addresses = GOOD_ADDRESSES + BAD_ADDRESSES
+    items = [{"name": f"WS-{index}", "address": address} for index, address in enumerate(addresses, start=1)]
+
+    records, problems = read_cmdb(json.dumps(items), "cmdb.json")
+
+    assert [record.address for record in records] == GOOD_ADDRESSES
+    rule = "is not an IPv4 or IPv6 address or a DNS host name (RFC 1123: labels of letters, digits and hyphens; "
+    assert len(problems) == len(BAD_ADDRESSES)
+    for index, problem in enumerate(problems, start=len(GOOD_ADDRESSES) + 1):
+        assert str(problem).startswith(f"cmdb.json item {index}: address "), problem
+        assert rule in str(problem) and str(problem).endswith(f"(host WS-{index})"), problem
+    csv_records, csv_problems = read_cmdb("name,address\nWS-1,127.0.0.9@127.33.0.2\nWS-2,10.0.0.2\n", "cmdb.csv")
+    assert [record.name for record in csv_records] == ["WS-2"]
+    assert str(csv_problems[0]).startswith("cmdb.csv line 2: address '127.0.0.9@127.33.0.2' is not an IPv4")
 
 
 def test_signals_skip_bad_lines_naming_them() -> None:

@@ -267,6 +267,21 @@ def test_bad_fleet_file_is_an_error_naming_the_file(tmp_path: Path, name, conten
     assert expected in result.stderr
 
 
+def test_a_fleet_host_with_a_bad_name_or_address_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    document = fleet_document(name="WS-0001\nINJECTED")
+    document["hosts"][1]["address"] = "127.0.0.9@127.33.0.2"
+    fleet = write_fleet(tmp_path / "fleet.yml", document)
+    config = write_config(tmp_path / "fleet.lifeline.yml", lab_fleet_file=str(fleet))
+
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(plain(json.loads(result.stdout))["_meta"]["hostvars"]) == ["WS-0003"]
+    warnings = " ".join(result.stderr.split())
+    assert f"the lab fleet file {fleet}: hosts[0]: host name 'WS-0001\\nINJECTED' is not a valid host name" in warnings
+    assert f"the lab fleet file {fleet}: hosts[1] (WS-0002): address '127.0.0.9@127.33.0.2' is not" in warnings
+
+
 def test_config_file_name_must_end_in_lifeline_yml(tmp_path: Path) -> None:
     fleet = write_fleet(tmp_path / "fleet.yml", fleet_document())
     config = write_config(tmp_path / "inventory.yml", lab_fleet_file=str(fleet))
@@ -296,6 +311,55 @@ def test_cache_is_read_until_flushed(tmp_path: Path) -> None:
 
     assert inventory_list("-i", str(config), cwd=tmp_path)["lab"]["hosts"] == ["WS-0001", "WS-0002", "WS-0003"]
     assert inventory_list("-i", str(config), "--flush-cache", cwd=tmp_path)["lab"]["hosts"] == ["WS-0001"]
+
+
+def test_the_cache_holds_no_password_and_a_cached_run_reads_them_from_their_origin(tmp_path: Path) -> None:
+    document = fleet_document()
+    passwords = [f"fleet-secret-{secrets.token_hex(8)}" for _ in document["hosts"]]
+    for host, password in zip(document["hosts"], passwords, strict=True):
+        host["password"] = password
+    fleet = write_fleet(tmp_path / "fleet.yml", document)
+    configured = f"config-secret-{secrets.token_hex(8)}"
+    config = write_config(
+        tmp_path / "fleet.lifeline.yml",
+        lab_fleet_file=str(fleet),
+        hosts=[{"name": "CFG-1", "address": "10.0.0.1"}],
+        winrm_user="svc-lifeline",
+        winrm_password=configured,
+        cache=True,
+        cache_plugin="ansible.builtin.jsonfile",
+        cache_connection=str(tmp_path / "cache"),
+    )
+
+    first = inventory_list("-i", str(config), cwd=tmp_path)["_meta"]["hostvars"]
+
+    assert [first[f"WS-000{index}"]["ansible_password"] for index in (1, 2, 3)] == passwords
+    assert first["CFG-1"]["ansible_password"] == configured
+
+    def cached() -> str:
+        return "".join(path.read_text() for path in (tmp_path / "cache").iterdir())
+
+    assert "WS-0001" in cached()
+    assert not [secret for secret in [*passwords, configured] if secret in cached()]
+
+    # The fleet file changes its first password and drops a host: the run from the cache still lists
+    # the dropped host, and every password comes from the fleet file or the configuration as they are now.
+    rotated = f"rotated-{secrets.token_hex(8)}"
+    document["hosts"][0]["password"] = rotated
+    document["hosts"] = document["hosts"][:2]
+    write_fleet(fleet, document)
+    result = run("ansible-inventory", "-i", str(config), "--list", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    second = plain(json.loads(result.stdout))["_meta"]["hostvars"]
+    assert sorted(second) == sorted(first)
+    assert second["WS-0001"]["ansible_password"] == rotated
+    assert second["WS-0002"]["ansible_password"] == passwords[1]
+    assert second["CFG-1"]["ansible_password"] == configured
+    assert "ansible_password" not in second["WS-0003"]
+    warning = f"no password for 1 host from the inventory cache that the lab fleet file {fleet} no longer lists"
+    assert f"{warning} (WS-0003)" in " ".join(result.stderr.split())
+    assert not [secret for secret in [*passwords, configured, rotated] if secret in cached()]
 
 
 def test_ansible_doc_finds_the_plugin_from_any_directory(tmp_path: Path) -> None:
