@@ -5,6 +5,7 @@ JSON report together."""
 
 from __future__ import annotations
 
+import secrets
 import signal
 import textwrap
 from pathlib import Path
@@ -272,3 +273,33 @@ def test_a_remediation_that_does_not_prove_the_boot_itself_is_proven_by_the_roll
     assert report(tmp_path)["totals"] == {"recovered": 4}
     for name in RINGS:  # each really restarted into Windows
         assert running_normally(fleet, name) and fleet.show(name)["machine"]["boots"] > boots[name], name
+
+
+def test_a_wrong_service_account_password_fails_the_run_and_touches_no_host(fleet, tmp_path):
+    # The real inventory, as a platform team configures it, with the password mistyped.
+    password = f"wrong-{secrets.token_hex(8)}"
+    config = tmp_path / "estate.lifeline.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "plugin": "lifeline.recovery.fleet",
+                "hosts": [{"name": host["name"], "address": host["address"]} for host in fleet.hosts],
+                "signals_files": [fleet.content["signals_file"]],
+                "winrm_scheme": "https",
+                "winrm_port": fleet.hosts[0]["https_port"],
+                "winrm_ca_file": fleet.ca_file,
+                "winrm_user": fleet.hosts[0]["username"],
+                "winrm_password": password,
+            }
+        )
+    )
+
+    result = run(config, REMEDIATE, tmp_path)
+
+    assert result.returncode != 0
+    summary = report(tmp_path)
+    assert {name: host["status"] for name, host in summary["hosts"].items()} == dict.fromkeys(RINGS, "blocked")
+    assert all("was refused" in host["reason"] for host in summary["hosts"].values())
+    assert all(recap(result.stdout, name)["failed"] == 1 for name in RINGS)
+    assert commands(fleet) == dict.fromkeys(RINGS, 0)
+    assert password not in result.stdout + result.stderr
