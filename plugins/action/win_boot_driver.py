@@ -6,30 +6,28 @@
    ``<os_volume>\\Windows\\System32\\config\\SYSTEM`` is loaded under a unique name, Select\\Current read, and
    the hive ALWAYS unloaded (finally), as win_recovery_facts does;
 2. the policy (_boot_driver.py): the deny list before anything is sent, the load-order group before any change;
-3. when Start differs and not in check mode: the record ``<os_volume>\\ProgramData\\Lifeline\\records\\
-   boot_driver-<name>.json`` (previous Start, Group, ImagePath) is written FIRST, then Start is set (offline:
-   load, reg add, unload in finally). ``state: restored`` puts the recorded Start back, then marks the record
-   used (``restored_at``); a used record is never applied again (a later change by someone else stays).
+3. when Start differs and not in check mode: the rollback record (kind boot_driver, ``_records.py``: previous
+   Start, Group, ImagePath) is written FIRST, then Start is set (offline: load, reg add, unload in finally).
+   ``state: restored`` puts the recorded Start back, then marks the record used (``restored_at``); a used record
+   is never applied again (a later change by someone else stays).
 """
 
 from __future__ import annotations
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import mount_key
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DISABLED,
-    RECORD_FOLDER,
     START_TYPES,
     DriverRead,
     group_refusal,
     name_refusal,
+    new_record,
     parse_driver_read,
     parse_set_report,
     read_record,
-    record_name,
-    record_text,
-    restored_record,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
@@ -61,11 +59,10 @@ class ActionModule(RecoveryAction):
                 "offline=false in WinRE would change the recovery environment's own registry (X:), not Windows': "
                 "leave offline unset (the system_hive_offline fact) or set it to true; nothing was sent"
             )
-        record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(name)}"
+        record_file = _records.path(os_volume, "boot_driver", name)
         hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
         key = mount_key() if offline else None
         read_script = commands.boot_driver_read(name, record_file, key, hive)
-        commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), "{}")  # validates before sending
         read = self.read(read_script, offline, key)
         where = f"{'offline ' if offline else ''}SYSTEM hive ({read.control_set}{' of ' + hive if hive else ''})"
         if read.service is None:
@@ -118,17 +115,14 @@ class ActionModule(RecoveryAction):
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"{name} would be {verb} (check mode: nothing changed)"}
         if state == "disabled":
-            text = record_text(name, read.control_set, offline, read.service, wanted)
-            self.checked(
-                "writing the rollback record",
-                commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), text),
-            )
+            record = new_record(name, read.control_set, offline, read.service, wanted)
+            self.checked("writing the rollback record", _records.write_script(os_volume, "boot_driver", name, record))
             result["record"] = record_file
         self.set_start(name, wanted, read.control_set, offline, hive, result)
         if state == "restored":
             self.checked(
                 "marking the rollback record as restored (Start is back)",
-                commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), restored_record(read.record)),
+                _records.write_script(os_volume, "boot_driver", name, _records.restored(record)),
             )
         return {**result, "changed": True, "msg": f"{name} {verb} in the {where}"}
 

@@ -14,9 +14,9 @@ description:
     Environment (WinRE), O(offline=true), it loads C(<os_volume>\Windows\System32\config\SYSTEM) under a unique
     C(HKLM\LIFELINE_<random>) key with C(reg load). It reads C(Select\Current) to find the current control set, and
     always unloads the hive again in a C(finally) block, also when a command fails.
-  - Before it changes anything, it writes the previous C(Start), C(Group) and C(ImagePath) to
-    C(<os_volume>\ProgramData\Lifeline\records\boot_driver-<name>.json), the folder that
-    M(lifeline.recovery.win_recovery_reboot) also writes its records to. O(state=restored) reads this record.
+  - Before it changes anything, it writes the previous C(Start), C(Group) and C(ImagePath) to the rollback record
+    C(<os_volume>\ProgramData\Lifeline\records\boot_driver-<name>.json) (Lifeline's one record format, kind
+    C(boot_driver)). O(state=restored) reads this record.
   - It refuses to disable drivers that the boot path or remote recovery needs. The deny list (storport, stornvme,
     storahci, disk, partmgr, volmgr, volmgrx, volsnap, mountmgr, fvevol, Ntfs, ReFS, FltMgr, CLFS, pci, acpi,
     ndis, tcpip, WinRM and more) is checked before any command is sent. The load-order group is checked before

@@ -15,15 +15,15 @@ from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import
 from ansible_collections.lifeline.recovery.plugins.modules import win_boot_driver as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DENIED_SERVICES,
     ServiceState,
     group_refusal,
     name_refusal,
+    new_record,
     parse_driver_read,
     read_record,
-    record_text,
-    restored_record,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from lifeline_lab import failures
@@ -148,17 +148,21 @@ def test_a_missing_service_a_failed_load_and_a_record_round_trip() -> None:
     assert missing.service is None
     with pytest.raises(ParseError, match="exit code 1"):
         parse_driver_read(report(load="ERROR: Access is denied.", load_rc=1), True, commands.OFFLINE_CONTROL_SETS)
-    text = record_text("ctxflt", "ControlSet001", True, ServiceState(0, "FSFilter Activity Monitor", "x.sys"), 4)
+    record = new_record("ctxflt", "ControlSet001", True, ServiceState(0, "FSFilter Activity Monitor", "x.sys"), 4)
+    text = _records.dumps(record)
     assert read_record(text, "CTXFLT")["previous"] == {"Start": 0, "Group": "FSFilter Activity Monitor",
                                                        "ImagePath": "x.sys"}  # fmt: skip
+    assert (record["version"], record["kind"], record["restored_at"]) == (1, "boot_driver", None)
     with pytest.raises(ParseError, match="not 'other'"):
         read_record(text, "other")
     with pytest.raises(ParseError, match="not JSON"):
         read_record("garbage", "ctxflt")
-    used = read_record(restored_record("\ufeff" + text), "ctxflt")  # Set-Content's BOM comes back with the text
+    used = read_record("\ufeff" + _records.dumps(_records.restored(record)), "ctxflt")  # Set-Content writes a BOM
     assert used["restored_at"] and used["previous"]["Start"] == 0 and used["value"] == {"Start": 4}
     with pytest.raises(ParseError, match="restored_at"):
-        read_record(json.dumps({**json.loads(text), "restored_at": 1}), "ctxflt")
+        read_record(json.dumps({**record, "restored_at": 1}), "ctxflt")
+    with pytest.raises(ParseError, match="previous Start 7"):
+        read_record(json.dumps({**record, "previous": {"Start": 7}}), "ctxflt")
 
 
 # --- the action against in-process lab machines --------------------------------------------------------------
@@ -253,7 +257,7 @@ def test_a_restore_uses_the_record_once_and_never_undoes_a_later_change() -> Non
     # the next disable starts a fresh record from what it finds, and its restore brings that back
     assert action(machine, live)[0].run(task_vars={})["previous_start"] == 3
     fresh = record_on(machine, record)
-    assert fresh["previous"]["Start"] == 3 and "restored_at" not in fresh
+    assert fresh["previous"]["Start"] == 3 and fresh["restored_at"] is None
     assert action(machine, {**live, "state": "restored"})[0].run(task_vars={})["start"] == 3
     assert "0x3" in start_of(machine, "ContosoAgent")
 
