@@ -7,7 +7,8 @@
    first failure), after the rollback record (kind boot_config, ``_records.py``; what it keeps: _boot_config.py)
    has been written;
 3. ``state: restored`` puts back the recorded previous values, again changing only what differs, then marks the
-   record used (``restored_at``); a used record is never applied again (later changes by someone else stay).
+   record used (``restored_at``); a used record is never applied again (later changes by someone else stay). With
+   ``missing_ok``, no record is nothing to restore (ok, ``nothing_to_restore``) instead of a failure.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class ActionModule(RecoveryAction):
         "store": {"type": "str"},  # a path on the host: not expanded on the controller as type path would
         "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
         "os_volume": {"type": "str"},
+        "missing_ok": {"type": "bool", "default": False},
     }
     REQUIRED_IF = [("state", "present", MANAGED, True)]
 
@@ -51,6 +53,8 @@ class ActionModule(RecoveryAction):
         identifier, store, state = args["identifier"], args["store"], args["state"]
         if state == "restored" and any(args[element] is not None for element in MANAGED):
             raise RecoveryFailed("state=restored takes no element options: it puts back what the record holds")
+        if args["missing_ok"] and state != "restored":
+            raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
         wanted = wanted_values(args)
         os_volume = args["os_volume"] or self.recovery_facts(task_vars).get("os_volume")
         record_file = None
@@ -82,13 +86,19 @@ class ActionModule(RecoveryAction):
             except ParseError as failure:
                 raise RecoveryFailed(f"the rollback record {record_file} cannot be used: {failure}", **result) from None
         if state == "restored":
+            result["nothing_to_restore"] = True
             if record is None:
-                raise RecoveryFailed(f"there is no rollback record {record_file}: nothing to restore", **result)
+                missing = f"there is no rollback record {record_file}: nothing to restore"
+                if args["missing_ok"]:
+                    return {**result, "changed": False, "msg": missing}
+                raise RecoveryFailed(missing, **result)
             wanted = recorded_previous(record)
             result["record"] = record_file
             if record.get("restored_at"):
                 return self.already_restored(result, entry, wanted, record["restored_at"])
         needed = changes_needed(entry, wanted)
+        if state == "restored":
+            result["nothing_to_restore"] = not needed
         result["previous"] = {element: shown_value(current) for element, (current, _) in needed.items()}
         result["values"] = {element: shown_value(value) for element, value in wanted.items()}
         if self._task.diff:

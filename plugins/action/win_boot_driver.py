@@ -9,7 +9,8 @@
 3. when Start differs and not in check mode: the rollback record (kind boot_driver, ``_records.py``: previous
    Start, Group, ImagePath) is written FIRST, then Start is set (offline: load, reg add, unload in finally).
    ``state: restored`` puts the recorded Start back, then marks the record used (``restored_at``); a used record
-   is never applied again (a later change by someone else stays).
+   is never applied again (a later change by someone else stays). With ``missing_ok``, no record or no such
+   service is nothing to restore (ok, ``nothing_to_restore``) instead of a failure.
 """
 
 from __future__ import annotations
@@ -38,11 +39,14 @@ class ActionModule(RecoveryAction):
         "state": {"type": "str", "choices": ["disabled", "restored"], "default": "disabled"},
         "offline": {"type": "bool"},
         "os_volume": {"type": "str"},
+        "missing_ok": {"type": "bool", "default": False},
     }
 
     def recover(self, args: dict, task_vars: dict) -> dict:
         name = commands.service_name(args["name"])
         state = args["state"]
+        if args["missing_ok"] and state != "restored":
+            raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
         if state == "disabled":
             refusal = name_refusal(name)
             if refusal:
@@ -66,7 +70,11 @@ class ActionModule(RecoveryAction):
         read = self.read(read_script, offline, key)
         where = f"{'offline ' if offline else ''}SYSTEM hive ({read.control_set}{' of ' + hive if hive else ''})"
         if read.service is None:
-            raise RecoveryFailed(f"there is no service or driver {name!r} in the {where}; nothing was changed")
+            missing = f"there is no service or driver {name!r} in the {where}"
+            if args["missing_ok"]:
+                done = {"name": name, "state": state, "record": None, "nothing_to_restore": True}
+                return {**done, "changed": False, "msg": f"{missing}: nothing to restore"}
+            raise RecoveryFailed(f"{missing}; nothing was changed")
         current = read.service.start
         if current is None:
             raise RecoveryFailed(f"service {name!r} has no Start value in the {where}: not a service Windows starts")
@@ -87,11 +95,12 @@ class ActionModule(RecoveryAction):
                 raise RecoveryFailed(refusal, **result)
             wanted = DISABLED
         else:
+            result["nothing_to_restore"] = True
             if read.record is None:
-                raise RecoveryFailed(
-                    f"there is no rollback record {record_file} for {name!r}: nothing to restore; nothing was changed",
-                    **result,
-                )
+                missing = f"there is no rollback record {record_file} for {name!r}: nothing to restore"
+                if args["missing_ok"]:
+                    return {**result, "changed": False, "msg": missing}
+                raise RecoveryFailed(f"{missing}; nothing was changed", **result)
             try:
                 record = read_record(read.record, name)
             except ParseError as error:
@@ -102,6 +111,8 @@ class ActionModule(RecoveryAction):
                 return self.already_restored(result, record, current, wanted)
         result["start"] = wanted
         changed = wanted != current
+        if state == "restored":
+            result["nothing_to_restore"] = not changed
         if self._task.diff:
             result["diff"] = {
                 "before": {"name": name, "Start": current, "start_type": START_TYPES.get(current)},

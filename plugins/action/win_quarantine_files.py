@@ -170,7 +170,8 @@ class ActionModule(RecoveryAction):
     def _restore(self, survey, listed, patterns, manifest, record_path, folder, qfolder) -> dict:
         base = {"matched": [], "quarantined": [], "restored": [], "conflicts": [], "manifest": manifest}
         if manifest is None:
-            return {**base, "changed": False, **self._diff([], [], [], [])}
+            msg = f"there is no rollback record {record_path}: nothing to restore"
+            return {**base, "changed": False, "nothing_to_restore": True, "msg": msg, **self._diff([], [], [], [])}
         in_quarantine = {entry.name.casefold(): entry for entry in survey.quarantined}
         at_origin = {entry.name.casefold(): entry for entry in listed}
         restore, conflicts, healed = [], [], []
@@ -225,6 +226,7 @@ class ActionModule(RecoveryAction):
             **base,
             "restored": [entry["original_path"] for entry in restore],
             "conflicts": conflicts,
+            "nothing_to_restore": not q.active(manifest),
             **diff,
         }
         if conflicts:

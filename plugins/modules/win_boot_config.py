@@ -63,10 +63,17 @@ options:
     description:
       - V(present) sets the elements given.
       - V(restored) puts back the values in the rollback record and takes no element options. It fails when there
-        is no record.
+        is no record (see O(missing_ok)).
     type: str
     choices: [present, restored]
     default: present
+  missing_ok:
+    description:
+      - With O(state=restored), a missing rollback record means that there is nothing to restore. The task is then
+        ok and unchanged, with RV(nothing_to_restore=true), instead of failing.
+      - Only valid with O(state=restored).
+    type: bool
+    default: false
   os_volume:
     description:
       - The volume that holds Windows and the rollback records (V(C:), or V(D:) in WinRE).
@@ -124,6 +131,12 @@ record:
   description: The rollback record on the host, or null.
   returned: when the entry was read
   type: str
+nothing_to_restore:
+  description:
+    - Whether there was nothing to put back. That is the case when there is no record (with O(missing_ok)), when
+      the record was already used, or when the entry already has the recorded values.
+  returned: when O(state=restored)
+  type: bool
 commands_sent:
   description: How many scripts were sent to the host (0 when the input was refused).
   returned: always

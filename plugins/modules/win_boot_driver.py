@@ -37,12 +37,20 @@ options:
   state:
     description:
       - V(disabled) sets C(Start) to 4 and records the previous value.
-      - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record.
-        Then it marks the record as used with a C(restored_at) time. A used record is not applied again. If C(Start)
-        changed after the restore, a rerun leaves it as it is and warns. The next V(disabled) writes a new record.
+      - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record
+        (see O(missing_ok)). Then it marks the record as used with a C(restored_at) time. A used record is not
+        applied again. If C(Start) changed after the restore, a rerun leaves it as it is and warns. The next
+        V(disabled) writes a new record.
     type: str
     choices: [disabled, restored]
     default: disabled
+  missing_ok:
+    description:
+      - With O(state=restored), a missing rollback record or a service that is not installed means that there is
+        nothing to restore. The task is then ok and unchanged, with RV(nothing_to_restore=true), instead of failing.
+      - Only valid with O(state=restored).
+    type: bool
+    default: false
   offline:
     description:
       - Whether to change the offline SYSTEM hive of the Windows on O(os_volume). Use this in WinRE.
@@ -93,6 +101,12 @@ EXAMPLES = r"""
   lifeline.recovery.win_boot_driver:
     name: ctxflt
     state: restored
+
+- name: Put it back where Lifeline disabled it, and accept hosts where it did not
+  lifeline.recovery.win_boot_driver:
+    name: ctxflt
+    state: restored
+    missing_ok: true
 """
 
 RETURN = r"""
@@ -124,6 +138,12 @@ record:
   description: The rollback record on the host, or null when none was written or read.
   returned: when the service was read
   type: str
+nothing_to_restore:
+  description:
+    - Whether there was nothing to put back. That is the case when there is no record (with O(missing_ok)), no such
+      service (with O(missing_ok)), when the record was already used, or when C(Start) already has the recorded value.
+  returned: when O(state=restored)
+  type: bool
 commands_sent:
   description: How many scripts were sent to the host (0 when the input was refused).
   returned: always

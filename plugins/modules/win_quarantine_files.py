@@ -16,7 +16,7 @@ description:
     C(quarantine), written before the files move) lists each file's original path, size, SHA-256, LastWriteTimeUtc
     and the time it was quarantined, so a later play can restore the files from the host alone.
   - O(state=restored) moves the files listed in the record back to where they were and marks them restored. Without
-    a record there is nothing to restore, and the task is ok and unchanged. A quarantine
+    a record there is nothing to restore, and the task is ok and unchanged (RV(nothing_to_restore=true)). A quarantine
     made by Lifeline 0.1.0, whose record is C(lifeline-quarantine-manifest.json) in the quarantine folder, is
     restored from that file, and the record is written in the records folder from then on.
     A file that has reappeared at an original path is never overwritten; it is reported in RV(conflicts).
@@ -173,6 +173,10 @@ record:
   description: Where the rollback record is on the host (it replaces 0.1.0's C(manifest_path)).
   returned: always
   type: str
+nothing_to_restore:
+  description: Whether O(state=restored) found nothing to put back (no record, or every file already restored).
+  returned: when O(state=restored)
+  type: bool
 quarantine_folder:
   description: The quarantine folder, such as C(C:\Lifeline\Quarantine\crowdstrike-1a2b3c4d5e6f).
   returned: always

@@ -119,7 +119,7 @@ def test_quarantine_check_mode_rerun_and_restore(fleet):
         result = back.result("restore", host)
         assert result["changed"] is True
         assert [path.split("\\")[-1] for path in result["restored"]] == [BAD.split("\\")[-1]]
-        assert result["manifest"]["restored_at"]
+        assert result["manifest"]["restored_at"] and result["nothing_to_restore"] is False
         after = files(fleet, host)
         assert after[BAD] == before[host][BAD]  # bit-identical, same time
         assert not any(path.startswith(QUARANTINE) for path in after)  # the quarantine folder is empty

@@ -177,6 +177,29 @@ def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
     assert result["previous"] == {"bootstatuspolicy": "absent"}
 
 
+def test_missing_ok_makes_no_record_nothing_to_restore() -> None:
+    machine = new_machine("T-0503", 503)
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:"}}}
+    before = default_entry_text(machine)
+    failed = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert failed["failed"] is True and "no rollback record" in failed["msg"]
+    result = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
+    assert result.get("failed") is not True and result["changed"] is False and result["nothing_to_restore"] is True
+    assert "no rollback record" in result["msg"] and default_entry_text(machine) == before
+    module, sent = action(machine, {"safeboot": "network", "missing_ok": True})
+    refused = module.run(task_vars=facts)
+    assert refused["failed"] is True and "state=restored" in refused["msg"] and sent == []
+    assert action(machine, {"safeboot": "network"})[0].run(task_vars=facts)["changed"] is True
+    restored = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
+    assert (
+        restored["changed"] is True
+        and restored["nothing_to_restore"] is False
+        and default_entry_text(machine) == before
+    )
+    again = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
+    assert again["changed"] is False and again["nothing_to_restore"] is True
+
+
 def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
     """ansible-doc shows what the action accepts: every option with its type, choices and default."""
     documented = yaml.safe_load(documentation.DOCUMENTATION)

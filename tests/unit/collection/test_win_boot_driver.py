@@ -232,6 +232,30 @@ def test_restore_without_a_record_and_a_missing_service_fail_clearly() -> None:
     assert without_facts["commands_sent"] == 0 and "win_recovery_facts" in without_facts["msg"]
 
 
+def test_missing_ok_makes_no_record_and_no_such_service_nothing_to_restore() -> None:
+    machine = new_machine("T-0405", 405)
+    live = {"state": "restored", "offline": False, "os_volume": "C:", "missing_ok": True}
+    for name, why in (("partmgr", "no rollback record"), ("NoSuch", "no service or driver 'NoSuch'")):
+        result = action(machine, {**live, "name": name})[0].run(task_vars={})
+        assert result.get("failed") is not True and result["changed"] is False, result
+        assert result["nothing_to_restore"] is True and why in result["msg"] and result["commands_sent"] == 1
+    disabled = action(machine, {"name": "ctxflt", "missing_ok": True, "offline": False, "os_volume": "C:"})
+    result = disabled[0].run(task_vars={})
+    assert result["failed"] is True and "state=restored" in result["msg"] and disabled[1] == []
+    # with a record, missing_ok changes nothing: Start is put back once, then there is nothing to restore
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\ContosoAgent"
+    assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 2 /f").exit_code == 0
+    assert action(machine, {"name": "ContosoAgent", **{k: live[k] for k in ("offline", "os_volume")}})[0].run(
+        task_vars={}
+    )["changed"]
+    first = action(machine, {**live, "name": "ContosoAgent"})[0].run(task_vars={})
+    assert (
+        first["changed"] is True and first["nothing_to_restore"] is False and "0x2" in start_of(machine, "ContosoAgent")
+    )
+    again = action(machine, {**live, "name": "ContosoAgent"})[0].run(task_vars={})
+    assert again["changed"] is False and again["nothing_to_restore"] is True
+
+
 def record_on(machine, path: str) -> dict:
     text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{path}' -Raw -Encoding UTF8\"").stdout
     return json.loads(text.strip().removeprefix("\ufeff"))
