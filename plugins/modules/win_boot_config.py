@@ -94,6 +94,7 @@ notes:
 seealso:
   - module: lifeline.recovery.win_recovery_reboot
   - module: lifeline.recovery.win_recovery_facts
+  - module: lifeline.recovery.win_recovery_records
 """
 
 EXAMPLES = r"""

@@ -16,7 +16,7 @@ description:
     always unloads the hive again in a C(finally) block, also when a command fails.
   - Before it changes anything, it writes the previous C(Start), C(Group) and C(ImagePath) to the rollback record
     C(<os_volume>\ProgramData\Lifeline\records\boot_driver-<name>.json) (Lifeline's one record format, kind
-    C(boot_driver)). O(state=restored) reads this record.
+    C(boot_driver)). O(state=restored) reads this record, and M(lifeline.recovery.win_recovery_records) lists it.
   - It refuses to disable drivers that the boot path or remote recovery needs. The deny list (storport, stornvme,
     storahci, disk, partmgr, volmgr, volmgrx, volsnap, mountmgr, fvevol, Ntfs, ReFS, FltMgr, CLFS, pci, acpi,
     ndis, tcpip, WinRM and more) is checked before any command is sent. The load-order group is checked before
@@ -81,6 +81,7 @@ notes:
 seealso:
   - module: lifeline.recovery.win_recovery_facts
   - module: lifeline.recovery.win_recovery_reboot
+  - module: lifeline.recovery.win_recovery_records
 """
 
 EXAMPLES = r"""

@@ -15,6 +15,7 @@ description:
     C(<volume>\ProgramData\Lifeline\records\quarantine-<quarantine_id>.json) (Lifeline's one record format, kind
     C(quarantine), written before the files move) lists each file's original path, size, SHA-256, LastWriteTimeUtc
     and the time it was quarantined, so a later play can restore the files from the host alone.
+    M(lifeline.recovery.win_recovery_records) lists it with what undoes it.
   - O(state=restored) moves the files listed in the record back to where they were and marks them restored. Without
     a record there is nothing to restore, and the task is ok and unchanged (RV(nothing_to_restore=true)). A quarantine
     made by Lifeline 0.1.0, whose record is C(lifeline-quarantine-manifest.json) in the quarantine folder, is
@@ -117,6 +118,7 @@ notes:
     before anything moves.
 seealso:
   - module: lifeline.recovery.win_recovery_facts
+  - module: lifeline.recovery.win_recovery_records
 """
 
 EXAMPLES = r"""

@@ -22,7 +22,7 @@ description:
     example C(<os_volume>\ProgramData\Lifeline\records\servicing-<package identity>.json) or
     C(servicing-revert-<UTC time>.json). The record lists the package identity, state, release type and install
     time. Later runs read these records. A rerun with O(newest_quality_update=true) therefore does not remove the
-    next older update.
+    next older update. M(lifeline.recovery.win_recovery_records) lists them as changes that cannot be undone.
   - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing.
 options:
   state:

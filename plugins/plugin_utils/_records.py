@@ -4,7 +4,7 @@
 
 Every module that changes a host writes what it replaced BEFORE it changes it, as one JSON file per changed thing
 in ONE folder on the Windows volume, ``<os_volume>\\ProgramData\\Lifeline\\records\\<kind>-<key>.json``, so that a
-later play can undo it from the host alone. Version 1::
+later play (playbooks/rollback.yml, through win_recovery_records) can undo it from the host alone. Version 1::
 
     {"version": 1, "kind": "boot_driver", "module": "win_boot_driver", "time": "2026-01-31T08:00:00.000+00:00",
      "restored_at": null, ...the kind's payload}
@@ -54,7 +54,9 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._quarantine impo
 __all__ = [
     "KINDS",
     "RECORD_FOLDER",
+    "REMEDIATION_KINDS",
     "VERSION",
+    "describe",
     "dumps",
     "file_name",
     "folder",
@@ -70,6 +72,7 @@ __all__ = [
     "read_script",
     "read_statements",
     "restored",
+    "undo",
     "write_record",
     "write_script",
     "write_statements",
@@ -85,6 +88,8 @@ KINDS = {
     "safeboot_network": "win_safe_mode_network_service",
     "servicing": "win_servicing",
 }
+# What a remediation (playbooks/remediate.yml) changes, and so what playbooks/rollback.yml undoes by default.
+REMEDIATION_KINDS = ("quarantine", "boot_driver", "boot_config", "servicing")
 _LEGACY_MODULES = {  # Lifeline 0.1.0: module -> kind
     "win_boot_driver": "boot_driver",
     "win_boot_config": "boot_config",
@@ -137,6 +142,18 @@ def folder(os_volume: str) -> str:
 def path(os_volume: str, kind: str, key: str | None) -> str:
     """``<os_volume>\\ProgramData\\Lifeline\\records\\<kind>-<key>.json``."""
     return f"{folder(os_volume)}\\{file_name(kind, key)}"
+
+
+def _key(record: dict) -> str | None:
+    """The key of the file the record's module reads it from."""
+    kind = record["kind"]
+    if kind == "quarantine":
+        return record["quarantine_id"]
+    if kind == "boot_driver":
+        return record["service"]
+    if kind == "boot_config":
+        return record["entry"]
+    return None
 
 
 # --- the format ----------------------------------------------------------------------------------------------
@@ -265,6 +282,62 @@ def pending(record: dict) -> bool:
     if record["kind"] == "safeboot_network":
         return bool(record["added"])
     return True
+
+
+def _or_absent(value: object) -> str:
+    return "absent" if value is None else str(value)
+
+
+def describe(record: dict) -> str:
+    """What the record says was changed, in one line for people."""
+    kind = record["kind"]
+    if kind == "quarantine":
+        away = [entry["name"] for entry in record["files"] if not entry.get("restored_at")]
+        return f"quarantine {record['quarantine_id']}: {', '.join(away) or 'no file'} away from {record['folder']}"
+    if kind == "boot_driver":
+        start = record["previous"].get("Start")
+        return f"service {record['service']}: Start {start} -> {record['value'].get('Start')}"
+    if kind == "boot_config":
+        changes = (f"{c['element']} {_or_absent(c['previous'])} -> {_or_absent(c['value'])}" for c in record["changes"])
+        return f"boot entry {record['entry']}: {', '.join(changes)}"
+    if kind == "safeboot_network":
+        return f"listed under SafeBoot\\Network: {', '.join(entry['name'] for entry in record['added']) or 'nothing'}"
+    packages = [record["package"]] if isinstance(record.get("package"), dict) else record.get("packages") or []
+    identities = ", ".join(str(package.get("identity")) for package in packages if isinstance(package, dict))
+    return f"servicing {record['action']}: {identities or 'no package'}"
+
+
+def _relative(folder_path: str) -> str:
+    """``Windows\\System32\\drivers\\X`` from ``D:\\Windows\\System32\\drivers\\X``: the same folder whatever letter
+    the Windows volume has now (D: in WinRE, C: in Windows)."""
+    return folder_path[3:] if _VOLUME.match(folder_path) and folder_path[2:3] == "\\" else folder_path
+
+
+def undo(record: dict, record_path: str) -> tuple[dict | None, str]:
+    """``(task, reason)``: the module call that undoes a pending record read from the file ``record_path``
+    (``{"module": <FQCN>, "args": {...}}``), or None and why it cannot be undone."""
+    kind, name = record["kind"], record_path.rsplit("\\", 1)[-1]
+    if kind == "servicing":
+        return None, "DISM cannot put a removed package back (or redo reverted actions); this record is evidence only"
+    legacy_manifest = kind == "quarantine" and name.casefold() == MANIFEST_NAME.casefold()
+    if not legacy_manifest and name.casefold() != file_name(kind, _key(record)).casefold():
+        changes = ", ".join(f"{c['element']} was {c['previous'] or 'absent'}" for c in record.get("changes", ()))
+        return None, f"written by Lifeline 0.1.0's {record['module']}, whose records no module reads ({changes})"
+    args: dict = {"state": "restored"}
+    if kind == "quarantine":
+        args.update(path=_relative(record["folder"]), patterns=record["patterns"],
+                    quarantine_id=record["quarantine_id"])  # fmt: skip
+        if record.get("allowed_roots"):
+            args["allowed_roots"] = record["allowed_roots"]
+    elif kind == "boot_driver":
+        args.update(name=record["service"], missing_ok=True)
+    elif kind == "boot_config":
+        args.update(identifier=record["entry"], missing_ok=True)
+        if record.get("store"):
+            args["store"] = record["store"]
+    else:  # safeboot_network: take away only what Lifeline added
+        args = {"services": [entry["name"] for entry in record["added"]], "state": "absent"}
+    return {"module": f"lifeline.recovery.{KINDS[kind]}", "args": args}, ""
 
 
 # --- the scripts (Microsoft Learn: New-Item, Set-Content, Test-Path, Get-Content, Get-ChildItem, ConvertTo-Json) ---

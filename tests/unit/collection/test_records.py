@@ -1,6 +1,6 @@
 """The rollback records (plugin_utils/_records.py): one folder and file naming, one versioned format that 0.1.0's
 files are read into, the scripts that write, read and list them (parsed with the real PowerShell grammar, hostile
-text one literal, run on in-process lab machines)."""
+text one literal, run on in-process lab machines), and what undoes each record."""
 
 from __future__ import annotations
 
@@ -163,6 +163,44 @@ def test_the_records_of_lifeline_0_1_0_are_read_as_version_1() -> None:
     assert finished["restored_at"] == LEGACY_MANIFEST["updated"]
 
 
+# --- what undoes a record ----------------------------------------------------------------------------------------
+
+
+def test_each_record_names_the_module_call_that_undoes_it() -> None:
+    def undo(name: str, document: dict) -> tuple[dict | None, str]:
+        return records.undo(records.parse(json.dumps(document)), f"{FOLDER}\\{name}")
+
+    assert undo("boot_driver-ctxflt.json", LEGACY["boot_driver-ctxflt.json"]) == (
+        {"module": "lifeline.recovery.win_boot_driver", "args": {"state": "restored", "name": "ctxflt",
+                                                                 "missing_ok": True}}, "",
+    )  # fmt: skip
+    assert undo("boot_config-default.json", LEGACY["boot_config-default.json"])[0] == {
+        "module": "lifeline.recovery.win_boot_config",
+        "args": {"state": "restored", "identifier": "{default}", "missing_ok": True},
+    }
+    assert undo("safeboot_network.json", LEGACY["safeboot_network.json"])[0] == {
+        "module": "lifeline.recovery.win_safe_mode_network_service", "args": {"services": ["WinRM"], "state": "absent"},
+    }  # fmt: skip
+    manifest = records.parse(json.dumps({**LEGACY_MANIFEST, "allowed_roots": ["Vendor"]}))
+    quarantine = {
+        "state": "restored",
+        "path": "Windows\\System32\\drivers\\CrowdStrike",
+        "patterns": ["C-00000291*.sys"],
+        "quarantine_id": "channel-file-291",
+        "allowed_roots": ["Vendor"],
+    }
+    assert records.undo(manifest, MANIFEST_PATH)[0]["args"] == quarantine  # the drive letter of the day is the facts'
+    assert records.undo(manifest, f"{FOLDER}\\quarantine-channel-file-291.json")[0]["args"] == quarantine
+    task, why = undo(
+        "servicing-x.json", LEGACY["servicing-Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2582.1.7.json"]
+    )
+    assert task is None and "DISM cannot put a removed package back" in why
+    task, why = undo("boot_config-default-safeboot.json", LEGACY["boot_config-default-safeboot.json"])
+    assert task is None and "0.1.0's win_recovery_reboot" in why and "safeboot was absent" in why
+    # a record under another record's name is not the one its module would read: not applied
+    assert undo("boot_driver-other.json", LEGACY["boot_driver-ctxflt.json"])[0] is None
+
+
 # --- the scripts ------------------------------------------------------------------------------------------------
 
 
@@ -222,3 +260,17 @@ def test_a_0_1_0_manifest_is_listed_unless_its_quarantine_has_a_record_and_stran
     assert [path for path, _ in listed] == [f"{FOLDER}\\quarantine-channel-file-291.json"]
     with pytest.raises(ParseError, match="not JSON"):
         records.parse_listing("Get-ChildItem : Access is denied")
+
+
+def test_each_record_says_in_one_line_what_was_changed() -> None:
+    described = [records.describe(records.parse(json.dumps(document))) for document in LEGACY.values()]
+    assert described == [
+        "service ctxflt: Start 0 -> 4",
+        "boot entry {default}: safeboot Network -> absent",
+        "boot entry {default}: safeboot absent -> Minimal",
+        "listed under SafeBoot\\Network: WinRM",
+        "servicing removed: Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2582.1.7",
+    ]
+    assert records.describe(records.parse(json.dumps(LEGACY_MANIFEST))) == (
+        f"quarantine channel-file-291: {FILE['name']} away from D:\\Windows\\System32\\drivers\\CrowdStrike"
+    )
