@@ -4,27 +4,26 @@
 
 1. one read script: ``bcdedit [/store] /enum <id> /v`` and the rollback record (when the Windows volume is known);
 2. only the elements that differ are changed, all in ONE script (bcdedit /set and /deletevalue, stopping at the
-   first failure), after the record ``boot_config-<entry>.json`` has been written (previous values, see
-   _boot_config.py for how it stays consistent with win_recovery_reboot's safeboot record);
+   first failure), after the rollback record (kind boot_config, ``_records.py``; what it keeps: _boot_config.py)
+   has been written;
 3. ``state: restored`` puts back the recorded previous values, again changing only what differs, then marks the
-   record used (``restored_at``); a used record is never applied again (later changes by someone else stay).
+   record used (``restored_at``); a used record is never applied again (later changes by someone else stay). With
+   ``missing_ok``, no record is nothing to restore (ok, ``nothing_to_restore``) instead of a failure.
 """
 
 from __future__ import annotations
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     ABSENT,
     BOOT_STATUS_POLICIES,
-    RECORD_FOLDER,
     changes_needed,
     merge_record,
     parse_config_read,
-    record_name,
+    read_record,
     recorded_previous,
-    restored_at,
-    restored_record,
     set_value,
     shown_value,
     wanted_values,
@@ -46,6 +45,7 @@ class ActionModule(RecoveryAction):
         "store": {"type": "str"},  # a path on the host: not expanded on the controller as type path would
         "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
         "os_volume": {"type": "str"},
+        "missing_ok": {"type": "bool", "default": False},
     }
     REQUIRED_IF = [("state", "present", MANAGED, True)]
 
@@ -53,12 +53,14 @@ class ActionModule(RecoveryAction):
         identifier, store, state = args["identifier"], args["store"], args["state"]
         if state == "restored" and any(args[element] is not None for element in MANAGED):
             raise RecoveryFailed("state=restored takes no element options: it puts back what the record holds")
+        if args["missing_ok"] and state != "restored":
+            raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
         wanted = wanted_values(args)
         os_volume = args["os_volume"] or self.recovery_facts(task_vars).get("os_volume")
         record_file = None
         if os_volume:
             os_volume = commands._volume(os_volume)
-            record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(commands._bcd_identifier(identifier))}"
+            record_file = _records.path(os_volume, "boot_config", commands._bcd_identifier(identifier))
         read_script = commands.boot_config_read(identifier, store, record_file)
         for element, value in wanted.items():  # refuse bad values before anything is sent
             commands.bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))],
@@ -78,17 +80,25 @@ class ActionModule(RecoveryAction):
             raise RecoveryFailed(f"bcdedit cannot read the entry {identifier}: {error}; nothing was changed")
         result: dict = {"identifier": identifier, "entry": entry.identifier, "store": store, "record": None}
         warnings = []
-        if state == "restored":
-            if record is None:
-                raise RecoveryFailed(f"there is no rollback record {record_file}: nothing to restore", **result)
+        if record is not None:
             try:
-                wanted, used = recorded_previous(record), restored_at(record)
+                record = read_record(record)
             except ParseError as failure:
                 raise RecoveryFailed(f"the rollback record {record_file} cannot be used: {failure}", **result) from None
+        if state == "restored":
+            result["nothing_to_restore"] = True
+            if record is None:
+                missing = f"there is no rollback record {record_file}: nothing to restore"
+                if args["missing_ok"]:
+                    return {**result, "changed": False, "msg": missing}
+                raise RecoveryFailed(missing, **result)
+            wanted = recorded_previous(record)
             result["record"] = record_file
-            if used:
-                return self.already_restored(result, entry, wanted, used)
+            if record.get("restored_at"):
+                return self.already_restored(result, entry, wanted, record["restored_at"])
         needed = changes_needed(entry, wanted)
+        if state == "restored":
+            result["nothing_to_restore"] = not needed
         result["previous"] = {element: shown_value(current) for element, (current, _) in needed.items()}
         result["values"] = {element: shown_value(value) for element, value in wanted.items()}
         if self._task.diff:
@@ -111,19 +121,17 @@ class ActionModule(RecoveryAction):
                     "not recorded on the host"
                 )
             else:
-                text = merge_record(record, identifier, store, needed)
-                folder = f"{os_volume}\\{RECORD_FOLDER}"
+                merged = merge_record(record, identifier, store, needed)
                 self.checked(
-                    "writing the rollback record", commands.write_record(folder, record_name(identifier), text)
+                    "writing the rollback record", _records.write_script(os_volume, "boot_config", identifier, merged)
                 )
                 result["record"] = record_file
         changes = [(e, None if new is None else set_value(e, new)) for e, (_, new) in needed.items()]
         self.checked(f"changing {identifier} ({summary})", commands.bcdedit_changes(identifier, changes, store))
         if state == "restored":
-            folder = f"{os_volume}\\{RECORD_FOLDER}"
             self.checked(
                 "marking the rollback record as restored (the values are back)",
-                commands.write_record(folder, record_name(identifier), restored_record(record)),
+                _records.write_script(os_volume, "boot_config", identifier, _records.restored(record)),
             )
         if warnings:
             result["warnings"] = warnings

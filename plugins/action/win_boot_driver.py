@@ -6,30 +6,29 @@
    ``<os_volume>\\Windows\\System32\\config\\SYSTEM`` is loaded under a unique name, Select\\Current read, and
    the hive ALWAYS unloaded (finally), as win_recovery_facts does;
 2. the policy (_boot_driver.py): the deny list before anything is sent, the load-order group before any change;
-3. when Start differs and not in check mode: the record ``<os_volume>\\ProgramData\\Lifeline\\records\\
-   boot_driver-<name>.json`` (previous Start, Group, ImagePath) is written FIRST, then Start is set (offline:
-   load, reg add, unload in finally). ``state: restored`` puts the recorded Start back, then marks the record
-   used (``restored_at``); a used record is never applied again (a later change by someone else stays).
+3. when Start differs and not in check mode: the rollback record (kind boot_driver, ``_records.py``: previous
+   Start, Group, ImagePath) is written FIRST, then Start is set (offline: load, reg add, unload in finally).
+   ``state: restored`` puts the recorded Start back, then marks the record used (``restored_at``); a used record
+   is never applied again (a later change by someone else stays). With ``missing_ok``, no record or no such
+   service is nothing to restore (ok, ``nothing_to_restore``) instead of a failure.
 """
 
 from __future__ import annotations
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import mount_key
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DISABLED,
-    RECORD_FOLDER,
     START_TYPES,
     DriverRead,
     group_refusal,
     name_refusal,
+    new_record,
     parse_driver_read,
     parse_set_report,
     read_record,
-    record_name,
-    record_text,
-    restored_record,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
@@ -40,11 +39,14 @@ class ActionModule(RecoveryAction):
         "state": {"type": "str", "choices": ["disabled", "restored"], "default": "disabled"},
         "offline": {"type": "bool"},
         "os_volume": {"type": "str"},
+        "missing_ok": {"type": "bool", "default": False},
     }
 
     def recover(self, args: dict, task_vars: dict) -> dict:
         name = commands.service_name(args["name"])
         state = args["state"]
+        if args["missing_ok"] and state != "restored":
+            raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
         if state == "disabled":
             refusal = name_refusal(name)
             if refusal:
@@ -61,15 +63,18 @@ class ActionModule(RecoveryAction):
                 "offline=false in WinRE would change the recovery environment's own registry (X:), not Windows': "
                 "leave offline unset (the system_hive_offline fact) or set it to true; nothing was sent"
             )
-        record_file = f"{os_volume}\\{RECORD_FOLDER}\\{record_name(name)}"
+        record_file = _records.path(os_volume, "boot_driver", name)
         hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
         key = mount_key() if offline else None
         read_script = commands.boot_driver_read(name, record_file, key, hive)
-        commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), "{}")  # validates before sending
         read = self.read(read_script, offline, key)
         where = f"{'offline ' if offline else ''}SYSTEM hive ({read.control_set}{' of ' + hive if hive else ''})"
         if read.service is None:
-            raise RecoveryFailed(f"there is no service or driver {name!r} in the {where}; nothing was changed")
+            missing = f"there is no service or driver {name!r} in the {where}"
+            if args["missing_ok"]:
+                done = {"name": name, "state": state, "record": None, "nothing_to_restore": True}
+                return {**done, "changed": False, "msg": f"{missing}: nothing to restore"}
+            raise RecoveryFailed(f"{missing}; nothing was changed")
         current = read.service.start
         if current is None:
             raise RecoveryFailed(f"service {name!r} has no Start value in the {where}: not a service Windows starts")
@@ -90,11 +95,12 @@ class ActionModule(RecoveryAction):
                 raise RecoveryFailed(refusal, **result)
             wanted = DISABLED
         else:
+            result["nothing_to_restore"] = True
             if read.record is None:
-                raise RecoveryFailed(
-                    f"there is no rollback record {record_file} for {name!r}: nothing to restore; nothing was changed",
-                    **result,
-                )
+                missing = f"there is no rollback record {record_file} for {name!r}: nothing to restore"
+                if args["missing_ok"]:
+                    return {**result, "changed": False, "msg": missing}
+                raise RecoveryFailed(f"{missing}; nothing was changed", **result)
             try:
                 record = read_record(read.record, name)
             except ParseError as error:
@@ -105,6 +111,8 @@ class ActionModule(RecoveryAction):
                 return self.already_restored(result, record, current, wanted)
         result["start"] = wanted
         changed = wanted != current
+        if state == "restored":
+            result["nothing_to_restore"] = not changed
         if self._task.diff:
             result["diff"] = {
                 "before": {"name": name, "Start": current, "start_type": START_TYPES.get(current)},
@@ -118,17 +126,14 @@ class ActionModule(RecoveryAction):
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"{name} would be {verb} (check mode: nothing changed)"}
         if state == "disabled":
-            text = record_text(name, read.control_set, offline, read.service, wanted)
-            self.checked(
-                "writing the rollback record",
-                commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), text),
-            )
+            record = new_record(name, read.control_set, offline, read.service, wanted)
+            self.checked("writing the rollback record", _records.write_script(os_volume, "boot_driver", name, record))
             result["record"] = record_file
         self.set_start(name, wanted, read.control_set, offline, hive, result)
         if state == "restored":
             self.checked(
                 "marking the rollback record as restored (Start is back)",
-                commands.write_record(f"{os_volume}\\{RECORD_FOLDER}", record_name(name), restored_record(read.record)),
+                _records.write_script(os_volume, "boot_driver", name, _records.restored(record)),
             )
         return {**result, "changed": True, "msg": f"{name} {verb} in the {where}"}
 

@@ -1,10 +1,10 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""lifeline.recovery.win_quarantine_files: move matching files into a quarantine folder with a manifest,
-or put them back (documentation: plugins/modules/win_quarantine_files.py).
+"""lifeline.recovery.win_quarantine_files: move matching files into a quarantine folder, recording them in a
+rollback record (kind quarantine, _records.py), or put them back (documentation in plugins/modules/).
 
-Two round trips: a survey (candidates with size, time, SHA-256 and header; the quarantine folder and
-its manifest) and, when something changes, one plan sent on stdin. Everything is decided here.
+Two round trips: a survey (candidates with size, time, SHA-256 and header; the quarantine folder and the record)
+and, when something changes, one plan sent on stdin. Everything is decided here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime
 import json
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as q
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import quarantine_apply, quarantine_survey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
@@ -61,27 +62,34 @@ class ActionModule(RecoveryAction):
         quarantine_id = q.check_quarantine_id(args.get("quarantine_id") or q.default_quarantine_id(relative, patterns))
         folder = f"{volume}\\{relative}"
         quarantine_folder = f"{volume}\\{q.QUARANTINE_ROOT}\\{quarantine_id}"
-        manifest_path = f"{quarantine_folder}\\{q.MANIFEST_NAME}"
-        survey_script = quarantine_survey(folder, patterns, len(header or b""), quarantine_folder, q.MANIFEST_NAME)
+        record_path = _records.path(volume, "quarantine", quarantine_id)
+        legacy = f"{quarantine_folder}\\{q.MANIFEST_NAME}"
+        survey_script = quarantine_survey(folder, patterns, len(header or b""), quarantine_folder, record_path, legacy)
 
         output = self.checked("listing the files to quarantine", survey_script)
         try:
             survey = q.parse_survey(output, with_header=header is not None)
         except ParseError as error:
             raise RecoveryFailed(str(error)) from None
-        manifest = q.parse_manifest(survey.manifest_text, manifest_path)
+        manifest = None
+        if survey.record_text:
+            try:
+                manifest = _records.parse(survey.record_text, "quarantine")
+            except ParseError as error:
+                raise RecoveryFailed(f"the rollback record {record_path} cannot be used: {error}; fix or move it "
+                                     "away by hand; nothing was moved") from None  # fmt: skip
         listed = q.select(survey.candidates, patterns)  # every name the patterns really match
         base = {
             "folder": folder,
             "quarantine_folder": quarantine_folder,
             "quarantine_id": quarantine_id,
-            "manifest_path": manifest_path,
+            "record": record_path,
             "folder_found": survey.folder_found,
         }
         if args["state"] == "restored":
             return {
                 **base,
-                **self._restore(survey, listed, patterns, manifest, manifest_path, folder, quarantine_folder),
+                **self._restore(survey, listed, patterns, manifest, record_path, folder, quarantine_folder),
             }
         matched = q.select(survey.candidates, patterns, header, hashes, after, before)
         result = {
@@ -93,12 +101,12 @@ class ActionModule(RecoveryAction):
         return {
             **result,
             **self._quarantine(
-                args, survey, listed, matched, manifest, manifest_path, folder, quarantine_folder, quarantine_id
+                args, survey, listed, matched, manifest, record_path, folder, quarantine_folder, quarantine_id
             ),
         }
 
     # -- quarantine ------------------------------------------------------------------------------------
-    def _quarantine(self, args, survey, listed, matched, manifest, manifest_path, folder, qfolder, qid) -> dict:
+    def _quarantine(self, args, survey, listed, matched, manifest, record_path, folder, qfolder, qid) -> dict:
         if len(matched) > args["max_files"]:
             raise RecoveryFailed(
                 f"{len(matched)} files match, more than max_files ({args['max_files']}): narrow the patterns or "
@@ -137,34 +145,33 @@ class ActionModule(RecoveryAction):
             }
             for entry in matched
         ]
-        new_manifest = {
-            "kind": q.MANIFEST_KIND,
-            "version": 1,
-            "quarantine_id": qid,
-            "folder": folder,
-            "patterns": list(args["patterns"]),
-            "state": "quarantined",
-            "updated": now,
-            "files": kept + entries,
-        }
+        new_manifest = _records.new(
+            "quarantine",
+            "win_quarantine_files",
+            quarantine_id=qid,
+            folder=folder,
+            patterns=list(args["patterns"]),
+            allowed_roots=args.get("allowed_roots"),
+            files=kept + entries,
+        )
         if self._task.check_mode:
             return {"changed": True, "quarantined": moved, "manifest": new_manifest, **diff}
         plan = {
             "create": True,
             "folder": qfolder,
-            "manifest_first": True,  # written before the moves: a file is never in quarantine unrecorded
-            "manifest_path": manifest_path,
-            "manifest": q.manifest_text(new_manifest),
+            "record_first": True,  # written before the moves: a file is never in quarantine unrecorded
+            **self._record(record_path, new_manifest),
             "moves": [{"from": e["original_path"], "to": e["quarantined_path"], "into": qfolder} for e in entries],
         }
         self.checked("moving the files into quarantine", quarantine_apply(), stdin=json.dumps(plan, ensure_ascii=True))
         return {"changed": True, "quarantined": moved, "manifest": new_manifest, **diff}
 
     # -- restore ---------------------------------------------------------------------------------------
-    def _restore(self, survey, listed, patterns, manifest, manifest_path, folder, qfolder) -> dict:
+    def _restore(self, survey, listed, patterns, manifest, record_path, folder, qfolder) -> dict:
         base = {"matched": [], "quarantined": [], "restored": [], "conflicts": [], "manifest": manifest}
         if manifest is None:
-            return {**base, "changed": False, **self._diff([], [], [], [])}
+            msg = f"there is no rollback record {record_path}: nothing to restore"
+            return {**base, "changed": False, "nothing_to_restore": True, "msg": msg, **self._diff([], [], [], [])}
         in_quarantine = {entry.name.casefold(): entry for entry in survey.quarantined}
         at_origin = {entry.name.casefold(): entry for entry in listed}
         restore, conflicts, healed = [], [], []
@@ -173,7 +180,7 @@ class ActionModule(RecoveryAction):
             # The manifest lives in the quarantine folder on the Windows volume itself, so only the path on
             # that volume must match: a file quarantined from WinRE (D:) is restored from Windows (C:).
             if _on_volume(recorded["original_path"].rsplit("\\", 1)[0]) != _on_volume(folder):
-                raise RecoveryFailed(f"the manifest {manifest_path} is for {recorded['original_path']}, not {folder}")
+                raise RecoveryFailed(f"the record {record_path} is for {recorded['original_path']}, not {folder}")
             entry = {
                 **recorded,
                 "original_path": f"{folder}\\{recorded['name']}",
@@ -182,7 +189,7 @@ class ActionModule(RecoveryAction):
             if not any(q.matches_pattern(entry["name"], pattern) for pattern in patterns):
                 # the survey looked for reappeared files with these patterns only: it must have seen this name
                 raise RecoveryFailed(
-                    f"{entry['name']} in {manifest_path} does not match patterns: "
+                    f"{entry['name']} in {record_path} does not match patterns: "
                     "give the patterns it was quarantined with"
                 )
             copy, present = in_quarantine.get(key), at_origin.get(key)
@@ -200,10 +207,10 @@ class ActionModule(RecoveryAction):
                 )
                 continue
             if copy is None:
-                raise RecoveryFailed(f"{entry['quarantined_path']} is missing: the manifest lists it but it is gone")
+                raise RecoveryFailed(f"{entry['quarantined_path']} is missing: the record lists it but it is gone")
             if copy.sha256 != entry["sha256"]:
                 raise RecoveryFailed(
-                    f"{copy.path} has SHA-256 {copy.sha256}, not the {entry['sha256']} the manifest recorded; "
+                    f"{copy.path} has SHA-256 {copy.sha256}, not the {entry['sha256']} the record holds; "
                     "nothing was restored"
                 )
             restore.append(entry)
@@ -219,6 +226,7 @@ class ActionModule(RecoveryAction):
             **base,
             "restored": [entry["original_path"] for entry in restore],
             "conflicts": conflicts,
+            "nothing_to_restore": not q.active(manifest),
             **diff,
         }
         if conflicts:
@@ -235,25 +243,27 @@ class ActionModule(RecoveryAction):
             else entry
             for entry in manifest["files"]
         ]
-        new_manifest = {
-            **manifest,
-            "files": files,
-            "updated": now,
-            "state": "quarantined" if q.active({"files": files}) else "restored",
-        }
+        new_manifest = {**manifest, "files": files}
+        if not q.active(new_manifest):
+            new_manifest = _records.restored(new_manifest)
         result["manifest"] = new_manifest
         if self._task.check_mode:
             return {**result, "changed": True}
         plan = {
             "create": False,
             "folder": qfolder,
-            "manifest_first": False,  # written after the moves: it says restored only once they are back
-            "manifest_path": manifest_path,
-            "manifest": q.manifest_text(new_manifest),
+            "record_first": False,  # written after the moves: it says restored only once they are back
+            **self._record(record_path, new_manifest),
             "moves": [{"from": e["quarantined_path"], "to": e["original_path"], "into": folder} for e in restore],
         }
         self.checked("moving the files back", quarantine_apply(), stdin=json.dumps(plan, ensure_ascii=True))
         return {**result, "changed": True}
+
+    @staticmethod
+    def _record(record_path: str, record: dict) -> dict:
+        """The plan's record: where it goes and its text (a 0.1.0 manifest is rewritten there as version 1)."""
+        return {"record_folder": record_path.rsplit("\\", 1)[0], "record_path": record_path,
+                "record": _records.dumps(record)}  # fmt: skip
 
     def _diff(self, folder_before, folder_after, quarantine_before, quarantine_after) -> dict:
         if not self._task.diff:

@@ -5,8 +5,9 @@
 Like ansible.windows.win_reboot (a thin action plugin with a reconnect loop), with recovery in mind:
 1. the environment survey of win_recovery_facts (same builder and parser): environment, last boot time, the
    default loader's safeboot, the minidumps already on the Windows volume;
-2. the default loader's ``safeboot`` set or deleted for the target (bcdedit /set|/deletevalue {default}
-   safeboot), the previous value returned in ``boot_config_change`` and recorded on the host;
+2. the default loader's ``safeboot`` set or deleted for the target by win_boot_config (so the previous value is
+   recorded on the host in the entry's rollback record, as that module records every change), and returned in
+   ``boot_config_change``;
 3. ``wpeutil reboot`` in WinRE, ``shutdown /r /t <pre_reboot_delay> /f`` elsewhere;
 4. reconnect (close + reset, ``connect_timeout`` per attempt) and survey until the boot time is new, then after
    ``post_reboot_delay`` once more: a boot that crashes in that delay is not counted as a boot;
@@ -15,11 +16,11 @@ Like ansible.windows.win_reboot (a thin action plugin with a reconnect loop), wi
 
 from __future__ import annotations
 
-import json
 import time
 
 from ansible.errors import AnsibleError
 
+from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule as BootConfig
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
@@ -33,8 +34,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey
 
 TARGETS = {"normal": None, "safe_mode": "Minimal", "safe_mode_network": "Network"}
 MAX_WAIT_BETWEEN_ATTEMPTS = 5.0
-RECORD_FOLDER = "ProgramData\\Lifeline\\records"
-RECORD_NAME = "boot_config-default-safeboot.json"
 
 
 def crash_text(crash: dict) -> str:
@@ -82,22 +81,15 @@ class ActionModule(RecoveryAction):
             "new_crashes": [],
             "boot_config_change": None,
         }
-        change_script = None
         if (wanted or "").lower() != (current or "").lower():
             result["boot_config_change"] = {"entry": "{default}", "element": "safeboot", "previous": current}
             result["boot_config_change"]["value"] = wanted
-            change_script = (
-                commands.bcdedit_deletevalue("{default}", "safeboot")
-                if wanted is None
-                else commands.bcdedit_set("{default}", "safeboot", wanted.lower())
-            )
         if before.environment == "winre":
             restart_script = commands.wpeutil_reboot()
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would restart into {expected} (check mode: not restarted)"}
-        if change_script is not None:
-            self.checked("setting the default loader's safeboot", change_script)
-            self.write_record(before, result["boot_config_change"])
+        if result["boot_config_change"] is not None:
+            self.set_safeboot(before, wanted, result)
         self.restart(restart_script)
         result["rebooted"] = True
         started = time.monotonic()
@@ -119,16 +111,19 @@ class ActionModule(RecoveryAction):
                 f"reading where the host is failed (exit code {completed.rc}): {error}", rc=completed.rc
             ) from None
 
-    def write_record(self, before: EnvironmentSurvey, change: dict) -> None:
-        """The previous safeboot value, next to the change, for playbooks/rollback.yml (when Windows is readable)."""
+    def set_safeboot(self, before: EnvironmentSurvey, wanted: str | None, result: dict) -> None:
+        """The default loader's safeboot set (or deleted) by win_boot_config, which records the previous value in
+        the entry's rollback record when the Windows volume is readable (else nowhere: that module warns)."""
         where = locate_windows(before)
-        change["record"] = None
-        if not where.os_volume or where.locked:
-            return
-        folder = f"{where.os_volume}\\{RECORD_FOLDER}"
-        record = {"module": "win_recovery_reboot", "store": None, **change, "time": before.host_time.isoformat()}
-        self.checked("writing the rollback record", commands.write_record(folder, RECORD_NAME, json.dumps(record)))
-        change["record"] = f"{folder}\\{RECORD_NAME}"
+        args = {"identifier": "{default}", "safeboot": (wanted or "absent").lower()}
+        if where.os_volume and not where.locked:
+            args["os_volume"] = where.os_volume
+        done = self.run_module(BootConfig, args, task_vars={})  # where Windows is: this survey's, not older facts
+        if done.get("failed"):
+            raise RecoveryFailed(f"setting the default loader's safeboot failed: {done.get('msg')}")
+        result["boot_config_change"]["record"] = done.get("record")
+        if done.get("warnings"):
+            result["warnings"] = done["warnings"]
 
     def restart(self, script: str) -> None:
         try:

@@ -14,16 +14,15 @@ healthy host stays reachable over WinRM in Safe Mode with Networking.
 from __future__ import annotations
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import RECORD_FOLDER
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_network import (
     DEFAULT_SERVICES,
-    RECORD_NAME,
+    new_record,
     parse_read,
     plan,
     read_record,
-    record_text,
     unique,
 )
 
@@ -44,10 +43,8 @@ class ActionModule(RecoveryAction):
         if facts.get("environment") == "winre" or facts.get("system_hive_offline") is True:
             raise RecoveryFailed(self.winre_refusal())
         os_volume = commands._volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
-        folder = f"{os_volume}\\{RECORD_FOLDER}"
-        record_file = f"{folder}\\{RECORD_NAME}"
+        record_file = _records.path(os_volume, "safeboot_network", None)
         read_script = commands.safeboot_network_read(services, record_file)
-        commands.write_record(folder, RECORD_NAME, "{}")  # validates the record path before anything is sent
         completed = self.powershell(read_script)
         try:
             read = parse_read(completed.stdout, len(services))
@@ -100,10 +97,9 @@ class ActionModule(RecoveryAction):
         verb = "added to" if todo.add else "removed from"
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"{what} would be {verb} SafeBoot\\Network (check mode)"}
-        text = record_text(list(todo.recorded))
         self.checked(
             f"{'adding' if todo.add else 'removing'} {what} under SafeBoot\\Network",
-            commands.safeboot_network_change(todo.add, todo.remove, folder, RECORD_NAME, text),
+            commands.safeboot_network_change(todo.add, todo.remove, os_volume, new_record(list(todo.recorded))),
         )
         result["record"] = record_file
         return {**result, "changed": True, "msg": f"{what} {verb} SafeBoot\\Network"}

@@ -5,16 +5,14 @@ or revert pending actions, in the offline image (WinRE) or the running Windows
 (documentation: plugins/modules/win_servicing.py).
 
 One survey (dism /Get-Packages, pending.xml, earlier servicing records) decides; a change is one dism call
-and one record file next to it. Removal cannot be undone without the package source, so the record is
-evidence of what was removed, not a restore point.
+and one rollback record (kind servicing, ``_records.py``) next to it. Removal cannot be undone without the
+package source, so the record is evidence of what was removed, not a restore point.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
-
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _servicing as s
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import parse_dism_error
@@ -55,9 +53,8 @@ class ActionModule(RecoveryAction):
                 "pending actions can only be reverted in an offline image (DISM /Cleanup-Image /RevertPendingActions "
                 "is not supported on a running Windows): run it from WinRE with offline=true"
             )
-        folder = f"{os_volume}\\{s.RECORD_FOLDER}"
         image = f"{os_volume}\\" if offline else None
-        survey_script = commands.servicing_survey(image, os_volume, folder)
+        survey_script = commands.servicing_survey(image, os_volume)
         if args.get("package_name"):
             commands.dism_remove_package(image, args["package_name"])  # refuses a bad name before anything runs
 
@@ -74,8 +71,8 @@ class ActionModule(RecoveryAction):
         if state == "listed":
             return {**result, "changed": False}
         if state == "pending_reverted":
-            return self.revert(result, survey, image, folder)
-        return self.remove(args, result, survey, image, folder)
+            return self.revert(result, survey, image, os_volume)
+        return self.remove(args, result, survey, image, os_volume)
 
     def survey(self, script: str) -> s.ServicingSurvey:
         completed = self.powershell(script)
@@ -87,7 +84,7 @@ class ActionModule(RecoveryAction):
             ) from None
 
     # -- removed ---------------------------------------------------------------------------------------
-    def remove(self, args: dict, result: dict, survey: s.ServicingSurvey, image: str | None, folder: str) -> dict:
+    def remove(self, args: dict, result: dict, survey: s.ServicingSurvey, image: str | None, os_volume: str) -> dict:
         if args["newest_quality_update"]:
             waiting = s.newest_awaiting_restart(survey.packages)
             if waiting is not None:
@@ -116,21 +113,15 @@ class ActionModule(RecoveryAction):
             return {**result, "msg": f"would remove {package.identity} (check mode: nothing removed)"}
         completed = self.powershell(commands.dism_remove_package(image, package.identity))
         self.fail_unless_done(f"removing {package.identity}", completed)
-        record = {
-            "module": "win_servicing",
-            "action": "removed",
-            "selected_by": selected_by,
-            "image": result["image"],
-            "package": removed,
-            "rc": completed.rc,
-            "restorable": False,  # removal cannot be undone without the package source
-            "time": _now(),
-        }
-        result["records"] = [self.write_record(folder, s.record_name(package.identity), record)]
+        record = _records.new(
+            "servicing", "win_servicing", action="removed", selected_by=selected_by, image=result["image"],
+            package=removed, rc=completed.rc,
+        )  # fmt: skip
+        result["records"] = [self.write_record(os_volume, package.identity, record)]
         return {**result, "reboot_required": completed.rc == REBOOT_REQUIRED}
 
     # -- pending_reverted ------------------------------------------------------------------------------
-    def revert(self, result: dict, survey: s.ServicingSurvey, image: str, folder: str) -> dict:
+    def revert(self, result: dict, survey: s.ServicingSurvey, image: str, os_volume: str) -> dict:
         pending = [s.package_result(package) for package in s.pending_packages(survey.packages)]
         if not survey.pending_xml and not pending:
             return {**result, "changed": False, "msg": "nothing is pending"}
@@ -143,18 +134,12 @@ class ActionModule(RecoveryAction):
         if completed.rc in NOTHING_TO_REVERT:
             return self.nothing_reverted(result, survey)
         self.fail_unless_done("reverting the pending actions", completed)
-        stamp = _now()
-        record = {
-            "module": "win_servicing",
-            "action": "pending_reverted",
-            "image": image,
-            "pending_xml": survey.pending_xml,
-            "packages": pending,
-            "restorable": False,
-            "time": stamp,
-        }
-        name = s.record_name("revert-" + stamp.replace("-", "").replace(":", "").replace("+0000", "Z"))
-        result["records"] = [self.write_record(folder, name, record)]
+        record = _records.new(
+            "servicing", "win_servicing", action="pending_reverted", image=image, pending_xml=survey.pending_xml,
+            packages=pending,
+        )  # fmt: skip
+        stamp = record["time"][:19].replace("-", "").replace(":", "")  # 20260131T080000
+        result["records"] = [self.write_record(os_volume, f"revert-{stamp}Z", record)]
         return {**result, "reboot_required": completed.rc == REBOOT_REQUIRED}
 
     def nothing_reverted(self, result: dict, survey: s.ServicingSurvey) -> dict:
@@ -179,9 +164,9 @@ class ActionModule(RecoveryAction):
         message = f"{what} failed (exit code {completed.rc}): {error or completed.error_text()}"
         raise RecoveryFailed(message, rc=completed.rc)
 
-    def write_record(self, folder: str, name: str, record: dict) -> str:
-        self.checked("writing the servicing record", commands.write_record(folder, name, json.dumps(record)))
-        return f"{folder}\\{name}"
+    def write_record(self, os_volume: str, key: str, record: dict) -> str:
+        self.checked("writing the servicing record", _records.write_script(os_volume, "servicing", key, record))
+        return _records.path(os_volume, "servicing", key)
 
     def _diff(self, result: dict, survey: s.ServicingSurvey, identity: str) -> None:
         if self._task.diff:
@@ -190,7 +175,3 @@ class ActionModule(RecoveryAction):
                 "before": {"packages": before},
                 "after": {"packages": [i for i in before if i != identity]},
             }
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()

@@ -12,14 +12,14 @@ description:
     changes are made in one script of C(bcdedit /set) and C(bcdedit /deletevalue) commands, which stops at the
     first failure.
   - Before it changes anything, it records the previous values. They are returned in C(previous), where V(absent)
-    means that the element did not exist. When the Windows volume is known, they are also written to
-    C(<os_volume>\ProgramData\Lifeline\records\boot_config-<entry>.json), for example C(boot_config-default.json).
-    Otherwise the module warns that they are in the result only.
-  - The record has a C(changes) list of C(entry), C(element), C(previous) and C(value) objects, where null means
-    absent. This is the same shape as the C(boot_config-default-safeboot.json) record that
-    M(lifeline.recovery.win_recovery_reboot) writes. For each element the record keeps the value from before
-    Lifeline first changed it. Every record has a C(time). If records of both modules are rolled back newest first,
-    the original settings come back.
+    means that the element did not exist. When the Windows volume is known, they are also written to the rollback
+    record C(<os_volume>\ProgramData\Lifeline\records\boot_config-<entry>.json), for example
+    C(boot_config-default.json) (Lifeline's one record format, kind C(boot_config)). Otherwise the module warns that
+    they are in the result only.
+  - The record has a C(changes) list of C(element), C(previous) and C(value) objects, where null means absent. For
+    each element the record keeps the value from before Lifeline first changed it.
+    M(lifeline.recovery.win_recovery_reboot) changes C(safeboot) through this module, so its change is in the same
+    record.
   - O(state=restored) puts back the recorded previous values. It changes only the elements that differ. Then it
     marks the record as used with a C(restored_at) time. A used record is not applied again. If the entry changed
     after the restore, a rerun leaves it as it is and warns. The next change with this module starts a new record.
@@ -62,10 +62,18 @@ options:
   state:
     description:
       - V(present) sets the elements given.
-      - V(restored) puts back the values in the rollback record and takes no element options.
+      - V(restored) puts back the values in the rollback record and takes no element options. It fails when there
+        is no record (see O(missing_ok)).
     type: str
     choices: [present, restored]
     default: present
+  missing_ok:
+    description:
+      - With O(state=restored), a missing rollback record means that there is nothing to restore. The task is then
+        ok and unchanged, with RV(nothing_to_restore=true), instead of failing.
+      - Only valid with O(state=restored).
+    type: bool
+    default: false
   os_volume:
     description:
       - The volume that holds Windows and the rollback records (V(C:), or V(D:) in WinRE).
@@ -86,6 +94,7 @@ notes:
 seealso:
   - module: lifeline.recovery.win_recovery_reboot
   - module: lifeline.recovery.win_recovery_facts
+  - module: lifeline.recovery.win_recovery_records
 """
 
 EXAMPLES = r"""
@@ -123,6 +132,12 @@ record:
   description: The rollback record on the host, or null.
   returned: when the entry was read
   type: str
+nothing_to_restore:
+  description:
+    - Whether there was nothing to put back. That is the case when there is no record (with O(missing_ok)), when
+      the record was already used, or when the entry already has the recorded values.
+  returned: when O(state=restored)
+  type: bool
 commands_sent:
   description: How many scripts were sent to the host (0 when the input was refused).
   returned: always

@@ -14,9 +14,9 @@ description:
     Environment (WinRE), O(offline=true), it loads C(<os_volume>\Windows\System32\config\SYSTEM) under a unique
     C(HKLM\LIFELINE_<random>) key with C(reg load). It reads C(Select\Current) to find the current control set, and
     always unloads the hive again in a C(finally) block, also when a command fails.
-  - Before it changes anything, it writes the previous C(Start), C(Group) and C(ImagePath) to
-    C(<os_volume>\ProgramData\Lifeline\records\boot_driver-<name>.json), the folder that
-    M(lifeline.recovery.win_recovery_reboot) also writes its records to. O(state=restored) reads this record.
+  - Before it changes anything, it writes the previous C(Start), C(Group) and C(ImagePath) to the rollback record
+    C(<os_volume>\ProgramData\Lifeline\records\boot_driver-<name>.json) (Lifeline's one record format, kind
+    C(boot_driver)). O(state=restored) reads this record, and M(lifeline.recovery.win_recovery_records) lists it.
   - It refuses to disable drivers that the boot path or remote recovery needs. The deny list (storport, stornvme,
     storahci, disk, partmgr, volmgr, volmgrx, volsnap, mountmgr, fvevol, Ntfs, ReFS, FltMgr, CLFS, pci, acpi,
     ndis, tcpip, WinRM and more) is checked before any command is sent. The load-order group is checked before
@@ -37,12 +37,20 @@ options:
   state:
     description:
       - V(disabled) sets C(Start) to 4 and records the previous value.
-      - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record.
-        Then it marks the record as used with a C(restored_at) time. A used record is not applied again. If C(Start)
-        changed after the restore, a rerun leaves it as it is and warns. The next V(disabled) writes a new record.
+      - V(restored) sets C(Start) back to the value in the rollback record. It fails when there is no record
+        (see O(missing_ok)). Then it marks the record as used with a C(restored_at) time. A used record is not
+        applied again. If C(Start) changed after the restore, a rerun leaves it as it is and warns. The next
+        V(disabled) writes a new record.
     type: str
     choices: [disabled, restored]
     default: disabled
+  missing_ok:
+    description:
+      - With O(state=restored), a missing rollback record or a service that is not installed means that there is
+        nothing to restore. The task is then ok and unchanged, with RV(nothing_to_restore=true), instead of failing.
+      - Only valid with O(state=restored).
+    type: bool
+    default: false
   offline:
     description:
       - Whether to change the offline SYSTEM hive of the Windows on O(os_volume). Use this in WinRE.
@@ -73,6 +81,7 @@ notes:
 seealso:
   - module: lifeline.recovery.win_recovery_facts
   - module: lifeline.recovery.win_recovery_reboot
+  - module: lifeline.recovery.win_recovery_records
 """
 
 EXAMPLES = r"""
@@ -93,6 +102,12 @@ EXAMPLES = r"""
   lifeline.recovery.win_boot_driver:
     name: ctxflt
     state: restored
+
+- name: Put it back where Lifeline disabled it, and accept hosts where it did not
+  lifeline.recovery.win_boot_driver:
+    name: ctxflt
+    state: restored
+    missing_ok: true
 """
 
 RETURN = r"""
@@ -124,6 +139,12 @@ record:
   description: The rollback record on the host, or null when none was written or read.
   returned: when the service was read
   type: str
+nothing_to_restore:
+  description:
+    - Whether there was nothing to put back. That is the case when there is no record (with O(missing_ok)), no such
+      service (with O(missing_ok)), when the record was already used, or when C(Start) already has the recorded value.
+  returned: when O(state=restored)
+  type: bool
 commands_sent:
   description: How many scripts were sent to the host (0 when the input was refused).
   returned: always

@@ -6,15 +6,20 @@
 DOCUMENTATION = r"""
 ---
 module: win_quarantine_files
-short_description: Move files matching a pattern into a quarantine folder with a manifest, or put them back
+short_description: Move files matching a pattern into a quarantine folder, recording them, or put them back
 version_added: "0.1.0"
 description:
   - Finds files in one folder by file name wildcards, optionally narrowed by their first bytes, their SHA-256
     and a LastWriteTimeUtc window, and moves them into a quarantine folder on the same volume,
-    C(<volume>\Lifeline\Quarantine\<quarantine_id>). A manifest in that folder
-    (C(lifeline-quarantine-manifest.json), UTF-8 JSON) records each file's original path, size, SHA-256,
-    LastWriteTimeUtc and the time it was quarantined, so a later play can restore the files from the host alone.
-  - O(state=restored) moves the files listed in the manifest back to where they were and marks them restored.
+    C(<volume>\Lifeline\Quarantine\<quarantine_id>). The rollback record
+    C(<volume>\ProgramData\Lifeline\records\quarantine-<quarantine_id>.json) (Lifeline's one record format, kind
+    C(quarantine), written before the files move) lists each file's original path, size, SHA-256, LastWriteTimeUtc
+    and the time it was quarantined, so a later play can restore the files from the host alone.
+    M(lifeline.recovery.win_recovery_records) lists it with what undoes it.
+  - O(state=restored) moves the files listed in the record back to where they were and marks them restored. Without
+    a record there is nothing to restore, and the task is ok and unchanged (RV(nothing_to_restore=true)). A quarantine
+    made by Lifeline 0.1.0, whose record is C(lifeline-quarantine-manifest.json) in the quarantine folder, is
+    restored from that file, and the record is written in the records folder from then on.
     A file that has reappeared at an original path is never overwritten; it is reported in RV(conflicts).
   - 'Protected-paths policy: the folder must be O(allowed_roots) or below one of them. Always refused, whatever
     O(allowed_roots) says: the volume root, C(Windows), C(Windows\System32) and C(Windows\SysWOW64) themselves;
@@ -22,7 +27,7 @@ description:
     C(Recovery), C(System Volume Information), C(Windows\WinSxS), C(Lifeline) and C(ProgramData\Lifeline)
     (Lifeline''s own quarantine and records), and everything below them.'
   - The host is asked twice at most - one survey listing the candidates with size, time, SHA-256 and header
-    bytes, then one script that creates the folder, writes the manifest and moves the files. Which files match
+    bytes, then one script that creates the folder, writes the record and moves the files. Which files match
     is decided on the controller. Bad input fails before anything is sent.
   - Works in Safe Mode and in WinRE (where the Windows volume usually is C(D:)), with Windows PowerShell 5.1
     cmdlets only (Get-ChildItem, Get-FileHash, Get-Content, ConvertTo-Json, Move-Item, Set-Content).
@@ -92,7 +97,7 @@ options:
   state:
     description:
       - V(quarantined) moves the matching files into quarantine; a rerun finds nothing left and changes nothing.
-      - V(restored) moves the files the manifest lists back and marks them restored in the manifest.
+      - V(restored) moves the files the record lists back and marks them restored in the record.
     type: str
     choices: [quarantined, restored]
     default: quarantined
@@ -113,6 +118,7 @@ notes:
     before anything moves.
 seealso:
   - module: lifeline.recovery.win_recovery_facts
+  - module: lifeline.recovery.win_recovery_records
 """
 
 EXAMPLES = r"""
@@ -162,13 +168,17 @@ conflicts:
   type: list
   elements: dict
 manifest:
-  description: The manifest as it is after the task (null when there is none).
+  description: The rollback record (kind C(quarantine)) as it is after the task, or null when there is none.
   returned: always
   type: dict
-manifest_path:
-  description: Where the manifest is on the host.
+record:
+  description: Where the rollback record is on the host (it replaces 0.1.0's C(manifest_path)).
   returned: always
   type: str
+nothing_to_restore:
+  description: Whether O(state=restored) found nothing to put back (no record, or every file already restored).
+  returned: when O(state=restored)
+  type: bool
 quarantine_folder:
   description: The quarantine folder, such as C(C:\Lifeline\Quarantine\crowdstrike-1a2b3c4d5e6f).
   returned: always

@@ -13,8 +13,9 @@ description:
     environment that the boot settings promise, and no crash dump written since the restart.
   - For O(target=safe_mode) or O(target=safe_mode_network) it sets C(bcdedit /set {default} safeboot minimal)
     or C(network) first. For O(target=normal) it deletes that value. The previous value is returned in
-    C(boot_config_change). When the Windows volume is readable, it is also written to
-    C(<os_volume>\ProgramData\Lifeline\records\boot_config-default-safeboot.json).
+    C(boot_config_change). The change is made by M(lifeline.recovery.win_boot_config), so when the Windows volume is
+    readable it is recorded in that module's rollback record C(<os_volume>\ProgramData\Lifeline\records\
+    boot_config-default.json), which C(state=restored) of that module puts back.
   - Restarts with C(wpeutil reboot) in WinRE and with C(shutdown /r /t <pre_reboot_delay> /f) elsewhere.
   - Where the host is, its boot time and its minidumps come from the same survey as
     M(lifeline.recovery.win_recovery_facts).

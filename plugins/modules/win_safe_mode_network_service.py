@@ -16,9 +16,11 @@ description:
     the services it depends on (C(sc qc WinRM) lists C(RPCSS) and C(HTTP)). With this list, WinRM answers in Safe
     Mode with Networking, and M(lifeline.recovery.win_recovery_facts) reports C(prepared_for_remote_recovery=true).
     Windows lists the network stack (NDIS, Tcpip, AFD, Dhcp and more) there by default.
-  - Before it adds anything, it writes the names it adds to
-    C(<os_volume>\ProgramData\Lifeline\records\safeboot_network.json). O(state=absent) removes only the names in
-    this record. Entries that Windows or your organisation listed stay, and are returned in RV(kept).
+  - Before it adds anything, it writes the names it adds to the rollback record
+    C(<os_volume>\ProgramData\Lifeline\records\safeboot_network.json) (Lifeline's one record format, kind
+    C(safeboot_network)). O(state=absent) removes only the names in this record. Entries that Windows or your
+    organisation listed stay, and are returned in RV(kept). This is readiness, not a remediation, so
+    C(playbooks/rollback.yml) leaves it in place.
   - It changes the live SYSTEM hive of a booted Windows, which is the normal way to prepare a healthy host. It
     refuses to run in WinRE or WinPE, and checks this before any command is sent when
     M(lifeline.recovery.win_recovery_facts) has run.

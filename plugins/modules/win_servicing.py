@@ -18,11 +18,11 @@ description:
     cumulative updates (C(Package_for_RollupFix~...)) and the C(Package_for_KB<number>~...) packages whose
     Release Type is C(Security Update) or C(Update). Servicing stack updates, Foundation packages, language and
     feature packs are never chosen.
-  - Every change is written to a record on the host, for example
-    C(<os_volume>\ProgramData\Lifeline\records\servicing-<package identity>.json) or
+  - Every change is written to a rollback record on the host (Lifeline's one record format, kind C(servicing)), for
+    example C(<os_volume>\ProgramData\Lifeline\records\servicing-<package identity>.json) or
     C(servicing-revert-<UTC time>.json). The record lists the package identity, state, release type and install
     time. Later runs read these records. A rerun with O(newest_quality_update=true) therefore does not remove the
-    next older update.
+    next older update. M(lifeline.recovery.win_recovery_records) lists them as changes that cannot be undone.
   - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing.
 options:
   state:

@@ -164,6 +164,20 @@ class RecoveryAction(ActionBase):
             seconds=time.monotonic() - started,
         )
 
+    def run_module(self, action_class: type[RecoveryAction], args: dict, task_vars: dict) -> dict:
+        """Another Lifeline module's action on this host, as ansible.builtin.template runs copy: a copy of this task
+        with ``args``, sending its scripts through this action's connection (and counted in its commands_sent).
+        Its whole result, failed or not; check mode and diff are this task's."""
+        task = self._task.copy()
+        task.args = dict(args)
+        action = action_class(
+            task, self._connection, self._play_context, self._loader, self._templar, self._shared_loader_obj
+        )
+        action._low_level_execute_command = self._low_level_execute_command  # type: ignore[method-assign]
+        result = action.run(task_vars=task_vars)
+        self._commands_sent += result.get("commands_sent", 0)
+        return result
+
     def checked(self, what: str, script_text: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
         """Run a script and return its output; fail the task naming ``what`` when the exit code is not ok."""
         completed = self.powershell(script_text, stdin)

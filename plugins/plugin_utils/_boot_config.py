@@ -6,22 +6,19 @@ Values are compared as bcdedit prints them (en-US): ``safeboot`` Minimal/Network
 name, ``recoveryenabled`` Yes/No, ``device``/``osdevice`` ``partition=X:``; case does not matter. ``None`` means
 the element does not exist ("absent" in results).
 
-Records (design principle 4): ``<os_volume>\\ProgramData\\Lifeline\\records\\boot_config-<entry>.json`` holds a list
-``changes`` of ``{entry, element, previous, value}`` objects, the same shape as the one
-win_recovery_reboot writes to ``boot_config-default-safeboot.json`` (``previous``/``value`` null when the element
-did not exist / was deleted). A record keeps, per element, the value from BEFORE Lifeline first changed it: a later
-change of an element already recorded keeps the recorded ``previous``. The two modules never contradict each other
-as long as records are rolled back newest first (each record has ``time``): each record's ``previous`` is the value
-just before its own change. A restore marks the record used (``restored_at``, like win_quarantine_files' manifest):
-a used record is never applied again, and the next change starts a fresh record from the values it finds.
+Records (design principle 5): the rollback record of an entry (kind boot_config, ``_records.py``) holds a list
+``changes`` of ``{element, previous, value}`` objects (``previous``/``value`` null when the element did not exist /
+was deleted). win_recovery_reboot's safeboot change goes through this module, so there is one record per entry. A
+record keeps, per element, the value from BEFORE Lifeline first changed it: a later change of an element already
+recorded keeps the recorded ``previous``. A restore marks the record used (``restored_at``): a used record is never
+applied again, and the next change starts a fresh record from the values it finds.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 import re
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
@@ -30,20 +27,16 @@ __all__ = [
     "ABSENT",
     "BOOT_STATUS_POLICIES",
     "ELEMENTS",
-    "RECORD_FOLDER",
     "changes_needed",
     "merge_record",
     "parse_config_read",
-    "record_name",
+    "read_record",
     "recorded_previous",
-    "restored_at",
-    "restored_record",
     "shown_value",
     "wanted_values",
 ]
 
 ABSENT = "absent"
-RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # the folder win_recovery_reboot writes to
 ELEMENTS = ("safeboot", "bootstatuspolicy", "recoveryenabled", "device", "osdevice")
 # bcdedit /set bootstatuspolicy (BCDEdit /set, Microsoft Learn).
 BOOT_STATUS_POLICIES = (
@@ -129,71 +122,38 @@ def parse_config_read(text: str) -> tuple[BcdEntry | None, str | None, str]:
     return entries[0], record, ""
 
 
-def record_name(identifier: str) -> str:
-    """``boot_config-default.json`` for ``{default}``, ``boot_config-<guid>.json`` for a GUID."""
-    return f"boot_config-{identifier.strip('{}').lower()}.json"
-
-
-def _load_record(text: str | None) -> dict | None:
-    if text is None:
-        return None
-    try:
-        record = json.loads(text.removeprefix("\ufeff"))
-    except json.JSONDecodeError:
-        raise ParseError("the boot config record", "not JSON") from None
-    if not isinstance(record, dict) or not isinstance(record.get("changes"), list):
-        raise ParseError("the boot config record", "not a win_boot_config record (no 'changes' list)")
+def read_record(text: str) -> dict:
+    """The record, checked: a boot_config record of elements Lifeline manages (ParseError if not)."""
+    record = _records.parse(text, "boot_config")
     for change in record["changes"]:
-        if not isinstance(change, dict) or change.get("element") not in ELEMENTS:
+        if change["element"] not in ELEMENTS:
             raise ParseError("the boot config record", f"a change of an element Lifeline does not manage: {change!r}")
-        if change.get("previous") not in (None, ABSENT) and not isinstance(change.get("previous"), str):
-            raise ParseError("the boot config record", f"a previous value that is not text: {change!r}")
-    if record.get("restored_at") is not None and not isinstance(record["restored_at"], str):
-        raise ParseError("the boot config record", f"its restored_at {record['restored_at']!r} is not a time")
     return record
 
 
-def restored_at(text: str) -> str | None:
-    """When the record was used by a restore, or None while it still waits to be rolled back."""
-    return _load_record(text).get("restored_at") or None
-
-
-def restored_record(text: str) -> str:
-    """The record marked as used by a restore that has just put its previous values back."""
-    record = _load_record(text)
-    record["restored_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    return json.dumps(record, sort_keys=True)
-
-
 def merge_record(
-    existing: str | None, identifier: str, store: str | None, needed: dict[str, tuple[str | None, str | None]]
-) -> str:
-    """The record text after this change: elements already recorded keep their earlier ``previous``; a record a
+    existing: dict | None,
+    identifier: str,
+    store: str | None,
+    needed: dict[str, tuple[str | None, str | None]],
+) -> dict:
+    """The record after this change: elements already recorded keep their earlier ``previous``; a record a
     restore has used is history, so a fresh one is started."""
-    record = _load_record(existing)
-    if record is not None and record.get("restored_at"):
-        record = None
-    record = record or {"module": "win_boot_config", "entry": identifier, "store": store, "changes": []}
-    changes = {change["element"]: change for change in record["changes"]}
+    if existing is None or existing.get("restored_at"):
+        existing = _records.new("boot_config", "win_boot_config", entry=identifier, store=store, changes=[])
+    changes = {change["element"]: change for change in existing["changes"]}
     for element, (current, wanted) in needed.items():
         if element in changes:
-            changes[element]["value"] = wanted
+            changes[element] = {**changes[element], "value": wanted}
         else:
-            changes[element] = {"entry": identifier, "element": element, "previous": current, "value": wanted}
-    record.update(
-        module="win_boot_config",
-        entry=identifier,
-        store=store,
-        changes=[changes[element] for element in ELEMENTS if element in changes],
-        time=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    )
-    return json.dumps(record, sort_keys=True)
+            changes[element] = {"element": element, "previous": current, "value": wanted}
+    ordered = [changes[element] for element in ELEMENTS if element in changes]
+    return {**existing, "store": store, "changes": ordered, "time": _records.now()}
 
 
-def recorded_previous(text: str) -> dict[str, str | None]:
+def recorded_previous(record: dict) -> dict[str, str | None]:
     """``{element: previous value, None when it did not exist}`` from a record."""
-    record = _load_record(text)
     return {
-        change["element"]: None if change.get("previous") in (None, ABSENT) else change["previous"]
+        change["element"]: None if change["previous"] in (None, ABSENT) else change["previous"]
         for change in record["changes"]
     }

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""win_boot_driver's pure logic: which drivers it refuses, reading its read script, its rollback record.
+"""win_boot_driver's pure logic: which drivers it refuses, reading its read script, its rollback record (kind
+boot_driver, ``_records.py``).
 
 Policy (why a driver is refused): a driver the boot path needs cannot be disabled without making the OS volume
 unreachable (bugcheck 0x7B INACCESSIBLE_BOOT_DEVICE) or the host unrecoverable. Two rules, both checked before
@@ -19,10 +20,9 @@ agents live) is allowed: that is exactly what this module is for.
 
 from __future__ import annotations
 
-import datetime
-import json
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
@@ -36,21 +36,17 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey
 __all__ = [
     "DENIED_SERVICES",
     "PROTECTED_GROUPS",
-    "RECORD_FOLDER",
     "START_TYPES",
     "DriverRead",
     "ServiceState",
     "group_refusal",
     "name_refusal",
+    "new_record",
     "parse_driver_read",
     "parse_set_report",
     "read_record",
-    "record_name",
-    "record_text",
-    "restored_record",
 ]
 
-RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # the same folder win_recovery_reboot writes to
 DISABLED = 4
 START_TYPES = {0: "boot", 1: "system", 2: "automatic", 3: "manual", 4: "disabled"}
 _TOOL = "the boot driver read (reg query as JSON)"
@@ -173,51 +169,26 @@ def parse_set_report(text: str, offline: bool) -> tuple[int, int | None]:
     return _rc(document, "set", _TOOL), None
 
 
-def record_name(service: str) -> str:
-    return f"boot_driver-{service}.json"
-
-
-def record_text(service: str, control_set: str, offline: bool, previous: ServiceState, value: int) -> str:
-    """The rollback record: what the change replaced. Same shape as win_recovery_reboot's boot_config record
-    (module, previous, value, time) so playbooks/rollback.yml reads both the same way."""
-    return json.dumps(
-        {
-            "module": "win_boot_driver",
-            "service": service,
-            "element": "Start",
-            "control_set": control_set,
-            "offline": offline,
-            "previous": previous.to_dict(),
-            "value": {"Start": value},
-            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-        sort_keys=True,
+def new_record(service: str, control_set: str, offline: bool, previous: ServiceState, value: int) -> dict:
+    """The rollback record of a Start change: what it replaced (Start, Group, ImagePath) and the new Start."""
+    return _records.new(
+        "boot_driver",
+        "win_boot_driver",
+        service=service,
+        element="Start",
+        control_set=control_set,
+        offline=offline,
+        previous=previous.to_dict(),
+        value={"Start": value},
     )
 
 
 def read_record(text: str, service: str) -> dict:
-    """The record's ``previous`` values; ParseError when it is not a win_boot_driver record for ``service``."""
-    try:
-        record = json.loads(text.removeprefix("\ufeff"))
-    except (json.JSONDecodeError, AttributeError):
-        raise ParseError("the boot driver record", "not JSON") from None
-    if not isinstance(record, dict) or record.get("module") != "win_boot_driver":
-        raise ParseError("the boot driver record", "not a win_boot_driver record")
-    if str(record.get("service", "")).casefold() != service.casefold():
-        raise ParseError("the boot driver record", f"it is for {record.get('service')!r}, not {service!r}")
-    previous = record.get("previous")
-    start = previous.get("Start") if isinstance(previous, dict) else None
+    """The record, checked: a boot_driver record for ``service`` whose previous Start is 0-4 (ParseError if not)."""
+    record = _records.parse(text, "boot_driver")
+    if record["service"].casefold() != service.casefold():
+        raise ParseError("the boot driver record", f"it is for {record['service']!r}, not {service!r}")
+    start = record["previous"].get("Start")
     if isinstance(start, bool) or not isinstance(start, int) or start not in START_TYPES:
         raise ParseError("the boot driver record", f"its previous Start {start!r} is not 0-4")
-    if record.get("restored_at") is not None and not isinstance(record["restored_at"], str):
-        raise ParseError("the boot driver record", f"its restored_at {record['restored_at']!r} is not a time")
     return record
-
-
-def restored_record(text: str) -> str:
-    """The record marked as used (``restored_at``, like win_quarantine_files' manifest entries): a restore puts
-    the recorded Start back once; afterwards the record is history, so a later rollback never undoes a change
-    someone made after it, and the next disable writes a fresh record."""
-    record = json.loads(text.removeprefix("\ufeff"))
-    record["restored_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    return json.dumps(record, sort_keys=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import (
@@ -486,16 +487,23 @@ def last_boot_time() -> str:
 
 
 def quarantine_survey(
-    folder: str, patterns: Sequence[str], header_length: int, quarantine_folder: str, manifest_name: str
+    folder: str,
+    patterns: Sequence[str],
+    header_length: int,
+    quarantine_folder: str,
+    record_file: str,
+    legacy_manifest: str,
 ) -> str:
     """One JSON object: ``folder_found``, ``candidates`` (the files in ``folder`` matching any pattern, hidden
-    and system ones included), ``quarantined`` (the files in ``quarantine_folder``) and ``manifest`` (its text
-    or null). Each file: FullName, Length, LastWriteTimeUtc (``\\/Date(ms)\\/`` in 5.1), SHA256 and, when
+    and system ones included), ``quarantined`` (the files in ``quarantine_folder``), ``record`` (the rollback
+    record's text or null) and ``legacy_manifest`` (the text of the record Lifeline 0.1.0 kept in the quarantine
+    folder, or null). Each file: FullName, Length, LastWriteTimeUtc (``\\/Date(ms)\\/`` in 5.1), SHA256 and, when
     ``header_length`` > 0, Header: its first bytes as numbers (``Get-Content -Encoding Byte -TotalCount``).
     """
     folder = _windows_path(folder, "folder", wildcards=False)
     quarantine_folder = _windows_path(quarantine_folder, "quarantine folder", wildcards=False)
-    manifest = _windows_path(quarantine_folder + "\\" + _text(manifest_name, "manifest name"), "manifest")
+    record_file = _windows_path(record_file, "record file", wildcards=False)
+    legacy_manifest = _windows_path(legacy_manifest, "manifest", wildcards=False)
     if isinstance(patterns, str) or not patterns:
         raise ValueError("patterns must be a non-empty list of file name wildcards")
     for pattern in patterns:
@@ -509,7 +517,7 @@ def quarantine_survey(
     statements = [
         f"$folder = {quote(folder)}",
         f"$quarantine = {quote(quarantine_folder)}",
-        f"$manifestPath = {quote(manifest)}",
+        "$report = @{record = $null; legacy_manifest = $null}",
         "$hash = @{Name = 'SHA256'; Expression = {(Get-FileHash -LiteralPath $_.FullName -Algorithm 'SHA256').Hash}}",
     ]
     candidate_properties = properties
@@ -530,42 +538,42 @@ def quarantine_survey(
         "    })",
         "}",
         "$quarantined = @()",
-        "$manifest = $null",
         "if (Test-Path -LiteralPath $quarantine -PathType 'Container') {",
         "    $quarantined = @(Get-ChildItem -LiteralPath $quarantine -File -Force |",
         f"        Select-Object -Property {properties})",
-        "    if (Test-Path -LiteralPath $manifestPath -PathType 'Leaf') {",
-        "        $manifest = Get-Content -LiteralPath $manifestPath -Raw -Encoding 'UTF8'",
-        "    }",
         "}",
-        "$survey = @{folder_found = $found; candidates = $candidates",
-        "    quarantined = $quarantined; manifest = $manifest}",
-        "ConvertTo-Json -InputObject $survey -Depth 4 -Compress",
+        *_records.read_statements(record_file),
+        *_records.read_statements(legacy_manifest, into="legacy_manifest"),
+        "$report.folder_found = $found",
+        "$report.candidates = $candidates",
+        "$report.quarantined = $quarantined",
+        "ConvertTo-Json -InputObject $report -Depth 4 -Compress",
     ]
     return script(*statements)
 
 
 def quarantine_apply() -> str:
     """Carry out a quarantine plan read from standard input (JSON, send it as ``stdin``), so no path or
-    manifest text is ever part of the script or its command line, whatever its length.
+    record text is ever part of the script or its command line, whatever its length.
 
-    The plan: ``folder`` (created when ``create`` is true), ``manifest_path``, ``manifest`` (text, written
-    as UTF-8 before the moves when ``manifest_first`` is true, else after them), and ``moves``: each
-    ``{from, to, into}`` moves the file ``from`` into the folder ``into`` (keeping its name, which ``to``
-    spells out). A file already at ``to`` stops the script before that move: nothing is overwritten.
+    The plan: ``folder`` (created when ``create`` is true), the rollback record (``record`` text written to
+    ``record_path`` in ``record_folder``, before the moves when ``record_first`` is true, else after them), and
+    ``moves``: each ``{from, to, into}`` moves the file ``from`` into the folder ``into`` (keeping its name, which
+    ``to`` spells out). A file already at ``to`` stops the script before that move: nothing is overwritten.
     """
+    write = _records.write_statements("$plan.record_folder", "$plan.record_path", "$plan.record")
     return script(
         "$plan = $input | Out-String | ConvertFrom-Json",
         "if ($plan.create) { $null = New-Item -ItemType 'Directory' -Path $plan.folder -Force }",
-        "if ($plan.manifest_first) {",
-        "    Set-Content -LiteralPath $plan.manifest_path -Value $plan.manifest -Encoding 'UTF8' -NoNewline",
+        "if ($plan.record_first) {",
+        *("    " + statement for statement in write),
         "}",
         "foreach ($move in $plan.moves) {",
         "    if (Test-Path -LiteralPath $move.to) { throw ('Lifeline refuses to overwrite ' + $move.to) }",
         "    Move-Item -LiteralPath $move.from -Destination $move.into",
         "}",
-        "if (-not $plan.manifest_first) {",
-        "    Set-Content -LiteralPath $plan.manifest_path -Value $plan.manifest -Encoding 'UTF8' -NoNewline",
+        "if (-not $plan.record_first) {",
+        *("    " + statement for statement in write),
         "}",
         "'done'",
     )
@@ -710,36 +718,22 @@ def system_hive_survey(
     return script(*statements)
 
 
-def write_record(folder: str, name: str, text: str) -> str:
-    """Create ``folder`` (and its parents) and write ``text`` to ``folder\\name`` as UTF-8, replacing it: a
-    module's rollback record next to its change (New-Item -Force, Set-Content; Microsoft Learn)."""
-    folder = _windows_path(folder, "record folder", wildcards=False)
-    path = _windows_path(folder + "\\" + _text(name, "record name"), "record file", wildcards=False)
-    return script(
-        f"$null = New-Item -ItemType 'Directory' -Path {quote(folder)} -Force",
-        f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline",
-    )
-
-
 # --- win_servicing (Microsoft Learn: DISM operating system package servicing; Get-ChildItem, Get-Content) ---
 
-SERVICING_RECORD_PREFIX = "servicing-"
 
-
-def servicing_survey(image: str | None, os_volume: str, record_folder: str) -> str:
+def servicing_survey(image: str | None, os_volume: str) -> str:
     """One JSON object: ``dism`` (/Get-Packages output) and ``dism_rc``; ``pending_xml`` (whether
     ``<os_volume>\\Windows\\WinSxS\\pending.xml`` exists: operations waiting for the next boot); ``records``
-    (the text of each ``servicing-*.json`` record in ``record_folder``, so a rerun knows what it removed)."""
+    (the text of each ``servicing-*.json`` rollback record, so a rerun knows what it removed)."""
     pending = _windows_path(_volume(os_volume) + "\\Windows\\WinSxS\\pending.xml", "pending.xml path")
-    folder = _windows_path(record_folder, "record folder", wildcards=False)
+    folder = _records.folder(os_volume)
     return script(
         "$report = @{}",
         *_captured("dism", "dism.exe", *_image(image), "/Get-Packages"),
         f"$report.pending_xml = Test-Path -LiteralPath {quote(pending)} -PathType 'Leaf'",
         "$report.records = @()",
         f"if (Test-Path -LiteralPath {quote(folder)} -PathType 'Container') {{",
-        f"    $files = Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(SERVICING_RECORD_PREFIX + '*.json')}"
-        " -File",
+        f"    $files = Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(_records.pattern('servicing'))} -File",
         "    $report.records = @(foreach ($file in @($files)) { Get-Content -LiteralPath $file.FullName -Raw })",
         "}",
         "ConvertTo-Json -InputObject $report -Depth 3 -Compress",
@@ -812,13 +806,7 @@ def boot_driver_read(
     root, hive_file = _hive_root(mount_key, hive_file)
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
-        record_file = _windows_path(record_file, "record file", wildcards=False)
-        statements += [
-            f"$recordFile = {quote(record_file)}",
-            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
-            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
-            "}",
-        ]
+        statements += _records.read_statements(_windows_path(record_file, "record file", wildcards=False))
     if hive_file is None:
         statements += _captured("service", "reg.exe", "query", f"{root}\\CurrentControlSet\\Services\\{service}")
     else:
@@ -881,13 +869,7 @@ def boot_config_read(identifier: str, store: str | None = None, record_file: str
     rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
-        record_file = _windows_path(record_file, "record file", wildcards=False)
-        statements += [
-            f"$recordFile = {quote(record_file)}",
-            "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
-            "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
-            "}",
-        ]
+        statements += _records.read_statements(_windows_path(record_file, "record file", wildcards=False))
     statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
@@ -917,25 +899,18 @@ def safeboot_network_read(services: Sequence[str], record_file: str) -> str:
         statements += _captured(
             f"service{index}", "reg.exe", "query", f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"
         )
-    statements += [
-        f"$recordFile = {quote(record_file)}",
-        "if (Test-Path -LiteralPath $recordFile -PathType 'Leaf') {",
-        "    $report.record = Get-Content -LiteralPath $recordFile -Raw -Encoding 'UTF8'",
-        "}",
-        "ConvertTo-Json -InputObject $report -Compress",
-    ]
+    statements += [*_records.read_statements(record_file), "ConvertTo-Json -InputObject $report -Compress"]
     return script(*statements)
 
 
-def safeboot_network_change(
-    add: Sequence[tuple[str, str]], remove: Sequence[str], record_folder: str, record_name: str, record_text: str
-) -> str:
-    """ONE script: when adding, the rollback record is written FIRST, then ``reg add SafeBoot\\Network\\<name> /ve /t
-    REG_SZ /d <kind> /f`` for each (name, kind); when removing, ``reg delete SafeBoot\\Network\\<name> /f`` for each
-    and the record is written after. Stops at the first failing reg with its exit code; cmdlets stop on error."""
+def safeboot_network_change(add: Sequence[tuple[str, str]], remove: Sequence[str], os_volume: str, record: dict) -> str:
+    """ONE script: when adding, the rollback record (kind safeboot_network) is written FIRST, then ``reg add
+    SafeBoot\\Network\\<name> /ve /t REG_SZ /d <kind> /f`` for each (name, kind); when removing, ``reg delete
+    SafeBoot\\Network\\<name> /f`` for each and the record is written after. Stops at the first failing reg with its
+    exit code; cmdlets stop on error."""
     if isinstance(add, str) or isinstance(remove, str) or (not add and not remove) or (add and remove):
         raise ValueError("a SafeBoot\\Network change either adds or removes at least one service")
-    record = [line for line in write_record(record_folder, record_name, record_text).splitlines()[-2:]]
+    write = _records.write_record(os_volume, "safeboot_network", None, record)
     calls = []
     for name, kind in add:
         if kind not in SAFEBOOT_KINDS:
@@ -948,7 +923,7 @@ def safeboot_network_change(
         )
         calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
     checked = [part for call in calls for part in (call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")]
-    return script(*(record + checked if add else checked + record), "exit 0")
+    return script(*(write + checked if add else checked + write), "exit 0")
 
 
 # --- recovery probe: one look at a host's boot environment (used by the fleet inventory) --------

@@ -32,11 +32,11 @@ import ntpath
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import RECORD_FOLDER
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import _text as _plain_text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import _volume, _windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script, shown
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._records import RECORD_FOLDER
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field
 
 __all__ = [

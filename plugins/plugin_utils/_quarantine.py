@@ -1,14 +1,14 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decisions of win_quarantine_files, as pure functions: where, what, and what the manifest says.
+"""The decisions of win_quarantine_files, as pure functions: where, what, and what its record says.
 
 - ``resolve_folder`` + ``check_folder_policy``: the folder to search, on which volume, and whether
   Lifeline may take files out of it (the protected-paths policy, documented in the module).
 - ``check_pattern``: a file-name wildcard that cannot leave the folder.
 - ``select``: which listed files match (name, header bytes, SHA-256, LastWriteTimeUtc window);
   decided here on the controller, never on the host.
-- ``parse_survey`` / ``parse_manifest`` / ``manifest_text``: what the survey script printed, and the
-  manifest kept next to the quarantined files (so a later play can restore them from the host alone).
+- ``parse_survey``: what the survey script printed, the rollback record (``_records.py``, kind quarantine) among
+  it, so a later play can restore the files from the host alone; ``active``: the record's files still away.
 """
 
 from __future__ import annotations
@@ -27,15 +27,16 @@ __all__ = [
     "ALWAYS_REFUSED",
     "DEFAULT_ALLOWED_ROOTS",
     "MANIFEST_NAME",
+    "QUARANTINE_ROOT",
     "REFUSED_THEMSELVES",
     "Listed",
     "Survey",
+    "active",
     "check_folder_policy",
     "check_pattern",
     "default_quarantine_id",
     "matches_pattern",
     "parse_header",
-    "parse_manifest",
     "parse_sha256",
     "parse_survey",
     "parse_time",
@@ -43,8 +44,9 @@ __all__ = [
     "select",
 ]
 
+QUARANTINE_ROOT = "Lifeline\\Quarantine"  # on the folder's volume: <volume>\Lifeline\Quarantine\<quarantine_id>
+# Lifeline 0.1.0 kept the record in the quarantine folder under this name: still read, never written.
 MANIFEST_NAME = "lifeline-quarantine-manifest.json"
-QUARANTINE_ROOT = "Lifeline\\Quarantine"
 # Volume-relative folders a task may take files from (and everything below them) unless allowed_roots says otherwise.
 DEFAULT_ALLOWED_ROOTS = (
     "Windows\\System32\\drivers",
@@ -248,8 +250,8 @@ class Listed:
 class Survey:
     folder_found: bool
     candidates: tuple[Listed, ...]
-    quarantined: tuple[Listed, ...]  # the files in the quarantine folder, the manifest left out
-    manifest_text: str | None
+    quarantined: tuple[Listed, ...]  # the files in the quarantine folder, a 0.1.0 manifest left out
+    record_text: str | None  # the rollback record, or else the 0.1.0 manifest, or None
 
 
 def iso(moment: datetime.datetime) -> str:
@@ -293,9 +295,9 @@ def parse_survey(text: str, with_header: bool) -> Survey:
         value = document[key]
         return [] if value is None else value if isinstance(value, list) else [value]
 
-    manifest = document.get("manifest")
-    if manifest is not None and not isinstance(manifest, str):
-        raise ParseError(_TOOL, "manifest is not text")
+    record, legacy = document.get("record"), document.get("legacy_manifest")
+    if not all(text is None or isinstance(text, str) for text in (record, legacy)):
+        raise ParseError(_TOOL, "record or legacy_manifest is not text")
     candidates = tuple(
         _listed(item, f"candidate {number}", with_header) for number, item in enumerate(items("candidates"), 1)
     )
@@ -306,7 +308,7 @@ def parse_survey(text: str, with_header: bool) -> Survey:
         )
         if listed.name.casefold() != MANIFEST_NAME.casefold()
     )
-    return Survey(bool(document["folder_found"]), candidates, quarantined, manifest)
+    return Survey(bool(document["folder_found"]), candidates, quarantined, record or legacy or None)
 
 
 # --- choosing files -------------------------------------------------------------------------------
@@ -342,36 +344,9 @@ def select(
     return list(chosen.values())
 
 
-# --- the manifest ---------------------------------------------------------------------------------
-
-MANIFEST_KIND = "lifeline.recovery.win_quarantine_files"
-_ENTRY_KEYS = ("name", "original_path", "quarantined_path", "size", "sha256", "last_write_time", "quarantined_at")
+# --- the record ---------------------------------------------------------------------------------------------
 
 
-def parse_manifest(text: str | None, path: str) -> dict | None:
-    """The manifest as written by ``manifest_text``; None when there is none. Anything else is refused:
-    Lifeline does not overwrite or act on a manifest it cannot read."""
-    if text is None or not text.strip():
-        return None
-    try:
-        document = json.loads(text.removeprefix("\ufeff"))
-    except ValueError:
-        raise ValueError(f"the quarantine manifest {path} is not JSON; fix or move it away by hand") from None
-    if not isinstance(document, dict) or document.get("kind") != MANIFEST_KIND or document.get("version") != 1:
-        raise ValueError(f"the quarantine manifest {path} is not a version 1 {MANIFEST_KIND} manifest")
-    files = document.get("files")
-    if not isinstance(files, list) or not all(
-        isinstance(entry, dict) and all(isinstance(entry.get(key), str | int) for key in _ENTRY_KEYS) for entry in files
-    ):
-        raise ValueError(f"the quarantine manifest {path} has a files list without {', '.join(_ENTRY_KEYS)}")
-    return document
-
-
-def manifest_text(manifest: dict) -> str:
-    """Indented JSON, ASCII only (names outside ASCII are \\u escapes, so no code page can garble them)."""
-    return json.dumps(manifest, indent=2, ensure_ascii=True) + "\r\n"
-
-
-def active(manifest: dict | None) -> list[dict]:
-    """The manifest's entries whose files are still in quarantine."""
-    return [entry for entry in (manifest or {}).get("files", []) if not entry.get("restored_at")]
+def active(record: dict | None) -> list[dict]:
+    """The record's files still in quarantine."""
+    return [entry for entry in (record or {}).get("files", []) if not entry.get("restored_at")]

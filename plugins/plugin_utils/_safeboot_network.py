@@ -11,16 +11,15 @@ WinRM answers only when WinRM and what it depends on run: ``sc qc WinRM`` lists 
 driver). RpcSs is listed by default; the network stack (NDIS, Tcpip, AFD, Dhcp...) is too. ``DEFAULT_SERVICES``
 is that set, so that win_recovery_facts (WinRM and each DependOnService listed) says prepared afterwards.
 
-The record ``<os_volume>\\ProgramData\\Lifeline\\records\\safeboot_network.json`` lists what Lifeline ADDED, so
-``state: absent`` removes only those and never an entry Windows or the organisation put there.
+The rollback record (kind safeboot_network, ``_records.py``: ``safeboot_network.json``) lists what Lifeline ADDED,
+so ``state: absent`` removes only those and never an entry Windows or the organisation put there.
 """
 
 from __future__ import annotations
 
-import datetime
-import json
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
@@ -28,20 +27,18 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey
 __all__ = [
     "DEFAULT_SERVICES",
     "MODULE",
-    "RECORD_NAME",
     "Plan",
     "SafeBootRead",
     "ServiceKey",
+    "new_record",
     "parse_read",
     "plan",
     "read_record",
-    "record_text",
     "unique",
 ]
 
 MODULE = "win_safe_mode_network_service"
 DEFAULT_SERVICES = ("WinRM", "RpcSs", "HTTP")
-RECORD_NAME = "safeboot_network.json"
 _TOOL = "the SafeBoot\\Network read (reg query as JSON)"
 # SERVICE_KERNEL_DRIVER 1, SERVICE_FILE_SYSTEM_DRIVER 2, SERVICE_ADAPTER 4, SERVICE_RECOGNIZER_DRIVER 8 (CreateService)
 _DRIVER_TYPES = (1, 2, 4, 8)
@@ -107,36 +104,26 @@ def parse_read(text: str, count: int) -> SafeBootRead:
     return SafeBootRead(minint_rc == 0, listed, services, record)
 
 
-def record_text(added: list[dict]) -> str:
-    """The record: every SafeBoot\\Network entry Lifeline added (name, kind) and when it was last changed."""
-    return json.dumps(
-        {
-            "module": MODULE,
-            "key": "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Network",
-            "added": sorted(added, key=lambda entry: entry["name"].casefold()),
-            "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
-        sort_keys=True,
+def new_record(added: list[dict]) -> dict:
+    """The record: every SafeBoot\\Network entry Lifeline added (name, kind); used up (``restored_at``) once none
+    is left."""
+    record = _records.new(
+        "safeboot_network",
+        MODULE,
+        key="HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Network",
+        added=sorted(added, key=lambda entry: entry["name"].casefold()),
     )
+    return record if added else _records.restored(record)
 
 
 def read_record(text: str | None) -> list[dict]:
     """The entries a record says Lifeline added ([] when there is no record); ParseError when it is not ours."""
     if text is None:
         return []
-    try:
-        record = json.loads(text.removeprefix("\ufeff"))
-    except (json.JSONDecodeError, AttributeError):
-        raise ParseError("the SafeBoot\\Network record", "not JSON") from None
-    if not isinstance(record, dict) or record.get("module") != MODULE:
-        raise ParseError("the SafeBoot\\Network record", f"not a {MODULE} record")
-    added = record.get("added")
-    if not isinstance(added, list) or not all(
-        isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry.get("kind") in ("Service", "Driver")
-        for entry in added
-    ):
-        raise ParseError("the SafeBoot\\Network record", "'added' is not a list of {name, kind}")
-    return [{"name": entry["name"], "kind": entry["kind"]} for entry in added]
+    record = _records.parse(text, "safeboot_network")
+    if not all(entry["kind"] in ("Service", "Driver") for entry in record["added"]):
+        raise ParseError("the SafeBoot\\Network record", "'added' is not a list of {name, kind: Service or Driver}")
+    return [{"name": entry["name"], "kind": entry["kind"]} for entry in record["added"]]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import (
     Package,
     parse_dism_error,
@@ -30,7 +31,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
 __all__ = [
     "PENDING_STATES",
     "QUALITY_RELEASE_TYPES",
-    "RECORD_FOLDER",
     "ServicingSurvey",
     "already_removed_newest",
     "is_quality_update",
@@ -39,10 +39,8 @@ __all__ = [
     "package_result",
     "parse_servicing_survey",
     "pending_packages",
-    "record_name",
 ]
 
-RECORD_FOLDER = "ProgramData\\Lifeline\\records"
 QUALITY_RELEASE_TYPES = frozenset(("security update", "update"))
 PENDING_STATES = frozenset(("install pending", "uninstall pending"))
 _ROLLUP = "package_for_rollupfix"
@@ -52,7 +50,8 @@ _TOOL = "win_servicing survey"
 
 @dataclass(frozen=True)
 class ServicingSurvey:
-    """What the survey read: the image's packages, whether pending.xml exists, earlier servicing records."""
+    """What the survey read: the image's packages, whether pending.xml exists, earlier servicing records
+    (``_records.py``, kind servicing; a file that is not one is left out, never trusted)."""
 
     packages: tuple[Package, ...]
     pending_xml: bool
@@ -80,11 +79,9 @@ def parse_servicing_survey(text: str) -> ServicingSurvey:
     records = []
     for raw in raw_records:
         try:  # a record that is not ours or is damaged is left alone, not trusted
-            record = json.loads(str(raw).lstrip("\ufeff"))
-        except ValueError:
+            records.append(_records.parse(str(raw), "servicing"))
+        except ParseError:
             continue
-        if isinstance(record, dict) and record.get("module") == "win_servicing":
-            records.append(record)
     return ServicingSurvey(tuple(parse_dism_packages(document["dism"])), pending, tuple(records))
 
 
@@ -156,8 +153,3 @@ def package_result(package: Package) -> dict:
         "release_type": package.release_type,
         "install_time": package.install_time.isoformat() if package.install_time else None,
     }
-
-
-def record_name(what: str) -> str:
-    """``servicing-<package identity or revert-<UTC time>>.json`` (identities are letters, digits, _.~-)."""
-    return f"servicing-{what}.json"

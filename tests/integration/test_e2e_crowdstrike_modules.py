@@ -3,7 +3,7 @@
 The fleet holds every kind of host the July 2024 outage left: in WinRE with and without BitLocker, in Safe Mode
 with Networking with and without BitLocker. One play finds where Windows is, unlocks it when it is locked,
 quarantines channel file 291 and restarts into normal mode, proving the boot. The lab is the judge: every
-host runs normally afterwards, the good channel files are still there, and the quarantine manifest on each
+host runs normally afterwards, the good channel files are still there, and the quarantine record on each
 host lists exactly the bad file.
 """
 
@@ -97,8 +97,8 @@ def test_every_kind_of_291_host_is_repaired_by_the_modules_alone(fleet):
         assert run.result("Boot normally and prove it", name)["environment"] == "normal"
 
         quarantine = run.result("Quarantine channel file 291", name)
-        manifest_path = f"C:\\Lifeline\\Quarantine\\{quarantine['quarantine_id']}\\lifeline-quarantine-manifest.json"
-        shown = sealed_session(host).run_cmd(f'type "{manifest_path}"')
+        record_path = f"C:\\ProgramData\\Lifeline\\records\\quarantine-{quarantine['quarantine_id']}.json"
+        shown = sealed_session(host).run_cmd(f'type "{record_path}"')
         assert shown.status_code == 0, shown.std_err
         text = shown.std_out.decode("cp437")  # pywinrm's shell code page; the UTF-8 BOM shows as junk before "{"
         manifest = json.loads(text[text.index("{") :])

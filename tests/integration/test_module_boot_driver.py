@@ -121,8 +121,18 @@ def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
     assert truth(fleet)["registry"]["services"]["ctxflt"]["Start"] == 3
 
 
-def test_restore_without_a_record_fails_clearly(fleet):
+def test_restore_without_a_record_fails_clearly_unless_missing_is_ok(fleet):
     host = fleet.host_name
-    run = play(fleet, "norecord", [driver(name="volmgr", state="restored")])
+    before = truth(fleet)["registry"]["services"]
+    run = play(fleet, "norecord", [
+        driver(name="volmgr", state="restored"),
+        driver("missing ok", name="volmgr", state="restored", missing_ok=True),
+        driver("not installed", name="NoSuchDriver", state="restored", missing_ok=True),
+    ])  # fmt: skip
     result = run.result("driver", host)
     assert result["_status"] == "fatal" and "no rollback record" in result["msg"] and "volmgr" in result["msg"]
+    for task in ("missing ok", "not installed"):
+        ok = run.result(task, host)
+        assert ok["_status"] == "ok" and ok["changed"] is False and ok["nothing_to_restore"] is True, ok
+    assert "no service or driver 'NoSuchDriver'" in run.result("not installed", host)["msg"]
+    assert truth(fleet)["registry"]["services"] == before

@@ -21,6 +21,7 @@ BAD = FOLDER + "C-00000291-00000000-00000032.sys"
 GOOD = [FOLDER + name for name in ("C-00000285-00000000-00000052.sys", "C-00000289-00000000-00000157.sys",
                                    "C-00000290-00000000-00000107.sys")]  # fmt: skip
 QUARANTINE = "C:\\Lifeline\\Quarantine\\"
+RECORDS = "C:\\ProgramData\\Lifeline\\records\\"
 CROWDSTRIKE = {
     "path": "Windows\\System32\\drivers\\CrowdStrike",
     "patterns": ["C-0000029?-*.sys", "C-00000291*.sys"],  # wide on purpose: the filters must pick the bad one
@@ -105,8 +106,9 @@ def test_quarantine_check_mode_rerun_and_restore(fleet):
         assert [entry["original_path"].split("\\")[-1] for entry in manifest["files"]] == [BAD.split("\\")[-1]]
         assert manifest["files"][0]["sha256"] == before[host][BAD]["sha256"]
         assert manifest["files"][0]["size"] == before[host][BAD]["size"]
-        on_host = QUARANTINE + result["quarantine_id"] + "\\lifeline-quarantine-manifest.json"
-        assert on_host in after  # the manifest is on the host, next to the file
+        on_host = RECORDS + "quarantine-" + result["quarantine_id"] + ".json"
+        assert on_host in after  # the rollback record is on the host, with the others
+        assert result["record"] == on_host.replace("C:", volume)
         again = run.result("again", host)
         assert again["changed"] is False and again["matched"] == [] and again["commands_sent"] == 1
 
@@ -117,11 +119,12 @@ def test_quarantine_check_mode_rerun_and_restore(fleet):
         result = back.result("restore", host)
         assert result["changed"] is True
         assert [path.split("\\")[-1] for path in result["restored"]] == [BAD.split("\\")[-1]]
-        assert result["manifest"]["state"] == "restored"
+        assert result["manifest"]["restored_at"] and result["nothing_to_restore"] is False
         after = files(fleet, host)
         assert after[BAD] == before[host][BAD]  # bit-identical, same time
-        folder_now = {path: info for path, info in after.items() if not path.startswith(QUARANTINE)}
-        assert folder_now == before[host]  # only the (restored) manifest stays behind, in the quarantine folder
+        assert not any(path.startswith(QUARANTINE) for path in after)  # the quarantine folder is empty
+        folder_now = {path: info for path, info in after.items() if not path.startswith(RECORDS)}
+        assert folder_now == before[host]  # only the (used) rollback record stays behind
         assert back.result("restore again", host)["changed"] is False
 
 

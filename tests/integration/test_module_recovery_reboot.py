@@ -75,7 +75,7 @@ def test_a_repaired_host_restarts_into_normal_mode_with_a_new_boot_time(fleet):
     assert 0 < result["elapsed"] < 30
     change = result["boot_config_change"]
     assert (change["previous"], change["value"]) == ("Network", None)
-    assert change["record"] == "C:\\ProgramData\\Lifeline\\records\\boot_config-default-safeboot.json"
+    assert change["record"] == "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
     after = machine(fleet, host)
     assert after["environment"] == "normal" and after["boots"] == before["boots"] + 1
     assert after["boot_time"] != before["boot_time"] and after["crashes"] == before["crashes"]

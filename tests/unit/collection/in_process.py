@@ -9,10 +9,17 @@ from ansible.playbook.play_context import PlayContext
 from ..lab.support import run
 
 
-def lab_action(action_class, machine, args: dict, *, check_mode: bool = False, diff: bool = False):
-    """``(module, sent)``: the action plugin bound to ``machine``, and the list of command lines it sends."""
+def _task(args: dict, check_mode: bool, diff: bool) -> MagicMock:
+    """A task as an action plugin sees it; ``copy()`` (how one action runs another) keeps check mode and diff."""
     task = MagicMock()
     task.args, task.async_val, task.check_mode, task.diff = args, 0, check_mode, diff
+    task.copy.side_effect = lambda: _task(dict(task.args), task.check_mode, task.diff)
+    return task
+
+
+def lab_action(action_class, machine, args: dict, *, check_mode: bool = False, diff: bool = False):
+    """``(module, sent)``: the action plugin bound to ``machine``, and the list of command lines it sends."""
+    task = _task(args, check_mode, diff)
     connection = MagicMock()
     connection._shell.tmpdir = None
     module = action_class(task, connection, PlayContext(), loader=None, templar=None, shared_loader_obj=None)

@@ -444,9 +444,9 @@ CMDLET_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
     (commands.last_boot_time, (), {}, ["Win32_OperatingSystem"]),
     # win_quarantine_files (more in test_win_quarantine_files.py)
     (commands.quarantine_survey, (FOLDER.replace("[1]", "1"), ["C-00000291*.sys", "*\u2019s $x;.sys"], 8,
-                                  QUARANTINE + "\\id", "m.json"), {},
+                                  QUARANTINE + "\\id", "C:\\r\u2019s\\q.json", QUARANTINE + "\\id\\m.json"), {},
      [FOLDER.replace("[1]", "1"), "C-00000291*.sys", "*\u2019s $x;.sys", QUARANTINE + "\\id",
-      QUARANTINE + "\\id\\m.json"]),
+      "C:\\r\u2019s\\q.json", QUARANTINE + "\\id\\m.json"]),
     (commands.quarantine_apply, (), {}, ["Directory", "UTF8"]),
     # win_recovery_lease (_lease.py; more in test_win_recovery_lease.py)
     (lease.lease_read, (LEASE,), {}, [LEASE]),

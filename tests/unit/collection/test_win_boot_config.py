@@ -1,6 +1,6 @@
 """win_boot_config without WinRM: its scripts read with the real PowerShell grammar (hostile values refused or one
-literal), the pure logic (wanted values, what differs, records that keep the earliest previous value and share
-win_recovery_reboot's change shape), and the action against in-process lab machines."""
+literal), the pure logic (wanted values, what differs, records that keep the earliest previous value), and the
+action against in-process lab machines."""
 
 from __future__ import annotations
 
@@ -15,14 +15,13 @@ from hypothesis import example, given, settings
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
 from ansible_collections.lifeline.recovery.plugins.modules import win_boot_config as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     changes_needed,
     merge_record,
     parse_config_read,
-    record_name,
+    read_record,
     recorded_previous,
-    restored_at,
-    restored_record,
     wanted_values,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import parse_bcdedit_enum
@@ -89,32 +88,36 @@ def test_only_what_differs_is_changed_on_a_real_sample() -> None:
     assert changes_needed(entry, wanted) == {"safeboot": ("Network", None)}
 
 
-def test_records_keep_the_earliest_previous_and_share_the_reboot_record_shape() -> None:
+def test_records_keep_the_earliest_previous() -> None:
     first = merge_record(None, "{default}", None, {"safeboot": (None, "Minimal")})
-    record = json.loads(first)
-    assert record["changes"] == [{"entry": "{default}", "element": "safeboot", "previous": None, "value": "Minimal"}]
+    assert (first["kind"], first["entry"], first["restored_at"]) == ("boot_config", "{default}", None)
+    assert first["changes"] == [{"element": "safeboot", "previous": None, "value": "Minimal"}]
     second = merge_record(
-        first, "{default}", None, {"safeboot": ("Minimal", "Network"), "recoveryenabled": ("Yes", "No")}
-    )
+        read_record(_records.dumps(first)), "{default}", None,
+        {"safeboot": ("Minimal", "Network"), "recoveryenabled": ("Yes", "No")},
+    )  # fmt: skip
     assert recorded_previous(second) == {"safeboot": None, "recoveryenabled": "Yes"}
-    assert record_name("{default}") == "boot_config-default.json"
+    assert second["changes"][0]["value"] == "Network"
+    assert _records.path("C:", "boot_config", "{default}") == RECORD
     assert (
-        record_name("{92F49998-3C5F-11EF-9F6A-000D3A6F1E1B}") == "boot_config-92f49998-3c5f-11ef-9f6a-000d3a6f1e1b.json"
+        _records.file_name("boot_config", "{92F49998-3C5F-11EF-9F6A-000D3A6F1E1B}")
+        == "boot_config-92f49998-3c5f-11ef-9f6a-000d3a6f1e1b.json"
     )
-    with pytest.raises(ParseError, match="no 'changes' list"):
-        recorded_previous(json.dumps({"module": "win_recovery_reboot", "element": "safeboot", "previous": "Network"}))
+    with pytest.raises(ParseError, match="changes"):
+        read_record(json.dumps({**first, "changes": None}))
+    with pytest.raises(ParseError, match="does not manage"):
+        read_record(json.dumps({**first, "changes": [{"element": "path", "previous": None, "value": "x"}]}))
 
 
 def test_a_restored_record_is_history_and_the_next_change_starts_a_fresh_one() -> None:
     first = merge_record(None, "{default}", None, {"safeboot": (None, "Network")})
-    assert restored_at(first) is None
-    used = restored_record("\ufeff" + first)  # Set-Content's BOM comes back with the text
-    assert restored_at(used) and recorded_previous(used) == {"safeboot": None}
+    used = read_record("\ufeff" + _records.dumps(_records.restored(first)))  # Set-Content writes a BOM
+    assert used["restored_at"] and recorded_previous(used) == {"safeboot": None}
     # someone set safeboot minimal after the restore: the next record's previous is that, not the old absent
     fresh = merge_record(used, "{default}", None, {"safeboot": ("Minimal", "Network")})
-    assert restored_at(fresh) is None and recorded_previous(fresh) == {"safeboot": "Minimal"}
+    assert fresh["restored_at"] is None and recorded_previous(fresh) == {"safeboot": "Minimal"}
     with pytest.raises(ParseError, match="restored_at"):
-        restored_at(json.dumps({**json.loads(first), "restored_at": ["x"]}))
+        read_record(json.dumps({**first, "restored_at": ["x"]}))
 
 
 def test_a_failed_enum_is_reported_not_parsed() -> None:
@@ -151,7 +154,7 @@ def test_broken_bcd_repaired_rerun_and_restored_in_process() -> None:
     assert restored["changed"] is True and restored["commands_sent"] == 3 and default_entry_text(machine) == before
     record = "D:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
     text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{record}' -Raw -Encoding UTF8\"").stdout
-    assert restored_at(text.strip()) is not None
+    assert read_record(text.strip())["restored_at"] is not None
     again = action(machine, {"state": "restored"})[0].run(task_vars=facts)
     assert again["changed"] is False and again["commands_sent"] == 1 and "already restored" in again["msg"]
     # repaired by hand afterwards: a rollback run again leaves the repair alone and says so
@@ -172,6 +175,29 @@ def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
     assert result["changed"] is True and result["record"] is None and result["commands_sent"] == 2
     assert "not recorded on the host" in result["warnings"][0]
     assert result["previous"] == {"bootstatuspolicy": "absent"}
+
+
+def test_missing_ok_makes_no_record_nothing_to_restore() -> None:
+    machine = new_machine("T-0503", 503)
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:"}}}
+    before = default_entry_text(machine)
+    failed = action(machine, {"state": "restored"})[0].run(task_vars=facts)
+    assert failed["failed"] is True and "no rollback record" in failed["msg"]
+    result = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
+    assert result.get("failed") is not True and result["changed"] is False and result["nothing_to_restore"] is True
+    assert "no rollback record" in result["msg"] and default_entry_text(machine) == before
+    module, sent = action(machine, {"safeboot": "network", "missing_ok": True})
+    refused = module.run(task_vars=facts)
+    assert refused["failed"] is True and "state=restored" in refused["msg"] and sent == []
+    assert action(machine, {"safeboot": "network"})[0].run(task_vars=facts)["changed"] is True
+    restored = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
+    assert (
+        restored["changed"] is True
+        and restored["nothing_to_restore"] is False
+        and default_entry_text(machine) == before
+    )
+    again = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
+    assert again["changed"] is False and again["nothing_to_restore"] is True
 
 
 def test_the_documentation_parses_and_matches_the_argument_spec() -> None:

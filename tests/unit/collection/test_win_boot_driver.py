@@ -15,15 +15,15 @@ from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import
 from ansible_collections.lifeline.recovery.plugins.modules import win_boot_driver as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DENIED_SERVICES,
     ServiceState,
     group_refusal,
     name_refusal,
+    new_record,
     parse_driver_read,
     read_record,
-    record_text,
-    restored_record,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from lifeline_lab import failures
@@ -148,17 +148,21 @@ def test_a_missing_service_a_failed_load_and_a_record_round_trip() -> None:
     assert missing.service is None
     with pytest.raises(ParseError, match="exit code 1"):
         parse_driver_read(report(load="ERROR: Access is denied.", load_rc=1), True, commands.OFFLINE_CONTROL_SETS)
-    text = record_text("ctxflt", "ControlSet001", True, ServiceState(0, "FSFilter Activity Monitor", "x.sys"), 4)
+    record = new_record("ctxflt", "ControlSet001", True, ServiceState(0, "FSFilter Activity Monitor", "x.sys"), 4)
+    text = _records.dumps(record)
     assert read_record(text, "CTXFLT")["previous"] == {"Start": 0, "Group": "FSFilter Activity Monitor",
                                                        "ImagePath": "x.sys"}  # fmt: skip
+    assert (record["version"], record["kind"], record["restored_at"]) == (1, "boot_driver", None)
     with pytest.raises(ParseError, match="not 'other'"):
         read_record(text, "other")
     with pytest.raises(ParseError, match="not JSON"):
         read_record("garbage", "ctxflt")
-    used = read_record(restored_record("\ufeff" + text), "ctxflt")  # Set-Content's BOM comes back with the text
+    used = read_record("\ufeff" + _records.dumps(_records.restored(record)), "ctxflt")  # Set-Content writes a BOM
     assert used["restored_at"] and used["previous"]["Start"] == 0 and used["value"] == {"Start": 4}
     with pytest.raises(ParseError, match="restored_at"):
-        read_record(json.dumps({**json.loads(text), "restored_at": 1}), "ctxflt")
+        read_record(json.dumps({**record, "restored_at": 1}), "ctxflt")
+    with pytest.raises(ParseError, match="previous Start 7"):
+        read_record(json.dumps({**record, "previous": {"Start": 7}}), "ctxflt")
 
 
 # --- the action against in-process lab machines --------------------------------------------------------------
@@ -228,6 +232,30 @@ def test_restore_without_a_record_and_a_missing_service_fail_clearly() -> None:
     assert without_facts["commands_sent"] == 0 and "win_recovery_facts" in without_facts["msg"]
 
 
+def test_missing_ok_makes_no_record_and_no_such_service_nothing_to_restore() -> None:
+    machine = new_machine("T-0405", 405)
+    live = {"state": "restored", "offline": False, "os_volume": "C:", "missing_ok": True}
+    for name, why in (("partmgr", "no rollback record"), ("NoSuch", "no service or driver 'NoSuch'")):
+        result = action(machine, {**live, "name": name})[0].run(task_vars={})
+        assert result.get("failed") is not True and result["changed"] is False, result
+        assert result["nothing_to_restore"] is True and why in result["msg"] and result["commands_sent"] == 1
+    disabled = action(machine, {"name": "ctxflt", "missing_ok": True, "offline": False, "os_volume": "C:"})
+    result = disabled[0].run(task_vars={})
+    assert result["failed"] is True and "state=restored" in result["msg"] and disabled[1] == []
+    # with a record, missing_ok changes nothing: Start is put back once, then there is nothing to restore
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\ContosoAgent"
+    assert run(machine, f"reg add {key} /v Start /t REG_DWORD /d 2 /f").exit_code == 0
+    assert action(machine, {"name": "ContosoAgent", **{k: live[k] for k in ("offline", "os_volume")}})[0].run(
+        task_vars={}
+    )["changed"]
+    first = action(machine, {**live, "name": "ContosoAgent"})[0].run(task_vars={})
+    assert (
+        first["changed"] is True and first["nothing_to_restore"] is False and "0x2" in start_of(machine, "ContosoAgent")
+    )
+    again = action(machine, {**live, "name": "ContosoAgent"})[0].run(task_vars={})
+    assert again["changed"] is False and again["nothing_to_restore"] is True
+
+
 def record_on(machine, path: str) -> dict:
     text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{path}' -Raw -Encoding UTF8\"").stdout
     return json.loads(text.strip().removeprefix("\ufeff"))
@@ -253,7 +281,7 @@ def test_a_restore_uses_the_record_once_and_never_undoes_a_later_change() -> Non
     # the next disable starts a fresh record from what it finds, and its restore brings that back
     assert action(machine, live)[0].run(task_vars={})["previous_start"] == 3
     fresh = record_on(machine, record)
-    assert fresh["previous"]["Start"] == 3 and "restored_at" not in fresh
+    assert fresh["previous"]["Start"] == 3 and fresh["restored_at"] is None
     assert action(machine, {**live, "state": "restored"})[0].run(task_vars={})["start"] == 3
     assert "0x3" in start_of(machine, "ContosoAgent")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import json
 
 import pytest
 from hypothesis import example, given
@@ -18,6 +17,9 @@ UTC = datetime.UTC
 FOLDER = "C:\\Windows\\System32\\drivers\\CrowdStrike"
 HEADER = bytes.fromhex("AAAAAAAA01002301")
 BAD_SHA = "328F53AFA28EDD77EF1E155A85184A38FB4D4EA3796B773AE2F4DD09CD0947C0"
+QFOLDER = "C:\\Lifeline\\Quarantine\\x"
+RECORD = "C:\\ProgramData\\Lifeline\\records\\quarantine-x.json"
+LEGACY = QFOLDER + "\\lifeline-quarantine-manifest.json"
 
 
 # --- where: folders and the protected-paths policy ------------------------------------------------
@@ -137,7 +139,7 @@ def test_hostile_patterns_are_refused_or_stay_one_literal_in_the_survey(value: s
         pattern = q.check_pattern(value)
     except ValueError:
         return
-    built = commands.quarantine_survey(FOLDER, [pattern], 8, "C:\\Lifeline\\Quarantine\\x", q.MANIFEST_NAME)
+    built = commands.quarantine_survey(FOLDER, [pattern], 8, QFOLDER, RECORD, LEGACY)
     root = assert_parses(built)
     assert pattern in literal_values(root)
     assert "\\" not in pattern and ":" not in pattern and ".." not in pattern
@@ -151,7 +153,7 @@ def test_hostile_folders_are_refused_or_stay_one_literal_in_the_survey(value: st
         volume, relative = q.resolve_folder("ProgramData\\" + value, "C:")
         q.check_folder_policy(relative)
         folder = f"{volume}\\{relative}"
-        built = commands.quarantine_survey(folder, ["C-1*.sys"], 0, "C:\\Lifeline\\Quarantine\\x", q.MANIFEST_NAME)
+        built = commands.quarantine_survey(folder, ["C-1*.sys"], 0, QFOLDER, RECORD, LEGACY)
     except ValueError:
         return
     assert folder in literal_values(assert_parses(built))
@@ -244,13 +246,18 @@ SURVEY = (
     'C-00000291-00000000-00000032.sys","Length":40960,"LastWriteTimeUtc":"\\/Date(1721362140000)\\/",'
     '"SHA256":"328F53AFA28EDD77EF1E155A85184A38FB4D4EA3796B773AE2F4DD09CD0947C0","Header":[170,170,170,170,1,0,35,1]}'
     '],"quarantined":[{"FullName":"C:\\\\Lifeline\\\\Quarantine\\\\x\\\\lifeline-quarantine-manifest.json",'
-    '"Length":40,"LastWriteTimeUtc":"\\/Date(1795884784819)\\/","SHA256":"' + "0" * 64 + '"}],"manifest":null}'
+    '"Length":40,"LastWriteTimeUtc":"\\/Date(1795884784819)\\/","SHA256":"' + "0" * 64 + '"}],'
+    '"record":null,"legacy_manifest":null}'
 )
 
 
-def test_survey_is_read_with_header_bytes_and_the_manifest_left_out() -> None:
+def test_survey_is_read_with_header_bytes_and_a_0_1_0_manifest_left_out() -> None:
     survey = q.parse_survey(SURVEY + "\r\n", with_header=True)
-    assert survey.folder_found and survey.quarantined == () and survey.manifest_text is None
+    assert survey.folder_found and survey.quarantined == () and survey.record_text is None
+    legacy = q.parse_survey(SURVEY.replace('"legacy_manifest":null', '"legacy_manifest":"{}"'), with_header=True)
+    assert legacy.record_text == "{}"  # the record Lifeline 0.1.0 kept in the quarantine folder, when no other
+    both = SURVEY.replace('"record":null,"legacy_manifest":null', '"record":"[1]","legacy_manifest":"{}"')
+    assert q.parse_survey(both, with_header=True).record_text == "[1]"
     (entry,) = survey.candidates
     assert entry.header == HEADER and entry.size == 40960 and entry.sha256 == BAD_SHA
     assert entry.last_write_time == datetime.datetime(2024, 7, 19, 4, 9, tzinfo=UTC)
@@ -274,30 +281,17 @@ def test_unexpected_survey_output_is_a_clear_error(text, message) -> None:
         q.parse_survey(text, with_header=True)
 
 
-def test_manifest_round_trip_and_refusals() -> None:
-    manifest = {"kind": q.MANIFEST_KIND, "version": 1, "files": [], "state": "quarantined"}
-    text = "\ufeff" + q.manifest_text(manifest)
-    assert q.parse_manifest(text, "m") == manifest
-    assert q.parse_manifest(None, "m") is None
-    assert q.manifest_text({"name": "caf\u00e9"}).isascii()
-    with pytest.raises(ValueError, match="not JSON"):
-        q.parse_manifest("{", "m")
-    with pytest.raises(ValueError, match="version 1"):
-        q.parse_manifest(json.dumps({"kind": "other"}), "m")
-    with pytest.raises(ValueError, match="files list"):
-        q.parse_manifest(json.dumps(dict(manifest, files=[{"name": "x"}])), "m")
-
-
-def test_survey_builder_reads_headers_only_when_asked() -> None:
-    with_header = commands.quarantine_survey(FOLDER, ["a*"], 8, "C:\\Lifeline\\Quarantine\\x", "m.json")
-    without = commands.quarantine_survey(FOLDER, ["a*"], 0, "C:\\Lifeline\\Quarantine\\x", "m.json")
+def test_survey_builder_reads_headers_only_when_asked_and_both_records() -> None:
+    with_header = commands.quarantine_survey(FOLDER, ["a*"], 8, QFOLDER, RECORD, LEGACY)
+    without = commands.quarantine_survey(FOLDER, ["a*"], 0, QFOLDER, RECORD, LEGACY)
     assert "-Encoding 'Byte' -TotalCount 8 -Force" in with_header and "Header" not in without
     assert "[System." not in with_header and "::" not in with_header  # no .NET: cmdlets only
+    assert {RECORD, LEGACY} <= set(literal_values(assert_parses(without)))
     for bad in ([], "a*", ["..\\x"], ["a:b"]):
         with pytest.raises(ValueError):
-            commands.quarantine_survey(FOLDER, bad, 0, "C:\\Lifeline\\Quarantine\\x", "m.json")
+            commands.quarantine_survey(FOLDER, bad, 0, QFOLDER, RECORD, LEGACY)
     with pytest.raises(ValueError, match="quarantine folder"):
-        commands.quarantine_survey(FOLDER, ["a*"], 0, "C:\\Lifeline\\Quarantine\\[x]", "m.json")
+        commands.quarantine_survey(FOLDER, ["a*"], 0, "C:\\Lifeline\\Quarantine\\[x]", RECORD, LEGACY)
 
 
 def test_apply_script_takes_everything_from_stdin() -> None:

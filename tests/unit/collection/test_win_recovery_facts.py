@@ -89,8 +89,6 @@ def test_the_offline_hive_survey_always_unloads_what_it_loaded() -> None:
         (lambda: commands.system_hive_survey(None, "HKLM\\X", "SYSTEM"), "not an absolute path"),
         (lambda: commands.system_hive_survey(None, servicing_image=3), "servicing image"),
         (lambda: commands.recovery_environment_survey(bitlocker="yes"), "bitlocker must be true or false"),
-        (lambda: commands.write_record("C:\\x", "a\nb", "{}"), "control character"),
-        (lambda: commands.write_record("C:\\x\\..\\Windows", "r.json", "{}"), "'..'"),
     ],
 )  # fmt: skip
 def test_bad_survey_input_is_refused_before_anything_is_built(build, message: str) -> None:
@@ -99,22 +97,15 @@ def test_bad_survey_input_is_refused_before_anything_is_built(build, message: st
 
 
 @settings(max_examples=200, deadline=None)
-@given(HOSTILE_TEXT, HOSTILE_TEXT)
-@example("D:\\Windows $(x)\\System32\\config\\SYSTEM", "it's")
-@example("D:\\O\u2019Brien's `n\\SYSTEM", "x'; reg unload HKLM\\SYSTEM; '")
-def test_hostile_paths_and_texts_stay_one_literal_or_are_refused(path: str, text: str) -> None:
+@given(HOSTILE_TEXT)
+@example("D:\\Windows $(x)\\System32\\config\\SYSTEM")
+@example("D:\\O\u2019Brien's `n\\SYSTEM")
+def test_hostile_paths_stay_one_literal_or_are_refused(path: str) -> None:
     try:
         built = commands.system_hive_survey(None, "HKLM\\LIFELINE_1", path)
     except ValueError:
-        pass
-    else:
-        assert native_calls(assert_parses(built))[0] == ["reg.exe", "load", "HKLM\\LIFELINE_1", path]
-    try:
-        record = commands.write_record("C:\\ProgramData\\Lifeline\\records", "r.json", text)
-    except ValueError:
-        assert "\x00" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text)
-    else:
-        assert text in literal_values(assert_parses(record))
+        return
+    assert native_calls(assert_parses(built))[0] == ["reg.exe", "load", "HKLM\\LIFELINE_1", path]
 
 
 # --- the environment survey's parser on real tool output --------------------------------------------------------

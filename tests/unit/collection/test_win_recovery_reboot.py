@@ -8,12 +8,17 @@ import struct
 
 import pytest
 
+from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule as BootConfig
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_reboot import ActionModule
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 from lifeline_lab.machine import new_machine
 
+from ..lab.support import run
 from .in_process import lab_action
+
+RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
 
 
 def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule, list]:
@@ -108,3 +113,23 @@ def test_the_right_environment_with_a_new_crash_still_fails() -> None:
 def test_the_wrong_environment_without_a_crash() -> None:
     with pytest.raises(RecoveryFailed, match=r"^the host came back in normal, expected safe_mode_network$"):
         verdict(survey("normal", 1000, []), survey("normal", 9000, []), "safe_mode_network")
+
+
+def test_the_safeboot_change_is_win_boot_configs_and_lands_in_the_entrys_one_record() -> None:
+    """The restart's own change (safeboot for Safe Mode) is recorded where win_boot_config keeps {default}'s values,
+    so its restore (rollback) puts the boot settings back; the restart itself is in the integration tests."""
+    machine = new_machine("T-0303", 303)
+    module, sent = action(machine, {"target": "safe_mode_network"})
+    module._commands_sent = 0  # run() starts the count; this test calls the steps before the restart directly
+    before = module.survey(commands.recovery_environment_survey(bitlocker=False, boot=True, crashes=True))
+    result = {"boot_config_change": {"entry": "{default}", "element": "safeboot", "previous": None,
+                                     "value": "Network"}}  # fmt: skip
+    module.set_safeboot(before, "Network", result)
+    assert result["boot_config_change"]["record"] == RECORD and "warnings" not in result
+    assert "Network" in run(machine, "bcdedit /enum {default}").stdout
+    assert module._commands_sent == len(sent) == 4  # the survey, then win_boot_config: read, record, change
+    record = json.loads(run(machine, f"type {RECORD}").stdout.lstrip("\ufeff"))
+    assert (record["kind"], record["changes"]) == ("boot_config", [{"element": "safeboot", "previous": None,
+                                                                    "value": "Network"}])  # fmt: skip
+    restored = lab_action(BootConfig, machine, {"state": "restored", "os_volume": "C:"})[0].run(task_vars={})
+    assert restored["changed"] is True and "safeboot" not in run(machine, "bcdedit /enum {default}").stdout

@@ -12,15 +12,16 @@ from hypothesis import example, given, settings
 from ansible_collections.lifeline.recovery.plugins.action.win_safe_mode_network_service import ActionModule
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_network import (
     DEFAULT_SERVICES,
     SafeBootRead,
     ServiceKey,
+    new_record,
     parse_read,
     plan,
     read_record,
-    record_text,
 )
 from lifeline_lab.machine import new_machine
 
@@ -50,7 +51,7 @@ def test_the_read_asks_minint_safeboot_network_each_service_and_the_record_in_on
 
 
 def test_adding_writes_the_record_first_and_removing_writes_it_last() -> None:
-    added = commands.safeboot_network_change([("WinRM", "Service"), ("HTTP", "Driver")], [], FOLDER, "r.json", "{}")
+    added = commands.safeboot_network_change([("WinRM", "Service"), ("HTTP", "Driver")], [], "C:", new_record([]))
     root = assert_parses(added)
     assert native_calls(root) == [
         ["reg.exe", "add", NETWORK + "\\WinRM", "/ve", "/t", "REG_SZ", "/d", "Service", "/f"],
@@ -60,7 +61,7 @@ def test_adding_writes_the_record_first_and_removing_writes_it_last() -> None:
     assert next(n for n, line in enumerate(lines) if "Set-Content" in line) < next(
         n for n, line in enumerate(lines) if "'reg.exe'" in line
     )
-    removed = commands.safeboot_network_change([], ["WinRM"], FOLDER, "r.json", "{}")
+    removed = commands.safeboot_network_change([], ["WinRM"], "C:", new_record([]))
     assert native_calls(assert_parses(removed)) == [["reg.exe", "delete", NETWORK + "\\WinRM", "/f"]]
     lines = removed.splitlines()
     assert next(n for n, line in enumerate(lines) if "Set-Content" in line) > next(
@@ -78,9 +79,9 @@ def test_adding_writes_the_record_first_and_removing_writes_it_last() -> None:
         (lambda: commands.safeboot_network_read([" x"], RECORD), "space"),
         (lambda: commands.safeboot_network_read(["x\ny"], RECORD), "control character"),
         (lambda: commands.safeboot_network_read(["x"], "records.json"), "absolute path"),
-        (lambda: commands.safeboot_network_change([("x", "Driver Group")], [], FOLDER, "r", "{}"), "kind"),
-        (lambda: commands.safeboot_network_change([], [], FOLDER, "r", "{}"), "at least one"),
-        (lambda: commands.safeboot_network_change([("x", "Service")], ["y"], FOLDER, "r", "{}"), "either"),
+        (lambda: commands.safeboot_network_change([("x", "Driver Group")], [], "C:", new_record([])), "kind"),
+        (lambda: commands.safeboot_network_change([], [], "C:", new_record([])), "at least one"),
+        (lambda: commands.safeboot_network_change([("x", "Service")], ["y"], "C:", new_record([])), "either"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> None:
@@ -97,8 +98,9 @@ def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> N
 def test_hostile_service_names_are_refused_or_stay_one_literal(name: str) -> None:
     try:
         read = commands.safeboot_network_read([name], RECORD)
-        add = commands.safeboot_network_change([(name, "Service")], [], FOLDER, "r.json", name)
-        remove = commands.safeboot_network_change([], [name], FOLDER, "r.json", name)
+        record = new_record([{"name": name, "kind": "Service"}])
+        add = commands.safeboot_network_change([(name, "Service")], [], "C:", record)
+        remove = commands.safeboot_network_change([], [name], "C:", record)
     except ValueError:
         return
     assert native_calls(assert_parses(read))[2] == [
@@ -108,7 +110,7 @@ def test_hostile_service_names_are_refused_or_stay_one_literal(name: str) -> Non
     ]
     assert native_calls(assert_parses(add))[0][2] == f"{NETWORK}\\{name}"
     assert native_calls(assert_parses(remove))[0][2] == f"{NETWORK}\\{name}"
-    assert name in literal_values(assert_parses(add))  # the record text too stays one literal
+    assert _records.dumps(record) in literal_values(assert_parses(add))  # the record text too stays one literal
 
 
 # --- reading, planning, the record ---------------------------------------------------------------------------
@@ -179,14 +181,20 @@ def test_absent_removes_only_what_the_record_says_lifeline_added() -> None:
 
 def test_the_record_round_trips_and_foreign_records_are_refused() -> None:
     entries = [{"name": "WinRM", "kind": "Service"}, {"name": "HTTP", "kind": "Driver"}]
-    assert read_record("\ufeff" + record_text(entries)) == [entries[1], entries[0]]
+    record = new_record(entries)
+    assert (record["kind"], record["restored_at"]) == ("safeboot_network", None)
+    assert read_record("\ufeff" + _records.dumps(record)) == [entries[1], entries[0]]
     assert read_record(None) == []
+    assert new_record([])["restored_at"]  # nothing Lifeline added is left: the record is used up
     with pytest.raises(ParseError, match="not JSON"):
         read_record("garbage")
-    with pytest.raises(ParseError, match="not a win_safe_mode_network_service record"):
-        read_record(json.dumps({"module": "win_boot_driver"}))
-    with pytest.raises(ParseError, match="'added'"):
-        read_record(json.dumps({"module": "win_safe_mode_network_service", "added": [{"name": 1}]}))
+    with pytest.raises(ParseError, match="not a safeboot_network record"):
+        read_record(json.dumps({"module": "win_boot_driver", "service": "x", "control_set": "x", "previous": {},
+                                "value": {}, "time": "2026-01-01T00:00:00+00:00"}))  # fmt: skip
+    with pytest.raises(ParseError, match="added"):
+        read_record(_records.dumps({**record, "added": [{"name": 1}]}))
+    with pytest.raises(ParseError, match="Service or Driver"):
+        read_record(_records.dumps({**record, "added": [{"name": "x", "kind": "Group"}]}))
 
 
 # --- the action against in-process lab machines --------------------------------------------------------------
