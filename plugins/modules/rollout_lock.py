@@ -4,7 +4,7 @@
 DOCUMENTATION = r"""
 module: rollout_lock
 short_description: One Lifeline rollout at a time per inventory on this controller
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - Lifeline maintainers
 description:

@@ -4,7 +4,7 @@
 DOCUMENTATION = r"""
 module: win_recovery_records
 short_description: List what Lifeline changed on a Windows host, from its rollback records, and undo it
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - Lifeline maintainers
 description:
