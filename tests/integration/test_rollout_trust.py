@@ -15,7 +15,7 @@ import yaml
 
 from .conftest import lab, start_fleet
 from .playbooks import ansible_playbook, start_playbook, wait_for_output
-from .rollout_support import REMEDIATE, recap, report, rollout_inventory, run, run_env, set_host_vars
+from .rollout_support import REMEDIATE, on_disk, recap, report, rollout_inventory, run, run_env, set_host_vars
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +47,15 @@ def untouchable(tmp_path_factory):
 def commands(fleet) -> dict[str, int]:
     """How many commands each host has run (the lab's own counter)."""
     return {name: fleet.show(name)["counters"]["commands"] for name in RINGS}
+
+
+def take_lease(inventory, directory, host: str, os_volume: str) -> None:
+    """Another controller's run (ops@controller-b, run other-run) takes ``host``'s lease, as its rollout would."""
+    take = {"run_id": "other-run", "owner": "ops@controller-b", "os_volume": os_volume}
+    tasks = [{"name": "Take the host", "lifeline.recovery.win_recovery_lease": take}]
+    play = directory / "other-controller.yml"
+    play.write_text(yaml.safe_dump([{"hosts": host, "gather_facts": False, "tasks": tasks}]))
+    assert ansible_playbook(inventory, play).returncode == 0
 
 
 def running_normally(fleet, name: str) -> bool:
@@ -238,11 +247,7 @@ def test_an_interrupted_run_is_reported_as_interrupted(tmp_path):
 def test_a_host_another_controllers_run_holds_is_skipped_and_its_lease_left_alone(fleet, tmp_path):
     inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
     # Another controller's run took CS-0003 (WinRE, Windows on D:) a moment ago.
-    other = tmp_path / "other.yml"
-    take = {"run_id": "other-run", "owner": "ops@controller-b", "os_volume": "D:"}
-    tasks = [{"name": "Take the host", "lifeline.recovery.win_recovery_lease": take}]
-    other.write_text(yaml.safe_dump([{"hosts": "CS-0003", "gather_facts": False, "tasks": tasks}]))
-    assert ansible_playbook(inventory, other).returncode == 0
+    take_lease(inventory, tmp_path, "CS-0003", "D:")
     lease = "C:\\ProgramData\\Lifeline\\lease.json"  # the ground truth names files by their letter in Windows
     held = fleet.show("CS-0003")["machine"]["files"][lease]
 
@@ -303,3 +308,18 @@ def test_a_wrong_service_account_password_fails_the_run_and_touches_no_host(flee
     assert all(recap(result.stdout, name)["failed"] == 1 for name in RINGS)
     assert commands(fleet) == dict.fromkeys(RINGS, 0)
     assert password not in result.stdout + result.stderr
+
+
+def test_a_rollback_leaves_a_host_another_run_holds_untouched(fleet, tmp_path):
+    inventory = rollout_inventory(fleet, tmp_path, dict.fromkeys(RINGS, "canary"), SIGNATURE)
+    assert run(inventory, REMEDIATE, tmp_path).returncode == 0
+    take_lease(inventory, tmp_path, "CS-0002", "C:")  # back in Windows now
+    remediated = on_disk(fleet.show("CS-0002"))
+
+    rolled_back = run(inventory, REMEDIATE.parent / "rollback.yml", tmp_path)
+
+    assert rolled_back.returncode != 0
+    assert recap(rolled_back.stdout, "CS-0002")["failed"] == 1
+    assert "leased by ops@controller-b (run other-run)" in rolled_back.stdout
+    assert on_disk(fleet.show("CS-0002")) == remediated  # not rolled back behind the other run
+    assert all(recap(rolled_back.stdout, name)["failed"] == 0 for name in ("CS-0001", "CS-0003", "CS-0004"))
