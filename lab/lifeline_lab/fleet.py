@@ -56,7 +56,7 @@ class Fleet:
     state_dir: Path
     hosts: list[LabHost] = field(default_factory=list)
     ca_file: Path | None = None
-    password: str = field(default="", repr=False)  # the fleet's one account's
+    password: str = field(default="", repr=False)  # of the fleet's one account
     _servers: list[asyncio.Server] = field(default_factory=list)
     _collector: asyncio.Task | None = None
 
