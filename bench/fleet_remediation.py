@@ -67,12 +67,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as directory:
         fleet_file = Path(directory) / "fleet.yml"
-        inventory = Path(directory) / "fleet.lifeline.yml"
-        inventory.write_text(f"plugin: lifeline.recovery.fleet\nlab_fleet_file: {fleet_file}\nlab_transport: http\n")
         lab("up", "--fleet-file", str(fleet_file), "--scenario", args.scenario, "--hosts", str(args.hosts),
             "--reboot-seconds", str(args.reboot_seconds))  # fmt: skip
         try:
-            escrow = yaml.safe_load(fleet_file.read_text())["bitlocker_escrow_file"]
+            described = yaml.safe_load(fleet_file.read_text())
+            escrow = described["bitlocker_escrow_file"]
+            inventory = described["inventory_files"]["http"]  # what the lab writes for its estate: NTLM, sealed
+            # The lab estate's mapping: the shipped one plus the lab scenarios' fictional incidents.
+            mapping = f"lifeline_remediations_file={REPO / 'inventories' / 'lab' / 'remediations.yml'}"
             environment = dict(
                 os.environ,
                 LIFELINE_BITLOCKER_ESCROW_FILE=escrow,  # the lab's escrow export: recovery passwords for the unlock
@@ -88,7 +90,7 @@ def main() -> None:
                 raise SystemExit(f"ansible-inventory failed: {listed.stderr[-2000:]}")
             before = counters(fleet_file)
             wall, cpu, run = timed(
-                [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/remediate.yml"], environment
+                [str(BIN / "ansible-playbook"), "-i", inventory, "-e", mapping, "playbooks/remediate.yml"], environment
             )
             after = counters(fleet_file)
         finally:

@@ -1,7 +1,7 @@
 """How fast the fleet inventory classifies a big fleet, against the usual reachability sweep.
 
 Brings up a `mixed` lab fleet (default 1,000 hosts) through the real CLI, then in the same run:
-1. `ansible-inventory --list` with the lab inventory (inventories/lab/fleet.lifeline.yml): sources,
+1. `ansible-inventory --list` with the inventory configuration the lab writes for its estate: sources,
    the concurrent probe (Identify + one authenticated look per host) and every verdict, with
    `probe_workers` = N;
 2. `ansible all -m ansible.builtin.raw -a hostname --forks N` over the same hosts and connection
@@ -58,15 +58,11 @@ def main() -> int:
         lab("up", "--fleet-file", str(fleet_file), "--scenario", "mixed", "--hosts", str(args.hosts),
             "--reboot-seconds", "0.3")  # fmt: skip
         try:
+            written = yaml.safe_load(fleet_file.read_text())["inventory_files"]["https"]
             config = Path(directory) / "bench.lifeline.yml"
+            config.touch(mode=0o600)  # it holds the fleet account's password
             config.write_text(
-                yaml.safe_dump(
-                    {
-                        "plugin": "lifeline.recovery.fleet",
-                        "lab_fleet_file": str(fleet_file),
-                        "probe_workers": args.concurrency,
-                    }
-                )
+                yaml.safe_dump({**yaml.safe_load(Path(written).read_text()), "probe_workers": args.concurrency})
             )
             env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "LIFELINE_"))}
             env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_HOST_KEY_CHECKING="False")

@@ -59,8 +59,8 @@ def _parser() -> argparse.ArgumentParser:
         sub = fleet_command(name, run, help_text)
         sub.add_argument("--scenario", default="healthy", help=f"one of: {', '.join(scenarios.available())}")
         sub.add_argument("--hosts", type=int, default=5, help="number of hosts (default 5)")
-        sub.add_argument("--password", help="one password for every host (default: a random one per host)")
-        sub.add_argument("--username", default="Administrator")
+        sub.add_argument("--username", default="Administrator", help="the fleet's one account, as a service account")
+        sub.add_argument("--password", help="that account's password on every host (default: a random one)")
         sub.add_argument(
             "--transports", default="basic,ntlm", help="authentication the hosts accept: basic, ntlm (default both)"
         )

@@ -1,8 +1,14 @@
-"""A fleet: many hosts in one process, each on its own loopback address with ports 5985 and 5986."""
+"""A fleet: many hosts in one process, each on its own loopback address with ports 5985 and 5986.
+
+Beside the fleet file the fleet also writes what an organisation's estate gives Lifeline: a CMDB
+export, the monitoring signals, the BitLocker escrow export, and an inventory configuration for the
+lifeline.recovery.fleet inventory, as an operator would write it for the estate.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
 import errno
 import json
@@ -14,6 +20,8 @@ import ssl
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from . import scenarios
 from .host import HostSpec, LabHost
@@ -33,7 +41,7 @@ MAX_HOSTS = 250 * 256
 class FleetOptions:
     hosts: int
     username: str = "Administrator"
-    password: str | None = None  # None: a random password per host
+    password: str | None = None  # the fleet's one account (a service account); None: a random password
     transports: tuple[str, ...] = ("basic", "ntlm")
     allow_unencrypted: bool = False
     idle_timeout: float = 300.0  # seconds before an abandoned shell is collected
@@ -48,6 +56,7 @@ class Fleet:
     state_dir: Path
     hosts: list[LabHost] = field(default_factory=list)
     ca_file: Path | None = None
+    password: str = field(default="", repr=False)  # of the fleet's one account
     _servers: list[asyncio.Server] = field(default_factory=list)
     _collector: asyncio.Task | None = None
 
@@ -62,6 +71,7 @@ class Fleet:
         self.ca_file = self.state_dir / "ca.pem"
         authority.write_ca_file(self.ca_file)
         profiles = self.scenario.assign(self.options.hosts)
+        self.password = self.options.password or _random_password()
         for index, (address, http_socket, https_socket) in enumerate(sockets):
             host = self._make_host(index, address, authority, profiles[index])
             self.hosts.append(host)
@@ -77,21 +87,20 @@ class Fleet:
 
     def _make_host(self, index: int, address: str, authority: CertificateAuthority, profile: Profile) -> LabHost:
         name = f"{self.scenario.name_prefix}-{index + 1:04d}"
-        password = self.options.password or _random_password()
         spec = HostSpec(
             name=name,
             address=address,
             http_port=HTTP_PORT,
             https_port=HTTPS_PORT,
             username=self.options.username,
-            password=password,
+            password=self.password,
             transports=self.options.transports,
             allow_unencrypted=self.options.allow_unencrypted,
         )
         user_file = self.state_dir / "accounts" / f"{name}.ntlm"
-        write_ntlm_user_file(user_file, spec.username, password, name)
+        write_ntlm_user_file(user_file, spec.username, self.password, name)
         certificate = authority.issue(name, address, self.state_dir / "certs")
-        account = Account(spec.username, password, name, user_file)
+        account = Account(spec.username, self.password, name, user_file)
         machine = new_machine(name, serial_seed=0x1F2E0000 + index * 4)
         machine.reboot_seconds = self.options.reboot_seconds or self.scenario.reboot_seconds
         scenarios.apply(machine, profile, random.Random(f"{self.scenario.name}/{index}"))
@@ -118,14 +127,56 @@ class Fleet:
         await asyncio.gather(*(server.wait_closed() for server in self._servers), return_exceptions=True)
 
     def describe(self) -> dict:
-        """The fleet file's host part and CA: what clients need to reach every host."""
+        """The fleet file's host part and CA (what clients need to reach every host), and the files of
+        the estate the fleet plays, written now."""
+        cmdb_file = self.write_cmdb_export()
+        signals_file = self.write_signals_export()
         return {
             "scenario": self.scenario.name,
             "ca_file": str(self.ca_file),
             "bitlocker_escrow_file": str(self.write_escrow_export()),
-            "signals_file": str(self.write_signals_export()),
+            "signals_file": str(signals_file),
+            "cmdb_file": str(cmdb_file),
+            "inventory_files": {
+                scheme: str(path) for scheme, path in self.write_inventory_configs(cmdb_file, signals_file).items()
+            },
             "hosts": [host.spec.to_fleet_entry() for host in self.hosts],
         }
+
+    def write_cmdb_export(self) -> Path:
+        """The fleet as an organisation's CMDB exports its Windows servers: one CSV row per machine,
+        its name and address. It knows nothing about failures."""
+        path = self.state_dir / "cmdb.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["name", "address"])
+            writer.writerows([host.name, host.spec.address] for host in self.hosts)
+        return path
+
+    def write_inventory_configs(self, cmdb_file: Path, signals_file: Path) -> dict[str, Path]:
+        """The lifeline.recovery.fleet inventory configuration an operator would write for this estate:
+        the CMDB export and the monitoring signals as sources, the fleet's one account, and either HTTPS
+        validated against the fleet's CA (``https``) or NTLM with message encryption over HTTP
+        (``http``, only where the hosts accept NTLM). Mode 0600: they hold the account's password."""
+        transports = self.options.transports
+        configs = {"https": {"winrm_scheme": "https", "winrm_ca_file": str(self.ca_file)}}
+        if "ntlm" in transports:
+            configs["http"] = {"winrm_scheme": "http"}
+        written = {}
+        for scheme, connection in configs.items():
+            config = {
+                "plugin": "lifeline.recovery.fleet",
+                "cmdb_files": [str(cmdb_file)],
+                "signals_files": [str(signals_file)],
+                **connection,
+                "winrm_transport": "ntlm" if "ntlm" in transports else "basic",
+                "winrm_user": self.options.username,
+                "winrm_password": self.password,
+            }
+            path = self.state_dir / f"inventory-{scheme}.lifeline.yml"
+            _write_private(path, f"# Written by lifeline-lab up.\n{yaml.safe_dump(config, sort_keys=False)}")
+            written[scheme] = path
+        return written
 
     def write_escrow_export(self) -> Path:
         """The fleet's BitLocker recovery passwords as an escrow export (one row per protected OS volume),
@@ -137,9 +188,7 @@ class Fleet:
             bitlocker = host.machine.os_volume.bitlocker
             if bitlocker is not None:
                 rows.append(f"{host.name},OperatingSystem,{bitlocker.protector_id},{bitlocker.recovery_password}")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write("\r\n".join(rows) + "\r\n")
+        _write_private(path, "\r\n".join(rows) + "\r\n")
         return path
 
     def write_signals_export(self) -> Path:
@@ -200,6 +249,14 @@ def _handler(host: LabHost, tls: ssl.SSLContext | None = None):
         await serve_connection(host, tls is not None, reader, writer)
 
     return handle
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file that holds secrets, readable by its owner only from the start."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file left from an earlier fleet keeps its mode otherwise
+    with os.fdopen(fd, "w", newline="") as handle:
+        handle.write(text)
 
 
 def _random_password() -> str:

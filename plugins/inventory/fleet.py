@@ -14,8 +14,7 @@ description:
     healthy, which are reachable in a recovery environment and which are down, and groups them for
     the playbooks.
   - "Host sources, combinable: O(hosts) and O(address_ranges) in this file, CMDB exports
-    (O(cmdb_files)), the lab's fleet file (O(lab_fleet_file)) and the hosts named by failure signals
-    (O(signals_files), O(signals_urls), and the lab's own monitoring export, O(lab_signals)). A host
+    (O(cmdb_files)) and the hosts named by failure signals (O(signals_files), O(signals_urls)). A host
     named by several sources is one host (names compare case-insensitively); the first source that
     names it gives its address and ring, later ones fill what is missing."
   - A record that cannot be read (a bad line or item) is skipped with a warning naming the file and
@@ -23,8 +22,8 @@ description:
     count. O(strict_sources) turns these warnings into one error.
   - "Every source follows the same input rules: a host name is letters, digits, V(.), V(_) and V(-)
     (at most 253); an address is an IPv4 or IPv6 literal or a DNS host name (RFC 1123), nothing else
-    (no user, port, path, fragment or zone index). A record, or a host of the lab's fleet file,
-    that breaks them is skipped with a warning naming the source, the line or item, and the problem."
+    (no user, port, path, fragment or zone index). A record that breaks them is skipped with a
+    warning naming the source, the line or item, and the problem."
   - "The probe (O(probe), on by default): per host, with O(probe_workers) at a time and
     O(probe_timeout) seconds each, an anonymous WS-Man Identify, then one authenticated WinRM
     command that prints the boot environment (the Control\\MiniNT key and the X: system drive of
@@ -35,8 +34,8 @@ description:
     WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
     or V(unknown) (no answer and no such signal; answered but refused the login; presented a
     certificate that did not validate, which is never V(unbootable) since something answered TLS;
-    or answered with something the probe could not read). A host the lab's ground truth shows in
-    WinRE without remote access, in Safe Mode without WinRM, or in a boot loop does not answer: it
+    or answered with something the probe could not read). A host in WinRE without remote access
+    (stock WinRE runs no WinRM), in Safe Mode without WinRM, or in a boot loop does not answer: it
     is V(unbootable) with a signal, V(unknown) without."
   - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
     answered but refused the login), V(certificate_rejected) (a TLS server answered with a
@@ -59,23 +58,21 @@ description:
     has one."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
-    V(lab) for the lab's hosts, V(lifeline_operator_error) for the hosts with an operator error,
+    V(lifeline_operator_error) for the hosts with an operator error,
     plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
   - "One warning per run sums up the refused logins (how many hosts, as which account), one the
     rejected certificates (how many hosts, against which CA), one the hosts without an account, and
     one says for how many hosts O(winrm_cert_validation) is off."
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
-    send Lifeline elsewhere or choose Basic over HTTP). Lab hosts use the fleet file's per-host
-    credentials and CA (O(lab_transport)); every other host uses O(winrm_scheme), O(winrm_port),
+    send Lifeline elsewhere or choose Basic over HTTP). Every host uses O(winrm_scheme), O(winrm_port),
     O(winrm_transport), O(winrm_user), O(winrm_password) (an inline ansible-vault value works) and
-    O(winrm_ca_file). NTLM is used wherever possible; Basic only inside HTTPS.
+    O(winrm_ca_file). Basic is allowed only inside HTTPS.
   - Data read from sources or reported by hosts is never templated, on any supported ansible-core.
   - The configuration file name must end in C(.lifeline.yml) or C(.lifeline.yaml).
   - "With caching on, the cache holds the hosts, their verdicts and connection variables, but no
-    password: a run from the cache reads every password again from its origin, O(winrm_password)
-    (the configuration, its vault value or the environment) or the lab's fleet file. A cached lab
-    host that the fleet file no longer lists gets no password, with a warning."
+    password: a run from the cache reads it again from O(winrm_password) (the configuration, its
+    vault value or the environment)."
 requirements:
   - PyYAML
   - pywinrm (for the probe)
@@ -88,36 +85,6 @@ options:
     required: true
     type: str
     choices: ['lifeline.recovery.fleet']
-  lab_fleet_file:
-    description:
-      - Path of the fleet file written by C(lifeline-lab up --fleet-file PATH), read as YAML when it
-        ends in C(.yml) or C(.yaml) and as JSON otherwise.
-      - A relative path set in the inventory configuration file is relative to that file's directory.
-      - The environment variable E(LIFELINE_LAB_FLEET_FILE), when set and not empty, overrides the
-        value in the configuration file (unlike most plugin options); a relative path given there
-        is relative to the current working directory.
-      - A C(~) at the start is expanded.
-      - Declared as a string because Ansible would resolve a relative path against the current
-        working directory before the plugin sees it.
-    type: str
-    env:
-      - name: LIFELINE_LAB_FLEET_FILE
-  lab_transport:
-    description:
-      - How to reach the lab hosts.
-      - V(https) connects to each host's C(https_port) and validates its certificate against the
-        fleet's C(ca_file) (NTLM with channel binding, or Basic for a host that accepts only Basic).
-      - V(http) connects to each host's C(http_port) with NTLM and message encryption always on.
-        Basic over plain HTTP is never chosen.
-    type: str
-    choices: ['https', 'http']
-    default: https
-    env:
-      - name: LIFELINE_LAB_TRANSPORT
-  lab_signals:
-    description: Read the monitoring export the lab writes beside its fleet file (C(signals_file)) as a signals source.
-    type: bool
-    default: true
   hosts:
     description:
       - Hosts listed here, each a name (or address) or a mapping with C(name), C(address) and C(ring).
@@ -180,20 +147,20 @@ options:
     type: float
     default: 20
   winrm_scheme:
-    description: V(https) (certificate validated) or V(http) (NTLM with message encryption) for hosts not from the lab.
+    description: V(https) (certificate validated) or V(http) (NTLM with message encryption).
     type: str
     choices: ['https', 'http']
     default: https
   winrm_port:
-    description: WinRM port for hosts not from the lab; 5986 for https, 5985 for http when unset.
+    description: WinRM port; 5986 for https, 5985 for http when unset.
     type: int
   winrm_transport:
-    description: WinRM authentication for hosts not from the lab; V(basic) only with O(winrm_scheme=https).
+    description: WinRM authentication; V(basic) only with O(winrm_scheme=https).
     type: str
     choices: ['ntlm', 'basic']
     default: ntlm
   winrm_user:
-    description: Account for hosts not from the lab.
+    description: The account Lifeline logs on with (a service account that administers the hosts).
     type: str
     env:
       - name: LIFELINE_WINRM_USER
@@ -214,29 +181,30 @@ options:
 """
 
 EXAMPLES = r"""
-# inventories/lab/fleet.lifeline.yml is the embedded default: the simulated fleet over HTTPS with
-# certificate validation, probed, with the lab's monitoring export as signals. This variant reaches
-# it over HTTP with NTLM message encryption and groups the hosts by /24 address block (net_127_42_0, ...).
+# A real estate: a CMDB export and a SIEM export; HTTPS validated against the estate's CA; the
+# service account's password from ansible-vault; groups by site (a CMDB column).
 plugin: lifeline.recovery.fleet
-lab_fleet_file: ../../.lab/fleet.yml
-lab_transport: http
-keyed_groups:
-  - key: ansible_host.split('.')[:3] | join('_')
-    prefix: net
-
-# A real estate: a CMDB export and a SIEM export; credentials from ansible-vault.
-# plugin: lifeline.recovery.fleet
-# cmdb_files: [cmdb/windows-servers.csv]
-# signals_files: [/var/exports/crashes.jsonl]
-# winrm_scheme: https
-# winrm_ca_file: /etc/pki/corp-ca.pem
-# winrm_user: svc-lifeline
+cmdb_files: [cmdb/windows-servers.csv]
+signals_files: [/var/exports/crashes.jsonl]
+winrm_scheme: https
+winrm_ca_file: /etc/pki/corp-ca.pem
+winrm_user: CORP\svc-lifeline
 # winrm_password: !vault |
 #   $ANSIBLE_VAULT;1.1;AES256
 #   ...
+keyed_groups:
+  - key: lifeline_source_data.site | default('none')
+    prefix: site
+
+# The same estate over HTTP with NTLM message encryption, the password from LIFELINE_WINRM_PASSWORD,
+# and groups by /24 address block (net_10_20_0, ...).
+# plugin: lifeline.recovery.fleet
+# cmdb_files: [cmdb/windows-servers.csv]
+# winrm_scheme: http
+# winrm_user: CORP\svc-lifeline
 # keyed_groups:
-#   - key: lifeline_source_data.site | default('none')
-#     prefix: site
+#   - key: ansible_host.split('.')[:3] | join('_')
+#     prefix: net
 """
 
 import os
@@ -258,16 +226,6 @@ except ImportError:  # the module is due to go (ansible-core 2.23); inventory da
 
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify, group_name
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._lab_fleet import (
-    FleetFileError,
-    LabFleet,
-    LabHost,
-    cacheable_document,
-    connection_vars,
-    parse_fleet,
-    read_fleet_document,
-    winrm_auth,
-)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     CERTIFICATE_REJECTED,
     LOGIN_REFUSED,
@@ -286,11 +244,9 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import 
     static_hosts,
 )
 
-FLEET_FILE_ENV = "LIFELINE_LAB_FLEET_FILE"
-LAB_GROUP = "lab"
 OPERATOR_ERROR_GROUP = "lifeline_operator_error"
 CONFIG_SUFFIXES = (".lifeline.yml", ".lifeline.yaml")
-# Variables whose values are constants of this plugin, not data from the fleet file.
+# Variables whose values are constants of this plugin, not data from a source.
 _CONSTANT_VARS = frozenset(
     {
         "ansible_connection",
@@ -304,10 +260,6 @@ _CONSTANT_VARS = frozenset(
 PASSWORD_VAR = "ansible_password"
 # Secrets are marked unsafe whatever they contain.
 _ALWAYS_UNSAFE_VARS = frozenset({PASSWORD_VAR})
-# Where a host's password comes from (an entry's "password_from"): the cache holds this, never the
-# password, which every run reads again from its origin.
-FROM_FLEET_FILE = "lab_fleet_file"
-FROM_CONFIG = "winrm_password"
 _TEMPLATE_CHARS = re.compile(r"[{}]")
 
 
@@ -318,10 +270,6 @@ def _hosts(count: int) -> str:
 def _counted(counts: Counter) -> str:
     """``18 hosts as 'svc' (ntlm) and 2 hosts as 'adm' (ntlm)``: each kind with its count."""
     return " and ".join(f"{_hosts(count)} {kind}" for kind, count in counts.items())
-
-
-def _passwords_by_name(fleet: LabFleet) -> dict[str, str]:
-    return {host.name.lower(): host.password for host in fleet.hosts}
 
 
 def make_unsafe(value: Any) -> Any:
@@ -354,36 +302,24 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        fleet_path = self._fleet_file_path(path)
 
-        cache_key = self.get_cache_key(f"{path}:{fleet_path}")
+        cache_key = self.get_cache_key(path)
         user_cache_setting = self.get_option("cache")
         attempt_to_read_cache = user_cache_setting and cache
         cache_needs_update = user_cache_setting and not cache
-        self._lab_passwords: dict[str, str] | None = None
         entries = None
         if attempt_to_read_cache:
             try:
                 entries = self._cache[cache_key]
             except KeyError:
                 cache_needs_update = True
-            # A cache written before passwords were kept out of it: replace it.
-            if entries is not None and any("password_from" not in entry for entry in entries):
-                entries, cache_needs_update = None, True
         if entries is None:
-            entries = self._discover(path, fleet_path)
+            entries = self._discover(path)
         if cache_needs_update:
             self._cache[cache_key] = entries  # no password in it (see _with_password)
-        self._populate(entries, fleet_path)
+        self._populate(entries)
 
     # --- configuration ------------------------------------------------------------------------
-
-    def _fleet_file_path(self, config_path: str) -> str | None:
-        from_env = os.environ.get(FLEET_FILE_ENV)
-        if from_env:
-            return os.path.abspath(os.path.expanduser(from_env))
-        value = self.get_option("lab_fleet_file")
-        return self._config_relative(config_path, value) if value else None
 
     @staticmethod
     def _config_relative(config_path: str, value: Any) -> str:
@@ -413,31 +349,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     # --- discovery: sources, probe, verdicts ---------------------------------------------------
 
-    def _discover(self, config_path: str, fleet_path: str | None) -> list[dict[str, Any]]:
+    def _discover(self, config_path: str) -> list[dict[str, Any]]:
         problems: list[str] = []
         failed_sources = 0
         host_lists: list[list[HostRecord]] = []
-        lab_hosts: dict[str, tuple[LabHost, LabFleet]] = {}
         signals: list[Signal] = []
-        signal_sources: list[str] = []
 
         def note(found: list[SourceProblem]) -> None:
             problems.extend(str(problem) for problem in found)
-
-        fleet = None
-        if fleet_path:
-            try:
-                fleet = parse_fleet(self._read_document(fleet_path), fleet_path)
-            except (AnsibleParserError, FleetFileError) as exc:
-                problems.append(str(exc))
-                failed_sources += 1
-        if fleet is not None:
-            problems.extend(fleet.skipped)
-            self._lab_passwords = _passwords_by_name(fleet)
-            host_lists.append([HostRecord(host.name, host.address, None, fleet_path) for host in fleet.hosts])
-            lab_hosts.update({host.name.lower(): (host, fleet) for host in fleet.hosts})
-            if fleet.signals_file and self.get_option("lab_signals"):
-                signal_sources.append(fleet.signals_file)
 
         records, found = static_hosts(self.get_option("hosts"))
         note(found)
@@ -461,7 +380,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             note(found)
             host_lists.append(records)
-        signal_sources.extend(self._config_relative(config_path, value) for value in self.get_option("signals_files"))
+        signal_sources = [self._config_relative(config_path, value) for value in self.get_option("signals_files")]
         for source in signal_sources:
             try:
                 found_signals, found = read_signals(self._read_text(source, "signals file"), source)
@@ -490,24 +409,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.display.warning(f"lifeline.recovery.fleet skipped {problem}")
 
         connection = self._config_connection()
-        transport = self.get_option("lab_transport")
         classifying = self.get_option("probe") or bool(signal_sources or self.get_option("signals_urls"))
         entries: list[dict[str, Any]] = []
         targets = []
         for record in hosts:
-            lab = lab_hosts.get(record.name.lower())
-            if lab is not None:
-                variables, target = self._lab_connection(lab[0], lab[1], transport)
-            else:
-                variables, target = self._configured_connection(record, connection)
-            entries.append(
-                {
-                    "name": record.name,
-                    "groups": [LAB_GROUP] if lab else [],
-                    "vars": variables,
-                    "password_from": FROM_FLEET_FILE if lab else FROM_CONFIG,
-                }
-            )
+            variables, target = self._connection(record, connection)
+            entries.append({"name": record.name, "groups": [], "vars": variables})
             targets.append(target)
             if record.data:
                 variables["lifeline_source_data"] = dict(record.data)
@@ -541,37 +448,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 entry["groups"].append(OPERATOR_ERROR_GROUP)
         return entries
 
-    def _lab_connection(self, host: LabHost, fleet: LabFleet, transport: str):
-        from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeTarget
-
-        auth = winrm_auth(host, transport)
-        if auth is None:
-            self.display.warning(
-                f"lab host {host.name} lists no transport usable over {transport} "
-                f"({', '.join(host.transports or ())}); trying NTLM, which it will likely refuse"
-            )
-            auth = "ntlm"
-        try:
-            variables = connection_vars(host, fleet, transport, auth)
-        except FleetFileError as exc:
-            raise AnsibleParserError(str(exc)) from None
-        del variables[PASSWORD_VAR]  # set in _populate, from the fleet file: never cached
-        target = ProbeTarget(
-            host.name,
-            host.address,
-            variables["ansible_port"],
-            transport,
-            auth,
-            host.username,
-            host.password,
-            ca_file=fleet.ca_file,
-            message_encryption="always" if transport == "http" else "auto",
-            origin=f"the lab fleet file {fleet.path}",
-        )
-        return variables, target
-
     @staticmethod
-    def _configured_connection(record: HostRecord, connection: dict[str, Any]):
+    def _connection(record: HostRecord, connection: dict[str, Any]):
         from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeTarget
 
         https = connection["scheme"] == "https"
@@ -604,18 +482,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             message_encryption="auto" if https else "always",
         )
         return variables, target
-
-    @staticmethod
-    def _read_document(fleet_path: str) -> dict[str, Any]:
-        if not os.path.exists(fleet_path):
-            raise AnsibleParserError(
-                f"the lab fleet file {fleet_path} does not exist: bring a fleet up with "
-                f"`lifeline-lab up --fleet-file {fleet_path}`, or point {FLEET_FILE_ENV} at a fleet file"
-            )
-        try:
-            return cacheable_document(read_fleet_document(fleet_path))
-        except FleetFileError as exc:
-            raise AnsibleParserError(str(exc)) from None
 
     @staticmethod
     def _read_text(path: str, what: str) -> str:
@@ -678,42 +544,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "the password; use it on test rigs only"
             )
 
-    def _lab_password(self, name: str, fleet_path: str | None) -> str | None:
-        """A lab host's password, from the fleet file this run read, or reads now (a run from the cache)."""
-        if self._lab_passwords is None:
-            self._lab_passwords = {}
-            try:
-                if fleet_path:
-                    self._lab_passwords = _passwords_by_name(parse_fleet(self._read_document(fleet_path), fleet_path))
-            except (AnsibleParserError, FleetFileError) as exc:
-                self.display.warning(f"lifeline.recovery.fleet: the lab hosts get no password: {exc}")
-        return self._lab_passwords.get(name.lower())
+    def _with_password(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entries with the configured password, read again on every run (never from the cache)."""
+        password = self._config_connection()["password"]
+        if password is None:
+            return entries
+        return [{**entry, "vars": {**entry["vars"], PASSWORD_VAR: password}} for entry in entries]
 
-    def _with_password(self, entries: list[dict[str, Any]], fleet_path: str | None) -> list[dict[str, Any]]:
-        """The entries with each host's password, read from its origin: the fleet file or this configuration."""
-        configured = self._config_connection()["password"]
-        completed, missing = [], []
-        for entry in entries:
-            if entry["password_from"] == FROM_FLEET_FILE:
-                password = self._lab_password(entry["name"], fleet_path)
-                if password is None:
-                    missing.append(entry["name"])
-            else:
-                password = configured
-            variables = entry["vars"] if password is None else {**entry["vars"], PASSWORD_VAR: password}
-            completed.append({**entry, "vars": variables})
-        if missing:
-            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
-            self.display.warning(
-                f"lifeline.recovery.fleet: no password for {_hosts(len(missing))} from the inventory cache that "
-                f"the lab fleet file {fleet_path} no longer lists ({shown}): refresh with --flush-cache"
-            )
-        return completed
-
-    def _populate(self, entries: list[dict[str, Any]], fleet_path: str | None) -> None:
+    def _populate(self, entries: list[dict[str, Any]]) -> None:
         strict = self.get_option("strict")
         self._warn_operator_errors(entries)
-        for entry in self._with_password(entries, fleet_path):
+        for entry in self._with_password(entries):
             name = self.inventory.add_host(make_unsafe(entry["name"]))
             for group in entry["groups"]:
                 self.inventory.add_group(group)

@@ -13,7 +13,8 @@ description:
   - Returns the BitLocker recovery password of each computer named in the terms, read from an escrow
     export at the moment of use, for a task that unlocks the computer's volume.
   - An escrow export is the CSV file an organisation exports from AD DS or Intune, one row per key
-    protector. The default column names are those the Lifeline lab writes,
+    protector. The default column names are the property names of the BitLocker PowerShell module
+    (C(Get-BitLockerVolume) and its key protectors), as an export made with it has them,
     C(ComputerName,VolumeType,KeyProtectorId,RecoveryPassword); the O(computer_column),
     O(password_column), O(key_id_column) and O(volume_type_column) options name the columns of other
     exports. Column names are matched without regard to case; the file may be UTF-8 (with or without a

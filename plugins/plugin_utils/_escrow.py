@@ -4,8 +4,9 @@
 
 An escrow export is the CSV file an organisation exports from AD DS (msFVE-RecoveryInformation)
 or Intune: one row per key protector, with the computer's name, the volume type, the key
-protector ID and the 48-digit recovery password. The lab writes
-``ComputerName,VolumeType,KeyProtectorId,RecoveryPassword`` with CRLF line endings; other exports
+protector ID and the 48-digit recovery password. An export made with the BitLocker PowerShell module
+(Get-BitLockerVolume and Export-Csv) has its property names as columns,
+``ComputerName,VolumeType,KeyProtectorId,RecoveryPassword``, with CRLF line endings; other exports
 name the columns differently, so the column names are parameters.
 
 Everything here is a pure function over text, so the lookup plugin stays thin. A recovery password

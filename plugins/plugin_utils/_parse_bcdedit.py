@@ -1,7 +1,6 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``bcdedit /enum`` output (lab/docs/windows-tools.md 2.3; "Boot Options Identifiers" and
-"BCDEdit /enum", Microsoft Learn).
+"""Reading ``bcdedit /enum`` output ("Boot Options Identifiers" and "BCDEdit /enum", Microsoft Learn).
 
 Layout: a blank line, then one entry after another, separated by one or more blank lines. An entry
 is a title (``Windows Boot Loader``), a line of as many dashes, and one element per line: the name

@@ -1,7 +1,6 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``dism`` output (lab/docs/windows-tools.md 4.2 and 4.3; DISM operating system package
-servicing and global options, Microsoft Learn).
+"""Reading ``dism`` output (DISM operating system package servicing and global options, Microsoft Learn).
 
 Every run prints a banner: a blank line, ``Deployment Image Servicing and Management tool``,
 ``Version: 10.0.x``, and for /Image and /Online operations ``Image Version: 10.0.x``.

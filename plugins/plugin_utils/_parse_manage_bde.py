@@ -1,8 +1,7 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``manage-bde -status`` and ``manage-bde -unlock`` output (lab/docs/windows-tools.md 3.2
-and 3.4; manage-bde status, manage-bde unlock and the Win32_EncryptableVolume error codes,
-Microsoft Learn).
+"""Reading ``manage-bde -status`` and ``manage-bde -unlock`` output (manage-bde status, manage-bde
+unlock and the Win32_EncryptableVolume error codes, Microsoft Learn).
 
 ``-status``: a banner (``BitLocker Drive Encryption: Configuration Tool version ...``, a copyright
 line), ``Disk volumes that can be protected with`` / ``BitLocker Drive Encryption:``, then per

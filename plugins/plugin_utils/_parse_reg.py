@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``reg query`` output (lab/docs/windows-tools.md 1.3; reg query, Microsoft Learn).
+"""Reading ``reg query`` output (reg query, Microsoft Learn).
 
 Layout, as Wine's conformance tests check it on real Windows: a blank line, the key in long form
 (``HKEY_LOCAL_MACHINE\\...``), one line per value (4 spaces, name, 4 spaces, type, 4 spaces, data),

@@ -10,9 +10,9 @@ parsers live next to this module, one per tool:
 - ``_parse_manage_bde.py``: ``parse_manage_bde_status``, ``parse_manage_bde_unlock``
 - ``_parse_dism.py``: ``parse_dism_packages``, ``parse_dism_error``
 
-and ``parse_get_child_items_json`` is here. The formats are those of lab/docs/windows-tools.md
-(researched from Microsoft Learn, conformance tests and real transcripts; the section is named in
-each parser's docstring).
+and ``parse_get_child_items_json`` is here. The formats are those Microsoft Learn documents, checked
+against Wine's conformance tests run on Windows and real transcripts (the samples under
+tests/unit/collection/samples/); each parser's docstring names its sources.
 
 Windows localizes these outputs (labels, sentences, dates, decimal separators), and Lifeline reads
 the en-US forms only. A parser that meets anything it does not understand (another language, a cut

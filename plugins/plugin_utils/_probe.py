@@ -50,7 +50,7 @@ ANSWERED = "answered"
 
 @dataclass(frozen=True)
 class ProbeTarget:
-    """Where and how to reach one host (from the inventory configuration or the lab fleet file)."""
+    """Where and how to reach one host (from the inventory configuration)."""
 
     name: str
     address: str

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lab_fleet
-
 from .conftest import REPO, LabFleet, start_fleet
 
 BIN = Path(sys.executable).parent
@@ -24,15 +22,34 @@ _TASK = re.compile(r"^TASK \[(?P<task>.*)\] \*+$", re.MULTILINE)
 _RESULT = re.compile(r"^(?P<status>ok|changed|fatal|failed|skipping): \[(?P<host>[^\]]+)\](?:: [A-Z!]+)? => ", re.M)
 
 
+def connection_vars(fleet: LabFleet, host: dict, transport: str = "http") -> dict:
+    """The WinRM variables that reach a host of the lab's fleet file as the fleet inventory reaches a
+    host: NTLM, sealed over HTTP or inside HTTPS validated against the lab CA."""
+    variables = {
+        "ansible_host": host["address"],
+        "ansible_port": host[f"{transport}_port"],
+        "ansible_connection": "winrm",
+        "ansible_shell_type": "powershell",
+        "ansible_user": host["username"],
+        "ansible_password": host["password"],
+        "ansible_winrm_scheme": transport,
+        "ansible_winrm_transport": ["ntlm"],
+    }
+    if transport == "https":
+        variables.update(ansible_winrm_server_cert_validation="validate", ansible_winrm_ca_trust_path=fleet.ca_file)
+    else:
+        variables["ansible_winrm_message_encryption"] = "always"
+    return variables
+
+
 def static_inventory(fleet: LabFleet, directory: Path, transport: str = "http", names: list[str] | None = None) -> Path:
-    """A YAML inventory of the fleet's hosts (or `names`) with the WinRM variables the lab needs: the same
-    connection settings as the lifeline.recovery.fleet inventory, without its probe."""
-    parsed = _lab_fleet.parse_fleet(_lab_fleet.read_fleet_document(str(fleet.fleet_file)), str(fleet.fleet_file))
-    hosts = {}
-    for host in parsed.hosts:
-        if names is None or host.name in names:
-            auth = _lab_fleet.winrm_auth(host, transport)
-            hosts[host.name] = _lab_fleet.connection_vars(host, parsed, transport, auth)
+    """A YAML inventory of the fleet's hosts (or `names`), read from the lab's fleet file: the fleet
+    inventory's connection variables without its sources and probe."""
+    hosts = {
+        host["name"]: connection_vars(fleet, host, transport)
+        for host in fleet.hosts
+        if names is None or host["name"] in names
+    }
     path = directory / "inventory.yml"
     path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
     return path

@@ -13,6 +13,8 @@ from .playbooks import PlayRun, ansible_playbook, static_inventory
 
 REMEDIATE = REPO / "playbooks" / "remediate.yml"
 ROLLBACK = REPO / "playbooks" / "rollback.yml"
+# The lab estate's mapping (the shipped one plus the lab scenarios' fictional incidents), as extra vars.
+LAB_MAPPING = ("-e", f"lifeline_remediations_file={REPO / 'inventories' / 'lab' / 'remediations.yml'}")
 
 
 def rollout_inventory(

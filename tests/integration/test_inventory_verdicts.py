@@ -55,8 +55,18 @@ def inventory(config: Path, cwd: Path, env: dict[str, str] | None = None) -> dic
 
 
 def write_config(path: Path, **options) -> Path:
+    path.touch(mode=0o600)  # it may hold a password
     path.write_text(yaml.safe_dump({"plugin": "lifeline.recovery.fleet", **options}, sort_keys=False))
     return path
+
+
+def lab_config(fleet: LabFleet, scheme: str = "https") -> Path:
+    """The inventory configuration the lab wrote for its estate: CMDB export, monitoring signals, one account."""
+    return Path(fleet.content["inventory_files"][scheme])
+
+
+def lab_options(fleet: LabFleet, scheme: str = "https") -> dict:
+    return yaml.safe_load(lab_config(fleet, scheme).read_text())
 
 
 def signature(crash: dict) -> str:
@@ -102,11 +112,9 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
 
 
 def test_mixed_fleet_verdicts_match_the_ground_truth_host_by_host(mixed: LabFleet, tmp_path: Path) -> None:
-    listed = inventory(
-        REPO / "inventories/lab/fleet.lifeline.yml", tmp_path, {"LIFELINE_LAB_FLEET_FILE": str(mixed.fleet_file)}
-    )
-    without = write_config(tmp_path / "nosignals.lifeline.yml", lab_fleet_file=str(mixed.fleet_file), lab_signals=False)
-    unsignalled = inventory(without, tmp_path)
+    listed = inventory(lab_config(mixed), tmp_path)
+    options = {key: value for key, value in lab_options(mixed, "http").items() if key != "signals_files"}
+    unsignalled = inventory(write_config(tmp_path / "nosignals.lifeline.yml", **options), tmp_path)
     with ThreadPoolExecutor(2) as pool:
         truths = dict(
             zip([h["name"] for h in mixed.hosts], pool.map(mixed.show, [h["name"] for h in mixed.hosts]), strict=True)
@@ -140,9 +148,7 @@ def test_unreachable_hosts_are_told_apart(mixed: LabFleet, tmp_path: Path) -> No
     healthy = next(h["name"] for h in mixed.hosts if mixed.show(h["name"])["machine"]["environment"] == "normal")
     lab("fault", healthy, "refuse-logins", "--fleet-file", str(mixed.fleet_file))
     try:
-        listed = inventory(
-            REPO / "inventories/lab/fleet.lifeline.yml", tmp_path, {"LIFELINE_LAB_FLEET_FILE": str(mixed.fleet_file)}
-        )
+        listed = inventory(lab_config(mixed), tmp_path)
     finally:
         lab("fault", healthy, "clear", "--fleet-file", str(mixed.fleet_file))
     hostvars = listed["_meta"]["hostvars"]
@@ -176,12 +182,10 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
     signals.write_text(
         json.dumps({"host": "GHOST-1", "time": "2026-01-01T00:00:00Z", "bugcheck": "0x50", "module": hostile}) + "\n"
     )
-    config = write_config(
-        tmp_path / "hostile.lifeline.yml",
-        lab_fleet_file=str(mixed.fleet_file),
-        cmdb_files=[str(cmdb)],
-        signals_files=[str(signals)],
-    )
+    options = lab_options(mixed)
+    options["cmdb_files"].append(str(cmdb))
+    options["signals_files"].append(str(signals))
+    config = write_config(tmp_path / "hostile.lifeline.yml", **options)
     try:
         hostvars = inventory(config, tmp_path)["_meta"]["hostvars"]
         played = run("ansible-playbook", "-v", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
@@ -362,15 +366,12 @@ CACHED_FLEET_PASSWORD = f"Lf1!{secrets.token_hex(8)}"
 
 
 @pytest.mark.fleet_args("--hosts", "2", "--password", CACHED_FLEET_PASSWORD)
-def test_a_run_from_the_cache_connects_with_the_passwords_read_again(small_fleet: LabFleet, tmp_path: Path) -> None:
+def test_a_run_from_the_cache_connects_with_the_password_read_again(small_fleet: LabFleet, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     config = write_config(
         tmp_path / "cached.lifeline.yml",
-        lab_fleet_file=str(small_fleet.fleet_file),
+        **lab_options(small_fleet),
         hosts=[{"name": "CONFIGURED-1", "address": small_fleet.hosts[1]["address"]}],
-        winrm_ca_file=small_fleet.ca_file,
-        winrm_user=small_fleet.hosts[1]["username"],
-        winrm_password=CACHED_FLEET_PASSWORD,
         cache=True,
         cache_plugin="ansible.builtin.jsonfile",
         cache_connection=str(cache),

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import secrets
 import ssl
+import stat
 import time
+from pathlib import Path
 
 import pytest
 import requests
 import winrm
+import yaml
 from winrm.exceptions import InvalidCredentialsError, WinRMTransportError
 
-from .conftest import lab, sealed_session, start_fleet
+from .conftest import LabFleet, lab, sealed_session, start_fleet, winrm_session
 
 pytestmark = pytest.mark.integration
 
@@ -119,3 +124,54 @@ def test_show_names_an_unknown_host_clearly(mixed_fleet):
     result = lab("show", "NOPE-0001", "--fleet-file", str(mixed_fleet.fleet_file), check=False)
     assert result.returncode == 1
     assert "no host 'NOPE-0001'" in result.stderr
+
+
+ESTATE_PASSWORD = "Lf1!estate-" + secrets.token_hex(6)
+
+
+def test_up_writes_what_a_real_estate_gives_lifeline(tmp_path):
+    """One service account for the fleet; beside the fleet file a CMDB export and the inventory
+    configuration an operator would write, the password only where it must be, in files of mode 0600."""
+    fleet_file = tmp_path / "fleet.yml"
+    up = lab("up", "--fleet-file", str(fleet_file), "--hosts", "3", "--password", ESTATE_PASSWORD)
+    try:
+        fleet = LabFleet(fleet_file)
+        state_dir = Path(fleet.content["state_dir"])
+        assert {(host["username"], host["password"]) for host in fleet.hosts} == {("Administrator", ESTATE_PASSWORD)}
+        with open(fleet.content["cmdb_file"], newline="", encoding="utf-8") as handle:
+            assert list(csv.DictReader(handle)) == [{"name": h["name"], "address": h["address"]} for h in fleet.hosts]
+        sources = {
+            "plugin": "lifeline.recovery.fleet",
+            "cmdb_files": [fleet.content["cmdb_file"]],
+            "signals_files": [fleet.content["signals_file"]],
+        }
+        account = {"winrm_transport": "ntlm", "winrm_user": "Administrator", "winrm_password": ESTATE_PASSWORD}
+        configs = {scheme: Path(path) for scheme, path in fleet.content["inventory_files"].items()}
+        assert yaml.safe_load(configs["https"].read_text()) == {
+            **sources, "winrm_scheme": "https", "winrm_ca_file": fleet.ca_file, **account}  # fmt: skip
+        assert yaml.safe_load(configs["http"].read_text()) == {**sources, "winrm_scheme": "http", **account}
+        assert {path.parent for path in configs.values()} == {state_dir}
+        assert all(path.name.endswith(".lifeline.yml") for path in configs.values())
+
+        private = {fleet_file, *configs.values(), Path(fleet.content["bitlocker_escrow_file"])}
+        assert {path: stat.S_IMODE(path.stat().st_mode) for path in private} == dict.fromkeys(private, 0o600)
+        holding = {path for path in [fleet_file, *state_dir.rglob("*")] if path.is_file() and ESTATE_PASSWORD in
+                   path.read_text(errors="replace")}  # fmt: skip
+        assert holding == {fleet_file, *configs.values()}
+        assert ESTATE_PASSWORD not in up.stdout + up.stderr
+    finally:
+        lab("down", "--fleet-file", str(fleet_file))
+
+
+@pytest.mark.fleet_args("--hosts", "2", "--transports", "basic")
+def test_a_fleet_that_takes_only_basic_gets_an_https_inventory_only(small_fleet):
+    """Basic over plain HTTP sends the password: no configuration for it is written. Without --password
+    the fleet's account gets one random password, the same on every host."""
+    configs = small_fleet.content["inventory_files"]
+    assert list(configs) == ["https"]
+    config = yaml.safe_load(Path(configs["https"]).read_text())
+    assert config["winrm_transport"] == "basic"
+    assert {host["password"] for host in small_fleet.hosts} == {config["winrm_password"]}
+    for host in small_fleet.hosts:
+        session = winrm_session(host, "basic", https=True, ca_file=small_fleet.ca_file)
+        assert session.run_cmd("hostname").std_out.decode().strip() == host["name"]

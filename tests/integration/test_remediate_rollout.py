@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from .conftest import lab, start_fleet
-from .rollout_support import REMEDIATE, on_disk, recap, report, rollout_inventory, run
+from .rollout_support import LAB_MAPPING, REMEDIATE, on_disk, recap, report, rollout_inventory, run
 
 pytestmark = pytest.mark.integration
 
@@ -126,13 +126,14 @@ def test_failures_without_a_crash_signature_are_named_from_the_facts_and_repaire
     try:
         name = fleet.hosts[0]["name"]
         inventory = rollout_inventory(fleet, tmp_path, {name: "canary"}, inventory_signature)
-        first = run(inventory, REMEDIATE, tmp_path)
+        first = run(inventory, REMEDIATE, tmp_path, *LAB_MAPPING)
         assert first.returncode == 0, first.stdout[-4000:]
         host = report(tmp_path)["hosts"][name]
         assert (host["status"], host["signature"], host["remediation"]) == ("recovered", signature, remediation)
         truth = fleet.show(name)["machine"]
         assert (truth["power"], truth["environment"]) == ("running", "normal")
-        second = run(inventory, REMEDIATE, tmp_path)  # the inventory would now say healthy; even so nothing changes
+        # The inventory would now say healthy; even so nothing changes.
+        second = run(inventory, REMEDIATE, tmp_path, *LAB_MAPPING)
         assert second.returncode == 0 and recap(second.stdout, name)["changed"] == 0, second.stdout[-3000:]
     finally:
         lab("down", "--fleet-file", str(fleet.fleet_file))

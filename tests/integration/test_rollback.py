@@ -9,7 +9,7 @@ import yaml
 
 from .conftest import REPO, lab, start_fleet
 from .playbooks import static_inventory
-from .rollout_support import REMEDIATE, ROLLBACK, on_disk, recap, rollout_inventory, run
+from .rollout_support import LAB_MAPPING, REMEDIATE, ROLLBACK, on_disk, recap, rollout_inventory, run
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def test_remediate_then_rollback_puts_every_host_back_as_it_was(tmp_path, scenar
         inventory = rollout_inventory(fleet, tmp_path, dict.fromkeys(names, "canary"), signature)
         before = {name: on_disk(fleet.show(name)) for name in names}
 
-        remediated = run(inventory, REMEDIATE, tmp_path)
+        remediated = run(inventory, REMEDIATE, tmp_path, *LAB_MAPPING)
         assert remediated.returncode == 0, remediated.stdout[-4000:]
         assert all(on_disk(fleet.show(name)) != before[name] for name in names)  # the remediation changed them
 

@@ -57,12 +57,6 @@ def test_a_bad_password_is_refused(fleet, transport, https):
         winrm_session(host, transport, https=https, ca_file=fleet.ca_file).run_cmd("hostname")
 
 
-def test_another_hosts_password_is_refused(fleet):
-    host = dict(fleet.host(5), password=fleet.host(6)["password"])
-    with pytest.raises(InvalidCredentialsError):
-        winrm_session(host, "ntlm", https=False).run_cmd("hostname")
-
-
 def test_basic_over_plain_http_is_refused_unless_the_host_allows_unencrypted(fleet):
     with pytest.raises(InvalidCredentialsError):
         winrm_session(fleet.host(7), "basic", https=False).run_cmd("hostname")

@@ -20,7 +20,9 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import 
 )
 
 REPO = Path(__file__).resolve().parents[3]
-MAPPING = yaml.safe_load((REPO / "playbooks/vars/remediations.yml").read_text())["lifeline_remediations"]
+SHIPPED = yaml.safe_load((REPO / "playbooks/vars/remediations.yml").read_text())["lifeline_remediations"]
+# The lab estate's mapping: the shipped entries and the incidents of the lab's scenarios.
+MAPPING = yaml.safe_load((REPO / "inventories/lab/remediations.yml").read_text())["lifeline_remediations"]
 CHECKED = validate_remediations(MAPPING)
 
 
@@ -39,7 +41,7 @@ HOSTVARS = {
 }
 
 
-def test_the_shipped_mapping_plans_each_host_by_signature_and_ring():
+def test_the_mapping_plans_each_host_by_signature_and_ring():
     planned = plan(HOSTVARS, HOSTVARS, MAPPING)
     hosts = planned["hosts"]
     assert hosts["A"]["role"] == "lifeline.recovery.channel_file_remediation"
@@ -156,11 +158,18 @@ def test_the_shipped_mapping_repairs_broken_boot_entries_and_stuck_servicing_fro
     assert remediation_from_facts(crowdstrike, facts(pending=True), CHECKED) == crowdstrike
 
 
-def test_the_shipped_mapping_covers_every_remediable_failure_of_the_mixed_scenario():
+def test_the_lab_mapping_covers_every_remediable_failure_of_the_mixed_scenario():
     mapped = {signature for entry in MAPPING for signature in entry["signatures"]}
     # crowdstrike-291, bad-boot-driver, bad-quality-update (as the fleet inventory names their crashes),
     # broken-bcd and stuck-pending-actions (named from the facts).
     assert {"0x50:csagent.sys", "0x7e:ctxflt.sys", "0x7e:storport.sys"} | set(FACT_SIGNATURES) <= mapped
+
+
+def test_the_shipped_mapping_holds_the_documented_incident_and_the_failures_named_from_facts_only():
+    signatures = [signature for entry in SHIPPED for signature in entry["signatures"]]
+    assert signatures == ["0x50:csagent.sys", "pending_servicing", "boot_device_unresolved"]
+    # The lab's mapping starts with the shipped one, entry for entry: the two cannot drift apart.
+    assert MAPPING[: len(SHIPPED)] == SHIPPED
 
 
 # --- the mapping against the roles' argument_specs, operator errors, the canary ring (issue 10) -------------
@@ -174,10 +183,12 @@ def shipped_role_options(role: str):
     return yaml.safe_load(path.read_text())["argument_specs"]["main"]["options"]
 
 
-def test_the_shipped_mapping_passes_the_roles_argument_specs():
-    checked = validate_remediations(MAPPING, "remediations.yml", shipped_role_options)
-    assert [entry["role"] for entry in checked][:2] == [
-        "lifeline.recovery.channel_file_remediation", "lifeline.recovery.boot_driver_remediation"]  # fmt: skip
+@pytest.mark.parametrize("mapping", [SHIPPED, MAPPING], ids=["shipped", "lab"])
+def test_the_mappings_pass_the_roles_argument_specs(mapping):
+    checked = validate_remediations(mapping, "remediations.yml", shipped_role_options)
+    assert [entry["role"] for entry in checked][:3] == [
+        "lifeline.recovery.channel_file_remediation", "lifeline.recovery.servicing_rollback",
+        "lifeline.recovery.boot_config_repair"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
