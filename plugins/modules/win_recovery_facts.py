@@ -12,11 +12,11 @@ description:
     Windows Recovery Environment (WinRE). It reports the environment, the volume holding Windows, BitLocker state, boot
     settings, the current control set, third-party boot and system start drivers, pending servicing, crash history
     and whether WinRM runs in Safe Mode with Networking.
-  - The environment comes from documented indicators in the live registry.
-    C(HKLM\SYSTEM\CurrentControlSet\Control\MiniNT) exists only in Windows PE, which WinRE is. A system drive
-    V(X:) (WinPE's RAM disk) without that key is V(unknown), since the two indicators disagree. Otherwise
-    C(...\Control\SafeBoot\Option) value C(OptionValue) is V(1) in Safe Mode and V(2) in Safe Mode with
-    Networking; any other value is V(unknown). C(environment_evidence) says which.
+  - The environment comes from documented indicators in the live registry, by the same rules as the
+    C(lifeline.recovery.fleet) inventory. C(HKLM\SYSTEM\CurrentControlSet\Control\MiniNT) exists only in
+    Windows PE, which WinRE is. A system drive V(X:) (WinPE's RAM disk) without that key is V(unknown), since
+    the two indicators disagree. Otherwise C(...\Control\SafeBoot\Option) value C(OptionValue) is V(1) in Safe
+    Mode and V(2) in Safe Mode with Networking; any other value is V(unknown). C(environment_evidence) says which.
   - In WinRE, Windows is the lettered volume other than the system drive (X:) that has
     C(\Windows\System32\config\SYSTEM). A BitLocker-locked volume cannot be read. It is reported as C(os_volume),
     with C(os_volume_locked=true), when the default boot loader's C(osdevice) names it or when it is the only

@@ -25,6 +25,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import latest_crash, locate_windows
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     ANSWERED,
     CERTIFICATE_REJECTED,
@@ -175,37 +176,28 @@ def classify(
             name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence), operator_error
         )
 
-    environment = look.boot_environment
-    evidence.append(_environment_sentence(look))
-    locked = look.bitlocker_locked
-    if locked is not None:
-        where = look.os_volume or "the offline OS volume"
-        evidence.append(f"BitLocker: {where} {'locked' if locked else 'not locked'} (manage-bde -status)")
+    environment = look.environment
+    evidence.append(look.environment_evidence)
+    where = locate_windows(look)
+    if where.locked is not None:
+        volume = where.os_volume or "the offline OS volume"
+        evidence.append(f"BitLocker: {volume} {'locked' if where.locked else 'not locked'} ({where.reason})")
     evidence.extend(f"could not read: {problem}" for problem in look.problems)
     state = {"normal": "healthy", "unknown": "unknown"}.get(environment, "recovery_reachable")
     reachability = ANSWERED_IN_RECOVERY if state == "recovery_reachable" else ANSWERED
     signature = None
     if state != "healthy":
-        dump = look.latest_crash
+        dump = latest_crash(look, where)
         signal_crash = signals.latest_crash if signals else None
-        bugcheck = dump.bugcheck if dump is not None and dump.bugcheck is not None else None
+        bugcheck = dump.bugcheck if dump is not None else None
         module = None
         if dump is not None:
             shown = f"bugcheck 0x{dump.bugcheck:08X}" if dump.bugcheck is not None else "an unreadable header"
-            evidence.append(f"latest minidump {dump.name} ({_iso(dump.time) or 'time unknown'}): {shown}")
+            evidence.append(f"latest minidump {dump.name} ({_iso(dump.time)}): {shown}")
         if signal_crash is not None and (bugcheck is None or signal_crash.bugcheck in (None, bugcheck)):
             bugcheck = bugcheck if bugcheck is not None else signal_crash.bugcheck
             module = signal_crash.module
             evidence.append(_crash_sentence(signal_crash))
         signature = normalise_signature(bugcheck, module)
     seen = _iso(probe.finished)
-    return Verdict(name, state, reachability, environment, signature, locked, seen, ring, tuple(evidence))
-
-
-def _environment_sentence(look) -> str:
-    if look.boot_environment == "winre":
-        mini_nt = "present" if look.mini_nt else "absent"
-        return f"environment winre: MiniNT key {mini_nt}, system drive {look.system_drive}"
-    if look.safe_boot_option is not None:
-        return f"environment {look.boot_environment}: SafeBoot\\Option OptionValue {look.safe_boot_option}"
-    return f"environment normal: no MiniNT key, no SafeBoot\\Option, system drive {look.system_drive}"
+    return Verdict(name, state, reachability, environment, signature, where.locked, seen, ring, tuple(evidence))

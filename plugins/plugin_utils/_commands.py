@@ -46,7 +46,7 @@ __all__ = [
     "new_directory",
     "quarantine_apply",
     "quarantine_survey",
-    "recovery_probe",
+    "recovery_environment_survey",
     "reg_add",
     "reg_delete_value",
     "reg_load",
@@ -962,62 +962,3 @@ def safeboot_network_change(
         calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
     checked = [part for call in calls for part in (call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")]
     return script(*(record + checked if add else checked + record), "exit 0")
-
-
-# --- recovery probe: one look at a host's boot environment (used by the fleet inventory) --------
-# Documented indicators only: WinPE/WinRE has HKLM\SYSTEM\CurrentControlSet\Control\MiniNT and the
-# X: system drive (Microsoft Learn, "WinPE: Identify drive letters"/"WinPE overview"); Safe Mode
-# records HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option OptionValue (1 minimal, 2 network;
-# the codes of GetSystemMetrics SM_CLEANBOOT); manage-bde -status gives each volume's Lock Status;
-# the latest minidump in <OS volume>\Windows\Minidump starts with the DUMP_HEADER64 fields.
-
-RECOVERY_PROBE_HEADER_BYTES = 0x60  # up to the four bugcheck parameters (0x40-0x5F)
-_MINI_NT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
-_SAFE_BOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
-# Where WinRE mounts the offline OS volume: any letter but X: (the RAM disk); C: first.
-_OS_VOLUME_LETTERS = "CDEFGHIJKLMNOPQRSTUVWYZ"
-
-
-def recovery_probe() -> str:
-    """One script that prints one JSON object: what the fleet inventory needs to classify a host.
-
-    Keys: ``system_drive``, ``computer_name``, ``mini_nt`` (bool), ``safe_boot_option`` (reg query
-    output, empty when the key is absent), ``manage_bde`` (manage-bde -status output),
-    ``os_volume`` (``C:``…, or null when no readable volume holds Windows, e.g. locked by
-    BitLocker), and from the newest minidump: ``minidump_name``, ``minidump_time`` (ISO 8601 UTC),
-    ``minidump_header`` (its first bytes as numbers). Parse it with
-    ``_parse_recovery_probe.parse_recovery_probe``. Native tools' error output is discarded and
-    does not stop the script (Windows PowerShell 5.1 would turn it into errors under 'Stop').
-    """
-    letters = ", ".join(quote(letter) for letter in _OS_VOLUME_LETTERS)
-    return script(
-        "$ErrorActionPreference = 'Continue'",
-        "$look = @{}",
-        "$look.system_drive = $env:SystemDrive",
-        "$look.computer_name = $env:COMPUTERNAME",
-        f"{native('reg.exe', 'query', _MINI_NT_KEY)} 2> $null | Out-Null",
-        "$look.mini_nt = $LASTEXITCODE -eq 0",
-        f"$look.safe_boot_option = @({native('reg.exe', 'query', _SAFE_BOOT_OPTION_KEY, '/v', 'OptionValue')}"
-        ' 2> $null) -join "`n"',
-        f'$look.manage_bde = @({native("manage-bde.exe", "-status")} 2> $null) -join "`n"',
-        "$os = $null",
-        f"foreach ($letter in @({letters})) {{",
-        '    $drive = $letter + ":"',
-        "    if ($drive -ne $env:SystemDrive -or -not $look.mini_nt) {",
-        r"        if (Test-Path -LiteralPath ($drive + '\Windows\System32\config\SYSTEM')) { $os = $drive; break }",
-        "    }",
-        "}",
-        "$look.os_volume = $os",
-        "if ($os) {",
-        r"    $dumps = @(Get-ChildItem -LiteralPath ($os + '\Windows\Minidump') -Filter '*.dmp' -File -Force"
-        " -ErrorAction 'SilentlyContinue' | Sort-Object -Property 'LastWriteTimeUtc')",
-        "    if ($dumps.Count -gt 0) {",
-        "        $latest = $dumps[-1]",
-        "        $look.minidump_name = $latest.Name",
-        "        $look.minidump_time = $latest.LastWriteTimeUtc.ToString('o')",
-        "        $look.minidump_header = @(Get-Content -LiteralPath $latest.FullName -Encoding 'Byte'"
-        f" -TotalCount {RECOVERY_PROBE_HEADER_BYTES})",
-        "    }",
-        "}",
-        "ConvertTo-Json -InputObject $look -Compress",
-    )

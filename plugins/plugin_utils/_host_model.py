@@ -3,9 +3,9 @@
 """The one model of a Windows host: what one survey of it reports, and the rules Lifeline judges it by.
 
 One script (``_commands.recovery_environment_survey``) is read by one parser (``_recovery_survey.
-parse_environment_survey``) into the dataclasses below. win_recovery_facts and win_recovery_reboot decide with the
-rules below only, so one host is judged the same way by each of them. Everything here is host-reported data: treat
-it as untrusted text.
+parse_environment_survey``) into the dataclasses below. The fleet inventory (``_probe.py``, ``_classify.py``),
+win_recovery_facts and win_recovery_reboot decide with the rules below only, so one host is judged the same way by
+each of them. Everything here is host-reported data: treat it as untrusted text.
 
 Environment, from the live registry and environment of the running system:
 - ``winre`` when ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\MiniNT`` exists: Windows has that key only when it

@@ -1,18 +1,35 @@
-"""The one host model (``_host_model.py``): its rules on the host survey's JSON (environment, where Windows is, the
-newest crash), where the inventory's probe and win_recovery_facts used to read the same host differently."""
+"""The one host model (``_host_model.py``): the rules on the host survey's JSON; then the fleet inventory's probe and
+win_recovery_facts reading the same in-process lab machine, which must judge it the same way (environment, where
+Windows is, the newest crash), including where their two old readings disagreed: a Safe Mode option that is neither
+1 nor 2, WinPE's X: drive without the MiniNT key, a 32-bit dump header."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
+from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule as FactsAction
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import Verdict, classify
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import latest_crash, locate_windows
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult, look_command
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
     dump_bugcheck,
     parse_environment_survey,
 )
+from lifeline_lab.machine import Machine, new_machine
+from lifeline_lab.machine.drives_helpers import os_drive
 
+from ..lab.support import run
+from .in_process import lab_action
 from .surveys import RUNNING, SAFE_BOOT_OPTION, dump_header, minidump, sample, survey_json, volume
+
+NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+CRASHED = datetime.datetime(2024, 7, 19, 4, 9, 30, tzinfo=datetime.UTC)
+OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
+MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
+
 
 # --- the rules, on the survey's JSON ---------------------------------------------------------------------------
 
@@ -77,3 +94,85 @@ def test_the_latest_crash_is_the_newest_dump_on_the_windows_volume() -> None:
     )
     crash = latest_crash(survey, locate_windows(survey))
     assert (crash.name, crash.bugcheck) == ("b.dmp", 0x7E)
+
+
+# --- one host, two readers: the inventory's probe and win_recovery_facts on an in-process lab machine ---------
+
+
+def inventory_verdict(machine: Machine) -> Verdict:
+    """The fleet inventory's verdict on ``machine`` without signals: the probe's look command run by the machine's
+    shell, read as the probe reads it, then classified."""
+    answer = run(machine, look_command())
+    assert answer.exit_code == 0, answer.stderr
+    look = parse_environment_survey(answer.stdout)
+    return classify(machine.computer_name, ProbeResult(machine.computer_name, "answered", "", look, NOW, 0.1), None)
+
+
+def facts(machine: Machine) -> dict:
+    result = lab_action(FactsAction, machine, {})[0].run(task_vars={})
+    assert not result.get("failed"), result.get("msg")
+    return result["ansible_facts"]["lifeline_recovery"]
+
+
+def host(seed: int, environment: str) -> Machine:
+    machine = new_machine(f"T-{seed:04d}", seed)
+    machine.enter_environment(environment)
+    return machine
+
+
+def write_minidump(machine: Machine, name: str, header: bytes, time: datetime.datetime) -> None:
+    drives = os_drive(machine)
+    if drives.find(r"C:\Windows\Minidump") is None:
+        drives.mkdir(r"C:\Windows\Minidump")
+    drives.write(rf"C:\Windows\Minidump\{name}", header, modified=time)
+
+
+@pytest.mark.parametrize("environment", ["normal", "safe_mode", "safe_mode_network", "winre"])
+def test_the_inventory_and_the_facts_judge_one_host_the_same(environment: str) -> None:
+    machine = host(401, environment)
+    write_minidump(machine, "071924-01.dmp", dump_header(0x50, 1, 2, 3, 4), CRASHED)
+
+    verdict, found = inventory_verdict(machine), facts(machine)
+
+    assert verdict.boot_environment == found["environment"] == machine.environment
+    assert found["crashes"][0]["bugcheck"] == "0x00000050"
+    assert verdict.failure_signature == (None if environment == "normal" else "0x50")
+    assert verdict.bitlocker_locked is found["os_volume_locked"] is False
+
+
+def test_a_safe_mode_option_that_is_neither_1_nor_2_is_unknown_to_both_with_the_value_as_evidence() -> None:
+    machine = host(402, "safe_mode_network")
+    assert run(machine, f"reg add {OPTION_KEY} /v OptionValue /t REG_DWORD /d 3 /f").exit_code == 0
+
+    verdict, found = inventory_verdict(machine), facts(machine)  # the facts read it: no parse error
+
+    assert verdict.boot_environment == found["environment"] == "unknown"
+    assert verdict.recovery_state == "unknown"
+    assert "SafeBoot\\Option OptionValue 3: neither 1 (Safe Mode)" in found["environment_evidence"]
+    assert found["environment_evidence"] in verdict.evidence
+
+
+def test_winpe_x_drive_without_the_minint_key_is_unknown_to_both_and_windows_is_not_guessed() -> None:
+    machine = host(403, "winre")
+    assert run(machine, f"reg delete {MININT_KEY} /f").exit_code == 0
+
+    verdict, found = inventory_verdict(machine), facts(machine)
+
+    assert verdict.boot_environment == found["environment"] == "unknown"
+    assert found["environment_evidence"] == "environment unknown: system drive X:, WinPE's RAM disk, but no MiniNT key"
+    assert found["os_volume"] is None and found["drivers"] is None  # no hive read from a volume it cannot tell
+
+
+def test_a_32_bit_dump_header_gives_both_the_bugcheck() -> None:
+    machine = host(404, "safe_mode_network")
+    write_minidump(machine, "071924-01.dmp", dump_header(0x50, 1, 2, 3, 4), CRASHED)
+    header32 = dump_header(0x7E, 0xC0000005, 0x8A1B2C3D, 0x9A8B7C6D, 0x9A8B7000, signature=b"PAGEDUMP")
+    write_minidump(machine, "071924-02.dmp", header32, CRASHED + datetime.timedelta(minutes=3))
+
+    verdict, found = inventory_verdict(machine), facts(machine)
+
+    assert verdict.failure_signature == "0x7e"
+    assert any("latest minidump 071924-02.dmp" in item and "bugcheck 0x0000007E" in item for item in verdict.evidence)
+    newest = found["crashes"][0]
+    assert (newest["file"], newest["bugcheck"]) == ("071924-02.dmp", "0x0000007E")
+    assert newest["parameters"] == ["0xC0000005", "0x8A1B2C3D", "0x9A8B7C6D", "0x9A8B7000"]
