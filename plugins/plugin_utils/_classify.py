@@ -25,7 +25,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import latest_crash, locate_windows
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    failure_signature,
+    latest_crash,
+    locate_windows,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     ANSWERED,
     CERTIFICATE_REJECTED,
@@ -40,14 +44,12 @@ __all__ = [
     "Verdict",
     "classify",
     "group_name",
-    "normalise_signature",
     "recovery_ring",
 ]
 
 RECOVERY_STATES = ("healthy", "recovery_reachable", "unbootable", "unknown")
 ANSWERED_IN_RECOVERY = "answered_in_recovery"
 NOT_PROBED = "not_probed"
-_MODULE_CHARS = re.compile(r"[^a-z0-9._-]+")
 _GROUP_CHARS = re.compile(r"[^a-z0-9]+")
 
 
@@ -76,19 +78,6 @@ class Verdict:
             "lifeline_evidence": list(self.evidence),
             "lifeline_operator_error": self.operator_error,
         }
-
-
-def normalise_signature(bugcheck: int | None, module: str | None) -> str | None:
-    """``0x50:csagent.sys``: the bugcheck in lower-case hex without leading zeros, the faulting
-    module's file name in lower case (characters outside a-z 0-9 . _ - become ``_``); either part
-    alone when only it is known (``0x50``, ``unknown:csagent.sys``); None when neither is."""
-    name = None
-    if module:
-        name = _MODULE_CHARS.sub("_", module.replace("/", "\\").rsplit("\\", 1)[-1].strip().lower()).strip("_")
-    if bugcheck is None and not name:
-        return None
-    code = f"0x{bugcheck:x}" if bugcheck is not None else "unknown"
-    return f"{code}:{name}" if name else code
 
 
 def group_name(prefix: str, value: str) -> str:
@@ -169,7 +158,7 @@ def classify(
             evidence.append("something answered but would not let the configured account log in")
         elif reachability == CERTIFICATE_REJECTED:
             evidence.append("something answered TLS, so the host is not known to be down")
-        signature = normalise_signature(crash.bugcheck, crash.module) if crash else None
+        signature = failure_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
         operator_error = probe.operator_error if probe is not None else None
         return Verdict(
@@ -198,6 +187,6 @@ def classify(
             bugcheck = bugcheck if bugcheck is not None else signal_crash.bugcheck
             module = signal_crash.module
             evidence.append(_crash_sentence(signal_crash))
-        signature = normalise_signature(bugcheck, module)
+        signature = failure_signature(bugcheck, module)
     seen = _iso(probe.finished)
     return Verdict(name, state, reachability, environment, signature, where.locked, seen, ring, tuple(evidence))

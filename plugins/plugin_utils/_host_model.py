@@ -4,8 +4,8 @@
 
 One script (``_commands.recovery_environment_survey``) is read by one parser (``_recovery_survey.
 parse_environment_survey``) into the dataclasses below. The fleet inventory (``_probe.py``, ``_classify.py``),
-win_recovery_facts and win_recovery_reboot decide with the rules below only, so one host is judged the same way by
-each of them. Everything here is host-reported data: treat it as untrusted text.
+win_recovery_facts, win_recovery_reboot and the rollout (``_rollout.py``) decide with the rules below only, so
+one host is judged the same way by each of them. Everything here is host-reported data: treat it as untrusted text.
 
 Environment, from the live registry and environment of the running system:
 - ``winre`` when ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\MiniNT`` exists: Windows has that key only when it
@@ -44,8 +44,10 @@ __all__ = [
     "default_entry",
     "environment_of",
     "expected_environment",
+    "failure_signature",
     "latest_crash",
     "locate_windows",
+    "normalise_signature",
 ]
 
 ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre", "unknown")
@@ -53,6 +55,8 @@ SAFE_BOOT_OPTIONS = {1: "safe_mode", 2: "safe_mode_network"}
 WINPE_RAM_DISK = "X:"
 _LETTER = re.compile(r"[A-Za-z]:")
 _PARTITION = re.compile(r"partition=(?P<letter>[A-Za-z]:)", re.IGNORECASE)
+_HEX_CODE = re.compile(r"0x[0-9a-f]+")
+_MODULE_CHARS = re.compile(r"[^a-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -222,3 +226,25 @@ def latest_crash(survey: EnvironmentSurvey, where: WindowsLocation) -> Minidump 
     volume = survey.volume(where.os_volume) if not where.locked else None
     dumps = volume.minidumps if volume is not None else None
     return max(dumps, key=lambda dump: dump.time) if dumps else None
+
+
+def normalise_signature(value: object) -> str:
+    """A failure signature in its one form, ``0x50:csagent.sys``: the bugcheck in lower-case hex without leading
+    zeros, then the faulting module's file name in lower case (characters outside a-z 0-9 . _ - become ``_``);
+    either part alone when only it is known (``0x50``, ``unknown:csagent.sys``). A name without a colon (the
+    rollout's ``pending_servicing``) is kept in lower case; surrounding blanks go; "" for nothing."""
+    text = str(value or "").strip().lower()
+    code, colon, module = text.partition(":")
+    code = code.strip()
+    if _HEX_CODE.fullmatch(code):
+        code = f"0x{int(code, 16):x}"
+    if not colon:
+        return code
+    name = _MODULE_CHARS.sub("_", module.replace("/", "\\").rsplit("\\", 1)[-1].strip()).strip("_")
+    return f"{code or 'unknown'}:{name}" if name else code
+
+
+def failure_signature(bugcheck: int | None, module: str | None) -> str | None:
+    """The signature of a crash with this bugcheck code and faulting module; None when neither is known."""
+    code = "" if bugcheck is None else f"0x{bugcheck:x}"
+    return normalise_signature(f"{code}:{module or ''}") or None

@@ -1,7 +1,8 @@
 """The one host model (``_host_model.py``): the rules on the host survey's JSON; then the fleet inventory's probe and
 win_recovery_facts reading the same in-process lab machine, which must judge it the same way (environment, where
 Windows is, the newest crash), including where their two old readings disagreed: a Safe Mode option that is neither
-1 nor 2, WinPE's X: drive without the MiniNT key, a 32-bit dump header."""
+1 nor 2, WinPE's X: drive without the MiniNT key, a 32-bit dump header. Last, the one form of a failure signature,
+whether the inventory builds it or a person writes it in the remediation mapping."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ import pytest
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule as FactsAction
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import Verdict, classify
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import latest_crash, locate_windows
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    failure_signature,
+    latest_crash,
+    locate_windows,
+    normalise_signature,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult, look_command
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
     dump_bugcheck,
     parse_environment_survey,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import plan
 from lifeline_lab.machine import Machine, new_machine
 from lifeline_lab.machine.drives_helpers import os_drive
 
@@ -176,3 +183,56 @@ def test_a_32_bit_dump_header_gives_both_the_bugcheck() -> None:
     newest = found["crashes"][0]
     assert (newest["file"], newest["bugcheck"]) == ("071924-02.dmp", "0x0000007E")
     assert newest["parameters"] == ["0xC0000005", "0x8A1B2C3D", "0x9A8B7C6D", "0x9A8B7000"]
+
+
+# --- one signature ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "signature"),
+    [
+        ("0x50:csagent.sys", "0x50:csagent.sys"),
+        ("0x00000050:CSAgent.sys", "0x50:csagent.sys"),
+        (" 0X50:\\SystemRoot\\System32\\drivers\\CrowdStrike\\CSAgent.sys ", "0x50:csagent.sys"),
+        ("0x0000007E", "0x7e"),
+        ("unknown:ctxflt.sys", "unknown:ctxflt.sys"),
+        ("Pending_Servicing", "pending_servicing"),
+        ("", ""),
+    ],
+)
+def test_a_signature_written_in_any_documented_spelling_has_one_form(written: str, signature: str) -> None:
+    assert normalise_signature(written) == signature
+    assert normalise_signature(signature) == signature
+
+
+@pytest.mark.parametrize(
+    ("bugcheck", "module", "expected"),
+    [
+        (0x50, "CSAgent.sys", "0x50:csagent.sys"),
+        (0x7E, r"\SystemRoot\System32\drivers\ctxflt.sys", "0x7e:ctxflt.sys"),
+        (None, "x.sys", "unknown:x.sys"),
+        (0xC000021A, None, "0xc000021a"),
+        (None, None, None),
+        (None, "{{ }}", None),
+        (0x50, "{{ lookup('pipe', 'id') }}", "0x50:lookup_pipe_id"),
+    ],
+)
+def test_the_inventory_builds_signatures_in_that_form(bugcheck, module, expected) -> None:
+    assert failure_signature(bugcheck, module) == expected
+
+
+def test_a_mapping_that_spells_the_bugcheck_with_leading_zeros_still_maps_the_inventorys_signature() -> None:
+    mapping = [
+        {"name": "channel file 291", "signatures": ["0x00000050:CSAgent.sys"], "role": "channel_file_remediation"}
+    ]
+    hostvars = {
+        "WS-1": {
+            "lifeline_recovery_state": "recovery_reachable",
+            "lifeline_failure_signature": failure_signature(0x50, "CSAgent.sys"),
+            "lifeline_recovery_ring": "canary",
+        }
+    }
+
+    planned = plan(["WS-1"], hostvars, mapping)["hosts"]["WS-1"]
+
+    assert (planned["action"], planned["remediation"]) == ("remediate", "channel file 291")

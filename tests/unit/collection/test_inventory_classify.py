@@ -8,12 +8,7 @@ import json
 
 import pytest
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import (
-    classify,
-    group_name,
-    normalise_signature,
-    recovery_ring,
-)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify, group_name, recovery_ring
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
@@ -119,21 +114,6 @@ def test_rings_are_deterministic_and_overridable() -> None:
     assert 50 < rings.count("canary") < 150 and 300 < rings.count("pilot") < 500
     assert recovery_ring("WS-0001", "canary", 0, 0) == "canary"
     assert classify("WS-1", None, None, ring_override="pilot").recovery_ring == "pilot"
-
-
-@pytest.mark.parametrize(
-    ("bugcheck", "module", "expected"),
-    [
-        (0x50, "CSAgent.sys", "0x50:csagent.sys"),
-        (0x7E, r"\SystemRoot\System32\drivers\ctxflt.sys", "0x7e:ctxflt.sys"),
-        (None, "x.sys", "unknown:x.sys"),
-        (0xC000021A, None, "0xc000021a"),
-        (None, None, None),
-        (0x50, "{{ lookup('pipe', 'id') }}", "0x50:lookup_pipe_id"),
-    ],
-)
-def test_signatures_are_normalised(bugcheck, module, expected) -> None:
-    assert normalise_signature(bugcheck, module) == expected
 
 
 def test_group_names_are_plain() -> None:
