@@ -93,13 +93,16 @@ def expected_verdict(truth: dict, with_signals: bool) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
-    started = start_fleet(
-        tmp_path_factory.mktemp("mixed"), "--scenario", "mixed", "--hosts", "200", "--reboot-seconds", "0.3"
-    )
+def running_fleet(directory: Path, scenario: str, hosts: int) -> Iterator[LabFleet]:
+    """A lab fleet for the tests of one module, taken down after them."""
+    started = start_fleet(directory, "--scenario", scenario, "--hosts", str(hosts), "--reboot-seconds", "0.3")
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
+    yield from running_fleet(tmp_path_factory.mktemp("mixed"), "mixed", 200)
 
 
 def test_mixed_fleet_verdicts_match_the_ground_truth_host_by_host(mixed: LabFleet, tmp_path: Path) -> None:
@@ -411,11 +414,7 @@ def header_32(code: int, *parameters: int) -> list[int]:
 @pytest.fixture(scope="module")
 def by_kind_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
     """crowdstrike-291 with two hosts of each kind (WinRE or Safe Mode with Networking, with or without BitLocker)."""
-    started = start_fleet(
-        tmp_path_factory.mktemp("one_model"), "--scenario", "crowdstrike-291", "--hosts", "8", "--reboot-seconds", "0.3"
-    )
-    yield started
-    lab("down", "--fleet-file", str(started.fleet_file))
+    yield from running_fleet(tmp_path_factory.mktemp("one_model"), "crowdstrike-291", 8)
 
 
 def test_the_inventory_and_win_recovery_facts_judge_each_host_the_same(by_kind_twice: LabFleet, tmp_path: Path) -> None:
