@@ -8,12 +8,12 @@ win_recovery_facts, win_recovery_reboot and the rollout (``_rollout.py``) decide
 one host is judged the same way by each of them. Everything here is host-reported data: treat it as untrusted text.
 
 Environment, from the live registry and environment of the running system:
-- ``winre`` when ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\MiniNT`` exists: Windows has that key only when it
-  runs as Windows PE, which WinRE is, and Windows' own components test it (PowerShell, ``Utils.IsWinPEHost``:
-  "The existence of the following registry confirms that the host machine is a WinPE"). The system drive does
-  not decide: WinPE started from a RAM disk runs from X: (Microsoft Learn, "WinPE: Introduction": "Windows PE
-  automatically creates a writable RAM disk (drive X)"), but WinPE applied to a disk runs from that disk's letter
-  ("WinPE: Install on a Hard Drive (Flat Boot or Non-RAM)");
+- ``winre`` when ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\MiniNT`` exists: the key of Windows PE, which WinRE
+  is, and what Microsoft's own code tests (PowerShell/PowerShell, src/System.Management.Automation/engine/Utils.cs,
+  ``IsWinPEHost``: "The existence of the following registry confirms that the host machine is a WinPE"). The
+  system drive does not decide: WinPE started from read-only media runs from X: (Microsoft Learn, "What's new in
+  Windows PE": "Windows PE automatically creates a writable RAM disk (drive X)"), but WinPE applied to a disk runs
+  from that disk's letter ("WinPE: Install on a Hard Drive (Flat Boot or Non-RAM)");
 - ``unknown`` when the system drive is X: without the MiniNT key: WinPE's RAM disk without WinPE's key, two
   indicators that disagree; Lifeline does not guess;
 - else ``...\\Control\\SafeBoot\\Option`` value ``OptionValue`` (the key exists only in Safe Mode): 1 is
