@@ -15,14 +15,16 @@ import uuid
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import FACTS_KEY, RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    EnvironmentSurvey,
+    WindowsLocation,
+    locate_windows,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
-    EnvironmentSurvey,
     HiveSurvey,
-    WindowsLocation,
     boot_summary,
     control_set_name,
-    locate_windows,
     parse_environment_survey,
     parse_hive_survey,
     remote_recovery,
@@ -83,9 +85,10 @@ class ActionModule(RecoveryAction):
     def environment_facts(self, survey: EnvironmentSurvey, where: WindowsLocation) -> dict:
         return {
             "environment": survey.environment,
+            "environment_evidence": survey.environment_evidence,
             "system_drive": survey.system_drive,
             "os_volume": where.os_volume,
-            "os_volume_locked": where.locked,
+            "os_volume_locked": bool(where.locked),
             "os_volume_reason": where.reason,
             "os_volume_candidates": list(where.candidates),
             "system_hive_offline": where.offline,

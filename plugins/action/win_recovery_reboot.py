@@ -23,14 +23,14 @@ from ansible.errors import AnsibleError
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule as BootConfig
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
     EnvironmentSurvey,
     default_entry,
     expected_environment,
     locate_windows,
-    parse_environment_survey,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 
 TARGETS = {"normal": None, "safe_mode": "Minimal", "safe_mode_network": "Network"}
 MAX_WAIT_BETWEEN_ATTEMPTS = 5.0

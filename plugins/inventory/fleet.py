@@ -26,16 +26,19 @@ description:
     warning naming the source, the line or item, and the problem."
   - "The probe (O(probe), on by default): per host, with O(probe_workers) at a time and
     O(probe_timeout) seconds each, an anonymous WS-Man Identify, then one authenticated WinRM
-    command that prints the boot environment (the Control\\MiniNT key and the X: system drive of
-    WinRE; Control\\SafeBoot\\Option OptionValue 1 or 2 of Safe Mode), the OS volume's BitLocker lock
-    state (manage-bde -status) and the newest minidump's bugcheck."
+    command: the survey of M(lifeline.recovery.win_recovery_facts) (without the crash history), read
+    by the same rules, so the inventory and the modules place a host alike. It gives the boot
+    environment (the Control\\MiniNT key of WinRE; X: as the system drive without that key is
+    V(unknown); Control\\SafeBoot\\Option OptionValue 1 or 2 of Safe Mode, any other value V(unknown)),
+    the Windows volume's BitLocker lock state (manage-bde -status) and the newest minidump's bugcheck."
   - "The verdict, per host variable: C(lifeline_recovery_state) is V(healthy) (answered, Windows
     runs normally), V(recovery_reachable) (answered from Safe Mode, Safe Mode with Networking or
     WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
     or V(unknown) (no answer and no such signal; answered but refused the login; presented a
     certificate that did not validate, which is never V(unbootable) since something answered TLS;
-    or answered with something the probe could not read). A host in WinRE without remote access
-    (stock WinRE runs no WinRM), in Safe Mode without WinRM, or in a boot loop does not answer: it
+    or answered with something the probe could not read, or from an environment it cannot tell,
+    V(unknown) in C(lifeline_boot_environment)). A host in WinRE without remote access (stock WinRE
+    runs no WinRM), in Safe Mode without WinRM, or in a boot loop does not answer: it
     is V(unbootable) with a signal, V(unknown) without."
   - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
     answered but refused the login), V(certificate_rejected) (a TLS server answered with a

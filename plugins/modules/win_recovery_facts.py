@@ -12,10 +12,11 @@ description:
     Windows Recovery Environment (WinRE). It reports the environment, the volume holding Windows, BitLocker state, boot
     settings, the current control set, third-party boot and system start drivers, pending servicing, crash history
     and whether WinRM runs in Safe Mode with Networking.
-  - The environment comes from documented indicators in the live registry.
-    C(HKLM\SYSTEM\CurrentControlSet\Control\MiniNT) exists only in Windows PE, which WinRE is. Otherwise
-    C(...\Control\SafeBoot\Option) value C(OptionValue) is V(1) in Safe Mode and V(2) in Safe Mode with
-    Networking.
+  - The environment comes from documented indicators in the live registry, by the same rules as the
+    C(lifeline.recovery.fleet) inventory. C(HKLM\SYSTEM\CurrentControlSet\Control\MiniNT) exists only in
+    Windows PE, which WinRE is. A system drive V(X:) (WinPE's RAM disk) without that key is V(unknown), since
+    the two indicators disagree. Otherwise C(...\Control\SafeBoot\Option) value C(OptionValue) is V(1) in Safe
+    Mode and V(2) in Safe Mode with Networking; any other value is V(unknown). C(environment_evidence) says which.
   - In WinRE, Windows is the lettered volume other than the system drive (X:) that has
     C(\Windows\System32\config\SYSTEM). A BitLocker-locked volume cannot be read. It is reported as C(os_volume),
     with C(os_volume_locked=true), when the default boot loader's C(osdevice) names it or when it is the only
@@ -55,7 +56,8 @@ notes:
     whether Microsoft signed a driver. A third-party driver with an inbox name is missed, and an inbox driver
     missing from the list is reported. C(image_path) and C(group) are returned so that you can judge.
   - Crash history comes from the minidumps in C(<os_volume>\Windows\Minidump). The module reads the newest 20
-    files, and takes the bugcheck code and parameters from each file's DUMP_HEADER64. Dumps written to a
+    files, and takes the bugcheck code and parameters from each file's kernel dump header (DUMP_HEADER64, or
+    DUMP_HEADER32 on 32-bit Windows, as the Windows SDK's C(mindumpdef.h) defines them). Dumps written to a
     non-default C(MinidumpDir) are not read. C(crash_control) shows the CrashControl settings.
   - C(prepared_for_remote_recovery) is true when C(WinRM) is listed under C(SafeBoot\Network) in the current
     control set. Each service named in WinRM's C(DependOnService) must be listed there too, by its name or by its
@@ -95,8 +97,11 @@ ansible_facts:
   contains:
     lifeline_recovery:
       description:
-        - C(environment) is one of V(normal), V(safe_mode), V(safe_mode_network) or V(winre).
-        - C(os_volume) is the volume holding Windows, such as V(C:) or V(D:) (null when not found).
+        - C(environment) is one of V(normal), V(safe_mode), V(safe_mode_network), V(winre) or V(unknown) (see the
+          description). C(environment_evidence) is one sentence naming the indicators it comes from (for example
+          that the MiniNT key is present and the system drive is X:).
+        - C(os_volume) is the volume holding Windows, such as V(C:) or V(D:) (null when not found, or when the
+          environment is V(unknown) because the system drive is X without the MiniNT key).
         - C(os_volume_locked) (bool) tells whether BitLocker locks that volume; C(os_volume_reason) says how it was
           found and C(os_volume_candidates) lists the volumes considered.
         - C(system_hive_offline) (bool) is true in WinRE, where the hive is loaded offline.
@@ -114,8 +119,9 @@ ansible_facts:
         - C(drivers) lists the third-party boot and system start drivers (name, start, start_type, group,
           image_path). It is null when the hive was not read.
         - C(pending_servicing) has pending_xml, the packages that DISM lists in a pending state, and pending (bool).
-        - C(crashes) lists the minidumps, newest first (file, time, size, bugcheck, parameters). It is null when
-          they cannot be read. C(crash_control) holds the CrashControl values.
+        - C(crashes) lists the minidumps, newest first (file, time, size, bugcheck, parameters; the codes as hex text
+          such as V(0x00000050)). It is null when they cannot be read. C(crash_control) holds the CrashControl
+          values.
         - C(prepared_for_remote_recovery) (bool) is explained in the notes. C(remote_recovery) gives the details.
         - C(gathered) lists what was gathered.
       type: dict

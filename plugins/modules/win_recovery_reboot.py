@@ -90,7 +90,8 @@ elapsed:
   type: float
 environment:
   description:
-    - Where the host came back (normal, safe_mode, safe_mode_network or winre).
+    - Where the host came back (normal, safe_mode, safe_mode_network, winre, or unknown as the environment rules of
+      M(lifeline.recovery.win_recovery_facts) say).
     - It is null when the host did not come back.
   returned: always
   type: str

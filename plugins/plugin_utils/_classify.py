@@ -25,6 +25,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    failure_signature,
+    latest_crash,
+    locate_windows,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     ANSWERED,
     CERTIFICATE_REJECTED,
@@ -39,14 +44,12 @@ __all__ = [
     "Verdict",
     "classify",
     "group_name",
-    "normalise_signature",
     "recovery_ring",
 ]
 
 RECOVERY_STATES = ("healthy", "recovery_reachable", "unbootable", "unknown")
 ANSWERED_IN_RECOVERY = "answered_in_recovery"
 NOT_PROBED = "not_probed"
-_MODULE_CHARS = re.compile(r"[^a-z0-9._-]+")
 _GROUP_CHARS = re.compile(r"[^a-z0-9]+")
 
 
@@ -75,19 +78,6 @@ class Verdict:
             "lifeline_evidence": list(self.evidence),
             "lifeline_operator_error": self.operator_error,
         }
-
-
-def normalise_signature(bugcheck: int | None, module: str | None) -> str | None:
-    """``0x50:csagent.sys``: the bugcheck in lower-case hex without leading zeros, the faulting
-    module's file name in lower case (characters outside a-z 0-9 . _ - become ``_``); either part
-    alone when only it is known (``0x50``, ``unknown:csagent.sys``); None when neither is."""
-    name = None
-    if module:
-        name = _MODULE_CHARS.sub("_", module.replace("/", "\\").rsplit("\\", 1)[-1].strip().lower()).strip("_")
-    if bugcheck is None and not name:
-        return None
-    code = f"0x{bugcheck:x}" if bugcheck is not None else "unknown"
-    return f"{code}:{name}" if name else code
 
 
 def group_name(prefix: str, value: str) -> str:
@@ -168,44 +158,35 @@ def classify(
             evidence.append("something answered but would not let the configured account log in")
         elif reachability == CERTIFICATE_REJECTED:
             evidence.append("something answered TLS, so the host is not known to be down")
-        signature = normalise_signature(crash.bugcheck, crash.module) if crash else None
+        signature = failure_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
         operator_error = probe.operator_error if probe is not None else None
         return Verdict(
             name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence), operator_error
         )
 
-    environment = look.boot_environment
-    evidence.append(_environment_sentence(look))
-    locked = look.bitlocker_locked
-    if locked is not None:
-        where = look.os_volume or "the offline OS volume"
-        evidence.append(f"BitLocker: {where} {'locked' if locked else 'not locked'} (manage-bde -status)")
+    environment = look.environment
+    evidence.append(look.environment_evidence)
+    where = locate_windows(look)
+    if where.locked is not None:
+        volume = where.os_volume or "the offline OS volume"
+        evidence.append(f"BitLocker: {volume} {'locked' if where.locked else 'not locked'} ({where.reason})")
     evidence.extend(f"could not read: {problem}" for problem in look.problems)
     state = {"normal": "healthy", "unknown": "unknown"}.get(environment, "recovery_reachable")
     reachability = ANSWERED_IN_RECOVERY if state == "recovery_reachable" else ANSWERED
     signature = None
     if state != "healthy":
-        dump = look.latest_crash
+        dump = latest_crash(look, where)
         signal_crash = signals.latest_crash if signals else None
-        bugcheck = dump.bugcheck if dump is not None and dump.bugcheck is not None else None
+        bugcheck = dump.bugcheck if dump is not None else None
         module = None
         if dump is not None:
             shown = f"bugcheck 0x{dump.bugcheck:08X}" if dump.bugcheck is not None else "an unreadable header"
-            evidence.append(f"latest minidump {dump.name} ({_iso(dump.time) or 'time unknown'}): {shown}")
+            evidence.append(f"latest minidump {dump.name} ({_iso(dump.time)}): {shown}")
         if signal_crash is not None and (bugcheck is None or signal_crash.bugcheck in (None, bugcheck)):
             bugcheck = bugcheck if bugcheck is not None else signal_crash.bugcheck
             module = signal_crash.module
             evidence.append(_crash_sentence(signal_crash))
-        signature = normalise_signature(bugcheck, module)
+        signature = failure_signature(bugcheck, module)
     seen = _iso(probe.finished)
-    return Verdict(name, state, reachability, environment, signature, locked, seen, ring, tuple(evidence))
-
-
-def _environment_sentence(look) -> str:
-    if look.boot_environment == "winre":
-        mini_nt = "present" if look.mini_nt else "absent"
-        return f"environment winre: MiniNT key {mini_nt}, system drive {look.system_drive}"
-    if look.safe_boot_option is not None:
-        return f"environment {look.boot_environment}: SafeBoot\\Option OptionValue {look.safe_boot_option}"
-    return f"environment normal: no MiniNT key, no SafeBoot\\Option, system drive {look.system_drive}"
+    return Verdict(name, state, reachability, environment, signature, where.locked, seen, ring, tuple(evidence))

@@ -47,7 +47,7 @@ __all__ = [
     "new_directory",
     "quarantine_apply",
     "quarantine_survey",
-    "recovery_probe",
+    "recovery_environment_survey",
     "reg_add",
     "reg_delete_value",
     "reg_load",
@@ -579,18 +579,17 @@ def quarantine_apply() -> str:
     )
 
 
-# --- win_recovery_facts and win_recovery_reboot (Microsoft Learn: reg query, reg load, reg unload,
-# manage-bde status, bcdedit /enum, DISM /Get-Packages, Get-CimInstance Win32_OperatingSystem and
-# Win32_LogicalDisk, Get-ChildItem, Get-Content -Encoding Byte, ConvertTo-Json). Each script prints ONE JSON
-# object holding the raw text and exit code of every tool it ran; the controller parses each text with the
-# tool's parser (_recovery_survey.py). The scripts decide nothing: they read what was asked, in one round trip.
+# --- the host survey (the fleet inventory's probe, win_recovery_facts, win_recovery_reboot) and win_recovery_facts'
+# SYSTEM hive survey (Microsoft Learn: reg query, reg load, reg unload, manage-bde status, bcdedit /enum, DISM
+# /Get-Packages, Get-CimInstance Win32_OperatingSystem and Win32_LogicalDisk, Get-ChildItem, Get-Content -Encoding
+# Byte, ConvertTo-Json). Each script prints ONE JSON object holding the raw text and exit code of every tool it ran;
+# the controller parses each text with the tool's parser (_recovery_survey.py) into the host model (_host_model.py),
+# whose rules decide. The scripts decide nothing: they read what was asked, in one round trip.
 
-# WinPE/WinRE create HKLM\SYSTEM\CurrentControlSet\Control\MiniNT (Microsoft Learn, "WinPE: Identify drive
-# letters with a script" / Windows PE detection); Safe Mode leaves SafeBoot\Option OptionValue (1 minimal,
-# 2 network; SM_CLEANBOOT codes, GetSystemMetrics on Microsoft Learn).
+# The indicators of where a host is (_host_model.py): the MiniNT key of Windows PE, SafeBoot\Option of Safe Mode.
 MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
 SAFEBOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
-# DUMP_HEADER64: signature, versions, ..., BugCheckCode at 0x38, four 64-bit parameters at 0x40 (0x60 in all).
+# Enough for DUMP_HEADER64 up to its four bugcheck parameters (0x40-0x5F); DUMP_HEADER32's end at 0x3C (mindumpdef.h).
 MINIDUMP_HEADER_BYTES = 0x60
 MINIDUMPS_LISTED = 20  # newest first; Windows keeps 50 by default (CrashControl MinidumpsCount)
 _CONTROL_SET = re.compile(r"CurrentControlSet|ControlSet[0-9]{3}", re.ASCII)
@@ -602,22 +601,37 @@ def _captured(name: str, program: str, *arguments: str) -> list[str]:
     return [f"$report.{name} = {native(program, *arguments)} | Out-String", f"$report.{name}_rc = $LASTEXITCODE"]
 
 
-def recovery_environment_survey(bitlocker: bool = True, boot: bool = True, crashes: bool = True) -> str:
-    """Where the host is and what its volumes hold, as one JSON object (one round trip).
+def _reg_query_quietly(name: str, key: str, *value: str) -> list[str]:
+    """As ``_captured`` for ``reg query <key> [/v <value>]``, with reg's stderr discarded (``2> $null``)."""
+    query = native("reg.exe", "query", key, *value)
+    return [f"$report.{name} = {query} 2> $null | Out-String", f"$report.{name}_rc = $LASTEXITCODE"]
 
-    Always: ``system_drive`` and ``system_root`` ($env:), ``minint`` and ``safeboot`` (reg query text and exit
-    codes of the MiniNT key and of SafeBoot\\Option /v OptionValue), ``last_boot`` (Win32_OperatingSystem
-    LastBootUpTime), ``now`` (Get-Date, to compare host times with), and ``volumes``: every lettered volume
-    (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM`` and
-    ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest minidumps in
+
+def recovery_environment_survey(
+    bitlocker: bool = True, boot: bool = True, crashes: bool = True, minidumps: int = MINIDUMPS_LISTED
+) -> str:
+    """Where the host is and what its volumes hold, as one JSON object (one round trip): the one survey of a host,
+    read by ``_recovery_survey.parse_environment_survey`` into the host model.
+
+    Always: ``computer_name``, ``system_drive`` and ``system_root`` ($env:), ``minint`` and ``safeboot`` (reg query
+    text and exit codes of the MiniNT key and of SafeBoot\\Option /v OptionValue), ``last_boot``
+    (Win32_OperatingSystem LastBootUpTime), ``now`` (Get-Date, to compare host times with), and ``volumes``: every
+    lettered volume (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM``
+    and ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest ``minidumps`` in
     ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
     ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
     """
     bitlocker, boot, crashes = _flag(bitlocker, "bitlocker"), _flag(boot, "boot"), _flag(crashes, "crashes")
+    minidumps = _integer(minidumps, "minidumps listed", 1, MINIDUMPS_LISTED)
     statements = [
         "$report = @{system_drive = $env:SystemDrive; system_root = $env:SystemRoot}",
-        *_captured("minint", "reg.exe", "query", MININT_KEY),
-        *_captured("safeboot", "reg.exe", "query", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"),
+        "$report.computer_name = $env:COMPUTERNAME",
+        # An absent key is an expected answer (exit 1): reg's "unable to find" on stderr is discarded, so the script
+        # writes nothing but its JSON ('Continue': 5.1 under 'Stop' turns redirected native stderr into an error).
+        "$ErrorActionPreference = 'Continue'",
+        *_reg_query_quietly("minint", MININT_KEY),
+        *_reg_query_quietly("safeboot", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"),
+        "$ErrorActionPreference = 'Stop'",
         "$report.last_boot = (Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime",
         "$report.now = (Get-Date).ToUniversalTime()",
     ]
@@ -639,8 +653,7 @@ def recovery_environment_survey(bitlocker: bool = True, boot: bool = True, crash
             "    if (Test-Path -LiteralPath ($windows + '\\Minidump') -PathType 'Container') {",
             "        $dumps = Get-ChildItem -LiteralPath ($windows + '\\Minidump') -Filter '*.dmp' -File |",
             "            Sort-Object -Property 'LastWriteTimeUtc' -Descending |",
-            f"            Select-Object -First {MINIDUMPS_LISTED}"
-            " -Property 'Name', 'Length', 'LastWriteTimeUtc', $header",
+            f"            Select-Object -First {minidumps} -Property 'Name', 'Length', 'LastWriteTimeUtc', $header",
             "        $volume.minidumps = @($dumps)",
             "    }",
         ]
@@ -924,62 +937,3 @@ def safeboot_network_change(add: Sequence[tuple[str, str]], remove: Sequence[str
         calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
     checked = [part for call in calls for part in (call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")]
     return script(*(write + checked if add else checked + write), "exit 0")
-
-
-# --- recovery probe: one look at a host's boot environment (used by the fleet inventory) --------
-# Documented indicators only: WinPE/WinRE has HKLM\SYSTEM\CurrentControlSet\Control\MiniNT and the
-# X: system drive (Microsoft Learn, "WinPE: Identify drive letters"/"WinPE overview"); Safe Mode
-# records HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option OptionValue (1 minimal, 2 network;
-# the codes of GetSystemMetrics SM_CLEANBOOT); manage-bde -status gives each volume's Lock Status;
-# the latest minidump in <OS volume>\Windows\Minidump starts with the DUMP_HEADER64 fields.
-
-RECOVERY_PROBE_HEADER_BYTES = 0x60  # up to the four bugcheck parameters (0x40-0x5F)
-_MINI_NT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
-_SAFE_BOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
-# Where WinRE mounts the offline OS volume: any letter but X: (the RAM disk); C: first.
-_OS_VOLUME_LETTERS = "CDEFGHIJKLMNOPQRSTUVWYZ"
-
-
-def recovery_probe() -> str:
-    """One script that prints one JSON object: what the fleet inventory needs to classify a host.
-
-    Keys: ``system_drive``, ``computer_name``, ``mini_nt`` (bool), ``safe_boot_option`` (reg query
-    output, empty when the key is absent), ``manage_bde`` (manage-bde -status output),
-    ``os_volume`` (``C:``…, or null when no readable volume holds Windows, e.g. locked by
-    BitLocker), and from the newest minidump: ``minidump_name``, ``minidump_time`` (ISO 8601 UTC),
-    ``minidump_header`` (its first bytes as numbers). Parse it with
-    ``_parse_recovery_probe.parse_recovery_probe``. Native tools' error output is discarded and
-    does not stop the script (Windows PowerShell 5.1 would turn it into errors under 'Stop').
-    """
-    letters = ", ".join(quote(letter) for letter in _OS_VOLUME_LETTERS)
-    return script(
-        "$ErrorActionPreference = 'Continue'",
-        "$look = @{}",
-        "$look.system_drive = $env:SystemDrive",
-        "$look.computer_name = $env:COMPUTERNAME",
-        f"{native('reg.exe', 'query', _MINI_NT_KEY)} 2> $null | Out-Null",
-        "$look.mini_nt = $LASTEXITCODE -eq 0",
-        f"$look.safe_boot_option = @({native('reg.exe', 'query', _SAFE_BOOT_OPTION_KEY, '/v', 'OptionValue')}"
-        ' 2> $null) -join "`n"',
-        f'$look.manage_bde = @({native("manage-bde.exe", "-status")} 2> $null) -join "`n"',
-        "$os = $null",
-        f"foreach ($letter in @({letters})) {{",
-        '    $drive = $letter + ":"',
-        "    if ($drive -ne $env:SystemDrive -or -not $look.mini_nt) {",
-        r"        if (Test-Path -LiteralPath ($drive + '\Windows\System32\config\SYSTEM')) { $os = $drive; break }",
-        "    }",
-        "}",
-        "$look.os_volume = $os",
-        "if ($os) {",
-        r"    $dumps = @(Get-ChildItem -LiteralPath ($os + '\Windows\Minidump') -Filter '*.dmp' -File -Force"
-        " -ErrorAction 'SilentlyContinue' | Sort-Object -Property 'LastWriteTimeUtc')",
-        "    if ($dumps.Count -gt 0) {",
-        "        $latest = $dumps[-1]",
-        "        $look.minidump_name = $latest.Name",
-        "        $look.minidump_time = $latest.LastWriteTimeUtc.ToString('o')",
-        "        $look.minidump_header = @(Get-Content -LiteralPath $latest.FullName -Encoding 'Byte'"
-        f" -TotalCount {RECOVERY_PROBE_HEADER_BYTES})",
-        "    }",
-        "}",
-        "ConvertTo-Json -InputObject $look -Compress",
-    )

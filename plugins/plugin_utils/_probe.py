@@ -1,7 +1,9 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The concurrent WinRM probe of the fleet inventory: per host, an anonymous WS-Man Identify, then
-one authenticated look (``_commands.recovery_probe``) in one WinRS shell and one command.
+one authenticated look in one WinRS shell and one command: the host survey of win_recovery_facts
+(``_commands.recovery_environment_survey``, without the crash history: the newest minidump of each volume), read
+into the host model by the same parser, so that the inventory and the modules judge a host by the same rules.
 
 A bounded thread pool does the waiting (the work is network I/O; pywinrm and requests release the
 GIL while they wait); every host has its own deadline, and every failure becomes a ``ProbeResult``
@@ -21,15 +23,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import recovery_probe
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_recovery_probe import (
-    RecoveryLook,
-    parse_recovery_probe,
-)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import recovery_environment_survey
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import EnvironmentSurvey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 
-__all__ = ["IDENTIFY_BODY", "ProbeResult", "ProbeTarget", "probe_fleet", "probe_host"]
+__all__ = ["IDENTIFY_BODY", "ProbeResult", "ProbeTarget", "look_command", "probe_fleet", "probe_host"]
 
 # DSP0226 section 11: an Identify request; Windows answers it unauthenticated with this header.
 IDENTIFY_BODY = (
@@ -82,7 +82,7 @@ class ProbeResult:
     name: str
     reachability: str
     detail: str
-    look: RecoveryLook | None
+    look: EnvironmentSurvey | None
     finished: datetime.datetime
     seconds: float
     operator_error: str | None = None
@@ -92,11 +92,16 @@ def probe_fleet(targets: list[ProbeTarget], workers: int, timeout: float) -> dic
     """Probe every target with at most ``workers`` at a time, each within ``timeout`` seconds."""
     if not targets:
         return {}
-    command = encoded_command(recovery_probe())
+    command = look_command()
     workers = max(1, min(workers, len(targets)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lifeline-probe") as pool:
         results = pool.map(lambda target: probe_host(target, timeout, command), targets)
         return {result.name: result for result in results}
+
+
+def look_command() -> str:
+    """The look's command line: the host survey with BitLocker and the boot entries, and the newest minidump only."""
+    return encoded_command(recovery_environment_survey(bitlocker=True, boot=True, crashes=True, minidumps=1))
 
 
 def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) -> ProbeResult:
@@ -107,7 +112,7 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     deadline = started + timeout
 
     def result(
-        reachability: str, detail: str, look: RecoveryLook | None = None, operator_error: str | None = None
+        reachability: str, detail: str, look: EnvironmentSurvey | None = None, operator_error: str | None = None
     ) -> ProbeResult:
         now = datetime.datetime.now(datetime.UTC)
         seconds = round(time.monotonic() - started, 3)
@@ -142,18 +147,18 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
         detail = f"WS-Man Identify answered ({answer}); no account is configured for the look"
         return result(LOOK_FAILED, detail, operator_error=no_account_error(target))
     try:
-        stdout, stderr, code = _look(protocol, command or encoded_command(recovery_probe()))
+        stdout, stderr, code = _look(protocol, command or look_command())
     except InvalidCredentialsError:
         return refused(f"WS-Man Identify answered ({answer}) but the {target.auth} login was refused")
     except Exception as exc:  # anything else the host or the network did
         return result(LOOK_FAILED, f"WS-Man Identify answered ({answer}) but the look failed: {_reason(exc)}")
     if code != 0:
-        return result(LOOK_FAILED, f"the recovery probe script exited with {code}: {_first_error(stderr)}")
+        return result(LOOK_FAILED, f"the host survey script exited with {code}: {_first_error(stderr)}")
     try:
-        look = parse_recovery_probe(stdout.decode("utf-8", "replace"))
+        look = parse_environment_survey(stdout.decode("utf-8", "replace"))
     except ParseError as exc:
         return result(LOOK_FAILED, str(exc))
-    return result(ANSWERED, f"answered as {look.computer_name!r} in {look.boot_environment}", look)
+    return result(ANSWERED, f"answered as {look.computer_name!r} in {look.environment}", look)
 
 
 def login_refused_error(target: ProbeTarget) -> str:

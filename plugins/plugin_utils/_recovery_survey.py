@@ -1,21 +1,13 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading the two survey scripts of win_recovery_facts (and win_recovery_reboot) into facts: pure functions.
+"""Reading the survey scripts into the host model (``_host_model.py``) and the facts: pure functions.
 
 ``recovery_environment_survey`` and ``system_hive_survey`` (``_commands.py``) print one JSON object holding
 the raw output and exit code of each tool they ran; each text is read here with that tool's parser
-(``_parse_reg``, ``_parse_manage_bde``, ``_parse_bcdedit``, ``_parse_dism``). What the host is, where Windows
-is and which drivers are third-party are decided here, on the controller, by the rules below.
-
-Environment (documented indicators, read from the LIVE registry of the running system):
-- ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\MiniNT`` exists only in Windows PE, which WinRE is: ``winre``;
-- else ``...\\Control\\SafeBoot\\Option`` value ``OptionValue`` is 1 in Safe Mode (minimal), 2 in Safe Mode
-  with Networking (the SM_CLEANBOOT codes): ``safe_mode`` / ``safe_mode_network``; absent: ``normal``.
-
-Offline Windows in WinRE: the lettered volume other than the system drive (X:) that has
-``\\Windows\\System32\\config\\SYSTEM`` (windows-recovery.md). A BitLocker-locked volume cannot be read: it is
-the OS volume when the default boot loader's ``osdevice`` names it (``partition=D:``), or when it is the only
-locked volume; ``os_volume_locked`` is then true. Otherwise ``os_volume`` is None: Lifeline does not guess.
+(``_parse_reg``, ``_parse_manage_bde``, ``_parse_bcdedit``, ``_parse_dism``). The environment survey becomes an
+``EnvironmentSurvey``, judged by the rules of ``_host_model.py`` (environment, where Windows is, the latest crash)
+wherever it is read: the fleet inventory's probe, win_recovery_facts and win_recovery_reboot. Which drivers are
+third-party is decided here, on the controller, by the rule below.
 
 Third-party drivers: whether a driver is signed by Microsoft cannot be read remotely with the tools WinRE has.
 The rule is a list: a boot (0) or system (1) start service whose name is not in ``INBOX_BOOT_AND_SYSTEM_DRIVERS``
@@ -34,10 +26,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    EnvironmentSurvey,
+    Minidump,
+    SurveyVolume,
+    default_entry,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package, parse_dism_packages
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
-    BitLockerVolume,
     ManageBdeError,
     parse_manage_bde_status,
 )
@@ -45,28 +42,20 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg impor
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
 
 __all__ = [
-    "ENVIRONMENTS",
     "INBOX_BOOT_AND_SYSTEM_DRIVERS",
-    "EnvironmentSurvey",
     "HiveSurvey",
-    "Minidump",
-    "SurveyVolume",
     "boot_summary",
     "control_set_name",
-    "expected_environment",
-    "locate_windows",
+    "dump_bugcheck",
     "parse_environment_survey",
     "parse_hive_survey",
 ]
 
-ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre")
 _ENV_TOOL = "the environment survey (reg query, Get-CimInstance, manage-bde, bcdedit as JSON)"
 _HIVE_TOOL = "the SYSTEM hive survey (reg query as JSON)"
-_SAFEBOOT_CODES = {1: "safe_mode", 2: "safe_mode_network"}
 _DOTNET_DATE = re.compile(r"/Date\((-?[0-9]{1,15})\)/")
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _LETTER = re.compile(r"[A-Za-z]:")
-_PARTITION = re.compile(r"partition=(?P<letter>[A-Za-z]:)", re.IGNORECASE)
 
 # Boot- and system-start drivers of default Windows installations (Services\<name> Start 0 or 1 on Windows 10/11
 # and Server 2016-2025, physical, Hyper-V and Azure), lower case. Kept short on purpose: see the module docstring.
@@ -92,56 +81,6 @@ INBOX_BOOT_AND_SYSTEM_DRIVERS = frozenset(
 
 
 # --- the environment survey ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Minidump:
-    """A file in ``<volume>\\Windows\\Minidump``: its name, size, time, and the bugcheck its DUMP_HEADER64 (or
-    DUMP_HEADER32) holds; ``bugcheck`` None when the header is not a kernel dump header (cut off, still empty)."""
-
-    name: str
-    size: int
-    time: datetime.datetime
-    bugcheck: str | None
-    parameters: tuple[str, ...]
-
-    def to_fact(self) -> dict:
-        return {
-            "file": self.name,
-            "size": self.size,
-            "time": self.time.isoformat(),
-            "bugcheck": self.bugcheck,
-            "parameters": list(self.parameters),
-        }
-
-
-@dataclass(frozen=True)
-class SurveyVolume:
-    letter: str
-    file_system: str | None
-    system_hive: bool
-    pending_xml: bool
-    minidumps: tuple[Minidump, ...] | None  # None: not asked for
-
-
-@dataclass(frozen=True)
-class EnvironmentSurvey:
-    environment: str
-    system_drive: str
-    system_root: str | None
-    last_boot_time: datetime.datetime
-    host_time: datetime.datetime
-    volumes: tuple[SurveyVolume, ...]
-    bitlocker: tuple[BitLockerVolume, ...] | None  # None: not asked for, or unreadable (see bitlocker_error)
-    bitlocker_error: str | None
-    boot: tuple[BcdEntry, ...] | None
-    boot_error: str | None
-
-    def volume(self, letter: str | None) -> SurveyVolume | None:
-        return next((v for v in self.volumes if letter and v.letter == letter.upper()), None)
-
-    def bitlocker_volume(self, letter: str | None) -> BitLockerVolume | None:
-        return next((v for v in self.bitlocker or () if letter and v.mount_point == letter.upper()), None)
 
 
 def _document(text: str, tool: str) -> dict:
@@ -203,27 +142,32 @@ def host_time(value: object, what: str, tool: str = _ENV_TOOL) -> datetime.datet
     raise ParseError(tool, f"{what} {withhold_digits(repr(value))[:80]} is not a date with a time zone")
 
 
-def environment_from(minint_rc: int, minint: str, safeboot_rc: int, safeboot: str) -> str:
-    """The environment from the MiniNT key and SafeBoot\\Option\\OptionValue (module docstring)."""
-    if minint_rc == 0:
-        parse_reg_query(minint)  # the key exists: its output must still be reg's
-        return "winre"
-    if minint_rc != 1:
-        raise ParseError("reg query MiniNT", f"exit code {minint_rc}; reg exits 0 (found) or 1 (not found)")
-    if safeboot_rc == 1:
-        return "normal"
-    if safeboot_rc != 0:
-        raise ParseError("reg query SafeBoot\\Option", f"exit code {safeboot_rc}; reg exits 0 or 1")
-    keys = parse_reg_query(safeboot)
+def _safe_boot_option(document: Mapping) -> int | str | None:
+    """SafeBoot\\Option's OptionValue: None when reg finds no such key (exit 1), the REG_DWORD, or what stood there
+    instead, as text for the evidence (another type, no value, output reg's parser does not understand)."""
+    rc = _rc(document, "safeboot", _ENV_TOOL)
+    if rc == 1:
+        return None
+    if rc != 0:
+        raise ParseError("reg query SafeBoot\\Option", f"exit code {rc}; reg exits 0 (found) or 1 (not found)")
+    try:
+        keys = parse_reg_query(_text(document, "safeboot", _ENV_TOOL))
+    except ParseError as error:
+        return f"unreadable ({error})"
     value = keys[0].value("OptionValue") if keys else None
-    if value is None or value.type != "REG_DWORD":
-        raise ParseError("reg query SafeBoot\\Option", "no REG_DWORD OptionValue in reg's answer")
-    if value.data not in _SAFEBOOT_CODES:
-        raise ParseError(
-            "reg query SafeBoot\\Option",
-            f"OptionValue {value.data} is neither 1 (Safe Mode) nor 2 (Safe Mode with Networking)",
-        )
-    return _SAFEBOOT_CODES[value.data]
+    if value is None:
+        return "missing"
+    if value.type == "REG_DWORD" and isinstance(value.data, int):
+        return value.data
+    return f"{value.type} {value.data!r}"[:300]
+
+
+def _mini_nt(document: Mapping) -> bool:
+    """Whether reg query found the MiniNT key: exit 0 found, 1 not found (Microsoft Learn, reg query)."""
+    rc = _rc(document, "minint", _ENV_TOOL)
+    if rc not in (0, 1):
+        raise ParseError("reg query MiniNT", f"exit code {rc}; reg exits 0 (found) or 1 (not found)")
+    return rc == 0
 
 
 def _minidump(item: object, position: int) -> Minidump:
@@ -233,22 +177,32 @@ def _minidump(item: object, position: int) -> Minidump:
     name = _field(item, "Name", str, _ENV_TOOL)
     size = _field(item, "Length", int, _ENV_TOOL)
     header = item.get("Header") or []
-    if not isinstance(header, list) or not all(isinstance(b, int) and 0 <= b <= 255 for b in header):
+    if not isinstance(header, list) or not all(
+        isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in header
+    ):
         raise ParseError(_ENV_TOOL, f"{where}: Header is not a list of bytes")
-    bugcheck, parameters = dump_bugcheck(bytes(header))
-    return Minidump(name, size, host_time(item.get("LastWriteTimeUtc"), f"{where} time"), bugcheck, parameters)
+    kind, bugcheck, parameters = dump_bugcheck(bytes(header))
+    time = host_time(item.get("LastWriteTimeUtc"), f"{where} time")
+    return Minidump(name, size, time, kind, bugcheck, parameters)
 
 
-def dump_bugcheck(header: bytes) -> tuple[str | None, tuple[str, ...]]:
-    """The bugcheck code and parameters of a kernel dump header: DUMP_HEADER64 (``PAGEDU64``: code at 0x38,
-    four 64-bit parameters at 0x40) or DUMP_HEADER32 (``PAGEDUMP``: code at 0x28, 32-bit parameters at 0x2C)."""
-    if header[:8] == b"PAGEDU64" and len(header) >= 0x60:
-        code = struct.unpack_from("<I", header, 0x38)[0]
-        return f"0x{code:08X}", tuple(f"0x{p:016X}" for p in struct.unpack_from("<4Q", header, 0x40))
-    if header[:8] == b"PAGEDUMP" and len(header) >= 0x3C:
-        code = struct.unpack_from("<I", header, 0x28)[0]
-        return f"0x{code:08X}", tuple(f"0x{p:08X}" for p in struct.unpack_from("<4I", header, 0x2C))
-    return None, ()
+# The Windows SDK's mindumpdef.h: DUMP_HEADER32 (4-byte packed; Signature 'PAGE', ValidDump 'DUMP') has ten ULONGs,
+# then BugCheckCode at 0x28 and four ULONG parameters at 0x2C; DUMP_HEADER64 (Signature 'PAGE', ValidDump 'DU64')
+# has BugCheckCode at 0x38 and four ULONG64 parameters at 0x40 (8-byte aligned), 0x60 bytes in all.
+_DUMP_HEADERS = {b"PAGEDU64": (0x38, "<4Q", 0x40), b"PAGEDUMP": (0x28, "<4I", 0x2C)}
+
+
+def dump_bugcheck(header: bytes) -> tuple[str | None, int | None, tuple[int, ...]]:
+    """``(header, bugcheck, parameters)`` of a kernel dump header: ``PAGEDU64`` or ``PAGEDUMP`` with the code and
+    its four parameters, or ``(None, None, ())`` for anything else (a dump cut off while it was written)."""
+    layout = _DUMP_HEADERS.get(header[:8])
+    if layout is None:
+        return None, None, ()
+    code_at, parameters_format, parameters_at = layout
+    if len(header) < parameters_at + struct.calcsize(parameters_format):
+        return None, None, ()
+    (code,) = struct.unpack_from("<I", header, code_at)
+    return header[:8].decode("ascii"), code, struct.unpack_from(parameters_format, header, parameters_at)
 
 
 def _volume(item: object, position: int) -> SurveyVolume:
@@ -274,12 +228,6 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
     JSON or a tool text its parser refuses; a manage-bde or bcdedit failure is kept as ``*_error`` instead
     (the rest of the facts stay useful)."""
     document = _document(text, _ENV_TOOL)
-    environment = environment_from(
-        _rc(document, "minint", _ENV_TOOL),
-        _text(document, "minint", _ENV_TOOL),
-        _rc(document, "safeboot", _ENV_TOOL),
-        _text(document, "safeboot", _ENV_TOOL),
-    )
     system_drive = _field(document, "system_drive", str, _ENV_TOOL)
     if not _LETTER.fullmatch(system_drive):
         raise ParseError(_ENV_TOOL, f"SystemDrive {system_drive[:20]!r} is not a drive letter")
@@ -298,9 +246,11 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
         except ParseError as error:
             boot_error = f"{error} (exit code {_rc(document, 'bcdedit', _ENV_TOOL)})"
     return EnvironmentSurvey(
-        environment=environment,
+        computer_name=_field(document, "computer_name", str, _ENV_TOOL),
         system_drive=system_drive.upper(),
         system_root=_field(document, "system_root", str, _ENV_TOOL, optional=True),
+        mini_nt=_mini_nt(document),
+        safe_boot_option=_safe_boot_option(document),
         last_boot_time=host_time(document.get("last_boot"), "LastBootUpTime"),
         host_time=host_time(document.get("now"), "Get-Date"),
         volumes=tuple(_volume(item, n) for n, item in enumerate(volumes, start=1)),
@@ -311,57 +261,7 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
     )
 
 
-# --- decisions on the environment survey ------------------------------------------------------------------------
-
-
-def default_entry(entries: tuple[BcdEntry, ...] | None) -> BcdEntry | None:
-    """The loader the boot manager starts by default: the entry its ``default`` element names."""
-    if not entries:
-        return None
-    manager = next((e for e in entries if e.identifier == "{bootmgr}"), None)
-    wanted = manager.get("default") if manager else None
-    for entry in entries:
-        if entry.identifier == wanted or (wanted is None and entry.title == "Windows Boot Loader"):
-            return entry
-    return None
-
-
-@dataclass(frozen=True)
-class WindowsLocation:
-    os_volume: str | None
-    locked: bool
-    offline: bool
-    system_root: str | None
-    candidates: tuple[str, ...]
-    reason: str
-
-
-def locate_windows(survey: EnvironmentSurvey) -> WindowsLocation:
-    """Where the Windows installation is (module docstring): the running one, or in WinRE the offline one."""
-    if survey.environment != "winre":
-        root = survey.system_root or survey.system_drive + "\\Windows"
-        return WindowsLocation(survey.system_drive, False, False, root, (survey.system_drive,), "the running system")
-    readable = tuple(v.letter for v in survey.volumes if v.system_hive and v.letter != survey.system_drive)
-    entry = default_entry(survey.boot)
-    osdevice = _PARTITION.fullmatch(str(entry.get("osdevice", ""))) if entry else None
-    named = osdevice.group("letter").upper() if osdevice else None
-    if len(readable) == 1:
-        root = readable[0] + "\\Windows"
-        return WindowsLocation(readable[0], False, True, root, readable, "the volume with a SYSTEM hive")
-    if len(readable) > 1:
-        if named in readable:
-            return WindowsLocation(named, False, True, named + "\\Windows", readable, "the default loader's osdevice")
-        return WindowsLocation(None, False, True, None, readable, "several volumes hold Windows; none is the default")
-    locked = tuple(
-        v.mount_point
-        for v in survey.bitlocker or ()
-        if v.locked and _LETTER.fullmatch(v.mount_point) and v.mount_point != survey.system_drive
-    )
-    if named in locked:
-        return WindowsLocation(named, True, True, None, locked, "locked; the default loader's osdevice names it")
-    if len(locked) == 1:
-        return WindowsLocation(locked[0], True, True, None, locked, "locked; the only locked volume")
-    return WindowsLocation(None, bool(locked), True, None, locked, "no readable volume holds Windows")
+# --- the facts of the environment survey ----------------------------------------------------------------------
 
 
 def boot_summary(entries: tuple[BcdEntry, ...] | None) -> dict | None:
@@ -380,13 +280,6 @@ def boot_summary(entries: tuple[BcdEntry, ...] | None) -> dict | None:
         value = entry.get(name) if entry else None
         summary[name] = list(value) if isinstance(value, tuple) else value
     return summary
-
-
-def expected_environment(safeboot: str | None) -> str:
-    """The environment the default loader starts with this ``safeboot`` value (bcdedit: Minimal, Network)."""
-    if safeboot is None:
-        return "normal"
-    return {"minimal": "safe_mode", "network": "safe_mode_network"}.get(str(safeboot).lower(), "safe_mode")
 
 
 # --- the SYSTEM hive survey ------------------------------------------------------------------------------------

@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import normalise_signature
+
 __all__ = [
     "FACT_SIGNATURES",
     "OPERATOR_ERRORS",
     "RING_ORDER",
     "RolloutError",
-    "normalise_signature",
     "plan",
     "remediation_from_facts",
     "signature_from_facts",
@@ -55,11 +56,6 @@ OPERATOR_ERRORS = {
 # otherwise send a recovery password over Basic on plain HTTP) and the rollout's own settings (a
 # mapping could otherwise turn the halt off).
 _RESERVED_PREFIXES = ("ansible_", "lifeline_")
-
-
-def normalise_signature(value: Any) -> str:
-    """Signatures compare without case or surrounding blanks ('0x50:CSAgent.sys' == '0x50:csagent.sys')."""
-    return str(value or "").strip().lower()
 
 
 def _check_role_vars(where: str, role: str, variables: Mapping, role_options: Callable[[str], Mapping | None]):

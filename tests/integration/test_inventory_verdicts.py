@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
+from .playbooks import ansible_playbook, static_inventory
 from .test_ansible_raw import parse_adhoc_output
 
 BIN = Path(sys.executable).parent
@@ -102,13 +103,16 @@ def expected_verdict(truth: dict, with_signals: bool) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
-    started = start_fleet(
-        tmp_path_factory.mktemp("mixed"), "--scenario", "mixed", "--hosts", "200", "--reboot-seconds", "0.3"
-    )
+def running_fleet(directory: Path, scenario: str, hosts: int) -> Iterator[LabFleet]:
+    """A lab fleet for the tests of one module, taken down after them."""
+    started = start_fleet(directory, "--scenario", scenario, "--hosts", str(hosts), "--reboot-seconds", "0.3")
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
+    yield from running_fleet(tmp_path_factory.mktemp("mixed"), "mixed", 200)
 
 
 def test_mixed_fleet_verdicts_match_the_ground_truth_host_by_host(mixed: LabFleet, tmp_path: Path) -> None:
@@ -392,3 +396,89 @@ def test_a_run_from_the_cache_connects_with_the_password_read_again(small_fleet:
     answers = parse_adhoc_output(result.stdout)
     assert {name: answer[:2] for name, answer in answers.items()} == dict.fromkeys(names, ("CHANGED", 0))
     assert CACHED_FLEET_PASSWORD not in result.stdout + result.stderr
+
+
+# --- one host model: the inventory and win_recovery_facts judge a host the same way ------------------------------
+
+MINIDUMP_32 = "C:\\Windows\\Minidump\\072024-99999-01.dmp"
+
+
+def header_32(code: int, *parameters: int) -> list[int]:
+    """A DUMP_HEADER32 (the Windows SDK's mindumpdef.h): 'PAGE' 'DUMP', the code at 0x28, four ULONGs at 0x2C."""
+    header = bytearray(0x3C)
+    header[0:8] = b"PAGEDUMP"
+    for offset, value in zip(range(0x28, 0x3C, 4), (code, *parameters), strict=True):
+        header[offset : offset + 4] = value.to_bytes(4, "little")
+    return list(header)
+
+
+@pytest.fixture(scope="module")
+def by_kind_twice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
+    """crowdstrike-291 with two hosts of each kind (WinRE or Safe Mode with Networking, with or without BitLocker)."""
+    yield from running_fleet(tmp_path_factory.mktemp("one_model"), "crowdstrike-291", 8)
+
+
+def test_the_inventory_and_win_recovery_facts_judge_each_host_the_same(by_kind_twice: LabFleet, tmp_path: Path) -> None:
+    fleet = by_kind_twice
+    truths = {host["name"]: fleet.show(host["name"])["machine"] for host in fleet.hosts}
+    kinds: dict[tuple[str, bool], list[dict]] = {}
+    for host in fleet.hosts:
+        truth = truths[host["name"]]
+        kinds.setdefault((truth["environment"], truth["bitlocker"] is not None), []).append(host)
+    assert sorted(len(hosts) for hosts in kinds.values()) == [2, 2, 2, 2], kinds
+    # Where the two old readings of a host disagreed, made on one host of three kinds over WinRM:
+    option_3 = kinds[("safe_mode_network", True)][1]  # a Safe Mode option that is neither 1 nor 2
+    answer = sealed_session(option_3).run_cmd(
+        encoded_command(
+            reg_add(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option", "OptionValue", "REG_DWORD", 3)
+        )
+    )
+    assert answer.status_code == 0, answer.std_err
+    no_minint = kinds[("winre", False)][1]  # WinPE's X: drive without the MiniNT key
+    answer = sealed_session(no_minint).run_cmd("reg", ["delete", r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT", "/f"])
+    assert answer.status_code == 0, answer.std_err
+    dump_32 = kinds[("safe_mode_network", False)][1]  # the newest minidump has a 32-bit header
+    bytes_32 = ",".join(map(str, header_32(0x7E, 0xC0000005, 0x8A1B2C3D, 0x9A8B7C6D, 0x9A8B7000)))
+    answer = sealed_session(dump_32).run_ps(
+        f"Set-Content -LiteralPath '{MINIDUMP_32}' -Value @({bytes_32}) -Encoding Byte"
+    )
+    assert answer.status_code == 0, answer.std_err
+
+    config = write_config(tmp_path / "nosignals.lifeline.yml", lab_fleet_file=str(fleet.fleet_file), lab_signals=False)
+    seen = inventory(config, tmp_path)["_meta"]["hostvars"]
+    playbook = tmp_path / "facts.yml"
+    playbook.write_text(
+        yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [
+            {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment", "crashes"]}}
+        ]}])
+    )  # fmt: skip
+    played = ansible_playbook(static_inventory(fleet, tmp_path), playbook)
+    assert played.returncode == 0, played.stdout[-3000:]
+
+    for name, truth in truths.items():
+        hostvars, facts = seen[name], played.result("facts", name)["ansible_facts"]["lifeline_recovery"]
+        crashes = facts["crashes"]
+        from_facts = f"0x{int(crashes[0]['bugcheck'], 16):x}" if crashes else None
+        assert hostvars["lifeline_boot_environment"] == facts["environment"], name
+        assert hostvars["lifeline_failure_signature"] == from_facts, name
+        # The facts' os_volume_locked is a bool; the inventory says null where no Windows volume is known.
+        assert hostvars["lifeline_bitlocker_locked"] is (
+            None if name == no_minint["name"] else facts["os_volume_locked"]
+        )
+        locked = bool(truth["bitlocker"] and truth["bitlocker"]["locked"])
+        if name == option_3["name"]:
+            assert (facts["environment"], hostvars["lifeline_recovery_state"]) == ("unknown", "unknown")
+            assert facts["environment_evidence"] in hostvars["lifeline_evidence"]
+            assert "OptionValue 3: neither 1 (Safe Mode)" in facts["environment_evidence"]
+        elif name == no_minint["name"]:
+            assert (facts["environment"], facts["os_volume"]) == ("unknown", None)
+        elif name == dump_32["name"]:
+            assert (crashes[0]["file"], crashes[0]["bugcheck"], from_facts) == (
+                MINIDUMP_32.rsplit("\\", 1)[1],
+                "0x0000007E",
+                "0x7e",
+            )
+        else:  # as the lab's ground truth has it
+            last = truth["crashes"][-1]["bugcheck"]
+            assert facts["environment"] == truth["environment"] and facts["os_volume_locked"] is locked
+            assert hostvars["lifeline_failure_signature"] == (None if locked else f"0x{int(last, 16):x}")

@@ -1,24 +1,16 @@
-"""The fleet inventory's pure parts: the recovery probe parser, the sources' readers and the verdicts."""
+"""The fleet inventory's pure parts: the verdicts on the host survey the probe reads, and the sources' readers."""
 
 from __future__ import annotations
 
 import csv
 import datetime
 import json
-import struct
-from pathlib import Path
 
 import pytest
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import (
-    classify,
-    group_name,
-    normalise_signature,
-    recovery_ring,
-)
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_recovery_probe import parse_recovery_probe
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify, group_name, recovery_ring
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     CSV_FIELD_LIMIT,
     SourceError,
@@ -30,101 +22,45 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import 
     static_hosts,
 )
 
-SAMPLES = Path(__file__).parent / "samples"
+from .surveys import RUNNING, SAFE_BOOT_OPTION, dump_header, minidump, sample, survey_json, volume
+
 NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
-STATUS_UNLOCKED_C = (SAMPLES / "mbde_status_fully_decrypted.txt").read_text()
-STATUS_LOCKED_F = (SAMPLES / "mbde_status_locked.txt").read_text()
-SAFE_BOOT_NETWORK = (
-    "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Option\r\n"
-    "    OptionValue    REG_DWORD    0x2\r\n"
-)
-
-
-def dump_header(bugcheck: int, parameters=(0xFFFF840500000074, 0, 0xFFFFF8022F8D4A47, 2)) -> list[int]:
-    header = bytearray(0x60)
-    header[0:8] = b"PAGEDU64"
-    struct.pack_into("<I", header, 0x38, bugcheck)
-    struct.pack_into("<4Q", header, 0x40, *parameters)
-    return list(header)
-
-
-def probe_output(**overrides) -> str:
-    look = {
-        "system_drive": "C:",
-        "computer_name": "WS-1",
-        "mini_nt": False,
-        "safe_boot_option": "",
-        "manage_bde": STATUS_UNLOCKED_C,
-        "os_volume": "C:",
-    }
-    look.update(overrides)
-    return json.dumps(look)
+STATUS_LOCKED_F = sample("mbde_status_locked.txt")
+WINRE_LOCKED = {"volumes": [volume("X:")], "manage_bde": STATUS_LOCKED_F}  # D: not readable, F: locked
+SAFE_MODE_NETWORK = {**RUNNING, "safeboot": SAFE_BOOT_OPTION.format(2), "safeboot_rc": 0}
 
 
 def answered(text: str) -> ProbeResult:
-    look = parse_recovery_probe(text)
-    return ProbeResult("WS-1", "answered", f"answered in {look.boot_environment}", look, NOW, 0.1)
+    look = parse_environment_survey(text)
+    return ProbeResult("WS-1", "answered", f"answered in {look.environment}", look, NOW, 0.1)
 
 
 def silent(reachability: str = "no_answer") -> ProbeResult:
     return ProbeResult("WS-1", reachability, "no answer to WS-Man Identify", None, NOW, 0.1)
 
 
-# --- the probe's output -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("overrides", "environment"),
-    [
-        ({}, "normal"),
-        ({"system_drive": "X:", "mini_nt": True, "os_volume": "D:"}, "winre"),
-        ({"mini_nt": True}, "winre"),  # MiniNT alone is WinPE, whatever the drive letter
-        ({"safe_boot_option": SAFE_BOOT_NETWORK}, "safe_mode_network"),
-        ({"safe_boot_option": SAFE_BOOT_NETWORK.replace("0x2", "0x1")}, "safe_mode"),
-        ({"safe_boot_option": SAFE_BOOT_NETWORK.replace("REG_DWORD    0x2", "REG_SZ    {{ x }}")}, "unknown"),
-    ],
-)
-def test_boot_environment_from_documented_indicators(overrides: dict, environment: str) -> None:
-    assert parse_recovery_probe(probe_output(**overrides)).boot_environment == environment
-
-
-def test_newest_minidump_header_gives_the_bugcheck_and_parameters() -> None:
-    look = parse_recovery_probe(
-        probe_output(
-            minidump_name="071924-01.dmp",
-            minidump_time="2024-07-19T04:09:30.1234567Z",
-            minidump_header=dump_header(0x50),
-        )
-    )
-    assert look.latest_crash.bugcheck == 0x50
-    assert look.latest_crash.parameters[2] == 0xFFFFF8022F8D4A47
-    assert look.latest_crash.time == datetime.datetime(2024, 7, 19, 4, 9, 30, 123456, tzinfo=datetime.UTC)
-
-
-def test_a_cut_off_minidump_is_a_problem_not_a_bugcheck() -> None:
-    look = parse_recovery_probe(probe_output(minidump_name="x.dmp", minidump_header=dump_header(0x50)[:40]))
-    assert look.latest_crash.bugcheck is None
-    assert any("PAGEDU64" in problem for problem in look.problems)
-
-
-def test_bitlocker_lock_of_the_os_volume_or_the_unreadable_one_in_winre() -> None:
-    assert parse_recovery_probe(probe_output()).bitlocker_locked is False
-    winre = parse_recovery_probe(
-        probe_output(system_drive="X:", mini_nt=True, os_volume=None, manage_bde=STATUS_LOCKED_F)
-    )
-    assert winre.bitlocker_locked is True
-    unreadable = parse_recovery_probe(probe_output(manage_bde="Ceci n'est pas manage-bde"))
-    assert unreadable.bitlocker_locked is None
-    assert unreadable.problems
-
-
-@pytest.mark.parametrize("text", ["", "not json", "[1, 2]", '{"computer_name": "x"}'])
-def test_output_that_is_not_the_probe_object_is_a_parse_error(text: str) -> None:
-    with pytest.raises(ParseError, match="the recovery probe"):
-        parse_recovery_probe(text)
+def in_safe_mode_with(*dumps: dict) -> ProbeResult:
+    """A host that answered from Safe Mode with Networking, these minidumps in C:\\Windows\\Minidump."""
+    return answered(survey_json(**{**SAFE_MODE_NETWORK, "volumes": [volume("C:", minidumps=list(dumps))]}))
 
 
 # --- verdicts ---------------------------------------------------------------------------------
+
+
+def test_a_cut_off_minidump_is_evidence_not_a_bugcheck() -> None:
+    verdict = classify("WS-1", in_safe_mode_with(minidump("x.dmp", 1721362140000, dump_header(0x50)[:40])), None)
+    assert verdict.failure_signature is None
+    assert "latest minidump x.dmp (2024-07-19T04:09:00Z): an unreadable header" in verdict.evidence
+
+
+def test_bitlocker_lock_of_the_windows_volume_and_what_could_not_be_read() -> None:
+    assert classify("WS-1", answered(survey_json(**RUNNING)), None).bitlocker_locked is False
+    assert classify("WS-1", answered(survey_json(**WINRE_LOCKED)), None).bitlocker_locked is True
+    unreadable = classify(
+        "WS-1", answered(survey_json(**{**WINRE_LOCKED, "manage_bde": "Ceci n'est pas manage-bde"})), None
+    )
+    assert unreadable.bitlocker_locked is None
+    assert any(item.startswith("could not read: ") for item in unreadable.evidence)
 
 
 def signals(*lines: dict) -> dict:
@@ -138,13 +74,9 @@ CRASH = {"host": "WS-1", "event": "crash", "time": "2026-01-01T10:00:00Z", "bugc
 
 
 def test_healthy_and_recovery_reachable() -> None:
-    healthy = classify("WS-1", answered(probe_output()), None)
+    healthy = classify("WS-1", answered(survey_json(**RUNNING)), None)
     assert (healthy.recovery_state, healthy.boot_environment, healthy.failure_signature) == ("healthy", "normal", None)
-    in_winre = classify(
-        "WS-1",
-        answered(probe_output(system_drive="X:", mini_nt=True, os_volume=None, manage_bde=STATUS_LOCKED_F)),
-        signals(CRASH)["ws-1"],
-    )
+    in_winre = classify("WS-1", answered(survey_json(**WINRE_LOCKED)), signals(CRASH)["ws-1"])
     assert in_winre.recovery_state == "recovery_reachable"
     assert in_winre.reachability == "answered_in_recovery"
     assert in_winre.failure_signature == "0x50:csagent.sys"
@@ -153,9 +85,7 @@ def test_healthy_and_recovery_reachable() -> None:
 
 
 def test_a_minidump_alone_gives_the_bugcheck_without_a_module() -> None:
-    verdict = classify(
-        "WS-1", answered(probe_output(safe_boot_option=SAFE_BOOT_NETWORK, minidump_name="a.dmp",
-                                      minidump_header=dump_header(0x7E))), None)  # fmt: skip
+    verdict = classify("WS-1", in_safe_mode_with(minidump("a.dmp", 1721362140000, dump_header(0x7E))), None)
     assert verdict.failure_signature == "0x7e"
     assert any("latest minidump a.dmp" in item for item in verdict.evidence)
 
@@ -184,21 +114,6 @@ def test_rings_are_deterministic_and_overridable() -> None:
     assert 50 < rings.count("canary") < 150 and 300 < rings.count("pilot") < 500
     assert recovery_ring("WS-0001", "canary", 0, 0) == "canary"
     assert classify("WS-1", None, None, ring_override="pilot").recovery_ring == "pilot"
-
-
-@pytest.mark.parametrize(
-    ("bugcheck", "module", "expected"),
-    [
-        (0x50, "CSAgent.sys", "0x50:csagent.sys"),
-        (0x7E, r"\SystemRoot\System32\drivers\ctxflt.sys", "0x7e:ctxflt.sys"),
-        (None, "x.sys", "unknown:x.sys"),
-        (0xC000021A, None, "0xc000021a"),
-        (None, None, None),
-        (0x50, "{{ lookup('pipe', 'id') }}", "0x50:lookup_pipe_id"),
-    ],
-)
-def test_signatures_are_normalised(bugcheck, module, expected) -> None:
-    assert normalise_signature(bugcheck, module) == expected
 
 
 def test_group_names_are_plain() -> None:

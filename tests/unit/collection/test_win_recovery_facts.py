@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import struct
-from pathlib import Path
 
 import pytest
 from hypothesis import example, given, settings
@@ -16,13 +14,10 @@ from hypothesis import example, given, settings
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import expected_environment, locate_windows
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
     INBOX_BOOT_AND_SYSTEM_DRIVERS,
-    dump_bugcheck,
-    environment_from,
-    expected_environment,
-    locate_windows,
     parse_environment_survey,
     parse_hive_survey,
 )
@@ -31,14 +26,8 @@ from lifeline_lab.machine import new_machine
 
 from ..lab.support import locked_in_winre, run
 from .in_process import lab_action
+from .surveys import dump_header, minidump, sample, survey_json, volume
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
-
-SAMPLES = Path(__file__).parent / "samples"
-
-
-def sample(name: str) -> str:
-    return (SAMPLES / name).read_bytes().decode("utf-8")
-
 
 # --- the survey scripts --------------------------------------------------------------------------------------
 
@@ -54,6 +43,10 @@ def test_the_environment_survey_parses_and_reads_only_what_it_is_asked_for() -> 
     ]
     assert "Win32_OperatingSystem" in literal_values(root) and "\\Minidump" in literal_values(root)
     assert "-TotalCount 96" in full  # DUMP_HEADER64 up to the four bugcheck parameters
+    assert full.count(" 2> $null | Out-String") == 2  # an absent MiniNT or SafeBoot\Option key writes no stderr
+    assert "Select-Object -First 20 " in full and "Select-Object -First 1 " in commands.recovery_environment_survey(
+        minidumps=1
+    )  # the inventory's look asks for the newest minidump only
     small = commands.recovery_environment_survey(bitlocker=False, boot=False, crashes=False)
     assert len(native_calls(assert_parses(small))) == 2 and "Minidump" not in small
     for built in (full, small):
@@ -89,6 +82,7 @@ def test_the_offline_hive_survey_always_unloads_what_it_loaded() -> None:
         (lambda: commands.system_hive_survey(None, "HKLM\\X", "SYSTEM"), "not an absolute path"),
         (lambda: commands.system_hive_survey(None, servicing_image=3), "servicing image"),
         (lambda: commands.recovery_environment_survey(bitlocker="yes"), "bitlocker must be true or false"),
+        (lambda: commands.recovery_environment_survey(minidumps=0), "minidumps listed"),
     ],
 )  # fmt: skip
 def test_bad_survey_input_is_refused_before_anything_is_built(build, message: str) -> None:
@@ -111,30 +105,6 @@ def test_hostile_paths_stay_one_literal_or_are_refused(path: str) -> None:
 # --- the environment survey's parser on real tool output --------------------------------------------------------
 
 
-def survey_json(**overrides) -> str:
-    """The environment survey as the script prints it, around real samples of each tool's output."""
-    document = {
-        "system_drive": "X:",
-        "system_root": "X:\\windows",
-        "minint": "\r\n",
-        "minint_rc": 0,
-        "safeboot": "",
-        "safeboot_rc": 1,
-        "last_boot": "\\/Date(1721362140000)\\/",
-        "now": {"value": "\\/Date(1721362200000)\\/", "DisplayHint": 2, "DateTime": "Friday, July 19, 2024"},
-        "volumes": [
-            {"letter": "D:", "file_system": "NTFS", "system_hive": True, "pending_xml": True, "minidumps": []},
-            {"letter": "X:", "file_system": "NTFS", "system_hive": True, "pending_xml": False, "minidumps": []},
-        ],
-        "manage_bde": sample("mbde_status_fully_decrypted.txt"),
-        "manage_bde_rc": 0,
-        "bcdedit": sample("bcdedit_reference_safeboot.txt"),
-        "bcdedit_rc": 0,
-    }
-    document.update(overrides)
-    return json.dumps(document).replace("\\\\/", "\\/")
-
-
 def test_winre_with_a_readable_windows_volume() -> None:
     survey = parse_environment_survey(survey_json())
     assert survey.environment == "winre" and survey.system_drive == "X:"
@@ -146,31 +116,9 @@ def test_winre_with_a_readable_windows_volume() -> None:
     assert survey.boot is not None and survey.bitlocker is not None
 
 
-@pytest.mark.parametrize(("code", "environment"), [(1, "safe_mode"), (2, "safe_mode_network")])
-def test_safe_mode_comes_from_option_value(code: int, environment: str) -> None:
-    text = f"\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Option\r\n" \
-           f"    OptionValue    REG_DWORD    0x{code}\r\n\r\n"  # fmt: skip
-    assert environment_from(1, "", 0, text) == environment
-    assert environment_from(1, "", 1, "") == "normal"
-
-
-def test_an_unknown_option_value_or_exit_code_is_an_error_not_a_guess() -> None:
-    text = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Option\r\n" \
-           "    OptionValue    REG_DWORD    0x3\r\n\r\n"  # fmt: skip
-    with pytest.raises(ParseError, match="OptionValue 3 is neither 1"):
-        environment_from(1, "", 0, text)
-    with pytest.raises(ParseError, match="exit code 5"):
-        environment_from(5, "", 1, "")
-
-
-def test_localized_reg_output_is_refused() -> None:
-    with pytest.raises(ParseError, match="reg query"):
-        parse_environment_survey(survey_json(minint=sample("reg_zh_cn_default.txt")))
-
-
 def test_a_locked_volume_is_the_windows_volume_only_when_it_can_be_told() -> None:
     locked = sample("mbde_status_locked.txt")
-    volumes = [{"letter": "X:", "file_system": "NTFS", "system_hive": True, "pending_xml": False}]
+    volumes = [volume("X:")]
     survey = parse_environment_survey(survey_json(volumes=volumes, manage_bde=locked))
     where = locate_windows(survey)  # the sample's F: is locked; the reference BCD's osdevice is C:, not F:
     assert (where.os_volume, where.locked, where.system_root) == ("F:", True, None)
@@ -179,6 +127,7 @@ def test_a_locked_volume_is_the_windows_volume_only_when_it_can_be_told() -> Non
     assert no_bitlocker.bitlocker is None and "manage-bde" in no_bitlocker.bitlocker_error
     nowhere = locate_windows(no_bitlocker)
     assert nowhere.os_volume is None and "no readable volume" in nowhere.reason
+    assert nowhere.locked is None  # nothing says whether a volume is locked
 
 
 @pytest.mark.parametrize(
@@ -207,35 +156,17 @@ def test_a_localized_bcdedit_is_kept_as_an_error_and_the_rest_still_read() -> No
 # --- minidumps ----------------------------------------------------------------------------------------------
 
 
-def dump_header_64(code: int, *parameters: int) -> bytes:
-    """DUMP_HEADER64 as debuggers read it: PAGEDU64, then BugCheckCode at 0x38 and the parameters at 0x40."""
-    header = bytearray(0x60)
-    header[0:8] = b"PAGEDU64"
-    struct.pack_into("<I", header, 0x38, code)
-    struct.pack_into("<4Q", header, 0x40, *parameters)
-    return bytes(header)
-
-
-def test_the_bugcheck_comes_from_the_dump_header() -> None:
-    code, parameters = dump_bugcheck(dump_header_64(0x50, 0xFFFF840500000074, 0, 0xFFFFF8022F8D4A47, 2))
-    assert code == "0x00000050"
-    assert parameters == ("0xFFFF840500000074", "0x0000000000000000", "0xFFFFF8022F8D4A47", "0x0000000000000002")
-    header32 = bytearray(0x40)
-    header32[0:8] = b"PAGEDUMP"
-    struct.pack_into("<I5I", header32, 0x28, 0x7E, 0xC0000005, 1, 2, 3, 0)
-    assert dump_bugcheck(bytes(header32))[0] == "0x0000007E"
-    assert dump_bugcheck(b"\x00" * 0x60) == (None, ())  # a dump cut off while it was written
-    assert dump_bugcheck(b"PAGEDU64") == (None, ())
-
-
-def test_minidumps_are_read_from_the_survey() -> None:
-    dump = {"Name": "071924-8593-01.dmp", "Length": 8192, "LastWriteTimeUtc": "\\/Date(1721362140000)\\/",
-            "Header": list(dump_header_64(0x7E, 1, 2, 3, 4))}  # fmt: skip
-    volumes = [{"letter": "D:", "file_system": "NTFS", "system_hive": True, "pending_xml": False, "minidumps": dump}]
+def test_minidumps_are_read_from_the_survey_and_returned_as_hex_text() -> None:
+    dump = minidump("071924-8593-01.dmp", 1721362140000, dump_header(0x7E, 1, 2, 3, 4))
+    volumes = [volume("D:", minidumps=dump)]  # one item: ConvertTo-Json writes it without its array
     (found,) = parse_environment_survey(survey_json(volumes=volumes)).volume("D:").minidumps
-    assert (found.name, found.bugcheck, found.parameters[0]) == ("071924-8593-01.dmp", "0x0000007E", f"0x{1:016X}")
+    assert (found.name, found.bugcheck, found.parameters) == ("071924-8593-01.dmp", 0x7E, (1, 2, 3, 4))
+    assert found.to_fact() == {
+        "file": "071924-8593-01.dmp", "size": 8192, "time": "2024-07-19T04:09:00+00:00", "bugcheck": "0x0000007E",
+        "parameters": [f"0x{n:016X}" for n in (1, 2, 3, 4)],
+    }  # fmt: skip
     with pytest.raises(ParseError, match="Header is not a list of bytes"):
-        parse_environment_survey(survey_json(volumes=[{**volumes[0], "minidumps": [{**dump, "Header": [256]}]}]))
+        parse_environment_survey(survey_json(volumes=[volume("D:", minidumps=[{**dump, "Header": [256]}])]))
 
 
 def test_expected_environment_follows_safeboot() -> None:

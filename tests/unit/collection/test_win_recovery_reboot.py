@@ -4,7 +4,6 @@ machine), and the verdict on the boot a host came back with. The restart itself 
 from __future__ import annotations
 
 import json
-import struct
 
 import pytest
 
@@ -17,6 +16,7 @@ from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
 from .in_process import lab_action
+from .surveys import RUNNING, dump_header, minidump, survey_json, volume
 
 RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
 
@@ -65,20 +65,14 @@ def test_check_mode_reads_once_and_reports_what_it_would_do(target: str, value: 
 def survey(environment: str, boot_ms: int, dumps: list[tuple[str, int, int]]) -> object:
     """An environment survey; ``dumps`` are (name, time in ms, bugcheck code) in D:/C:\\Windows\\Minidump."""
     letter = "D:" if environment == "winre" else "C:"
-    header = bytearray(0x60)
-    header[0:8] = b"PAGEDU64"
-    items = []
-    for name, ms, code in dumps:
-        struct.pack_into("<I", header, 0x38, code)
-        items.append({"Name": name, "Length": 8192, "LastWriteTimeUtc": f"/Date({ms})/", "Header": list(header)})
-    volumes = [{"letter": letter, "file_system": "NTFS", "system_hive": True, "pending_xml": False, "minidumps": items}]
-    document = {
-        "system_drive": "X:" if environment == "winre" else "C:", "system_root": None,
-        "minint": "\r\n" if environment == "winre" else "", "minint_rc": 0 if environment == "winre" else 1,
-        "safeboot": "", "safeboot_rc": 1, "last_boot": f"/Date({boot_ms})/", "now": f"/Date({boot_ms + 5})/",
-        "volumes": volumes,
-    }  # fmt: skip
-    return parse_environment_survey(json.dumps(document))
+    items = [minidump(name, ms, dump_header(code)) for name, ms, code in dumps]
+    found = {
+        "last_boot": f"\\/Date({boot_ms})\\/",
+        "now": f"\\/Date({boot_ms + 5})\\/",
+        "volumes": [volume(letter, minidumps=items)],
+    }
+    running = {} if environment == "winre" else RUNNING
+    return parse_environment_survey(survey_json(**{**running, **found}))
 
 
 def verdict(before, after, expected: str) -> dict:
