@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import random
+import re
 
 import pytest
 from hypothesis import example, given
 
+from ansible_collections.lifeline.recovery.plugins.action.win_quarantine_files import ActionModule as QuarantineAction
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as q
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from lifeline_lab import failures
+from lifeline_lab.machine import ground_truth, new_machine
 
+from .in_process import lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, parse
 
 UTC = datetime.UTC
@@ -301,3 +307,76 @@ def test_apply_script_takes_everything_from_stdin() -> None:
     assert set(literal_values(root)) <= {"Stop", "SilentlyContinue", "Directory", "UTF8", "done",
                                          "Lifeline refuses to overwrite "}  # fmt: skip
     assert "-Force" not in built.split("Move-Item", 1)[1].split("\n", 1)[0]  # Move-Item never overwrites
+
+
+# --- the action on in-process lab machines: the host's files and its next boot are the ground truth -----------
+
+CROWDSTRIKE = {
+    "path": "Windows\\System32\\drivers\\CrowdStrike",
+    "patterns": ["C-00000291*.sys"],
+    "header": "AAAAAAAA01002301",
+    "modified_after": "2024-07-19T04:09:00Z",
+    "modified_before": "2024-07-19T04:10:00Z",
+    "quarantine_id": "channel-file-291",
+}
+IN_WINRE = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:"}}}
+BAD_FILE = "C:\\Windows\\System32\\drivers\\CrowdStrike\\C-00000291-00000000-00000032.sys"  # as Windows names it
+
+
+def crowdstrike_host_in_winre(seed: int):
+    machine = new_machine(f"T-06{seed:02}", 600 + seed)
+    failures.crowdstrike_291(machine, random.Random(seed))
+    machine.enter_environment("winre")
+    return machine
+
+
+def channel_files(machine) -> dict[str, str]:
+    """The ground truth's SHA-256 of every CrowdStrike or quarantine file (named by its Windows path, C:)."""
+    files = ground_truth.snapshot(machine)["files"]
+    return {path: entry["sha256"] for path, entry in files.items() if re.search(r"crowdstrike|quarantine", path, re.I)}
+
+
+def quarantine(machine, args: dict, check_mode: bool = False) -> tuple[dict, list]:
+    module, sent = lab_action(QuarantineAction, machine, args, check_mode=check_mode, diff=True)
+    return module.run(task_vars=IN_WINRE), sent
+
+
+def test_quarantine_in_winre_lets_the_host_boot_and_restore_brings_the_crash_back() -> None:
+    machine = crowdstrike_host_in_winre(1)
+    assert machine.boot_outcome().environment is None  # the faulty channel file crashes the boot
+    before = channel_files(machine)
+
+    checked, _ = quarantine(machine, CROWDSTRIKE, check_mode=True)
+    assert checked["changed"] and [p.rsplit("\\", 1)[1] for p in checked["quarantined"]] == [BAD_FILE.rsplit("\\")[-1]]
+    assert channel_files(machine) == before and machine.boot_outcome().environment is None  # nothing moved
+
+    done, sent = quarantine(machine, CROWDSTRIKE)
+    assert done["changed"] and done["commands_sent"] == len(sent)
+    after = channel_files(machine)
+    assert BAD_FILE not in after and before[BAD_FILE] in after.values()  # moved aside, same bytes, not deleted
+    assert {p: h for p, h in after.items() if p in before} == {p: h for p, h in before.items() if p != BAD_FILE}
+    assert machine.boot_outcome().environment == "normal"
+
+    again, _ = quarantine(machine, CROWDSTRIKE)
+    assert not again["changed"] and channel_files(machine) == after
+
+    restored, _ = quarantine(machine, {**CROWDSTRIKE, "state": "restored"})
+    assert restored["changed"] and channel_files(machine).get(BAD_FILE) == before[BAD_FILE]
+    assert machine.boot_outcome().environment is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"patterns": ["..\\..\\config\\SYSTEM"]}, "'..'"),
+        ({"path": "Windows\\System32\\config"}, "protected"),
+        ({"header": "not hex"}, "header"),
+        ({"patterns": ["C-1\u2028.sys"]}, "control character"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_sent(change: dict, message: str) -> None:
+    machine = crowdstrike_host_in_winre(2)
+    before = channel_files(machine)
+    result, sent = quarantine(machine, {**CROWDSTRIKE, **change})
+    assert result["failed"] and message in result["msg"], result
+    assert sent == [] and result["commands_sent"] == 0 and channel_files(machine) == before
