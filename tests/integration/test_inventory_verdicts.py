@@ -444,7 +444,8 @@ def test_the_inventory_and_win_recovery_facts_judge_each_host_the_same(by_kind_t
     )
     assert answer.status_code == 0, answer.std_err
 
-    config = write_config(tmp_path / "nosignals.lifeline.yml", lab_fleet_file=str(fleet.fleet_file), lab_signals=False)
+    options = {key: value for key, value in lab_options(fleet).items() if key != "signals_files"}
+    config = write_config(tmp_path / "nosignals.lifeline.yml", **options)
     seen = inventory(config, tmp_path)["_meta"]["hostvars"]
     playbook = tmp_path / "facts.yml"
     playbook.write_text(
