@@ -28,6 +28,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     shown_value,
     wanted_values,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
@@ -59,7 +60,7 @@ class ActionModule(RecoveryAction):
         os_volume = args["os_volume"] or self.recovery_facts(task_vars).get("os_volume")
         record_file = None
         if os_volume:
-            os_volume = commands._volume(os_volume)
+            os_volume = volume(os_volume)
             record_file = _records.path(os_volume, "boot_config", commands._bcd_identifier(identifier))
         read_script = commands.boot_config_read(identifier, store, record_file)
         for element, value in wanted.items():  # refuse bad values before anything is sent

@@ -30,6 +30,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver imp
     parse_set_report,
     read_record,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import service_name, volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 
@@ -43,7 +44,7 @@ class ActionModule(RecoveryAction):
     }
 
     def recover(self, args: dict, task_vars: dict) -> dict:
-        name = commands.service_name(args["name"])
+        name = service_name(args["name"])
         state = args["state"]
         if args["missing_ok"] and state != "restored":
             raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
@@ -51,7 +52,7 @@ class ActionModule(RecoveryAction):
             refusal = name_refusal(name)
             if refusal:
                 raise RecoveryFailed(refusal)
-        os_volume = commands._volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
+        os_volume = volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
         offline = args["offline"]
         if offline is None:
             offline = self.from_facts(args, "offline", "system_hive_offline", task_vars)

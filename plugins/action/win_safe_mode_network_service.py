@@ -16,6 +16,7 @@ from __future__ import annotations
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import service_name, volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_network import (
     DEFAULT_SERVICES,
@@ -38,11 +39,11 @@ class ActionModule(RecoveryAction):
         state = args["state"]
         if not args["services"]:
             raise RecoveryFailed("services is empty: name at least one service, e.g. WinRM")
-        services = unique([commands.service_name(name) for name in args["services"]])
+        services = unique([service_name(name) for name in args["services"]])
         facts = self.recovery_facts(task_vars)
         if facts.get("environment") == "winre" or facts.get("system_hive_offline") is True:
             raise RecoveryFailed(self.winre_refusal())
-        os_volume = commands._volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
+        os_volume = volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
         record_file = _records.path(os_volume, "safeboot_network", None)
         read_script = commands.safeboot_network_read(services, record_file)
         completed = self.powershell(read_script)

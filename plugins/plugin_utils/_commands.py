@@ -15,8 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _inputs, _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
+    flag,
+    integer,
+    service_name,
+    shown,
+    volume,
+    windows_path,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import (
     exit_with_native_code,
@@ -99,41 +106,16 @@ _GUID_IDENTIFIER = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 _BCD_ENUM_TYPES = frozenset(("active", "firmware", "bootapp", "bootmgr", "osloader", "resume", "inherit", "all"))
 _BCD_ELEMENT = re.compile(r"[a-z]+", re.ASCII)
 _BCD_VALUE = re.compile(r"[A-Za-z0-9{\\][A-Za-z0-9{}=:.\\_-]*", re.ASCII)
-_VOLUME = re.compile(r"[A-Za-z]:", re.ASCII)
 _MOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 # DISM package identity: Name~PublicKeyToken~Architecture~Language~Version.
 _PACKAGE_NAME = re.compile(r"[A-Za-z0-9_.~-]{1,255}", re.ASCII)
 _HEX = re.compile(r"(?:[0-9A-Fa-f]{2})*", re.ASCII)
-# Characters Windows does not allow in a path component (Naming Files, Paths, and Namespaces).
-_PATH_FORBIDDEN = set('<>:"/|?*')
 # Get-ChildItem -Filter goes to FindFirstFile, which also reads < > " as wildcards.
 _FILTER_FORBIDDEN = set('\\/:<>"|')
 _DWORD_LIMIT = 2**32
 _QWORD_LIMIT = 2**64
 _SHUTDOWN_DELAY_LIMIT = 315360000  # shutdown /t: 0-315360000 seconds (10 years)
 _HEADER_LIMIT = 4096
-
-
-def _windows_path(value: object, what: str, wildcards: bool = True) -> str:
-    """An absolute local path ``X:\\dir\\name``; ``wildcards=False`` also refuses ``[`` and ``]``."""
-    value = _text(value, what)
-    if not _VOLUME.match(value) or value[2:3] != "\\":
-        raise ValueError(f"{what} {shown(value)} is not an absolute path such as 'C:\\Windows'")
-    if value == value[:3]:
-        return value
-    for component in value[3:].split("\\"):
-        if not component:
-            raise ValueError(f"{what} {shown(value)} has an empty component (a doubled or trailing backslash)")
-        if component in (".", ".."):
-            raise ValueError(f"{what} {shown(value)} contains a '.' or '..' component")
-        if component[-1] in " .":
-            raise ValueError(f"{what} {shown(value)} has a component ending in a space or dot, which Windows drops")
-        bad = sorted(
-            _PATH_FORBIDDEN.intersection(component) | ({"[", "]"} & set(component) if not wildcards else set())
-        )
-        if bad:
-            raise ValueError(f"{what} {shown(value)} contains {' '.join(bad)}, not allowed here")
-    return value
 
 
 def _registry_key(value: object, what: str = "registry key") -> str:
@@ -167,7 +149,7 @@ def _value_switch(value: object) -> list[str]:
 
 
 def _store(store: object) -> list[str]:
-    return [] if store is None else ["/store", _windows_path(store, "BCD store")]
+    return [] if store is None else ["/store", windows_path(store, "BCD store")]
 
 
 def _bcd_identifier(value: object) -> str:
@@ -186,28 +168,10 @@ def _bcd_element(value: object) -> str:
     return value
 
 
-def _volume(value: object) -> str:
-    if not isinstance(value, str) or not _VOLUME.fullmatch(value):
-        raise ValueError(f"volume {shown(value)} is not a drive letter with a colon, such as 'C:'")
-    return value.upper()
-
-
 def _image(image: object) -> list[str]:
     """DISM's image switch: ``/Online`` for None, else ``/Image:<path>`` (then ``/English`` output)."""
-    target = "/Online" if image is None else "/Image:" + _windows_path(image, "Windows image")
+    target = "/Online" if image is None else "/Image:" + windows_path(image, "Windows image")
     return [target, "/English"]
-
-
-def _integer(value: object, what: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{what} {shown(value)} is not an integer from {low} to {high}")
-    return value
-
-
-def _flag(value: object, what: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{what} must be true or false, not {shown(value)}")
-    return value
 
 
 def _native_script(program: str, *arguments: str) -> str:
@@ -226,7 +190,7 @@ def reg_query(key: str, value: str | None = None) -> str:
 def _reg_data(type_: str, data: object) -> list[str]:
     if type_ in ("REG_DWORD", "REG_QWORD"):
         limit = _DWORD_LIMIT if type_ == "REG_DWORD" else _QWORD_LIMIT
-        return ["/d", str(_integer(data, f"{type_} data", 0, limit - 1))]
+        return ["/d", str(integer(data, f"{type_} data", 0, limit - 1))]
     if type_ == "REG_BINARY":
         if isinstance(data, bytes | bytearray):
             data = bytes(data).hex().upper()
@@ -275,7 +239,7 @@ def _mount_key(value: object) -> str:
 
 def reg_load(mount_key: str, hive_file: str) -> str:
     """``reg load HKLM\\<name> <hive file>``: mount an offline hive (reg load allows HKLM and HKU only)."""
-    return _native_script("reg.exe", "load", _mount_key(mount_key), _windows_path(hive_file, "hive file"))
+    return _native_script("reg.exe", "load", _mount_key(mount_key), windows_path(hive_file, "hive file"))
 
 
 def reg_unload(mount_key: str) -> str:
@@ -293,7 +257,7 @@ def bcdedit_enum(store: str | None = None, verbose: bool = True, entries: str | 
         listed = [entries.lower()]
     elif entries is not None:
         listed = [_bcd_identifier(entries)]
-    verbose_switch = ["/v"] if _flag(verbose, "verbose") else []
+    verbose_switch = ["/v"] if flag(verbose, "verbose") else []
     return _native_script("bcdedit.exe", *_store(store), "/enum", *listed, *verbose_switch)
 
 
@@ -318,7 +282,7 @@ def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None)
 
 def manage_bde_status(volume: str | None = None) -> str:
     """``manage-bde -status [<volume>]``."""
-    return _native_script("manage-bde.exe", "-status", *([] if volume is None else [_volume(volume)]))
+    return _native_script("manage-bde.exe", "-status", *([] if volume is None else [_inputs.volume(volume)]))
 
 
 # --- manage-bde.exe for win_bitlocker_unlock (Microsoft Learn: manage-bde status, manage-bde unlock) -------------
@@ -345,9 +309,9 @@ def manage_bde_unlock_if_locked(volume: str, check_mode: bool = False) -> str:
     takes it as an argument (it has no other way to receive one), so manage-bde's own process command line on the
     host contains it while it runs. Fails (exit 1, nothing run) when standard input is empty.
     """
-    drive = _volume(volume)
+    drive = _inputs.volume(volume)
     status = native("manage-bde.exe", "-status", drive) + " | Out-String"
-    if _flag(check_mode, "check_mode"):
+    if flag(check_mode, "check_mode"):
         return script("$report = @{}", f"$report.status = {status}", "ConvertTo-Json -InputObject $report -Compress")
     unlock = native("manage-bde.exe", "-unlock", drive, "-RecoveryPassword") + " " + RECOVERY_PASSWORD_VARIABLE
     return script(
@@ -395,7 +359,7 @@ def dism_revert_pending(image: str | None) -> str:
 
 def shutdown_restart(delay_seconds: int, comment: str | None = None) -> str:
     """``shutdown /r /t <delay> /f [/c <comment>]``: restart, closing applications (as /t > 0 implies)."""
-    arguments = ["/r", "/t", str(_integer(delay_seconds, "restart delay", 0, _SHUTDOWN_DELAY_LIMIT)), "/f"]
+    arguments = ["/r", "/t", str(integer(delay_seconds, "restart delay", 0, _SHUTDOWN_DELAY_LIMIT)), "/f"]
     if comment is not None:
         if len(_text(comment, "restart comment")) > 512:
             raise ValueError(f"restart comment {shown(comment)} is longer than shutdown's 512 characters")
@@ -419,13 +383,13 @@ def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> st
     files included (-Force). ``pattern`` is a -Filter wildcard (``*`` and ``?``) for names inside
     ``folder``: no path separators, no ``..``.
     """
-    folder = _windows_path(folder, "folder")
+    folder = windows_path(folder, "folder")
     pattern = _text(pattern, "file name pattern")
     if not pattern or set(pattern) <= {"."} or _FILTER_FORBIDDEN.intersection(pattern):
         raise ValueError(f'file name pattern {shown(pattern)} must be a file name wildcard without \\ / : < > " |')
     listing = (
         f"Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(pattern)} -File -Force"
-        + (" -Recurse" if _flag(recurse, "recurse") else "")
+        + (" -Recurse" if flag(recurse, "recurse") else "")
         + " | Select-Object -Property 'FullName', 'Length', 'CreationTimeUtc', 'LastWriteTimeUtc'"
     )
     return script(f"$items = @({listing})", "ConvertTo-Json -InputObject $items -Compress")
@@ -434,8 +398,8 @@ def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> st
 def file_header_hex(path: str, count: int) -> str:
     """The first ``count`` bytes of a file as a JSON array of numbers, ``[170,170,170,170,1,0,35,1]`` (fewer if
     it is shorter, ``[]`` when empty), read with ``Get-Content -Encoding Byte -TotalCount`` (5.1; no .NET)."""
-    path = _windows_path(path, "file")
-    count = _integer(count, "header length", 1, _HEADER_LIMIT)
+    path = windows_path(path, "file")
+    count = integer(count, "header length", 1, _HEADER_LIMIT)
     return script(
         f"$bytes = @(Get-Content -LiteralPath {quote(path)} -Encoding 'Byte' -TotalCount {count} -Force)",
         "ConvertTo-Json -InputObject $bytes -Compress",
@@ -444,37 +408,37 @@ def file_header_hex(path: str, count: int) -> str:
 
 def file_hash(path: str) -> str:
     """The SHA-256 of a file as 64 upper-case hex digits (Get-FileHash)."""
-    return script(f"(Get-FileHash -LiteralPath {quote(_windows_path(path, 'file'))} -Algorithm 'SHA256').Hash")
+    return script(f"(Get-FileHash -LiteralPath {quote(windows_path(path, 'file'))} -Algorithm 'SHA256').Hash")
 
 
 def move_item(source: str, destination: str) -> str:
     """Move-Item without -Force: fails rather than overwrite. Windows PowerShell 5.1 expands
     wildcards in -Destination, so ``[`` and ``]`` are refused there."""
-    source = _windows_path(source, "source")
-    destination = _windows_path(destination, "destination", wildcards=False)
+    source = windows_path(source, "source")
+    destination = windows_path(destination, "destination", wildcards=False)
     return script(f"Move-Item -LiteralPath {quote(source)} -Destination {quote(destination)}")
 
 
 def new_directory(path: str) -> str:
     """Create a folder and any missing parents; nothing happens when it exists."""
-    path = _windows_path(path, "folder", wildcards=False)
+    path = windows_path(path, "folder", wildcards=False)
     return script(f"$null = New-Item -ItemType 'Directory' -Path {quote(path)} -Force")
 
 
 def test_path(path: str) -> str:
     """``True`` or ``False``: whether the path exists (Test-Path -LiteralPath)."""
-    return script(f"Test-Path -LiteralPath {quote(_windows_path(path, 'path'))}")
+    return script(f"Test-Path -LiteralPath {quote(windows_path(path, 'path'))}")
 
 
 def set_content(path: str, text: str) -> str:
     """Write ``text`` to a file as UTF-8 (5.1 adds a BOM), no newline added, replacing it (e.g. a manifest)."""
-    path = _windows_path(path, "file")
+    path = windows_path(path, "file")
     return script(f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline")
 
 
 def get_content(path: str) -> str:
     """A UTF-8 file's whole text (nothing for an empty file)."""
-    return script(f"Get-Content -LiteralPath {quote(_windows_path(path, 'file'))} -Raw -Encoding 'UTF8'")
+    return script(f"Get-Content -LiteralPath {quote(windows_path(path, 'file'))} -Raw -Encoding 'UTF8'")
 
 
 def last_boot_time() -> str:
@@ -500,10 +464,10 @@ def quarantine_survey(
     folder, or null). Each file: FullName, Length, LastWriteTimeUtc (``\\/Date(ms)\\/`` in 5.1), SHA256 and, when
     ``header_length`` > 0, Header: its first bytes as numbers (``Get-Content -Encoding Byte -TotalCount``).
     """
-    folder = _windows_path(folder, "folder", wildcards=False)
-    quarantine_folder = _windows_path(quarantine_folder, "quarantine folder", wildcards=False)
-    record_file = _windows_path(record_file, "record file", wildcards=False)
-    legacy_manifest = _windows_path(legacy_manifest, "manifest", wildcards=False)
+    folder = windows_path(folder, "folder", wildcards=False)
+    quarantine_folder = windows_path(quarantine_folder, "quarantine folder", wildcards=False)
+    record_file = windows_path(record_file, "record file", wildcards=False)
+    legacy_manifest = windows_path(legacy_manifest, "manifest", wildcards=False)
     if isinstance(patterns, str) or not patterns:
         raise ValueError("patterns must be a non-empty list of file name wildcards")
     for pattern in patterns:
@@ -512,7 +476,7 @@ def quarantine_survey(
             raise ValueError(
                 f'file name pattern {shown(pattern)} must be a file name wildcard without .. \\ / : < > " |'
             )
-    count = _integer(header_length, "header length", 0, _HEADER_LIMIT)
+    count = integer(header_length, "header length", 0, _HEADER_LIMIT)
     properties = "'FullName', 'Length', 'LastWriteTimeUtc', $hash"
     statements = [
         f"$folder = {quote(folder)}",
@@ -621,8 +585,8 @@ def recovery_environment_survey(
     ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
     ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
     """
-    bitlocker, boot, crashes = _flag(bitlocker, "bitlocker"), _flag(boot, "boot"), _flag(crashes, "crashes")
-    minidumps = _integer(minidumps, "minidumps listed", 1, MINIDUMPS_LISTED)
+    bitlocker, boot, crashes = flag(bitlocker, "bitlocker"), flag(boot, "boot"), flag(crashes, "crashes")
+    minidumps = integer(minidumps, "minidumps listed", 1, MINIDUMPS_LISTED)
     statements = [
         "$report = @{system_drive = $env:SystemDrive; system_root = $env:SystemRoot}",
         "$report.computer_name = $env:COMPUTERNAME",
@@ -690,12 +654,12 @@ def system_hive_survey(
     root = r"HKLM\SYSTEM"
     if mount_key is not None:
         root = _mount_key(mount_key)
-        hive_file = _windows_path(hive_file, "hive file")
+        hive_file = windows_path(hive_file, "hive file")
     if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
         raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
     if mount_key is not None and control_set == "CurrentControlSet":
         raise ValueError("an offline hive has no CurrentControlSet: name its ControlSetNNN (from Select\\Current)")
-    drivers, remote, crashes = _flag(drivers, "drivers"), _flag(remote, "remote"), _flag(crashes, "crashes")
+    drivers, remote, crashes = flag(drivers, "drivers"), flag(remote, "remote"), flag(crashes, "crashes")
     queries = _captured("select", "reg.exe", "query", root + "\\Select")
     if control_set is not None:
         services = f"{root}\\{control_set}\\Services"
@@ -738,7 +702,7 @@ def servicing_survey(image: str | None, os_volume: str) -> str:
     """One JSON object: ``dism`` (/Get-Packages output) and ``dism_rc``; ``pending_xml`` (whether
     ``<os_volume>\\Windows\\WinSxS\\pending.xml`` exists: operations waiting for the next boot); ``records``
     (the text of each ``servicing-*.json`` rollback record, so a rerun knows what it removed)."""
-    pending = _windows_path(_volume(os_volume) + "\\Windows\\WinSxS\\pending.xml", "pending.xml path")
+    pending = windows_path(volume(os_volume) + "\\Windows\\WinSxS\\pending.xml", "pending.xml path")
     folder = _records.folder(os_volume)
     return script(
         "$report = @{}",
@@ -754,32 +718,10 @@ def servicing_survey(image: str | None, os_volume: str) -> str:
 
 
 # --- win_boot_driver (Microsoft Learn: reg query, reg add, reg load, reg unload; Test-Path, Get-Content) ------
-# A service key name: "Structure of the Registry" (a key name may hold any printable character but the
-# backslash) and "Registry Element Size Limits" (255 characters). Lifeline also names the rollback record file
-# after the service, so the characters a file name cannot hold (Naming Files, Paths, and Namespaces) and the
-# wildcard brackets are refused too; no real service name uses them.
-_SERVICE_FORBIDDEN = set('\\/:*?"<>|[]')
 _CONTROL_SET_NUMBERED = re.compile(r"ControlSet[0-9]{3}", re.ASCII)
 # Control sets an offline read looks at: Windows 8 and later keep ControlSet001 (and rarely 002); the
 # controller picks the one Select\Current names (a Current beyond these is reported, never guessed).
 OFFLINE_CONTROL_SETS = ("ControlSet001", "ControlSet002", "ControlSet003")
-
-
-def service_name(value: object) -> str:
-    """A service (driver) key name under ``Services``, or ValueError naming what is wrong with it."""
-    value = _text(value, "service name")
-    if not value or value.strip() != value:
-        raise ValueError(f"service name {shown(value)} is empty or starts or ends with a space")
-    if len(value) > 255:
-        raise ValueError(f"service name {shown(value)} is longer than the registry's 255 characters")
-    bad = sorted(_SERVICE_FORBIDDEN.intersection(value))
-    if bad or value.endswith(".") or value in (".", ".."):
-        shown_bad = " ".join(bad) or "a trailing dot"
-        raise ValueError(
-            f"service name {shown(value)} contains {shown_bad}: not a service key name Lifeline accepts "
-            "(a key name has no backslash; the rollback record file is named after the service)"
-        )
-    return value
 
 
 def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str | None]:
@@ -787,7 +729,7 @@ def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str |
         raise ValueError("an offline hive needs both a mount key and a hive file")
     if mount_key is None:
         return r"HKLM\SYSTEM", None
-    return _mount_key(mount_key), _windows_path(hive_file, "hive file")
+    return _mount_key(mount_key), windows_path(hive_file, "hive file")
 
 
 def _offline(root: str, hive_file: str, statements: list[str]) -> list[str]:
@@ -819,7 +761,7 @@ def boot_driver_read(
     root, hive_file = _hive_root(mount_key, hive_file)
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
-        statements += _records.read_statements(_windows_path(record_file, "record file", wildcards=False))
+        statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     if hive_file is None:
         statements += _captured("service", "reg.exe", "query", f"{root}\\CurrentControlSet\\Services\\{service}")
     else:
@@ -846,7 +788,7 @@ def boot_driver_set_start(
         control_set == "CurrentControlSet" if hive_file is None else _CONTROL_SET_NUMBERED.fullmatch(control_set)
     ):
         raise ValueError(f"control set {shown(control_set)} is not {wanted} (live: CurrentControlSet, offline: NNN)")
-    start = _integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
+    start = integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
     add = _captured(
         "set", "reg.exe", "add", f"{root}\\{control_set}\\Services\\{service}", "/v", "Start", "/t", "REG_DWORD",
         "/d", str(start), "/f",
@@ -882,7 +824,7 @@ def boot_config_read(identifier: str, store: str | None = None, record_file: str
     rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
-        statements += _records.read_statements(_windows_path(record_file, "record file", wildcards=False))
+        statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
@@ -902,7 +844,7 @@ def safeboot_network_read(services: Sequence[str], record_file: str) -> str:
     if isinstance(services, str) or not services:
         raise ValueError("services must be a non-empty list of service names")
     names = [service_name(name) for name in services]
-    record_file = _windows_path(record_file, "record file", wildcards=False)
+    record_file = windows_path(record_file, "record file", wildcards=False)
     statements = [
         "$report = @{record = $null}",
         *_captured("minint", "reg.exe", "query", MININT_KEY),
