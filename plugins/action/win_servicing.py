@@ -17,6 +17,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils import _servicin
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import parse_dism_error
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import native_script
 
 # DISM exits with the Win32 code: 3010 ERROR_SUCCESS_REBOOT_REQUIRED (the change finishes at the next boot).
 REBOOT_REQUIRED = 3010
@@ -111,7 +112,7 @@ class ActionModule(RecoveryAction):
         self._diff(result, survey, package.identity)
         if self._task.check_mode:
             return {**result, "msg": f"would remove {package.identity} (check mode: nothing removed)"}
-        completed = self.powershell(commands.dism_remove_package(image, package.identity))
+        completed = self.powershell(native_script(commands.dism_remove_package(image, package.identity)))
         self.fail_unless_done(f"removing {package.identity}", completed)
         record = _records.new(
             "servicing", "win_servicing", action="removed", selected_by=selected_by, image=result["image"],
@@ -130,7 +131,7 @@ class ActionModule(RecoveryAction):
             result["diff"] = {"before": {"pending_xml": True, "pending": pending}, "after": {"pending_xml": False}}
         if self._task.check_mode:
             return {**result, "msg": "would revert the pending actions (check mode: nothing reverted)"}
-        completed = self.powershell(commands.dism_revert_pending(image))
+        completed = self.powershell(native_script(commands.dism_revert_pending(image)))
         if completed.rc in NOTHING_TO_REVERT:
             return self.nothing_reverted(result, survey)
         self.fail_unless_done("reverting the pending actions", completed)

@@ -1,13 +1,14 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The scripts Lifeline runs on Windows hosts: one builder per tool call, each returning a whole script.
+"""What Lifeline says to Windows hosts: one builder per tool call, and the scripts that combine them.
 
 Every builder validates its inputs against the grammar the tool documents (Microsoft Learn command
 references) and raises ValueError naming the bad value before anything is built; values reach the
 script only through ``quote`` and ``native`` (``_powershell.py``), so each stays one literal.
-Native tools run through ``native`` and the script ends with their exit code; cmdlet scripts stop
-on the first error (PowerShell then exits 1 with the error record on stderr). Send a script with
-``encoded_command``. Outputs are localized where the tool localizes them: parse them defensively.
+A native tool's builder returns its call (``NativeCall``), a cmdlet's builder its statements; the scripts
+combine them (``native_script``, ``checked``, ``_report.captured``) and are joined once by ``script``.
+Cmdlets stop the script on the first error (PowerShell then exits 1 with the error record on stderr). Send a
+script with ``encoded_command``. Outputs are localized where the tool localizes them: parse them defensively.
 """
 
 from __future__ import annotations
@@ -25,12 +26,8 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
     windows_path,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import (
-    exit_with_native_code,
-    native,
-    quote,
-    script,
-)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall, checked, quote, script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "BCD_WELL_KNOWN_IDENTIFIERS",
@@ -56,6 +53,7 @@ __all__ = [
     "quarantine_survey",
     "recovery_environment_survey",
     "reg_add",
+    "reg_delete_key",
     "reg_delete_value",
     "reg_load",
     "reg_query",
@@ -174,17 +172,15 @@ def _image(image: object) -> list[str]:
     return [target, "/English"]
 
 
-def _native_script(program: str, *arguments: str) -> str:
-    return script(native(program, *arguments), exit_with_native_code())
-
-
 # --- reg.exe (Microsoft Learn: reg query, reg add, reg delete, reg load, reg unload) -------------
 
 
-def reg_query(key: str, value: str | None = None) -> str:
-    """``reg query <key> [/v <value> | /ve]``; ``value=""`` is the key's default value. Exit 0, or 1."""
+def reg_query(key: str, value: str | None = None, recursive: bool = False) -> NativeCall:
+    """``reg query <key> [/s] [/v <value> | /ve]``; ``value=""`` is the key's default value; ``recursive``: every
+    subkey too (with ``value``: that value wherever it is). Exit 0, or 1."""
+    subkeys = ["/s"] if flag(recursive, "recursive") else []
     switch = [] if value is None else _value_switch(value)
-    return _native_script("reg.exe", "query", _registry_key(key), *switch)
+    return NativeCall("reg.exe", "query", _registry_key(key), *subkeys, *switch)
 
 
 def _reg_data(type_: str, data: object) -> list[str]:
@@ -212,7 +208,7 @@ def _reg_data(type_: str, data: object) -> list[str]:
     return ["/d", data] if data else []
 
 
-def reg_add(key: str, value: str, type_: str, data: object) -> str:
+def reg_add(key: str, value: str, type_: str, data: object) -> NativeCall:
     """``reg add <key> /v <value> /t <type> [/d <data>] /f``: create or overwrite, never prompt.
 
     ``data``: int for REG_DWORD/REG_QWORD, bytes or hex for REG_BINARY, a list of strings for
@@ -221,12 +217,17 @@ def reg_add(key: str, value: str, type_: str, data: object) -> str:
     if type_ not in REGISTRY_TYPES:
         raise ValueError(f"registry type {shown(type_)} is not one of {', '.join(REGISTRY_TYPES)}")
     arguments = ["add", _registry_key(key), *_value_switch(value), "/t", type_, *_reg_data(type_, data), "/f"]
-    return _native_script("reg.exe", *arguments)
+    return NativeCall("reg.exe", *arguments)
 
 
-def reg_delete_value(key: str, value: str) -> str:
+def reg_delete_value(key: str, value: str) -> NativeCall:
     """``reg delete <key> {/v <value> | /ve} /f``: delete one value, never prompt."""
-    return _native_script("reg.exe", "delete", _registry_key(key), *_value_switch(value), "/f")
+    return NativeCall("reg.exe", "delete", _registry_key(key), *_value_switch(value), "/f")
+
+
+def reg_delete_key(key: str) -> NativeCall:
+    """``reg delete <key> /f``: delete the key with its values and subkeys, never prompt."""
+    return NativeCall("reg.exe", "delete", _registry_key(key), "/f")
 
 
 def _mount_key(value: object) -> str:
@@ -237,20 +238,46 @@ def _mount_key(value: object) -> str:
     return key
 
 
-def reg_load(mount_key: str, hive_file: str) -> str:
+def reg_load(mount_key: str, hive_file: str) -> NativeCall:
     """``reg load HKLM\\<name> <hive file>``: mount an offline hive (reg load allows HKLM and HKU only)."""
-    return _native_script("reg.exe", "load", _mount_key(mount_key), windows_path(hive_file, "hive file"))
+    return NativeCall("reg.exe", "load", _mount_key(mount_key), windows_path(hive_file, "hive file"))
 
 
-def reg_unload(mount_key: str) -> str:
+def reg_unload(mount_key: str) -> NativeCall:
     """``reg unload HKLM\\<name>``."""
-    return _native_script("reg.exe", "unload", _mount_key(mount_key))
+    return NativeCall("reg.exe", "unload", _mount_key(mount_key))
+
+
+def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str | None]:
+    """``(root, hive file)``: ``HKLM\\SYSTEM`` and None for the live SYSTEM hive, else the offline hive's mount key
+    and file, both checked."""
+    if (mount_key is None) != (hive_file is None):
+        raise ValueError("an offline hive needs both a mount key and a hive file")
+    if mount_key is None:
+        return r"HKLM\SYSTEM", None
+    return _mount_key(mount_key), windows_path(hive_file, "hive file")
+
+
+def _offline(root: str, hive_file: str, statements: list[str]) -> list[str]:
+    """``statements`` between reg load (``load``/``load_rc`` in the report) and a reg unload that runs whatever
+    happens (finally; ``unload_rc``); nothing runs when the load fails."""
+    return [
+        *captured("load", reg_load(root, hive_file)),
+        "if ($report.load_rc -eq 0) {",
+        "    try {",
+        *("        " + statement for statement in statements),
+        "    } finally {",
+        f"        $null = {reg_unload(root)}",
+        "        $report.unload_rc = $LASTEXITCODE",
+        "    }",
+        "}",
+    ]
 
 
 # --- bcdedit.exe (Microsoft Learn: bcdedit /enum, /set, /deletevalue, /store) -------------------
 
 
-def bcdedit_enum(store: str | None = None, verbose: bool = True, entries: str | None = None) -> str:
+def bcdedit_enum(store: str | None = None, verbose: bool = True, entries: str | None = None) -> NativeCall:
     """``bcdedit [/store <file>] /enum [<entries>] [/v]``; ``entries``: a type (``all``, ``osloader``…) or an id."""
     listed = []
     if isinstance(entries, str) and entries.lower() in _BCD_ENUM_TYPES:
@@ -258,31 +285,27 @@ def bcdedit_enum(store: str | None = None, verbose: bool = True, entries: str | 
     elif entries is not None:
         listed = [_bcd_identifier(entries)]
     verbose_switch = ["/v"] if flag(verbose, "verbose") else []
-    return _native_script("bcdedit.exe", *_store(store), "/enum", *listed, *verbose_switch)
+    return NativeCall("bcdedit.exe", *_store(store), "/enum", *listed, *verbose_switch)
 
 
-def bcdedit_set(identifier: str, element: str, value: str, store: str | None = None) -> str:
+def bcdedit_set(identifier: str, element: str, value: str, store: str | None = None) -> NativeCall:
     """``bcdedit [/store <file>] /set <id> <element> <value>``, e.g. ``/set {default} safeboot network``."""
     if not isinstance(value, str) or not _BCD_VALUE.fullmatch(value):
         raise ValueError(f"BCD value {shown(value)} is not a bcdedit value (letters, digits and {{}}=:.\\_-)")
-    return _native_script(
-        "bcdedit.exe", *_store(store), "/set", _bcd_identifier(identifier), _bcd_element(element), value
-    )
+    return NativeCall("bcdedit.exe", *_store(store), "/set", _bcd_identifier(identifier), _bcd_element(element), value)
 
 
-def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None) -> str:
+def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None) -> NativeCall:
     """``bcdedit [/store <file>] /deletevalue <id> <element>``."""
-    return _native_script(
-        "bcdedit.exe", *_store(store), "/deletevalue", _bcd_identifier(identifier), _bcd_element(element)
-    )
+    return NativeCall("bcdedit.exe", *_store(store), "/deletevalue", _bcd_identifier(identifier), _bcd_element(element))
 
 
 # --- manage-bde.exe (Microsoft Learn: manage-bde status) -------------------------------------------
 
 
-def manage_bde_status(volume: str | None = None) -> str:
+def manage_bde_status(volume: str | None = None) -> NativeCall:
     """``manage-bde -status [<volume>]``."""
-    return _native_script("manage-bde.exe", "-status", *([] if volume is None else [_inputs.volume(volume)]))
+    return NativeCall("manage-bde.exe", "-status", *([] if volume is None else [_inputs.volume(volume)]))
 
 
 # --- manage-bde.exe for win_bitlocker_unlock (Microsoft Learn: manage-bde status, manage-bde unlock) -------------
@@ -310,10 +333,10 @@ def manage_bde_unlock_if_locked(volume: str, check_mode: bool = False) -> str:
     host contains it while it runs. Fails (exit 1, nothing run) when standard input is empty.
     """
     drive = _inputs.volume(volume)
-    status = native("manage-bde.exe", "-status", drive) + " | Out-String"
+    status = f"{manage_bde_status(drive)} | Out-String"
     if flag(check_mode, "check_mode"):
         return script("$report = @{}", f"$report.status = {status}", "ConvertTo-Json -InputObject $report -Compress")
-    unlock = native("manage-bde.exe", "-unlock", drive, "-RecoveryPassword") + " " + RECOVERY_PASSWORD_VARIABLE
+    unlock = f"{NativeCall('manage-bde.exe', '-unlock', drive, '-RecoveryPassword')} {RECOVERY_PASSWORD_VARIABLE}"
     return script(
         f"{RECOVERY_PASSWORD_VARIABLE} = @($input)[0]",
         f"if (-not {RECOVERY_PASSWORD_VARIABLE}) {{ throw 'no recovery password on standard input' }}",
@@ -331,51 +354,51 @@ def manage_bde_unlock_if_locked(volume: str, check_mode: bool = False) -> str:
 # --- dism.exe (Microsoft Learn: DISM global options, operating system package servicing) --------
 
 
-def dism_get_packages(image: str | None = None) -> str:
+def dism_get_packages(image: str | None = None) -> NativeCall:
     """``dism {/Image:<path> | /Online} /English /Get-Packages``."""
-    return _native_script("dism.exe", *_image(image), "/Get-Packages")
+    return NativeCall("dism.exe", *_image(image), "/Get-Packages")
 
 
-def dism_remove_package(image: str | None, package_name: str) -> str:
+def dism_remove_package(image: str | None, package_name: str) -> NativeCall:
     """``dism {/Image:<path> | /Online} /English /Remove-Package /PackageName:<name> /NoRestart``.
 
     Exit 3010 means a restart is needed to finish.
     """
     if not isinstance(package_name, str) or not _PACKAGE_NAME.fullmatch(package_name):
         raise ValueError(f"package name {shown(package_name)} is not a DISM package identity (letters, digits, _.~-)")
-    return _native_script("dism.exe", *_image(image), "/Remove-Package", "/PackageName:" + package_name, "/NoRestart")
+    return NativeCall("dism.exe", *_image(image), "/Remove-Package", "/PackageName:" + package_name, "/NoRestart")
 
 
-def dism_revert_pending(image: str | None) -> str:
+def dism_revert_pending(image: str | None) -> NativeCall:
     """``dism {/Image:<path> | /Online} /English /Cleanup-Image /RevertPendingActions``.
 
     0x800F082F means there was nothing to revert.
     """
-    return _native_script("dism.exe", *_image(image), "/Cleanup-Image", "/RevertPendingActions")
+    return NativeCall("dism.exe", *_image(image), "/Cleanup-Image", "/RevertPendingActions")
 
 
 # --- restarts (Microsoft Learn: shutdown, wpeutil) ---------------------------------------------
 
 
-def shutdown_restart(delay_seconds: int, comment: str | None = None) -> str:
+def shutdown_restart(delay_seconds: int, comment: str | None = None) -> NativeCall:
     """``shutdown /r /t <delay> /f [/c <comment>]``: restart, closing applications (as /t > 0 implies)."""
     arguments = ["/r", "/t", str(integer(delay_seconds, "restart delay", 0, _SHUTDOWN_DELAY_LIMIT)), "/f"]
     if comment is not None:
         if len(_text(comment, "restart comment")) > 512:
             raise ValueError(f"restart comment {shown(comment)} is longer than shutdown's 512 characters")
         arguments += ["/c", comment]
-    return _native_script("shutdown.exe", *arguments)
+    return NativeCall("shutdown.exe", *arguments)
 
 
-def wpeutil_reboot() -> str:
+def wpeutil_reboot() -> NativeCall:
     """``wpeutil reboot``: restart from Windows PE / WinRE."""
-    return _native_script("wpeutil.exe", "reboot")
+    return NativeCall("wpeutil.exe", "reboot")
 
 
 # --- cmdlets (Microsoft Learn: Microsoft.PowerShell.Management / Utility, CimCmdlets) -----------
 
 
-def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> str:
+def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> list[str]:
     """The files in ``folder`` matching ``pattern`` as one JSON array (``[]`` when none).
 
     Each item: FullName, Length, CreationTimeUtc and LastWriteTimeUtc (ConvertTo-Json's DateTime form,
@@ -392,58 +415,58 @@ def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> st
         + (" -Recurse" if flag(recurse, "recurse") else "")
         + " | Select-Object -Property 'FullName', 'Length', 'CreationTimeUtc', 'LastWriteTimeUtc'"
     )
-    return script(f"$items = @({listing})", "ConvertTo-Json -InputObject $items -Compress")
+    return [f"$items = @({listing})", "ConvertTo-Json -InputObject $items -Compress"]
 
 
-def file_header_hex(path: str, count: int) -> str:
+def file_header_hex(path: str, count: int) -> list[str]:
     """The first ``count`` bytes of a file as a JSON array of numbers, ``[170,170,170,170,1,0,35,1]`` (fewer if
     it is shorter, ``[]`` when empty), read with ``Get-Content -Encoding Byte -TotalCount`` (5.1; no .NET)."""
     path = windows_path(path, "file")
     count = integer(count, "header length", 1, _HEADER_LIMIT)
-    return script(
+    return [
         f"$bytes = @(Get-Content -LiteralPath {quote(path)} -Encoding 'Byte' -TotalCount {count} -Force)",
         "ConvertTo-Json -InputObject $bytes -Compress",
-    )
+    ]
 
 
-def file_hash(path: str) -> str:
+def file_hash(path: str) -> list[str]:
     """The SHA-256 of a file as 64 upper-case hex digits (Get-FileHash)."""
-    return script(f"(Get-FileHash -LiteralPath {quote(windows_path(path, 'file'))} -Algorithm 'SHA256').Hash")
+    return [f"(Get-FileHash -LiteralPath {quote(windows_path(path, 'file'))} -Algorithm 'SHA256').Hash"]
 
 
-def move_item(source: str, destination: str) -> str:
+def move_item(source: str, destination: str) -> list[str]:
     """Move-Item without -Force: fails rather than overwrite. Windows PowerShell 5.1 expands
     wildcards in -Destination, so ``[`` and ``]`` are refused there."""
     source = windows_path(source, "source")
     destination = windows_path(destination, "destination", wildcards=False)
-    return script(f"Move-Item -LiteralPath {quote(source)} -Destination {quote(destination)}")
+    return [f"Move-Item -LiteralPath {quote(source)} -Destination {quote(destination)}"]
 
 
-def new_directory(path: str) -> str:
+def new_directory(path: str) -> list[str]:
     """Create a folder and any missing parents; nothing happens when it exists."""
     path = windows_path(path, "folder", wildcards=False)
-    return script(f"$null = New-Item -ItemType 'Directory' -Path {quote(path)} -Force")
+    return [f"$null = New-Item -ItemType 'Directory' -Path {quote(path)} -Force"]
 
 
-def test_path(path: str) -> str:
+def test_path(path: str) -> list[str]:
     """``True`` or ``False``: whether the path exists (Test-Path -LiteralPath)."""
-    return script(f"Test-Path -LiteralPath {quote(windows_path(path, 'path'))}")
+    return [f"Test-Path -LiteralPath {quote(windows_path(path, 'path'))}"]
 
 
-def set_content(path: str, text: str) -> str:
+def set_content(path: str, text: str) -> list[str]:
     """Write ``text`` to a file as UTF-8 (5.1 adds a BOM), no newline added, replacing it (e.g. a manifest)."""
     path = windows_path(path, "file")
-    return script(f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline")
+    return [f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline"]
 
 
-def get_content(path: str) -> str:
+def get_content(path: str) -> list[str]:
     """A UTF-8 file's whole text (nothing for an empty file)."""
-    return script(f"Get-Content -LiteralPath {quote(windows_path(path, 'file'))} -Raw -Encoding 'UTF8'")
+    return [f"Get-Content -LiteralPath {quote(windows_path(path, 'file'))} -Raw -Encoding 'UTF8'"]
 
 
-def last_boot_time() -> str:
+def last_boot_time() -> list[str]:
     """The last boot time as an ISO 8601 UTC string (Win32_OperatingSystem.LastBootUpTime)."""
-    return script("(Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime.ToUniversalTime().ToString('o')")
+    return ["(Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime.ToUniversalTime().ToString('o')"]
 
 
 # --- win_quarantine_files (Microsoft Learn: Get-ChildItem, Get-FileHash, Get-Content, Select-Object,
@@ -559,18 +582,6 @@ MINIDUMPS_LISTED = 20  # newest first; Windows keeps 50 by default (CrashControl
 _CONTROL_SET = re.compile(r"CurrentControlSet|ControlSet[0-9]{3}", re.ASCII)
 
 
-def _captured(name: str, program: str, *arguments: str) -> list[str]:
-    """Two statements: the tool's whole output as one string in ``$report.<name>``, its exit code in ``<name>_rc``.
-    stderr is not redirected (Windows PowerShell 5.1 turns redirected native stderr into error records)."""
-    return [f"$report.{name} = {native(program, *arguments)} | Out-String", f"$report.{name}_rc = $LASTEXITCODE"]
-
-
-def _reg_query_quietly(name: str, key: str, *value: str) -> list[str]:
-    """As ``_captured`` for ``reg query <key> [/v <value>]``, with reg's stderr discarded (``2> $null``)."""
-    query = native("reg.exe", "query", key, *value)
-    return [f"$report.{name} = {query} 2> $null | Out-String", f"$report.{name}_rc = $LASTEXITCODE"]
-
-
 def recovery_environment_survey(
     bitlocker: bool = True, boot: bool = True, crashes: bool = True, minidumps: int = MINIDUMPS_LISTED
 ) -> str:
@@ -593,8 +604,8 @@ def recovery_environment_survey(
         # An absent key is an expected answer (exit 1): reg's "unable to find" on stderr is discarded, so the script
         # writes nothing but its JSON ('Continue': 5.1 under 'Stop' turns redirected native stderr into an error).
         "$ErrorActionPreference = 'Continue'",
-        *_reg_query_quietly("minint", MININT_KEY),
-        *_reg_query_quietly("safeboot", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"),
+        *captured("minint", reg_query(MININT_KEY), quietly=True),
+        *captured("safeboot", reg_query(SAFEBOOT_OPTION_KEY, "OptionValue"), quietly=True),
         "$ErrorActionPreference = 'Stop'",
         "$report.last_boot = (Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime",
         "$report.now = (Get-Date).ToUniversalTime()",
@@ -623,9 +634,9 @@ def recovery_environment_survey(
         ]
     statements += ["    $volume", "})"]
     if bitlocker:
-        statements += _captured("manage_bde", "manage-bde.exe", "-status")
+        statements += captured("manage_bde", manage_bde_status())
     if boot:
-        statements += _captured("bcdedit", "bcdedit.exe", "/enum")
+        statements += captured("bcdedit", bcdedit_enum(verbose=False))
     statements.append("ConvertTo-Json -InputObject $report -Depth 5 -Compress")
     return script(*statements)
 
@@ -649,48 +660,30 @@ def system_hive_survey(
     ``unload_rc`` report the mount. ``servicing_image``: False skips DISM, None runs dism /Online, a path runs
     dism /Image:<path> /Get-Packages AFTER the hive is unloaded (DISM loads the image's hives itself).
     """
-    if (mount_key is None) != (hive_file is None):
-        raise ValueError("an offline hive needs both a mount key and a hive file")
-    root = r"HKLM\SYSTEM"
-    if mount_key is not None:
-        root = _mount_key(mount_key)
-        hive_file = windows_path(hive_file, "hive file")
+    root, hive_file = _hive_root(mount_key, hive_file)
     if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
         raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
     if mount_key is not None and control_set == "CurrentControlSet":
         raise ValueError("an offline hive has no CurrentControlSet: name its ControlSetNNN (from Select\\Current)")
     drivers, remote, crashes = flag(drivers, "drivers"), flag(remote, "remote"), flag(crashes, "crashes")
-    queries = _captured("select", "reg.exe", "query", root + "\\Select")
+    queries = captured("select", reg_query(root + "\\Select"))
     if control_set is not None:
         services = f"{root}\\{control_set}\\Services"
         control = f"{root}\\{control_set}\\Control"
         if drivers:
             for name, value in (("start", "Start"), ("image_path", "ImagePath"), ("group", "Group")):
-                queries += _captured(name, "reg.exe", "query", services, "/s", "/v", value)
+                queries += captured(name, reg_query(services, value, recursive=True))
         if remote:
-            queries += _captured("network", "reg.exe", "query", control + "\\SafeBoot\\Network")
-            queries += _captured("winrm", "reg.exe", "query", services + "\\WinRM", "/v", "DependOnService")
+            queries += captured("network", reg_query(control + "\\SafeBoot\\Network"))
+            queries += captured("winrm", reg_query(services + "\\WinRM", "DependOnService"))
         if crashes:
-            queries += _captured("crash_control", "reg.exe", "query", control + "\\CrashControl")
+            queries += captured("crash_control", reg_query(control + "\\CrashControl"))
     statements = ["$report = @{}"]
-    if mount_key is None:
-        statements += queries
-    else:
-        statements += [
-            *_captured("load", "reg.exe", "load", root, hive_file),
-            "if ($report.load_rc -eq 0) {",
-            "    try {",
-            *("        " + query for query in queries),
-            "    } finally {",
-            f"        $null = {native('reg.exe', 'unload', root)}",
-            "        $report.unload_rc = $LASTEXITCODE",
-            "    }",
-            "}",
-        ]
+    statements += queries if hive_file is None else _offline(root, hive_file, queries)
     if servicing_image is not False:
         if servicing_image is not None and not isinstance(servicing_image, str):
             raise ValueError(f"servicing image {shown(servicing_image)} must be a path, None (online) or False")
-        statements += _captured("dism", "dism.exe", *_image(servicing_image), "/Get-Packages")
+        statements += captured("dism", dism_get_packages(servicing_image))
     statements.append("ConvertTo-Json -InputObject $report -Depth 3 -Compress")
     return script(*statements)
 
@@ -706,7 +699,7 @@ def servicing_survey(image: str | None, os_volume: str) -> str:
     folder = _records.folder(os_volume)
     return script(
         "$report = @{}",
-        *_captured("dism", "dism.exe", *_image(image), "/Get-Packages"),
+        *captured("dism", dism_get_packages(image)),
         f"$report.pending_xml = Test-Path -LiteralPath {quote(pending)} -PathType 'Leaf'",
         "$report.records = @()",
         f"if (Test-Path -LiteralPath {quote(folder)} -PathType 'Container') {{",
@@ -722,29 +715,6 @@ _CONTROL_SET_NUMBERED = re.compile(r"ControlSet[0-9]{3}", re.ASCII)
 # Control sets an offline read looks at: Windows 8 and later keep ControlSet001 (and rarely 002); the
 # controller picks the one Select\Current names (a Current beyond these is reported, never guessed).
 OFFLINE_CONTROL_SETS = ("ControlSet001", "ControlSet002", "ControlSet003")
-
-
-def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str | None]:
-    if (mount_key is None) != (hive_file is None):
-        raise ValueError("an offline hive needs both a mount key and a hive file")
-    if mount_key is None:
-        return r"HKLM\SYSTEM", None
-    return _mount_key(mount_key), windows_path(hive_file, "hive file")
-
-
-def _offline(root: str, hive_file: str, statements: list[str]) -> list[str]:
-    """``statements`` between reg load and a reg unload that runs whatever happens (finally)."""
-    return [
-        *_captured("load", "reg.exe", "load", root, hive_file),
-        "if ($report.load_rc -eq 0) {",
-        "    try {",
-        *("        " + statement for statement in statements),
-        "    } finally {",
-        f"        $null = {native('reg.exe', 'unload', root)}",
-        "        $report.unload_rc = $LASTEXITCODE",
-        "    }",
-        "}",
-    ]
 
 
 def boot_driver_read(
@@ -763,11 +733,11 @@ def boot_driver_read(
     if record_file is not None:
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     if hive_file is None:
-        statements += _captured("service", "reg.exe", "query", f"{root}\\CurrentControlSet\\Services\\{service}")
+        statements += captured("service", reg_query(f"{root}\\CurrentControlSet\\Services\\{service}"))
     else:
-        queries = _captured("select", "reg.exe", "query", root + "\\Select")
+        queries = captured("select", reg_query(root + "\\Select"))
         for control_set in OFFLINE_CONTROL_SETS:
-            queries += _captured(control_set, "reg.exe", "query", f"{root}\\{control_set}\\Services\\{service}")
+            queries += captured(control_set, reg_query(f"{root}\\{control_set}\\Services\\{service}"))
         statements += _offline(root, hive_file, queries)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
@@ -789,10 +759,7 @@ def boot_driver_set_start(
     ):
         raise ValueError(f"control set {shown(control_set)} is not {wanted} (live: CurrentControlSet, offline: NNN)")
     start = integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
-    add = _captured(
-        "set", "reg.exe", "add", f"{root}\\{control_set}\\Services\\{service}", "/v", "Start", "/t", "REG_DWORD",
-        "/d", str(start), "/f",
-    )  # fmt: skip
+    add = captured("set", reg_add(f"{root}\\{control_set}\\Services\\{service}", "Start", "REG_DWORD", start))
     statements = ["$report = @{}"]
     statements += add if hive_file is None else _offline(root, hive_file, add)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
@@ -810,13 +777,10 @@ def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], 
     statements = []
     for element, value in changes:
         if value is None:
-            built = bcdedit_deletevalue(identifier, element, store)
+            statements += checked(bcdedit_deletevalue(identifier, element, store))
         else:
-            built = bcdedit_set(identifier, element, value, store)
-        call = next(line for line in built.splitlines() if line.startswith("& "))
-        statements += [call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
-    statements.append("exit 0")
-    return script(*statements)
+            statements += checked(bcdedit_set(identifier, element, value, store))
+    return script(*statements, "exit 0")
 
 
 def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:
@@ -825,7 +789,9 @@ def boot_config_read(identifier: str, store: str | None = None, record_file: str
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
-    statements += _captured("bcdedit", "bcdedit.exe", *_store(store), "/enum", _bcd_identifier(identifier), "/v")
+    read = bcdedit_enum(store, entries=identifier)  # the store is checked first, then the identifier...
+    _bcd_identifier(identifier)  # ...which must name one entry: a type such as 'all' is refused
+    statements += captured("bcdedit", read)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
 
@@ -847,13 +813,11 @@ def safeboot_network_read(services: Sequence[str], record_file: str) -> str:
     record_file = windows_path(record_file, "record file", wildcards=False)
     statements = [
         "$report = @{record = $null}",
-        *_captured("minint", "reg.exe", "query", MININT_KEY),
-        *_captured("network", "reg.exe", "query", SAFEBOOT_NETWORK_KEY),
+        *captured("minint", reg_query(MININT_KEY)),
+        *captured("network", reg_query(SAFEBOOT_NETWORK_KEY)),
     ]
     for index, name in enumerate(names):
-        statements += _captured(
-            f"service{index}", "reg.exe", "query", f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"
-        )
+        statements += captured(f"service{index}", reg_query(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"))
     statements += [*_records.read_statements(record_file), "ConvertTo-Json -InputObject $report -Compress"]
     return script(*statements)
 
@@ -866,16 +830,11 @@ def safeboot_network_change(add: Sequence[tuple[str, str]], remove: Sequence[str
     if isinstance(add, str) or isinstance(remove, str) or (not add and not remove) or (add and remove):
         raise ValueError("a SafeBoot\\Network change either adds or removes at least one service")
     write = _records.write_record(os_volume, "safeboot_network", None, record)
-    calls = []
+    changes = []
     for name, kind in add:
         if kind not in SAFEBOOT_KINDS:
             raise ValueError(f"SafeBoot entry kind {shown(kind)} is not one of {', '.join(SAFEBOOT_KINDS)}")
-        built = reg_add(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}", "", "REG_SZ", kind)
-        calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
+        changes += checked(reg_add(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}", "", "REG_SZ", kind))
     for name in remove:
-        built = _native_script(
-            "reg.exe", "delete", _registry_key(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}"), "/f"
-        )
-        calls.append(next(line for line in built.splitlines() if line.startswith("& ")))
-    checked = [part for call in calls for part in (call, "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }")]
-    return script(*(write + checked if add else checked + write), "exit 0")
+        changes += checked(reg_delete_key(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}"))
+    return script(*(write + changes if add else changes + write), "exit 0")

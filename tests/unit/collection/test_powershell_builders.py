@@ -344,13 +344,13 @@ def test_encoded_command_is_the_line_ansible_core_sends_unchanged() -> None:
     from ansible.plugins.shell.powershell import ShellModule
 
     prefix = ShellModule()._encode_script("", as_list=False, strict_mode=False, preserve_rc=False)
-    line = powershell.encoded_command(commands.last_boot_time())
+    line = powershell.encoded_command(powershell.script(*commands.last_boot_time()))
     assert line.startswith(prefix) and prefix == powershell.ENCODED_COMMAND_PREFIX
     assert " " not in line[len(prefix) :]  # ansible-core splits the line on spaces
 
 
 def test_encoded_command_keeps_the_script_lines_exactly() -> None:
-    built = commands.set_content("C:\\q\\manifest.json", "  indented\n\n  lines  \r\n")
+    built = powershell.script(*commands.set_content("C:\\q\\manifest.json", "  indented\n\n  lines  \r\n"))
     assert decoded(powershell.encoded_command(built)) == built
 
 
@@ -381,6 +381,7 @@ NATIVE_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
     (commands.reg_query, ("HKEY_LOCAL_MACHINE\\OFFLINE_SYSTEM\\Select", "Current"), {},
      ["reg.exe", "query", "HKLM\\OFFLINE_SYSTEM\\Select", "/v", "Current"]),
     (commands.reg_query, (KEY, ""), {}, ["reg.exe", "query", KEY, "/ve"]),
+    (commands.reg_query, (KEY, "Start"), {"recursive": True}, ["reg.exe", "query", KEY, "/s", "/v", "Start"]),
     (commands.reg_add, (KEY, "Start", "REG_DWORD", 4), {},
      ["reg.exe", "add", KEY, "/v", "Start", "/t", "REG_DWORD", "/d", "4", "/f"]),
     (commands.reg_add, (KEY, "It's $(x)", "REG_QWORD", 2**40), {},
@@ -396,6 +397,7 @@ NATIVE_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
      ["reg.exe", "add", KEY, "/v", "Blob", "/t", "REG_BINARY", "/d", "AA0100", "/f"]),
     (commands.reg_delete_value, (KEY, "Start"), {}, ["reg.exe", "delete", KEY, "/v", "Start", "/f"]),
     (commands.reg_delete_value, (KEY, ""), {}, ["reg.exe", "delete", KEY, "/ve", "/f"]),
+    (commands.reg_delete_key, (KEY,), {}, ["reg.exe", "delete", KEY, "/f"]),
     (commands.reg_load, ("HKLM\\OFFLINE_SYSTEM", HIVE), {}, ["reg.exe", "load", "HKLM\\OFFLINE_SYSTEM", HIVE]),
     (commands.reg_load, ("hku\\Lifeline-1", "C:\\Users\\A B\\NTUSER.DAT"), {},
      ["reg.exe", "load", "HKU\\Lifeline-1", "C:\\Users\\A B\\NTUSER.DAT"]),
@@ -463,7 +465,9 @@ def case_id(case: tuple) -> str:
 @pytest.mark.parametrize("case", NATIVE_CASES, ids=case_id)
 def test_native_builder_parses_and_passes_each_value_as_one_argument(case: tuple) -> None:
     builder, args, kwargs, expected = case
-    built = builder(*args, **kwargs)
+    call = builder(*args, **kwargs)
+    assert isinstance(call, powershell.NativeCall)
+    built = powershell.native_script(call)
     root = assert_parses(built)
     assert native_calls(root) == [expected]
     assert passes_unchanged(expected[1:])
@@ -476,6 +480,8 @@ def test_native_builder_parses_and_passes_each_value_as_one_argument(case: tuple
 def test_cmdlet_builder_parses_and_keeps_each_value_one_literal(case: tuple) -> None:
     builder, args, kwargs, expected = case
     built = builder(*args, **kwargs)
+    if isinstance(built, list):  # a cmdlet's statements, as a script of their own
+        built = powershell.script(*built)
     root = assert_parses(built)
     assert not native_calls(root)
     values = literal_values(root)
@@ -496,16 +502,16 @@ def test_every_builder_is_parsed_with_the_real_grammar() -> None:
 
 
 def test_recursion_is_asked_for_only_when_wanted() -> None:
-    assert " -Recurse" not in commands.get_child_items_json("C:\\x", "*.sys")
-    assert " -Recurse" in commands.get_child_items_json("C:\\x", "*.sys", recurse=True)
+    assert " -Recurse" not in powershell.script(*commands.get_child_items_json("C:\\x", "*.sys"))
+    assert " -Recurse" in powershell.script(*commands.get_child_items_json("C:\\x", "*.sys", recurse=True))
 
 
 def test_header_and_listing_commands_read_what_the_modules_need() -> None:
-    listing = commands.get_child_items_json("C:\\x", "*.sys")
+    listing = powershell.script(*commands.get_child_items_json("C:\\x", "*.sys"))
     for name in ("FullName", "Length", "CreationTimeUtc", "LastWriteTimeUtc"):
         assert name in literal_values(parse(listing))
     assert "ConvertTo-Json -InputObject $items -Compress" in listing
-    assert "-TotalCount 8 -Force)\n" in commands.file_header_hex("C:\\x.sys", 8)
+    assert "-TotalCount 8 -Force)\n" in powershell.script(*commands.file_header_hex("C:\\x.sys", 8))
 
 
 # --- bad input ---------------------------------------------------------------------------------
@@ -537,6 +543,8 @@ BAD_INPUT: list[tuple[Callable[[], object], str]] = [
     (lambda: commands.reg_add(GOOD_KEY, "Group", "REG_SZ", 5), "REG_SZ data must be a string"),
     (lambda: commands.reg_add(GOOD_KEY, "Path", "REG_SZ", "C:\\Program Files\\"), "ends with a backslash"),
     (lambda: commands.reg_delete_value(GOOD_KEY, "-v"), "starts with / or -"),
+    (lambda: commands.reg_delete_key("HKLM\\Software\\"), "empty component"),
+    (lambda: commands.reg_query(GOOD_KEY, "Start", recursive="yes"), "recursive must be true or false"),
     (lambda: commands.reg_load("HKCU\\X", HIVE), "hive mount key 'HKCU\\\\X' is not HKLM"),
     (lambda: commands.reg_load("HKLM\\A\\B", HIVE), "is not HKLM"),
     (lambda: commands.reg_load("HKLM\\A B", HIVE), "is not HKLM"),
