@@ -16,6 +16,7 @@ from __future__ import annotations
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, bcd_identifier
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     ABSENT,
     BOOT_STATUS_POLICIES,
@@ -29,7 +30,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     wanted_values,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 MANAGED = ("safeboot", "bootstatuspolicy", "recoveryenabled", "device", "osdevice")
@@ -61,7 +61,7 @@ class ActionModule(RecoveryAction):
         record_file = None
         if os_volume:
             os_volume = volume(os_volume)
-            record_file = _records.path(os_volume, "boot_config", commands._bcd_identifier(identifier))
+            record_file = _records.path(os_volume, "boot_config", bcd_identifier(identifier))
         read_script = commands.boot_config_read(identifier, store, record_file)
         for element, value in wanted.items():  # refuse bad values before anything is sent
             commands.bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))],

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
 

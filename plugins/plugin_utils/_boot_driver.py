@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
     _document,
@@ -32,6 +31,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey
     _text,
     control_set_name,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import RegKey, parse_reg_query
 
 __all__ = [
     "DENIED_SERVICES",

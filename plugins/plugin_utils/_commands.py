@@ -1,14 +1,11 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What Lifeline says to Windows hosts: one builder per tool call, and the scripts that combine them.
+"""The scripts of the modules, each combining tool calls and cmdlets into ONE round trip.
 
-Every builder validates its inputs against the grammar the tool documents (Microsoft Learn command
-references) and raises ValueError naming the bad value before anything is built; values reach the
-script only through ``quote`` and ``native`` (``_powershell.py``), so each stays one literal.
-A native tool's builder returns its call (``NativeCall``), a cmdlet's builder its statements; the scripts
-combine them (``native_script``, ``checked``, ``_report.captured``) and are joined once by ``script``.
-Cmdlets stop the script on the first error (PowerShell then exits 1 with the error record on stderr). Send a
-script with ``encoded_command``. Outputs are localized where the tool localizes them: parse them defensively.
+The tool builders are in the tool modules (``_reg.py``, ``_bcdedit.py``, ``_dism.py``, ``_manage_bde.py``,
+``_files.py``, ``_restart.py``); the scripts here combine their calls (``checked``, ``_report.captured``) and are
+joined once by ``script``. Cmdlets stop the script on the first error (PowerShell then exits 1 with the error record
+on stderr). Send a script with ``encoded_command``.
 """
 
 from __future__ import annotations
@@ -16,7 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _inputs, _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import (
+    bcd_identifier,
+    bcdedit_deletevalue,
+    bcdedit_enum,
+    bcdedit_set,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import dism_get_packages
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._files import FILTER_FORBIDDEN, HEADER_LIMIT
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
     flag,
     integer,
@@ -26,447 +31,23 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
     windows_path,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall, checked, quote, script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import manage_bde_status
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import checked, quote, script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
+    hive_root,
+    reg_add,
+    reg_delete_key,
+    reg_query,
+    with_hive_loaded,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
-    "BCD_WELL_KNOWN_IDENTIFIERS",
-    "RECOVERY_PASSWORD_VARIABLE",
-    "REGISTRY_ROOTS",
-    "REGISTRY_TYPES",
-    "bcdedit_deletevalue",
-    "bcdedit_enum",
-    "bcdedit_set",
-    "dism_get_packages",
-    "dism_remove_package",
-    "dism_revert_pending",
-    "file_hash",
-    "file_header_hex",
-    "get_child_items_json",
-    "get_content",
-    "last_boot_time",
-    "manage_bde_status",
-    "manage_bde_unlock_if_locked",
-    "move_item",
-    "new_directory",
     "quarantine_apply",
     "quarantine_survey",
     "recovery_environment_survey",
-    "reg_add",
-    "reg_delete_key",
-    "reg_delete_value",
-    "reg_load",
-    "reg_query",
-    "reg_unload",
     "servicing_survey",
-    "set_content",
-    "shutdown_restart",
-    "test_path",
-    "wpeutil_reboot",
 ]
-
-# reg: "Valid root keys for the local computer are: HKLM, HKCU, HKCR, HKU, and HKCC" (reg add/query).
-REGISTRY_ROOTS = {
-    "HKLM": "HKLM",
-    "HKEY_LOCAL_MACHINE": "HKLM",
-    "HKCU": "HKCU",
-    "HKEY_CURRENT_USER": "HKCU",
-    "HKCR": "HKCR",
-    "HKEY_CLASSES_ROOT": "HKCR",
-    "HKU": "HKU",
-    "HKEY_USERS": "HKU",
-    "HKCC": "HKCC",
-    "HKEY_CURRENT_CONFIG": "HKCC",
-}
-# The reg add types Lifeline writes (reg add /t; REG_QWORD is in reg add /? of current Windows).
-REGISTRY_TYPES = ("REG_SZ", "REG_EXPAND_SZ", "REG_MULTI_SZ", "REG_DWORD", "REG_QWORD", "REG_BINARY")
-# bcdedit /? ID: the well-known identifiers.
-BCD_WELL_KNOWN_IDENTIFIERS = frozenset(
-    (
-        "{bootmgr}",
-        "{fwbootmgr}",
-        "{memdiag}",
-        "{ntldr}",
-        "{current}",
-        "{default}",
-        "{badmemory}",
-        "{bootloadersettings}",
-        "{dbgsettings}",
-        "{emssettings}",
-        "{globalsettings}",
-        "{hypervisorsettings}",
-        "{resumeloadersettings}",
-        "{ramdiskoptions}",
-    )
-)
-_GUID_IDENTIFIER = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}", re.I | re.A)
-# bcdedit /enum <type>.
-_BCD_ENUM_TYPES = frozenset(("active", "firmware", "bootapp", "bootmgr", "osloader", "resume", "inherit", "all"))
-_BCD_ELEMENT = re.compile(r"[a-z]+", re.ASCII)
-_BCD_VALUE = re.compile(r"[A-Za-z0-9{\\][A-Za-z0-9{}=:.\\_-]*", re.ASCII)
-_MOUNT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-# DISM package identity: Name~PublicKeyToken~Architecture~Language~Version.
-_PACKAGE_NAME = re.compile(r"[A-Za-z0-9_.~-]{1,255}", re.ASCII)
-_HEX = re.compile(r"(?:[0-9A-Fa-f]{2})*", re.ASCII)
-# Get-ChildItem -Filter goes to FindFirstFile, which also reads < > " as wildcards.
-_FILTER_FORBIDDEN = set('\\/:<>"|')
-_DWORD_LIMIT = 2**32
-_QWORD_LIMIT = 2**64
-_SHUTDOWN_DELAY_LIMIT = 315360000  # shutdown /t: 0-315360000 seconds (10 years)
-_HEADER_LIMIT = 4096
-
-
-def _registry_key(value: object, what: str = "registry key") -> str:
-    """``ROOT\\sub\\key`` with a documented root, returned with the short root name."""
-    value = _text(value, what)
-    root, *components = value.split("\\")
-    if root.upper() not in REGISTRY_ROOTS:
-        raise ValueError(f"{what} {shown(value)} does not start with HKLM, HKCU, HKCR, HKU or HKCC")
-    for component in components:
-        if not component:
-            raise ValueError(f"{what} {shown(value)} has an empty component (a doubled or trailing backslash)")
-        if len(component) > 255:
-            raise ValueError(f"{what} {shown(value)} has a component longer than the registry's 255 characters")
-        if '"' in component:
-            raise ValueError(f'{what} {shown(value)} contains a double quote (")')
-    return "\\".join((REGISTRY_ROOTS[root.upper()], *components))
-
-
-def _value_switch(value: object) -> list[str]:
-    """``/v name``, or ``/ve`` for the default value (an empty name)."""
-    value = _text(value, "registry value name")
-    if value == "":
-        return ["/ve"]
-    if len(value) > 16383:
-        raise ValueError(f"registry value name {shown(value)} is longer than the registry's 16383 characters")
-    if value[0] in "/-":
-        raise ValueError(f"registry value name {shown(value)} starts with / or -, which reg could read as a switch")
-    if '"' in value:
-        raise ValueError(f'registry value name {shown(value)} contains a double quote (")')
-    return ["/v", value]
-
-
-def _store(store: object) -> list[str]:
-    return [] if store is None else ["/store", windows_path(store, "BCD store")]
-
-
-def _bcd_identifier(value: object) -> str:
-    if not isinstance(value, str) or not (
-        value.lower() in BCD_WELL_KNOWN_IDENTIFIERS or _GUID_IDENTIFIER.fullmatch(value)
-    ):
-        raise ValueError(
-            f"BCD identifier {shown(value)} is neither a well-known identifier such as {{default}} nor a GUID"
-        )
-    return value
-
-
-def _bcd_element(value: object) -> str:
-    if not isinstance(value, str) or not _BCD_ELEMENT.fullmatch(value):
-        raise ValueError(f"BCD element {shown(value)} is not a bcdedit element name (lower-case letters)")
-    return value
-
-
-def _image(image: object) -> list[str]:
-    """DISM's image switch: ``/Online`` for None, else ``/Image:<path>`` (then ``/English`` output)."""
-    target = "/Online" if image is None else "/Image:" + windows_path(image, "Windows image")
-    return [target, "/English"]
-
-
-# --- reg.exe (Microsoft Learn: reg query, reg add, reg delete, reg load, reg unload) -------------
-
-
-def reg_query(key: str, value: str | None = None, recursive: bool = False) -> NativeCall:
-    """``reg query <key> [/s] [/v <value> | /ve]``; ``value=""`` is the key's default value; ``recursive``: every
-    subkey too (with ``value``: that value wherever it is). Exit 0, or 1."""
-    subkeys = ["/s"] if flag(recursive, "recursive") else []
-    switch = [] if value is None else _value_switch(value)
-    return NativeCall("reg.exe", "query", _registry_key(key), *subkeys, *switch)
-
-
-def _reg_data(type_: str, data: object) -> list[str]:
-    if type_ in ("REG_DWORD", "REG_QWORD"):
-        limit = _DWORD_LIMIT if type_ == "REG_DWORD" else _QWORD_LIMIT
-        return ["/d", str(integer(data, f"{type_} data", 0, limit - 1))]
-    if type_ == "REG_BINARY":
-        if isinstance(data, bytes | bytearray):
-            data = bytes(data).hex().upper()
-        if not isinstance(data, str) or not _HEX.fullmatch(data):
-            raise ValueError(f"REG_BINARY data {shown(data)} is neither bytes nor an even number of hex digits")
-        return ["/d", data] if data else []
-    if type_ == "REG_MULTI_SZ":
-        if isinstance(data, str) or not isinstance(data, Sequence):
-            raise ValueError(f"REG_MULTI_SZ data {shown(data)} must be a list of strings")
-        items = [_text(item, "REG_MULTI_SZ item") for item in data]
-        if any(not item or "\\0" in item for item in items):
-            raise ValueError(
-                f"REG_MULTI_SZ data {shown(data)} has an empty item or one containing \\0, reg's separator"
-            )
-        data = "\\0".join(items)
-    data = _text(data, f"{type_} data")
-    if data[:1] in ("/", "-"):
-        raise ValueError(f"{type_} data {shown(data)} starts with / or -, which reg could read as a switch")
-    return ["/d", data] if data else []
-
-
-def reg_add(key: str, value: str, type_: str, data: object) -> NativeCall:
-    """``reg add <key> /v <value> /t <type> [/d <data>] /f``: create or overwrite, never prompt.
-
-    ``data``: int for REG_DWORD/REG_QWORD, bytes or hex for REG_BINARY, a list of strings for
-    REG_MULTI_SZ (joined with reg's default separator ``\\0``), a string otherwise.
-    """
-    if type_ not in REGISTRY_TYPES:
-        raise ValueError(f"registry type {shown(type_)} is not one of {', '.join(REGISTRY_TYPES)}")
-    arguments = ["add", _registry_key(key), *_value_switch(value), "/t", type_, *_reg_data(type_, data), "/f"]
-    return NativeCall("reg.exe", *arguments)
-
-
-def reg_delete_value(key: str, value: str) -> NativeCall:
-    """``reg delete <key> {/v <value> | /ve} /f``: delete one value, never prompt."""
-    return NativeCall("reg.exe", "delete", _registry_key(key), *_value_switch(value), "/f")
-
-
-def reg_delete_key(key: str) -> NativeCall:
-    """``reg delete <key> /f``: delete the key with its values and subkeys, never prompt."""
-    return NativeCall("reg.exe", "delete", _registry_key(key), "/f")
-
-
-def _mount_key(value: object) -> str:
-    key = _registry_key(value, "hive mount key")
-    root, _, name = key.partition("\\")
-    if root not in ("HKLM", "HKU") or not _MOUNT_NAME.fullmatch(name):
-        raise ValueError(f"hive mount key {shown(value)} is not HKLM\\<name> or HKU\\<name> (letters, digits, _ -)")
-    return key
-
-
-def reg_load(mount_key: str, hive_file: str) -> NativeCall:
-    """``reg load HKLM\\<name> <hive file>``: mount an offline hive (reg load allows HKLM and HKU only)."""
-    return NativeCall("reg.exe", "load", _mount_key(mount_key), windows_path(hive_file, "hive file"))
-
-
-def reg_unload(mount_key: str) -> NativeCall:
-    """``reg unload HKLM\\<name>``."""
-    return NativeCall("reg.exe", "unload", _mount_key(mount_key))
-
-
-def _hive_root(mount_key: str | None, hive_file: str | None) -> tuple[str, str | None]:
-    """``(root, hive file)``: ``HKLM\\SYSTEM`` and None for the live SYSTEM hive, else the offline hive's mount key
-    and file, both checked."""
-    if (mount_key is None) != (hive_file is None):
-        raise ValueError("an offline hive needs both a mount key and a hive file")
-    if mount_key is None:
-        return r"HKLM\SYSTEM", None
-    return _mount_key(mount_key), windows_path(hive_file, "hive file")
-
-
-def _offline(root: str, hive_file: str, statements: list[str]) -> list[str]:
-    """``statements`` between reg load (``load``/``load_rc`` in the report) and a reg unload that runs whatever
-    happens (finally; ``unload_rc``); nothing runs when the load fails."""
-    return [
-        *captured("load", reg_load(root, hive_file)),
-        "if ($report.load_rc -eq 0) {",
-        "    try {",
-        *("        " + statement for statement in statements),
-        "    } finally {",
-        f"        $null = {reg_unload(root)}",
-        "        $report.unload_rc = $LASTEXITCODE",
-        "    }",
-        "}",
-    ]
-
-
-# --- bcdedit.exe (Microsoft Learn: bcdedit /enum, /set, /deletevalue, /store) -------------------
-
-
-def bcdedit_enum(store: str | None = None, verbose: bool = True, entries: str | None = None) -> NativeCall:
-    """``bcdedit [/store <file>] /enum [<entries>] [/v]``; ``entries``: a type (``all``, ``osloader``…) or an id."""
-    listed = []
-    if isinstance(entries, str) and entries.lower() in _BCD_ENUM_TYPES:
-        listed = [entries.lower()]
-    elif entries is not None:
-        listed = [_bcd_identifier(entries)]
-    verbose_switch = ["/v"] if flag(verbose, "verbose") else []
-    return NativeCall("bcdedit.exe", *_store(store), "/enum", *listed, *verbose_switch)
-
-
-def bcdedit_set(identifier: str, element: str, value: str, store: str | None = None) -> NativeCall:
-    """``bcdedit [/store <file>] /set <id> <element> <value>``, e.g. ``/set {default} safeboot network``."""
-    if not isinstance(value, str) or not _BCD_VALUE.fullmatch(value):
-        raise ValueError(f"BCD value {shown(value)} is not a bcdedit value (letters, digits and {{}}=:.\\_-)")
-    return NativeCall("bcdedit.exe", *_store(store), "/set", _bcd_identifier(identifier), _bcd_element(element), value)
-
-
-def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None) -> NativeCall:
-    """``bcdedit [/store <file>] /deletevalue <id> <element>``."""
-    return NativeCall("bcdedit.exe", *_store(store), "/deletevalue", _bcd_identifier(identifier), _bcd_element(element))
-
-
-# --- manage-bde.exe (Microsoft Learn: manage-bde status) -------------------------------------------
-
-
-def manage_bde_status(volume: str | None = None) -> NativeCall:
-    """``manage-bde -status [<volume>]``."""
-    return NativeCall("manage-bde.exe", "-status", *([] if volume is None else [_inputs.volume(volume)]))
-
-
-# --- manage-bde.exe for win_bitlocker_unlock (Microsoft Learn: manage-bde status, manage-bde unlock) -------------
-# The recovery password never enters a script: the unlock script reads it from standard input. No builder asks for
-# the key protectors: ``manage-bde -protectors -get`` prints the numerical password of an unlocked volume
-# (windows-tools.md 3.3; Win32_EncryptableVolume.GetKeyProtectorNumericalPassword fails only while it is locked).
-
-# The variable the unlock script keeps the password in; only its name is ever in the script.
-RECOVERY_PASSWORD_VARIABLE = "$recoveryPassword"
-# How manage-bde -status shows a locked volume: ``    Lock Status:          Locked`` (windows-tools.md 3.2).
-_LOCKED = "Lock Status: +Locked"
-
-
-def manage_bde_unlock_if_locked(volume: str, check_mode: bool = False) -> str:
-    """One script: ``manage-bde -status <volume>``; only when that shows ``Lock Status: Locked``,
-    ``manage-bde -unlock <volume> -RecoveryPassword <password>`` and ``manage-bde -status <volume>`` again. It prints
-    one JSON object for the controller: ``status``, and after an unlock ``unlock``, ``unlock_rc`` (its exit code) and
-    ``status_after``, each a tool's whole output (``Out-String``). Lock check and unlock are one round trip: no other
-    command runs between them. ``check_mode``: the status only, and nothing is read from standard input.
-
-    The password is the first line of standard input (``$input``, about_Automatic_Variables): send it with
-    ``stdin=password + "\\r\\n"``. It is then in no command line that WinRM or Ansible carries or logs, and in no
-    PowerShell error record (those quote the script's text, which holds only the variable's name). manage-bde itself
-    takes it as an argument (it has no other way to receive one), so manage-bde's own process command line on the
-    host contains it while it runs. Fails (exit 1, nothing run) when standard input is empty.
-    """
-    drive = _inputs.volume(volume)
-    status = f"{manage_bde_status(drive)} | Out-String"
-    if flag(check_mode, "check_mode"):
-        return script("$report = @{}", f"$report.status = {status}", "ConvertTo-Json -InputObject $report -Compress")
-    unlock = f"{NativeCall('manage-bde.exe', '-unlock', drive, '-RecoveryPassword')} {RECOVERY_PASSWORD_VARIABLE}"
-    return script(
-        f"{RECOVERY_PASSWORD_VARIABLE} = @($input)[0]",
-        f"if (-not {RECOVERY_PASSWORD_VARIABLE}) {{ throw 'no recovery password on standard input' }}",
-        "$report = @{}",
-        f"$report.status = {status}",
-        f"if ($report.status -cmatch {quote(_LOCKED)}) {{",
-        f"    $report.unlock = {unlock} | Out-String",
-        "    $report.unlock_rc = $LASTEXITCODE",
-        f"    $report.status_after = {status}",
-        "}",
-        "ConvertTo-Json -InputObject $report -Compress",
-    )
-
-
-# --- dism.exe (Microsoft Learn: DISM global options, operating system package servicing) --------
-
-
-def dism_get_packages(image: str | None = None) -> NativeCall:
-    """``dism {/Image:<path> | /Online} /English /Get-Packages``."""
-    return NativeCall("dism.exe", *_image(image), "/Get-Packages")
-
-
-def dism_remove_package(image: str | None, package_name: str) -> NativeCall:
-    """``dism {/Image:<path> | /Online} /English /Remove-Package /PackageName:<name> /NoRestart``.
-
-    Exit 3010 means a restart is needed to finish.
-    """
-    if not isinstance(package_name, str) or not _PACKAGE_NAME.fullmatch(package_name):
-        raise ValueError(f"package name {shown(package_name)} is not a DISM package identity (letters, digits, _.~-)")
-    return NativeCall("dism.exe", *_image(image), "/Remove-Package", "/PackageName:" + package_name, "/NoRestart")
-
-
-def dism_revert_pending(image: str | None) -> NativeCall:
-    """``dism {/Image:<path> | /Online} /English /Cleanup-Image /RevertPendingActions``.
-
-    0x800F082F means there was nothing to revert.
-    """
-    return NativeCall("dism.exe", *_image(image), "/Cleanup-Image", "/RevertPendingActions")
-
-
-# --- restarts (Microsoft Learn: shutdown, wpeutil) ---------------------------------------------
-
-
-def shutdown_restart(delay_seconds: int, comment: str | None = None) -> NativeCall:
-    """``shutdown /r /t <delay> /f [/c <comment>]``: restart, closing applications (as /t > 0 implies)."""
-    arguments = ["/r", "/t", str(integer(delay_seconds, "restart delay", 0, _SHUTDOWN_DELAY_LIMIT)), "/f"]
-    if comment is not None:
-        if len(_text(comment, "restart comment")) > 512:
-            raise ValueError(f"restart comment {shown(comment)} is longer than shutdown's 512 characters")
-        arguments += ["/c", comment]
-    return NativeCall("shutdown.exe", *arguments)
-
-
-def wpeutil_reboot() -> NativeCall:
-    """``wpeutil reboot``: restart from Windows PE / WinRE."""
-    return NativeCall("wpeutil.exe", "reboot")
-
-
-# --- cmdlets (Microsoft Learn: Microsoft.PowerShell.Management / Utility, CimCmdlets) -----------
-
-
-def get_child_items_json(folder: str, pattern: str, recurse: bool = False) -> list[str]:
-    """The files in ``folder`` matching ``pattern`` as one JSON array (``[]`` when none).
-
-    Each item: FullName, Length, CreationTimeUtc and LastWriteTimeUtc (ConvertTo-Json's DateTime form,
-    ``"\\/Date(ms)\\/"`` in Windows PowerShell 5.1; cmdlets only, no .NET methods). Hidden and system
-    files included (-Force). ``pattern`` is a -Filter wildcard (``*`` and ``?``) for names inside
-    ``folder``: no path separators, no ``..``.
-    """
-    folder = windows_path(folder, "folder")
-    pattern = _text(pattern, "file name pattern")
-    if not pattern or set(pattern) <= {"."} or _FILTER_FORBIDDEN.intersection(pattern):
-        raise ValueError(f'file name pattern {shown(pattern)} must be a file name wildcard without \\ / : < > " |')
-    listing = (
-        f"Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(pattern)} -File -Force"
-        + (" -Recurse" if flag(recurse, "recurse") else "")
-        + " | Select-Object -Property 'FullName', 'Length', 'CreationTimeUtc', 'LastWriteTimeUtc'"
-    )
-    return [f"$items = @({listing})", "ConvertTo-Json -InputObject $items -Compress"]
-
-
-def file_header_hex(path: str, count: int) -> list[str]:
-    """The first ``count`` bytes of a file as a JSON array of numbers, ``[170,170,170,170,1,0,35,1]`` (fewer if
-    it is shorter, ``[]`` when empty), read with ``Get-Content -Encoding Byte -TotalCount`` (5.1; no .NET)."""
-    path = windows_path(path, "file")
-    count = integer(count, "header length", 1, _HEADER_LIMIT)
-    return [
-        f"$bytes = @(Get-Content -LiteralPath {quote(path)} -Encoding 'Byte' -TotalCount {count} -Force)",
-        "ConvertTo-Json -InputObject $bytes -Compress",
-    ]
-
-
-def file_hash(path: str) -> list[str]:
-    """The SHA-256 of a file as 64 upper-case hex digits (Get-FileHash)."""
-    return [f"(Get-FileHash -LiteralPath {quote(windows_path(path, 'file'))} -Algorithm 'SHA256').Hash"]
-
-
-def move_item(source: str, destination: str) -> list[str]:
-    """Move-Item without -Force: fails rather than overwrite. Windows PowerShell 5.1 expands
-    wildcards in -Destination, so ``[`` and ``]`` are refused there."""
-    source = windows_path(source, "source")
-    destination = windows_path(destination, "destination", wildcards=False)
-    return [f"Move-Item -LiteralPath {quote(source)} -Destination {quote(destination)}"]
-
-
-def new_directory(path: str) -> list[str]:
-    """Create a folder and any missing parents; nothing happens when it exists."""
-    path = windows_path(path, "folder", wildcards=False)
-    return [f"$null = New-Item -ItemType 'Directory' -Path {quote(path)} -Force"]
-
-
-def test_path(path: str) -> list[str]:
-    """``True`` or ``False``: whether the path exists (Test-Path -LiteralPath)."""
-    return [f"Test-Path -LiteralPath {quote(windows_path(path, 'path'))}"]
-
-
-def set_content(path: str, text: str) -> list[str]:
-    """Write ``text`` to a file as UTF-8 (5.1 adds a BOM), no newline added, replacing it (e.g. a manifest)."""
-    path = windows_path(path, "file")
-    return [f"Set-Content -LiteralPath {quote(path)} -Value {quote(text)} -Encoding 'UTF8' -NoNewline"]
-
-
-def get_content(path: str) -> list[str]:
-    """A UTF-8 file's whole text (nothing for an empty file)."""
-    return [f"Get-Content -LiteralPath {quote(windows_path(path, 'file'))} -Raw -Encoding 'UTF8'"]
-
-
-def last_boot_time() -> list[str]:
-    """The last boot time as an ISO 8601 UTC string (Win32_OperatingSystem.LastBootUpTime)."""
-    return ["(Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime.ToUniversalTime().ToString('o')"]
 
 
 # --- win_quarantine_files (Microsoft Learn: Get-ChildItem, Get-FileHash, Get-Content, Select-Object,
@@ -495,11 +76,11 @@ def quarantine_survey(
         raise ValueError("patterns must be a non-empty list of file name wildcards")
     for pattern in patterns:
         pattern = _text(pattern, "file name pattern")
-        if not pattern or set(pattern) <= {"."} or ".." in pattern or _FILTER_FORBIDDEN.intersection(pattern):
+        if not pattern or set(pattern) <= {"."} or ".." in pattern or FILTER_FORBIDDEN.intersection(pattern):
             raise ValueError(
                 f'file name pattern {shown(pattern)} must be a file name wildcard without .. \\ / : < > " |'
             )
-    count = integer(header_length, "header length", 0, _HEADER_LIMIT)
+    count = integer(header_length, "header length", 0, HEADER_LIMIT)
     properties = "'FullName', 'Length', 'LastWriteTimeUtc', $hash"
     statements = [
         f"$folder = {quote(folder)}",
@@ -660,7 +241,7 @@ def system_hive_survey(
     ``unload_rc`` report the mount. ``servicing_image``: False skips DISM, None runs dism /Online, a path runs
     dism /Image:<path> /Get-Packages AFTER the hive is unloaded (DISM loads the image's hives itself).
     """
-    root, hive_file = _hive_root(mount_key, hive_file)
+    root, hive_file = hive_root(mount_key, hive_file)
     if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
         raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
     if mount_key is not None and control_set == "CurrentControlSet":
@@ -679,7 +260,7 @@ def system_hive_survey(
         if crashes:
             queries += captured("crash_control", reg_query(control + "\\CrashControl"))
     statements = ["$report = @{}"]
-    statements += queries if hive_file is None else _offline(root, hive_file, queries)
+    statements += queries if hive_file is None else with_hive_loaded(root, hive_file, queries)
     if servicing_image is not False:
         if servicing_image is not None and not isinstance(servicing_image, str):
             raise ValueError(f"servicing image {shown(servicing_image)} must be a path, None (online) or False")
@@ -728,7 +309,7 @@ def boot_driver_read(
     ``OFFLINE_CONTROL_SETS`` are read, and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
     """
     service = service_name(service)
-    root, hive_file = _hive_root(mount_key, hive_file)
+    root, hive_file = hive_root(mount_key, hive_file)
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
@@ -738,7 +319,7 @@ def boot_driver_read(
         queries = captured("select", reg_query(root + "\\Select"))
         for control_set in OFFLINE_CONTROL_SETS:
             queries += captured(control_set, reg_query(f"{root}\\{control_set}\\Services\\{service}"))
-        statements += _offline(root, hive_file, queries)
+        statements += with_hive_loaded(root, hive_file, queries)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
 
@@ -752,7 +333,7 @@ def boot_driver_set_start(
     (``ControlSetNNN``, from Select\\Current) and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
     """
     service = service_name(service)
-    root, hive_file = _hive_root(mount_key, hive_file)
+    root, hive_file = hive_root(mount_key, hive_file)
     wanted = "CurrentControlSet" if hive_file is None else "ControlSetNNN"
     if not isinstance(control_set, str) or not (
         control_set == "CurrentControlSet" if hive_file is None else _CONTROL_SET_NUMBERED.fullmatch(control_set)
@@ -761,7 +342,7 @@ def boot_driver_set_start(
     start = integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
     add = captured("set", reg_add(f"{root}\\{control_set}\\Services\\{service}", "Start", "REG_DWORD", start))
     statements = ["$report = @{}"]
-    statements += add if hive_file is None else _offline(root, hive_file, add)
+    statements += add if hive_file is None else with_hive_loaded(root, hive_file, add)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
 
@@ -790,7 +371,7 @@ def boot_config_read(identifier: str, store: str | None = None, record_file: str
     if record_file is not None:
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     read = bcdedit_enum(store, entries=identifier)  # the store is checked first, then the identifier...
-    _bcd_identifier(identifier)  # ...which must name one entry: a type such as 'all' is refused
+    bcd_identifier(identifier)  # ...which must name one entry: a type such as 'all' is refused
     statements += captured("bcdedit", read)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)

@@ -32,8 +32,8 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import BitLockerVolume
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import BitLockerVolume
 
 __all__ = [
     "ENVIRONMENTS",

@@ -20,8 +20,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._files import json_time
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, _json_time, withhold_digits
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
 
 __all__ = [
     "ALWAYS_REFUSED",
@@ -278,7 +279,7 @@ def _listed(item: object, where: str, with_header: bool) -> Listed:
         if not all(isinstance(byte, int) and not isinstance(byte, bool) and 0 <= byte <= 255 for byte in raw):
             raise ParseError(_TOOL, f"{where}: Header is not a list of bytes")
         header = bytes(raw)
-    return Listed(path, size, _json_time(item["LastWriteTimeUtc"], f"{where}: LastWriteTimeUtc"), sha.upper(), header)
+    return Listed(path, size, json_time(item["LastWriteTimeUtc"], f"{where}: LastWriteTimeUtc"), sha.upper(), header)
 
 
 def parse_survey(text: str, with_header: bool) -> Survey:

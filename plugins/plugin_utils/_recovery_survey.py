@@ -4,7 +4,7 @@
 
 ``recovery_environment_survey`` and ``system_hive_survey`` (``_commands.py``) print one JSON object holding
 the raw output and exit code of each tool they ran; each text is read here with that tool's parser
-(``_parse_reg``, ``_parse_manage_bde``, ``_parse_bcdedit``, ``_parse_dism``). The environment survey becomes an
+(``_reg``, ``_manage_bde``, ``_bcdedit``, ``_dism``). The environment survey becomes an
 ``EnvironmentSurvey``, judged by the rules of ``_host_model.py`` (environment, where Windows is, the latest crash)
 wherever it is read: the fleet inventory's probe, win_recovery_facts and win_recovery_reboot. Which drivers are
 third-party is decided here, on the controller, by the rule below.
@@ -26,20 +26,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import Package, parse_dism_packages
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
     EnvironmentSurvey,
     Minidump,
     SurveyVolume,
     default_entry,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package, parse_dism_packages
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import (
     ManageBdeError,
     parse_manage_bde_status,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import RegKey, parse_reg_query
 
 __all__ = [
     "INBOX_BOOT_AND_SYSTEM_DRIVERS",

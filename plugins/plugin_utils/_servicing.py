@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     Package,
     parse_dism_error,
     parse_dism_packages,

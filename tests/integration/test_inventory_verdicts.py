@@ -26,8 +26,8 @@ from .test_ansible_raw import parse_adhoc_output
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / ".collections"))
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import reg_add  # noqa: E402
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command, native_script  # noqa: E402
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import reg_add  # noqa: E402
 
 
 def run(tool: str, *arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -16,6 +16,7 @@ from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import
 from ansible_collections.lifeline.recovery.plugins.modules import win_boot_config as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     changes_needed,
     merge_record,
@@ -24,7 +25,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     recorded_previous,
     wanted_values,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine

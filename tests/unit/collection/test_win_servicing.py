@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_servicing import ActionModule
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import Package, dism_remove_package
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import native_script
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing import (
@@ -74,7 +74,7 @@ def test_the_survey_refuses_bad_locations(arguments: tuple, message: str) -> Non
 @example("Package\u2019for")
 def test_a_hostile_package_name_is_refused_or_stays_one_argument(value: str) -> None:
     try:
-        built = native_script(commands.dism_remove_package("D:\\", value))
+        built = native_script(dism_remove_package("D:\\", value))
     except ValueError as error:
         assert "package name" in str(error)
         return
