@@ -16,13 +16,15 @@
 from __future__ import annotations
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import mount_key
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DISABLED,
+    OFFLINE_CONTROL_SETS,
     START_TYPES,
     DriverRead,
+    boot_driver_read,
+    boot_driver_set_start,
     group_refusal,
     name_refusal,
     new_record,
@@ -67,7 +69,7 @@ class ActionModule(RecoveryAction):
         record_file = _records.path(os_volume, "boot_driver", name)
         hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
         key = mount_key() if offline else None
-        read_script = commands.boot_driver_read(name, record_file, key, hive)
+        read_script = boot_driver_read(name, record_file, key, hive)
         read = self.read(read_script, offline, key)
         where = f"{'offline ' if offline else ''}SYSTEM hive ({read.control_set}{' of ' + hive if hive else ''})"
         if read.service is None:
@@ -156,7 +158,7 @@ class ActionModule(RecoveryAction):
     def read(self, script: str, offline: bool, key: str | None) -> DriverRead:
         completed = self.powershell(script)
         try:
-            read = parse_driver_read(completed.stdout, offline, commands.OFFLINE_CONTROL_SETS)
+            read = parse_driver_read(completed.stdout, offline, OFFLINE_CONTROL_SETS)
         except ParseError as error:
             raise RecoveryFailed(
                 f"reading the service from the SYSTEM hive failed (exit code {completed.rc}): {error}",
@@ -167,7 +169,7 @@ class ActionModule(RecoveryAction):
 
     def set_start(self, name: str, start: int, control_set: str, offline: bool, hive: str | None, result: dict) -> None:
         key = mount_key() if offline else None
-        completed = self.powershell(commands.boot_driver_set_start(name, start, control_set, key, hive))
+        completed = self.powershell(boot_driver_set_start(name, start, control_set, key, hive))
         try:
             set_rc, unload_rc = parse_set_report(completed.stdout, offline)
         except ParseError as error:

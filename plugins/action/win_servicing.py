@@ -11,7 +11,6 @@ package source, so the record is evidence of what was removed, not a restore poi
 
 from __future__ import annotations
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _servicing as s
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
@@ -22,6 +21,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import native_script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing import servicing_survey
 
 # DISM exits with the Win32 code: 3010 ERROR_SUCCESS_REBOOT_REQUIRED (the change finishes at the next boot).
 REBOOT_REQUIRED = 3010
@@ -59,7 +59,7 @@ class ActionModule(RecoveryAction):
                 "is not supported on a running Windows): run it from WinRE with offline=true"
             )
         image = f"{os_volume}\\" if offline else None
-        survey_script = commands.servicing_survey(image, os_volume)
+        survey_script = servicing_survey(image, os_volume)
         if args.get("package_name"):
             dism_remove_package(image, args["package_name"])  # refuses a bad name before anything runs
 

@@ -378,7 +378,7 @@ def parse_manage_bde_unlock(text: str, volume: str) -> bool:
     return True
 
 
-# --- the unlock script's report (win_bitlocker_unlock; _commands.manage_bde_unlock_if_locked) -------------------
+# --- the unlock script's report (win_bitlocker_unlock; manage_bde_unlock_if_locked) ----------------------------
 
 _REPORT_TOOL = "the unlock script"
 

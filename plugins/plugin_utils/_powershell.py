@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The grammar half of the one place that says anything to Windows: quoting, native calls, encoding.
 
-Every remote command Lifeline sends is a PowerShell script built here (the tool builders in
-``_commands.py`` use nothing else) and sent as one ``PowerShell … -EncodedCommand`` line.
+Every remote command Lifeline sends is a PowerShell script built here (the builders, one module per
+tool, use nothing else) and sent as one ``PowerShell … -EncodedCommand`` line.
 
 Statements, then one script: a tool builder returns the statement that runs its tool (a ``NativeCall``)
 or the statements of a cmdlet (a list of lines); a script's builder combines them (``checked`` stops at

@@ -49,10 +49,11 @@ from collections.abc import Iterable
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown, text, volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._quarantine import MANIFEST_NAME, QUARANTINE_ROOT
 
 __all__ = [
     "KINDS",
+    "MANIFEST_NAME",
+    "QUARANTINE_ROOT",
     "RECORD_FOLDER",
     "REMEDIATION_KINDS",
     "VERSION",
@@ -79,6 +80,10 @@ __all__ = [
 ]
 
 RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # on the Windows volume; the lease is in its parent folder
+# Where win_quarantine_files moves files, on the folder's volume: <volume>\Lifeline\Quarantine\<quarantine_id>.
+QUARANTINE_ROOT = "Lifeline\\Quarantine"
+# Lifeline 0.1.0 kept the quarantine's record in that folder under this name: still read, never written.
+MANIFEST_NAME = "lifeline-quarantine-manifest.json"
 VERSION = 1
 # kind -> the module that undoes it (the modules that write it: see the table above).
 KINDS = {

@@ -1,9 +1,9 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading the survey scripts into the host model (``_host_model.py``) and the facts: pure functions.
+"""The survey scripts, and reading them into the host model (``_host_model.py``) and the facts: pure functions.
 
-``recovery_environment_survey`` and ``system_hive_survey`` (``_commands.py``) print one JSON object holding
-the raw output and exit code of each tool they ran; each text is read here with that tool's parser
+``recovery_environment_survey`` and ``system_hive_survey`` (the scripts, at the end of this module) print one JSON
+object holding the raw output and exit code of each tool they ran; each text is read here with that tool's parser
 (``_reg``, ``_manage_bde``, ``_bcdedit``, ``_dism``). The environment survey becomes an
 ``EnvironmentSurvey``, judged by the rules of ``_host_model.py`` (environment, where Windows is, the latest crash)
 wherever it is read: the fleet inventory's probe, win_recovery_facts and win_recovery_reboot. Which drivers are
@@ -26,29 +26,53 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, parse_bcdedit_enum
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import Package, parse_dism_packages
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import (
+    BcdEntry,
+    bcdedit_enum,
+    parse_bcdedit_enum,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
+    Package,
+    dism_get_packages,
+    parse_dism_packages,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    MININT_KEY,
+    SAFEBOOT_OPTION_KEY,
     EnvironmentSurvey,
     Minidump,
     SurveyVolume,
     default_entry,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import flag, integer, shown
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import (
     ManageBdeError,
+    manage_bde_status,
     parse_manage_bde_status,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import RegKey, parse_reg_query
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
+    RegKey,
+    hive_root,
+    parse_reg_query,
+    reg_query,
+    with_hive_loaded,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "INBOX_BOOT_AND_SYSTEM_DRIVERS",
+    "MINIDUMPS_LISTED",
+    "MINIDUMP_HEADER_BYTES",
     "HiveSurvey",
     "boot_summary",
     "control_set_name",
     "dump_bugcheck",
     "parse_environment_survey",
     "parse_hive_survey",
+    "recovery_environment_survey",
+    "system_hive_survey",
 ]
 
 _ENV_TOOL = "the environment survey (reg query, Get-CimInstance, manage-bde, bcdedit as JSON)"
@@ -397,3 +421,123 @@ def remote_recovery(hive: HiveSurvey) -> dict | None:
         "winrm_dependencies": list(hive.winrm_dependencies or ()),
         "dependencies_not_listed": missing,
     }
+
+
+# --- the scripts --------------------------------------------------------------------------------------------------
+# The host survey (the fleet inventory's probe, win_recovery_facts, win_recovery_reboot) and win_recovery_facts'
+# SYSTEM hive survey (Microsoft Learn: reg query, reg load, reg unload, manage-bde status, bcdedit /enum, DISM
+# /Get-Packages, Get-CimInstance Win32_OperatingSystem and Win32_LogicalDisk, Get-ChildItem, Get-Content -Encoding
+# Byte, ConvertTo-Json). Each script prints ONE JSON object holding the raw text and exit code of every tool it ran;
+# the controller parses each text with the tool's parser (the functions above) into the host model
+# (_host_model.py), whose rules decide. The scripts decide nothing: they read what was asked, in one round trip.
+
+# Enough for DUMP_HEADER64 up to its four bugcheck parameters (0x40-0x5F); DUMP_HEADER32's end at 0x3C (mindumpdef.h).
+MINIDUMP_HEADER_BYTES = 0x60
+MINIDUMPS_LISTED = 20  # newest first; Windows keeps 50 by default (CrashControl MinidumpsCount)
+_CONTROL_SET = re.compile(r"CurrentControlSet|ControlSet[0-9]{3}", re.ASCII)
+
+
+def recovery_environment_survey(
+    bitlocker: bool = True, boot: bool = True, crashes: bool = True, minidumps: int = MINIDUMPS_LISTED
+) -> str:
+    """Where the host is and what its volumes hold, as one JSON object (one round trip): the one survey of a host,
+    read by ``_recovery_survey.parse_environment_survey`` into the host model.
+
+    Always: ``computer_name``, ``system_drive`` and ``system_root`` ($env:), ``minint`` and ``safeboot`` (reg query
+    text and exit codes of the MiniNT key and of SafeBoot\\Option /v OptionValue), ``last_boot``
+    (Win32_OperatingSystem LastBootUpTime), ``now`` (Get-Date, to compare host times with), and ``volumes``: every
+    lettered volume (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM``
+    and ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest ``minidumps`` in
+    ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
+    ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
+    """
+    bitlocker, boot, crashes = flag(bitlocker, "bitlocker"), flag(boot, "boot"), flag(crashes, "crashes")
+    minidumps = integer(minidumps, "minidumps listed", 1, MINIDUMPS_LISTED)
+    statements = [
+        "$report = @{system_drive = $env:SystemDrive; system_root = $env:SystemRoot}",
+        "$report.computer_name = $env:COMPUTERNAME",
+        # An absent key is an expected answer (exit 1): reg's "unable to find" on stderr is discarded, so the script
+        # writes nothing but its JSON ('Continue': 5.1 under 'Stop' turns redirected native stderr into an error).
+        "$ErrorActionPreference = 'Continue'",
+        *captured("minint", reg_query(MININT_KEY), quietly=True),
+        *captured("safeboot", reg_query(SAFEBOOT_OPTION_KEY, "OptionValue"), quietly=True),
+        "$ErrorActionPreference = 'Stop'",
+        "$report.last_boot = (Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime",
+        "$report.now = (Get-Date).ToUniversalTime()",
+    ]
+    if crashes:
+        statements.append(
+            "$header = @{Name = 'Header'; Expression = "
+            f"{{@(Get-Content -LiteralPath $_.FullName -Encoding 'Byte' -TotalCount {MINIDUMP_HEADER_BYTES})}}}}"
+        )
+    statements += [
+        "$report.volumes = @(foreach ($disk in @(Get-CimInstance -ClassName 'Win32_LogicalDisk')) {",
+        "    $windows = $disk.DeviceID + '\\Windows'",
+        "    $volume = @{letter = $disk.DeviceID; file_system = $disk.FileSystem",
+        "        system_hive = Test-Path -LiteralPath ($windows + '\\System32\\config\\SYSTEM') -PathType 'Leaf'",
+        "        pending_xml = Test-Path -LiteralPath ($windows + '\\WinSxS\\pending.xml') -PathType 'Leaf'}",
+    ]
+    if crashes:
+        statements += [
+            "    $volume.minidumps = @()",
+            "    if (Test-Path -LiteralPath ($windows + '\\Minidump') -PathType 'Container') {",
+            "        $dumps = Get-ChildItem -LiteralPath ($windows + '\\Minidump') -Filter '*.dmp' -File |",
+            "            Sort-Object -Property 'LastWriteTimeUtc' -Descending |",
+            f"            Select-Object -First {minidumps} -Property 'Name', 'Length', 'LastWriteTimeUtc', $header",
+            "        $volume.minidumps = @($dumps)",
+            "    }",
+        ]
+    statements += ["    $volume", "})"]
+    if bitlocker:
+        statements += captured("manage_bde", manage_bde_status())
+    if boot:
+        statements += captured("bcdedit", bcdedit_enum(verbose=False))
+    statements.append("ConvertTo-Json -InputObject $report -Depth 5 -Compress")
+    return script(*statements)
+
+
+def system_hive_survey(
+    control_set: str | None,
+    mount_key: str | None = None,
+    hive_file: str | None = None,
+    drivers: bool = True,
+    remote: bool = True,
+    crashes: bool = True,
+    servicing_image: str | bool | None = False,
+) -> str:
+    """The SYSTEM hive facts as one JSON object: the live hive (``mount_key`` None), or the offline one
+    ``hive_file`` loaded at ``mount_key`` (``HKLM\\<unique name>``) and ALWAYS unloaded in a finally block.
+
+    ``select`` (reg query Select) always; with ``control_set`` (``CurrentControlSet`` live, ``ControlSetNNN``
+    offline; None reads only Select) also ``start``/``image_path``/``group`` (reg query <set>\\Services /s /v
+    Start, ImagePath, Group) for ``drivers``, ``network`` (SafeBoot\\Network subkeys) and ``winrm``
+    (Services\\WinRM /v DependOnService) for ``remote``, ``crash_control`` for ``crashes``. ``load_rc`` and
+    ``unload_rc`` report the mount. ``servicing_image``: False skips DISM, None runs dism /Online, a path runs
+    dism /Image:<path> /Get-Packages AFTER the hive is unloaded (DISM loads the image's hives itself).
+    """
+    root, hive_file = hive_root(mount_key, hive_file)
+    if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
+        raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
+    if mount_key is not None and control_set == "CurrentControlSet":
+        raise ValueError("an offline hive has no CurrentControlSet: name its ControlSetNNN (from Select\\Current)")
+    drivers, remote, crashes = flag(drivers, "drivers"), flag(remote, "remote"), flag(crashes, "crashes")
+    queries = captured("select", reg_query(root + "\\Select"))
+    if control_set is not None:
+        services = f"{root}\\{control_set}\\Services"
+        control = f"{root}\\{control_set}\\Control"
+        if drivers:
+            for name, value in (("start", "Start"), ("image_path", "ImagePath"), ("group", "Group")):
+                queries += captured(name, reg_query(services, value, recursive=True))
+        if remote:
+            queries += captured("network", reg_query(control + "\\SafeBoot\\Network"))
+            queries += captured("winrm", reg_query(services + "\\WinRM", "DependOnService"))
+        if crashes:
+            queries += captured("crash_control", reg_query(control + "\\CrashControl"))
+    statements = ["$report = @{}"]
+    statements += queries if hive_file is None else with_hive_loaded(root, hive_file, queries)
+    if servicing_image is not False:
+        if servicing_image is not None and not isinstance(servicing_image, str):
+            raise ValueError(f"servicing image {shown(servicing_image)} must be a path, None (online) or False")
+        statements += captured("dism", dism_get_packages(servicing_image))
+    statements.append("ConvertTo-Json -InputObject $report -Depth 3 -Compress")
+    return script(*statements)

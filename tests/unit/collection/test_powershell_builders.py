@@ -27,12 +27,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _bcdedit as bcdedit
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _dism as dism
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _files as files
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lease as lease
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _manage_bde as manage_bde
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as quarantine
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _reg as reg
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _restart as restart
 
@@ -452,11 +452,11 @@ CMDLET_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
     (files.get_content, (QUARANTINE + "\\manifest.json",), {}, [QUARANTINE + "\\manifest.json"]),
     (restart.last_boot_time, (), {}, ["Win32_OperatingSystem"]),
     # win_quarantine_files (more in test_win_quarantine_files.py)
-    (commands.quarantine_survey, (FOLDER.replace("[1]", "1"), ["C-00000291*.sys", "*\u2019s $x;.sys"], 8,
+    (quarantine.quarantine_survey, (FOLDER.replace("[1]", "1"), ["C-00000291*.sys", "*\u2019s $x;.sys"], 8,
                                   QUARANTINE + "\\id", "C:\\r\u2019s\\q.json", QUARANTINE + "\\id\\m.json"), {},
      [FOLDER.replace("[1]", "1"), "C-00000291*.sys", "*\u2019s $x;.sys", QUARANTINE + "\\id",
       "C:\\r\u2019s\\q.json", QUARANTINE + "\\id\\m.json"]),
-    (commands.quarantine_apply, (), {}, ["Directory", "UTF8"]),
+    (quarantine.quarantine_apply, (), {}, ["Directory", "UTF8"]),
     # win_recovery_lease (_lease.py; more in test_win_recovery_lease.py)
     (lease.lease_read, (LEASE,), {}, [LEASE]),
     (lease.lease_swap, (LEASE, None, LEASE_TEXT), {}, [LEASE, LEASE[: LEASE.rindex("\\")], LEASE_TEXT]),
@@ -510,7 +510,7 @@ def test_every_builder_is_parsed_with_the_real_grammar() -> None:
         name for module in TOOL_MODULES for name in module.__all__ if makes_a_call_or_statements(getattr(module, name))
     }
     builders |= {"manage_bde_unlock_if_locked"}  # the unlock script (_manage_bde.py)
-    builders |= {name for name in commands.__all__ if callable(getattr(commands, name))}  # the modules' scripts
+    builders |= {"quarantine_survey", "quarantine_apply", "servicing_survey", "recovery_environment_survey"}  # modules'
     builders |= {"lease_read", "lease_swap"}  # the scripts of _lease.py (the rest of it is pure logic)
     covered = {case[0].__name__ for case in NATIVE_CASES + CMDLET_CASES}
     covered.add("manage_bde_unlock_if_locked")  # a variable argument: test_win_bitlocker_unlock.py parses it

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from hypothesis import example, given
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as q
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
