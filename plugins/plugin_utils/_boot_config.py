@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import (
     BcdEntry,
     bcd_identifier,
@@ -32,8 +32,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import checked, script
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "ABSENT",
@@ -126,9 +124,9 @@ def shown_value(value: str | None) -> str:
 def parse_config_read(text: str) -> tuple[BcdEntry | None, str | None, str]:
     """``(entry, record text, error)`` from ``boot_config_read``'s JSON; the entry is None (with bcdedit's
     message in ``error``) when bcdedit failed, e.g. for an entry that does not exist."""
-    document = _document(text, _TOOL)
-    record = _field(document, "record", str, _TOOL, optional=True)
-    output, rc = _text(document, "bcdedit", _TOOL), _rc(document, "bcdedit", _TOOL)
+    document = _report.document(text, _TOOL)
+    record = _report.field(document, "record", str, _TOOL, optional=True)
+    output, rc = _report.output(document, "bcdedit", _TOOL), _report.rc(document, "bcdedit", _TOOL)
     if rc != 0:
         return None, record, output.strip() or f"bcdedit exited {rc}"
     entries = parse_bcdedit_enum(output)
@@ -199,6 +197,6 @@ def boot_config_read(identifier: str, store: str | None = None, record_file: str
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     read = bcdedit_enum(store, entries=identifier)  # the store is checked first, then the identifier...
     bcd_identifier(identifier)  # ...which must name one entry: a type such as 'all' is refused
-    statements += captured("bcdedit", read)
+    statements += _report.captured("bcdedit", read)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)

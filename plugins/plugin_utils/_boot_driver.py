@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
     integer,
     service_name,
@@ -32,13 +32,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import script
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
-    _document,
-    _field,
-    _rc,
-    _text,
-    control_set_name,
-)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import control_set_name
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
     RegKey,
     hive_root,
@@ -47,7 +41,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
     reg_query,
     with_hive_loaded,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "DENIED_SERVICES",
@@ -157,35 +150,41 @@ def _service(text: str, rc: int, what: str) -> ServiceState | None:
 def parse_driver_read(text: str, offline: bool, control_sets: tuple[str, ...] = ()) -> DriverRead:
     """The read script's JSON (``boot_driver_read``). Offline, a failed ``reg load`` is an error naming
     its exit code; the service key is the one in the control set ``Select\\Current`` names."""
-    document = _document(text, _TOOL)
-    record = _field(document, "record", str, _TOOL, optional=True)
+    document = _report.document(text, _TOOL)
+    record = _report.field(document, "record", str, _TOOL, optional=True)
     if not offline:
-        service = _service(_text(document, "service", _TOOL), _rc(document, "service", _TOOL), "the service")
+        service = _service(
+            _report.output(document, "service", _TOOL), _report.rc(document, "service", _TOOL), "the service"
+        )
         return DriverRead("CurrentControlSet", service, record, None)
-    load_rc = _rc(document, "load", _TOOL)
+    load_rc = _report.rc(document, "load", _TOOL)
     if load_rc != 0:
-        raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip() or 'no output'}")
-    unload_rc = _field(document, "unload_rc", int, _TOOL)
-    if _rc(document, "select", _TOOL) != 0:
+        raise ParseError(
+            "reg load", f"exit code {load_rc}: {_report.output(document, 'load', _TOOL).strip() or 'no output'}"
+        )
+    unload_rc = _report.field(document, "unload_rc", int, _TOOL)
+    if _report.rc(document, "select", _TOOL) != 0:
         raise ParseError("reg query Select", "the offline hive has no Select key: is this a SYSTEM hive?")
-    (select_key,) = parse_reg_query(_text(document, "select", _TOOL)) or (None,)
+    (select_key,) = parse_reg_query(_report.output(document, "select", _TOOL)) or (None,)
     select = {v.name.casefold(): v.data for v in select_key.values if v.type == "REG_DWORD"} if select_key else {}
     control_set = control_set_name(select)
     if control_set not in control_sets:
         raise ParseError(_TOOL, f"Select\\Current names {control_set}, which Lifeline does not read")
-    service = _service(_text(document, control_set, _TOOL), _rc(document, control_set, _TOOL), control_set)
+    service = _service(
+        _report.output(document, control_set, _TOOL), _report.rc(document, control_set, _TOOL), control_set
+    )
     return DriverRead(control_set, service, record, unload_rc)
 
 
 def parse_set_report(text: str, offline: bool) -> tuple[int, int | None]:
     """``(set_rc, unload_rc)`` from ``boot_driver_set_start``'s JSON."""
-    document = _document(text, "the Start change (reg add as JSON)")
+    document = _report.document(text, "the Start change (reg add as JSON)")
     if offline:
-        load_rc = _rc(document, "load", _TOOL)
+        load_rc = _report.rc(document, "load", _TOOL)
         if load_rc != 0:
-            raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip()}")
-        return _rc(document, "set", _TOOL), _field(document, "unload_rc", int, _TOOL)
-    return _rc(document, "set", _TOOL), None
+            raise ParseError("reg load", f"exit code {load_rc}: {_report.output(document, 'load', _TOOL).strip()}")
+        return _report.rc(document, "set", _TOOL), _report.field(document, "unload_rc", int, _TOOL)
+    return _report.rc(document, "set", _TOOL), None
 
 
 def new_record(service: str, control_set: str, offline: bool, previous: ServiceState, value: int) -> dict:
@@ -236,11 +235,11 @@ def boot_driver_read(
     if record_file is not None:
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     if hive_file is None:
-        statements += captured("service", reg_query(f"{root}\\CurrentControlSet\\Services\\{service}"))
+        statements += _report.captured("service", reg_query(f"{root}\\CurrentControlSet\\Services\\{service}"))
     else:
-        queries = captured("select", reg_query(root + "\\Select"))
+        queries = _report.captured("select", reg_query(root + "\\Select"))
         for control_set in OFFLINE_CONTROL_SETS:
-            queries += captured(control_set, reg_query(f"{root}\\{control_set}\\Services\\{service}"))
+            queries += _report.captured(control_set, reg_query(f"{root}\\{control_set}\\Services\\{service}"))
         statements += with_hive_loaded(root, hive_file, queries)
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)
@@ -262,7 +261,7 @@ def boot_driver_set_start(
     ):
         raise ValueError(f"control set {shown(control_set)} is not {wanted} (live: CurrentControlSet, offline: NNN)")
     start = integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
-    add = captured("set", reg_add(f"{root}\\{control_set}\\Services\\{service}", "Start", "REG_DWORD", start))
+    add = _report.captured("set", reg_add(f"{root}\\{control_set}\\Services\\{service}", "Start", "REG_DWORD", start))
     statements = ["$report = @{}"]
     statements += add if hive_file is None else with_hive_loaded(root, hive_file, add)
     statements.append("ConvertTo-Json -InputObject $report -Compress")

@@ -32,12 +32,12 @@ import ntpath
 import re
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _plain_text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script, shown
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._records import RECORD_FOLDER
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field
 
 __all__ = [
     "ABSENT",
@@ -286,10 +286,10 @@ def lease_swap(path: str, expected_sha256: str | None, text: str | None) -> str:
 
 def parse_report(text: str) -> tuple[bool, LeaseFile]:
     """``(done, the file as it is now when not done)`` from a lease script's JSON."""
-    document = _document(text, _TOOL)
-    done = _field(document, "done", bool, _TOOL)
-    sha256 = _field(document, "sha256", str, _TOOL, optional=True)
-    lease = _field(document, "lease", str, _TOOL, optional=True)
+    document = _report.document(text, _TOOL)
+    done = _report.field(document, "done", bool, _TOOL)
+    sha256 = _report.field(document, "sha256", str, _TOOL, optional=True)
+    lease = _report.field(document, "lease", str, _TOOL, optional=True)
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise ParseError(_TOOL, f"sha256 {shown(sha256)} is not 64 upper-case hex digits")
     if sha256 is None and lease is not None:

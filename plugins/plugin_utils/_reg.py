@@ -21,11 +21,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import flag, integer, shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, split_lines
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "REGISTRY_ROOTS",
@@ -183,7 +183,7 @@ def with_hive_loaded(root: str, hive_file: str, statements: list[str]) -> list[s
     """``statements`` between reg load (``load``/``load_rc`` in the report) and a reg unload that runs whatever
     happens (finally; ``unload_rc``); nothing runs when the load fails."""
     return [
-        *captured("load", reg_load(root, hive_file)),
+        *_report.captured("load", reg_load(root, hive_file)),
         "if ($report.load_rc -eq 0) {",
         "    try {",
         *("        " + statement for statement in statements),

@@ -21,12 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import MININT_KEY
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import service_name, shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import checked, script
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
     RegKey,
     parse_reg_query,
@@ -34,7 +33,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
     reg_delete_key,
     reg_query,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "DEFAULT_SERVICES",
@@ -106,22 +104,24 @@ def _service(text: str, rc: int, requested: str) -> ServiceKey | None:
 
 def parse_read(text: str, count: int) -> SafeBootRead:
     """The JSON of ``safeboot_network_read`` for ``count`` requested services."""
-    document = _document(text, _TOOL)
-    minint_rc = _rc(document, "minint", _TOOL)
+    document = _report.document(text, _TOOL)
+    minint_rc = _report.rc(document, "minint", _TOOL)
     if minint_rc not in (0, 1):
         raise ParseError(_TOOL, f"reg query MiniNT exited {minint_rc}; reg exits 0 or 1")
-    network_rc = _rc(document, "network", _TOOL)
+    network_rc = _report.rc(document, "network", _TOOL)
     listed = None
     if network_rc == 0:
-        keys = parse_reg_query(_text(document, "network", _TOOL))
+        keys = parse_reg_query(_report.output(document, "network", _TOOL))
         listed = tuple(sub.rsplit("\\", 1)[-1] for sub in keys[0].subkeys) if keys else ()
     elif network_rc != 1:
         raise ParseError(_TOOL, f"reg query SafeBoot\\Network exited {network_rc}")
     services = tuple(
-        _service(_text(document, f"service{i}", _TOOL), _rc(document, f"service{i}", _TOOL), f"#{i + 1}")
+        _service(
+            _report.output(document, f"service{i}", _TOOL), _report.rc(document, f"service{i}", _TOOL), f"#{i + 1}"
+        )
         for i in range(count)
     )
-    record = _field(document, "record", str, _TOOL, optional=True)
+    record = _report.field(document, "record", str, _TOOL, optional=True)
     return SafeBootRead(minint_rc == 0, listed, services, record)
 
 
@@ -200,11 +200,13 @@ def safeboot_network_read(services: Sequence[str], record_file: str) -> str:
     record_file = windows_path(record_file, "record file", wildcards=False)
     statements = [
         "$report = @{record = $null}",
-        *captured("minint", reg_query(MININT_KEY)),
-        *captured("network", reg_query(SAFEBOOT_NETWORK_KEY)),
+        *_report.captured("minint", reg_query(MININT_KEY)),
+        *_report.captured("network", reg_query(SAFEBOOT_NETWORK_KEY)),
     ]
     for index, name in enumerate(names):
-        statements += captured(f"service{index}", reg_query(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"))
+        statements += _report.captured(
+            f"service{index}", reg_query(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}")
+        )
     statements += [*_records.read_statements(record_file), "ConvertTo-Json -InputObject $report -Compress"]
     return script(*statements)
 

@@ -21,7 +21,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     Package,
     dism_get_packages,
@@ -31,7 +31,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._report import captured
 
 __all__ = [
     "PENDING_STATES",
@@ -172,7 +171,7 @@ def servicing_survey(image: str | None, os_volume: str) -> str:
     folder = _records.folder(os_volume)
     return script(
         "$report = @{}",
-        *captured("dism", dism_get_packages(image)),
+        *_report.captured("dism", dism_get_packages(image)),
         f"$report.pending_xml = Test-Path -LiteralPath {quote(pending)} -PathType 'Leaf'",
         "$report.records = @()",
         f"if (Test-Path -LiteralPath {quote(folder)} -PathType 'Container') {{",
