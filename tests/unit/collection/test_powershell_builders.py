@@ -329,6 +329,19 @@ def test_script_starts_with_the_preamble_and_can_return_the_native_exit_code() -
     assert_parses(built)
 
 
+def test_a_native_call_is_checked_when_made_and_is_no_script_until_placed_in_one() -> None:
+    with pytest.raises(ValueError, match=r"argument 1 of reg\.exe '' is empty"):
+        powershell.NativeCall("reg.exe", "")
+    call = powershell.NativeCall("wpeutil.exe", "reboot")
+    assert str(call) == powershell.native("wpeutil.exe", "reboot")
+    for not_a_script in (lambda: powershell.encoded_command(call), lambda: powershell.script(call)):
+        with pytest.raises(ValueError, match="must be a string, not NativeCall"):
+            not_a_script()
+    assert powershell.native_script(call) == powershell.script(str(call), "exit $LASTEXITCODE")
+    assert powershell.checked(call) == [str(call), "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
+    assert_parses(powershell.script(*powershell.checked(call), *powershell.checked(call), "exit 0"))
+
+
 @pytest.mark.parametrize(("statements", "message"), [((), "at least one"), (("",), "empty"), (("\n",), "empty")])
 def test_script_refuses_empty_statements(statements: tuple[str, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
