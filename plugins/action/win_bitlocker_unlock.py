@@ -18,7 +18,6 @@ volume: it names the escrow entry in the result and in a refusal.
 
 from __future__ import annotations
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._escrow import (
     is_key_id,
@@ -26,10 +25,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._escrow import (
     recovery_password_problem,
     shown_key_id,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import (
     BitLockerVolume,
     ManageBdeError,
     UnlockError,
+    manage_bde_unlock_if_locked,
     parse_manage_bde_unlock,
     parse_unlock_report,
 )
@@ -67,7 +67,7 @@ class ActionModule(RecoveryAction):
             )
         volume = self.from_facts(args, "volume", "os_volume", task_vars)
         check_mode = self._task.check_mode
-        script = commands.manage_bde_unlock_if_locked(volume, check_mode=check_mode)
+        script = manage_bde_unlock_if_locked(volume, check_mode=check_mode)
         volume = volume.upper()
 
         completed = self.powershell(script, stdin=None if check_mode else password + "\r\n")

@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, bcd_identifier
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
     ABSENT,
     BOOT_STATUS_POLICIES,
+    bcdedit_changes,
+    boot_config_read,
     changes_needed,
     merge_record,
     parse_config_read,
@@ -28,7 +30,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     shown_value,
     wanted_values,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 MANAGED = ("safeboot", "bootstatuspolicy", "recoveryenabled", "device", "osdevice")
@@ -59,11 +61,11 @@ class ActionModule(RecoveryAction):
         os_volume = args["os_volume"] or self.recovery_facts(task_vars).get("os_volume")
         record_file = None
         if os_volume:
-            os_volume = commands._volume(os_volume)
-            record_file = _records.path(os_volume, "boot_config", commands._bcd_identifier(identifier))
-        read_script = commands.boot_config_read(identifier, store, record_file)
+            os_volume = volume(os_volume)
+            record_file = _records.path(os_volume, "boot_config", bcd_identifier(identifier))
+        read_script = boot_config_read(identifier, store, record_file)
         for element, value in wanted.items():  # refuse bad values before anything is sent
-            commands.bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))],
+            bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))],
                                      store)  # fmt: skip
         if state == "restored" and record_file is None:
             raise RecoveryFailed(
@@ -127,7 +129,7 @@ class ActionModule(RecoveryAction):
                 )
                 result["record"] = record_file
         changes = [(e, None if new is None else set_value(e, new)) for e, (_, new) in needed.items()]
-        self.checked(f"changing {identifier} ({summary})", commands.bcdedit_changes(identifier, changes, store))
+        self.checked(f"changing {identifier} ({summary})", bcdedit_changes(identifier, changes, store))
         if state == "restored":
             self.checked(
                 "marking the rollback record as restored (the values are back)",

@@ -16,13 +16,15 @@
 from __future__ import annotations
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import mount_key
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DISABLED,
+    OFFLINE_CONTROL_SETS,
     START_TYPES,
     DriverRead,
+    boot_driver_read,
+    boot_driver_set_start,
     group_refusal,
     name_refusal,
     new_record,
@@ -30,6 +32,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver imp
     parse_set_report,
     read_record,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import service_name, volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 
@@ -43,7 +46,7 @@ class ActionModule(RecoveryAction):
     }
 
     def recover(self, args: dict, task_vars: dict) -> dict:
-        name = commands.service_name(args["name"])
+        name = service_name(args["name"])
         state = args["state"]
         if args["missing_ok"] and state != "restored":
             raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
@@ -51,7 +54,7 @@ class ActionModule(RecoveryAction):
             refusal = name_refusal(name)
             if refusal:
                 raise RecoveryFailed(refusal)
-        os_volume = commands._volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
+        os_volume = volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
         offline = args["offline"]
         if offline is None:
             offline = self.from_facts(args, "offline", "system_hive_offline", task_vars)
@@ -66,7 +69,7 @@ class ActionModule(RecoveryAction):
         record_file = _records.path(os_volume, "boot_driver", name)
         hive = f"{os_volume}\\Windows\\System32\\config\\SYSTEM" if offline else None
         key = mount_key() if offline else None
-        read_script = commands.boot_driver_read(name, record_file, key, hive)
+        read_script = boot_driver_read(name, record_file, key, hive)
         read = self.read(read_script, offline, key)
         where = f"{'offline ' if offline else ''}SYSTEM hive ({read.control_set}{' of ' + hive if hive else ''})"
         if read.service is None:
@@ -155,7 +158,7 @@ class ActionModule(RecoveryAction):
     def read(self, script: str, offline: bool, key: str | None) -> DriverRead:
         completed = self.powershell(script)
         try:
-            read = parse_driver_read(completed.stdout, offline, commands.OFFLINE_CONTROL_SETS)
+            read = parse_driver_read(completed.stdout, offline, OFFLINE_CONTROL_SETS)
         except ParseError as error:
             raise RecoveryFailed(
                 f"reading the service from the SYSTEM hive failed (exit code {completed.rc}): {error}",
@@ -166,7 +169,7 @@ class ActionModule(RecoveryAction):
 
     def set_start(self, name: str, start: int, control_set: str, offline: bool, hive: str | None, result: dict) -> None:
         key = mount_key() if offline else None
-        completed = self.powershell(commands.boot_driver_set_start(name, start, control_set, key, hive))
+        completed = self.powershell(boot_driver_set_start(name, start, control_set, key, hive))
         try:
             set_rc, unload_rc = parse_set_report(completed.stdout, offline)
         except ParseError as error:

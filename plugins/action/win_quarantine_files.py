@@ -15,7 +15,6 @@ import json
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as q
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import quarantine_apply, quarantine_survey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 DEFAULT_MAX_FILES = 10
@@ -61,10 +60,12 @@ class ActionModule(RecoveryAction):
             raise ValueError("max_files must be at least 1")
         quarantine_id = q.check_quarantine_id(args.get("quarantine_id") or q.default_quarantine_id(relative, patterns))
         folder = f"{volume}\\{relative}"
-        quarantine_folder = f"{volume}\\{q.QUARANTINE_ROOT}\\{quarantine_id}"
+        quarantine_folder = f"{volume}\\{_records.QUARANTINE_ROOT}\\{quarantine_id}"
         record_path = _records.path(volume, "quarantine", quarantine_id)
-        legacy = f"{quarantine_folder}\\{q.MANIFEST_NAME}"
-        survey_script = quarantine_survey(folder, patterns, len(header or b""), quarantine_folder, record_path, legacy)
+        legacy = f"{quarantine_folder}\\{_records.MANIFEST_NAME}"
+        survey_script = q.quarantine_survey(
+            folder, patterns, len(header or b""), quarantine_folder, record_path, legacy
+        )
 
         output = self.checked("listing the files to quarantine", survey_script)
         try:
@@ -163,7 +164,9 @@ class ActionModule(RecoveryAction):
             **self._record(record_path, new_manifest),
             "moves": [{"from": e["original_path"], "to": e["quarantined_path"], "into": qfolder} for e in entries],
         }
-        self.checked("moving the files into quarantine", quarantine_apply(), stdin=json.dumps(plan, ensure_ascii=True))
+        self.checked(
+            "moving the files into quarantine", q.quarantine_apply(), stdin=json.dumps(plan, ensure_ascii=True)
+        )
         return {"changed": True, "quarantined": moved, "manifest": new_manifest, **diff}
 
     # -- restore ---------------------------------------------------------------------------------------
@@ -256,7 +259,7 @@ class ActionModule(RecoveryAction):
             **self._record(record_path, new_manifest),
             "moves": [{"from": e["quarantined_path"], "to": e["original_path"], "into": folder} for e in restore],
         }
-        self.checked("moving the files back", quarantine_apply(), stdin=json.dumps(plan, ensure_ascii=True))
+        self.checked("moving the files back", q.quarantine_apply(), stdin=json.dumps(plan, ensure_ascii=True))
         return {**result, "changed": True}
 
     @staticmethod

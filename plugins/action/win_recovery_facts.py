@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import FACTS_KEY, RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
     EnvironmentSurvey,
@@ -27,7 +26,9 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey
     control_set_name,
     parse_environment_survey,
     parse_hive_survey,
+    recovery_environment_survey,
     remote_recovery,
+    system_hive_survey,
 )
 
 GATHER = ("environment", "bitlocker", "boot", "drivers", "servicing", "crashes", "remote")
@@ -73,7 +74,7 @@ class ActionModule(RecoveryAction):
         return {"changed": False, "ansible_facts": {FACTS_KEY: facts}}
 
     def environment_survey(self, crashes: bool) -> EnvironmentSurvey:
-        completed = self.powershell(commands.recovery_environment_survey(bitlocker=True, boot=True, crashes=crashes))
+        completed = self.powershell(recovery_environment_survey(bitlocker=True, boot=True, crashes=crashes))
         try:
             return parse_environment_survey(completed.stdout)
         except ParseError as error:
@@ -109,14 +110,14 @@ class ActionModule(RecoveryAction):
         if "servicing" in gather:
             options["servicing_image"] = where.os_volume + "\\" if where.offline else None
         if not where.offline:
-            hive = self.run_hive_script(commands.system_hive_survey("CurrentControlSet", **options), None)
+            hive = self.run_hive_script(system_hive_survey("CurrentControlSet", **options), None)
             return hive, control_set_name(hive.select)
         hive_file = where.system_root + "\\System32\\config\\SYSTEM"
         key = mount_key()
-        select = self.run_hive_script(commands.system_hive_survey(None, key, hive_file), key)
+        select = self.run_hive_script(system_hive_survey(None, key, hive_file), key)
         control_set = control_set_name(select.select)
         key = mount_key()
-        hive = self.run_hive_script(commands.system_hive_survey(control_set, key, hive_file, **options), key)
+        hive = self.run_hive_script(system_hive_survey(control_set, key, hive_file, **options), key)
         return hive, control_set
 
     def run_hive_script(self, script: str, key: str | None) -> HiveSurvey:

@@ -21,7 +21,6 @@ import time
 from ansible.errors import AnsibleError
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule as BootConfig
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
     EnvironmentSurvey,
@@ -30,7 +29,12 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model impo
     locate_windows,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import native_script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
+    parse_environment_survey,
+    recovery_environment_survey,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._restart import shutdown_restart, wpeutil_reboot
 
 TARGETS = {"normal": None, "safe_mode": "Minimal", "safe_mode_network": "Network"}
 MAX_WAIT_BETWEEN_ATTEMPTS = 5.0
@@ -60,8 +64,8 @@ class ActionModule(RecoveryAction):
                 raise RecoveryFailed(f"{option} must be at least {low}, not {args[option]}; nothing was sent")
         if args["post_reboot_delay"] < 0:
             raise RecoveryFailed(f"post_reboot_delay must not be negative, not {args['post_reboot_delay']}")
-        survey_script = commands.recovery_environment_survey(bitlocker=False, boot=True, crashes=True)
-        restart_script = commands.shutdown_restart(args["pre_reboot_delay"])
+        survey_script = recovery_environment_survey(bitlocker=False, boot=True, crashes=True)
+        restart_script = native_script(shutdown_restart(args["pre_reboot_delay"]))
         before = self.survey(survey_script)
         entry = default_entry(before.boot)
         if entry is None:
@@ -85,7 +89,7 @@ class ActionModule(RecoveryAction):
             result["boot_config_change"] = {"entry": "{default}", "element": "safeboot", "previous": current}
             result["boot_config_change"]["value"] = wanted
         if before.environment == "winre":
-            restart_script = commands.wpeutil_reboot()
+            restart_script = native_script(wpeutil_reboot())
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would restart into {expected} (check mode: not restarted)"}
         if result["boot_config_change"] is not None:

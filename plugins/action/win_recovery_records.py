@@ -20,7 +20,7 @@ from ansible_collections.lifeline.recovery.plugins.action.win_safe_mode_network_
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import _volume
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 
 UNDOERS = {
@@ -46,7 +46,7 @@ class ActionModule(RecoveryAction):
     def recover(self, args: dict, task_vars: dict) -> dict:
         if not args["kinds"]:
             raise RecoveryFailed(f"kinds is empty: name at least one of {', '.join(_records.KINDS)}")
-        os_volume = _volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
+        os_volume = volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
         completed = self.powershell(_records.listing_script(os_volume))
         try:
             found, unreadable = _records.parse_listing(completed.stdout)

@@ -13,16 +13,19 @@ healthy host stays reachable over WinRM in Safe Mode with Networking.
 
 from __future__ import annotations
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import service_name, volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_network import (
     DEFAULT_SERVICES,
+    SAFEBOOT_NETWORK_KEY,
     new_record,
     parse_read,
     plan,
     read_record,
+    safeboot_network_change,
+    safeboot_network_read,
     unique,
 )
 
@@ -38,13 +41,13 @@ class ActionModule(RecoveryAction):
         state = args["state"]
         if not args["services"]:
             raise RecoveryFailed("services is empty: name at least one service, e.g. WinRM")
-        services = unique([commands.service_name(name) for name in args["services"]])
+        services = unique([service_name(name) for name in args["services"]])
         facts = self.recovery_facts(task_vars)
         if facts.get("environment") == "winre" or facts.get("system_hive_offline") is True:
             raise RecoveryFailed(self.winre_refusal())
-        os_volume = commands._volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
+        os_volume = volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
         record_file = _records.path(os_volume, "safeboot_network", None)
-        read_script = commands.safeboot_network_read(services, record_file)
+        read_script = safeboot_network_read(services, record_file)
         completed = self.powershell(read_script)
         try:
             read = parse_read(completed.stdout, len(services))
@@ -56,7 +59,7 @@ class ActionModule(RecoveryAction):
             raise RecoveryFailed(self.winre_refusal())
         if read.listed is None:
             raise RecoveryFailed(
-                f"{commands.SAFEBOOT_NETWORK_KEY} does not exist: this Windows cannot start Safe Mode with Networking "
+                f"{SAFEBOOT_NETWORK_KEY} does not exist: this Windows cannot start Safe Mode with Networking "
                 "at all (the SafeBoot key was deleted); nothing was changed"
             )
         try:
@@ -99,7 +102,7 @@ class ActionModule(RecoveryAction):
             return {**result, "changed": True, "msg": f"{what} would be {verb} SafeBoot\\Network (check mode)"}
         self.checked(
             f"{'adding' if todo.add else 'removing'} {what} under SafeBoot\\Network",
-            commands.safeboot_network_change(todo.add, todo.remove, os_volume, new_record(list(todo.recorded))),
+            safeboot_network_change(todo.add, todo.remove, os_volume, new_record(list(todo.recorded))),
         )
         result["record"] = record_file
         return {**result, "changed": True, "msg": f"{what} {verb} SafeBoot\\Network"}

@@ -11,12 +11,17 @@ package source, so the record is evidence of what was removed, not a restore poi
 
 from __future__ import annotations
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _servicing as s
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryAction, RecoveryFailed
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import parse_dism_error
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
+    dism_remove_package,
+    dism_revert_pending,
+    parse_dism_error,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import native_script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing import servicing_survey
 
 # DISM exits with the Win32 code: 3010 ERROR_SUCCESS_REBOOT_REQUIRED (the change finishes at the next boot).
 REBOOT_REQUIRED = 3010
@@ -54,9 +59,9 @@ class ActionModule(RecoveryAction):
                 "is not supported on a running Windows): run it from WinRE with offline=true"
             )
         image = f"{os_volume}\\" if offline else None
-        survey_script = commands.servicing_survey(image, os_volume)
+        survey_script = servicing_survey(image, os_volume)
         if args.get("package_name"):
-            commands.dism_remove_package(image, args["package_name"])  # refuses a bad name before anything runs
+            dism_remove_package(image, args["package_name"])  # refuses a bad name before anything runs
 
         survey = self.survey(survey_script)
         result = {
@@ -111,7 +116,7 @@ class ActionModule(RecoveryAction):
         self._diff(result, survey, package.identity)
         if self._task.check_mode:
             return {**result, "msg": f"would remove {package.identity} (check mode: nothing removed)"}
-        completed = self.powershell(commands.dism_remove_package(image, package.identity))
+        completed = self.powershell(native_script(dism_remove_package(image, package.identity)))
         self.fail_unless_done(f"removing {package.identity}", completed)
         record = _records.new(
             "servicing", "win_servicing", action="removed", selected_by=selected_by, image=result["image"],
@@ -130,7 +135,7 @@ class ActionModule(RecoveryAction):
             result["diff"] = {"before": {"pending_xml": True, "pending": pending}, "after": {"pending_xml": False}}
         if self._task.check_mode:
             return {**result, "msg": "would revert the pending actions (check mode: nothing reverted)"}
-        completed = self.powershell(commands.dism_revert_pending(image))
+        completed = self.powershell(native_script(dism_revert_pending(image)))
         if completed.rc in NOTHING_TO_REVERT:
             return self.nothing_reverted(result, survey)
         self.fail_unless_done("reverting the pending actions", completed)

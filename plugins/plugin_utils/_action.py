@@ -4,8 +4,8 @@
 
 A module subclasses ``RecoveryAction``, declares ``ARGUMENT_SPEC`` (and the usual relations between
 options) and implements ``recover(args, task_vars)``, which returns the result dict. It talks to the
-host only through ``self.powershell(script, stdin=...)`` with scripts from ``_commands.py``; each
-call is one WinRM command on the task's connection (no module payload is uploaded).
+host only through ``self.powershell(script, stdin=...)`` with built scripts (``_powershell.script``, see
+README.md); each call is one WinRM command on the task's connection (no module payload is uploaded).
 
 Failures: raise ``RecoveryFailed`` (or let a builder's ValueError through) and the task fails with
 that message. Secrets: values of ``no_log`` options, and any value passed to ``self.secret()``,
@@ -150,7 +150,7 @@ class RecoveryAction(ActionBase):
         return value
 
     def powershell(self, script_text: str, stdin: str | None = None) -> Completed:
-        """Run one script from ``_commands.py`` on the host; ``stdin`` (e.g. a secret) is sent as input."""
+        """Run one built script on the host; ``stdin`` (e.g. a secret) is sent as input."""
         command = encoded_command(script_text)
         started = time.monotonic()
         self._commands_sent += 1

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""win_boot_config's pure logic: wanted values, what differs, the read script's JSON, the rollback record.
+"""win_boot_config's scripts and pure logic: wanted values, what differs, the read script and its JSON, the changes in
+one script, the rollback record.
 
 Values are compared as bcdedit prints them (en-US): ``safeboot`` Minimal/Network, ``bootstatuspolicy`` the policy
 name, ``recoveryenabled`` Yes/No, ``device``/``osdevice`` ``partition=X:``; case does not matter. ``None`` means
@@ -17,21 +18,33 @@ applied again, and the next change starts a fresh record from the values it find
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import (
+    BcdEntry,
+    bcd_identifier,
+    bcdedit_deletevalue,
+    bcdedit_enum,
+    bcdedit_set,
+    parse_bcdedit_enum,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import checked, script
 
 __all__ = [
     "ABSENT",
     "BOOT_STATUS_POLICIES",
     "ELEMENTS",
+    "bcdedit_changes",
+    "boot_config_read",
     "changes_needed",
     "merge_record",
     "parse_config_read",
     "read_record",
     "recorded_previous",
+    "set_value",
     "shown_value",
     "wanted_values",
 ]
@@ -109,11 +122,11 @@ def shown_value(value: str | None) -> str:
 
 
 def parse_config_read(text: str) -> tuple[BcdEntry | None, str | None, str]:
-    """``(entry, record text, error)`` from ``_commands.boot_config_read``'s JSON; the entry is None (with bcdedit's
+    """``(entry, record text, error)`` from ``boot_config_read``'s JSON; the entry is None (with bcdedit's
     message in ``error``) when bcdedit failed, e.g. for an entry that does not exist."""
-    document = _document(text, _TOOL)
-    record = _field(document, "record", str, _TOOL, optional=True)
-    output, rc = _text(document, "bcdedit", _TOOL), _rc(document, "bcdedit", _TOOL)
+    document = _report.document(text, _TOOL)
+    record = _report.field(document, "record", str, _TOOL, optional=True)
+    output, rc = _report.output(document, "bcdedit", _TOOL), _report.rc(document, "bcdedit", _TOOL)
     if rc != 0:
         return None, record, output.strip() or f"bcdedit exited {rc}"
     entries = parse_bcdedit_enum(output)
@@ -157,3 +170,33 @@ def recorded_previous(record: dict) -> dict[str, str | None]:
         change["element"]: None if change["previous"] in (None, ABSENT) else change["previous"]
         for change in record["changes"]
     }
+
+
+# --- the scripts (Microsoft Learn: bcdedit /set, /deletevalue, /store) ----------------------------------
+
+
+def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], store: str | None = None) -> str:
+    """Several ``bcdedit [/store <file>] /set <id> <element> <value>`` (or ``/deletevalue <id> <element>`` for a
+    None value) in ONE script that stops at the first failure with its exit code (one round trip)."""
+    if isinstance(changes, str) or not changes:
+        raise ValueError("a BCD change needs at least one element to set or delete")
+    statements = []
+    for element, value in changes:
+        if value is None:
+            statements += checked(bcdedit_deletevalue(identifier, element, store))
+        else:
+            statements += checked(bcdedit_set(identifier, element, value, store))
+    return script(*statements, "exit 0")
+
+
+def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:
+    """One JSON object: ``bcdedit`` (``bcdedit [/store <file>] /enum <id> /v`` text) and ``bcdedit_rc``, and the
+    rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
+    read = bcdedit_enum(store, entries=identifier)  # the store is checked first, then the identifier...
+    bcd_identifier(identifier)  # ...which must name one entry: a type such as 'all' is refused
+    statements += _report.captured("bcdedit", read)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)

@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""win_boot_driver's pure logic: which drivers it refuses, reading its read script, its rollback record (kind
-boot_driver, ``_records.py``).
+"""win_boot_driver's scripts and pure logic: which drivers it refuses, its read and Start scripts (live, or the offline
+hive loaded and always unloaded) and reading them, its rollback record (kind boot_driver, ``_records.py``).
 
 Policy (why a driver is refused): a driver the boot path needs cannot be disabled without making the OS volume
 unreachable (bugcheck 0x7B INACCESSIBLE_BOOT_DEVICE) or the host unrecoverable. Two rules, both checked before
@@ -20,25 +20,37 @@ agents live) is allowed: that is exactly what this module is for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import (
+    integer,
+    service_name,
+    shown,
+    windows_path,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
-    _document,
-    _field,
-    _rc,
-    _text,
-    control_set_name,
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import control_set_name
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
+    RegKey,
+    hive_root,
+    parse_reg_query,
+    reg_add,
+    reg_query,
+    with_hive_loaded,
 )
 
 __all__ = [
     "DENIED_SERVICES",
+    "OFFLINE_CONTROL_SETS",
     "PROTECTED_GROUPS",
     "START_TYPES",
     "DriverRead",
     "ServiceState",
+    "boot_driver_read",
+    "boot_driver_set_start",
     "group_refusal",
     "name_refusal",
     "new_record",
@@ -136,37 +148,43 @@ def _service(text: str, rc: int, what: str) -> ServiceState | None:
 
 
 def parse_driver_read(text: str, offline: bool, control_sets: tuple[str, ...] = ()) -> DriverRead:
-    """The read script's JSON (``_commands.boot_driver_read``). Offline, a failed ``reg load`` is an error naming
+    """The read script's JSON (``boot_driver_read``). Offline, a failed ``reg load`` is an error naming
     its exit code; the service key is the one in the control set ``Select\\Current`` names."""
-    document = _document(text, _TOOL)
-    record = _field(document, "record", str, _TOOL, optional=True)
+    document = _report.document(text, _TOOL)
+    record = _report.field(document, "record", str, _TOOL, optional=True)
     if not offline:
-        service = _service(_text(document, "service", _TOOL), _rc(document, "service", _TOOL), "the service")
+        service = _service(
+            _report.output(document, "service", _TOOL), _report.rc(document, "service", _TOOL), "the service"
+        )
         return DriverRead("CurrentControlSet", service, record, None)
-    load_rc = _rc(document, "load", _TOOL)
+    load_rc = _report.rc(document, "load", _TOOL)
     if load_rc != 0:
-        raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip() or 'no output'}")
-    unload_rc = _field(document, "unload_rc", int, _TOOL)
-    if _rc(document, "select", _TOOL) != 0:
+        raise ParseError(
+            "reg load", f"exit code {load_rc}: {_report.output(document, 'load', _TOOL).strip() or 'no output'}"
+        )
+    unload_rc = _report.field(document, "unload_rc", int, _TOOL)
+    if _report.rc(document, "select", _TOOL) != 0:
         raise ParseError("reg query Select", "the offline hive has no Select key: is this a SYSTEM hive?")
-    (select_key,) = parse_reg_query(_text(document, "select", _TOOL)) or (None,)
+    (select_key,) = parse_reg_query(_report.output(document, "select", _TOOL)) or (None,)
     select = {v.name.casefold(): v.data for v in select_key.values if v.type == "REG_DWORD"} if select_key else {}
     control_set = control_set_name(select)
     if control_set not in control_sets:
         raise ParseError(_TOOL, f"Select\\Current names {control_set}, which Lifeline does not read")
-    service = _service(_text(document, control_set, _TOOL), _rc(document, control_set, _TOOL), control_set)
+    service = _service(
+        _report.output(document, control_set, _TOOL), _report.rc(document, control_set, _TOOL), control_set
+    )
     return DriverRead(control_set, service, record, unload_rc)
 
 
 def parse_set_report(text: str, offline: bool) -> tuple[int, int | None]:
-    """``(set_rc, unload_rc)`` from ``_commands.boot_driver_set_start``'s JSON."""
-    document = _document(text, "the Start change (reg add as JSON)")
+    """``(set_rc, unload_rc)`` from ``boot_driver_set_start``'s JSON."""
+    document = _report.document(text, "the Start change (reg add as JSON)")
     if offline:
-        load_rc = _rc(document, "load", _TOOL)
+        load_rc = _report.rc(document, "load", _TOOL)
         if load_rc != 0:
-            raise ParseError("reg load", f"exit code {load_rc}: {_text(document, 'load', _TOOL).strip()}")
-        return _rc(document, "set", _TOOL), _field(document, "unload_rc", int, _TOOL)
-    return _rc(document, "set", _TOOL), None
+            raise ParseError("reg load", f"exit code {load_rc}: {_report.output(document, 'load', _TOOL).strip()}")
+        return _report.rc(document, "set", _TOOL), _report.field(document, "unload_rc", int, _TOOL)
+    return _report.rc(document, "set", _TOOL), None
 
 
 def new_record(service: str, control_set: str, offline: bool, previous: ServiceState, value: int) -> dict:
@@ -192,3 +210,59 @@ def read_record(text: str, service: str) -> dict:
     if isinstance(start, bool) or not isinstance(start, int) or start not in START_TYPES:
         raise ParseError("the boot driver record", f"its previous Start {start!r} is not 0-4")
     return record
+
+
+# --- the scripts (Microsoft Learn: reg query, reg add, reg load, reg unload; Test-Path, Get-Content) ------
+_CONTROL_SET_NUMBERED = re.compile(r"ControlSet[0-9]{3}", re.ASCII)
+# Control sets an offline read looks at: Windows 8 and later keep ControlSet001 (and rarely 002); the
+# controller picks the one Select\Current names (a Current beyond these is reported, never guessed).
+OFFLINE_CONTROL_SETS = ("ControlSet001", "ControlSet002", "ControlSet003")
+
+
+def boot_driver_read(
+    service: str, record_file: str | None, mount_key: str | None = None, hive_file: str | None = None
+) -> str:
+    """One JSON object: the service's key (``reg query ...\\Services\\<service>``: Start, Group, ImagePath...) and
+    the rollback record's text (``record``, null when there is none or ``record_file`` is None).
+
+    Live: ``service``/``service_rc`` from CurrentControlSet. Offline (``mount_key`` + ``hive_file``): the hive
+    is loaded, ``select`` (reg query Select) and ``<ControlSetNNN>``/``<ControlSetNNN>_rc`` for each of
+    ``OFFLINE_CONTROL_SETS`` are read, and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
+    """
+    service = service_name(service)
+    root, hive_file = hive_root(mount_key, hive_file)
+    statements = ["$report = @{record = $null}"]
+    if record_file is not None:
+        statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
+    if hive_file is None:
+        statements += _report.captured("service", reg_query(f"{root}\\CurrentControlSet\\Services\\{service}"))
+    else:
+        queries = _report.captured("select", reg_query(root + "\\Select"))
+        for control_set in OFFLINE_CONTROL_SETS:
+            queries += _report.captured(control_set, reg_query(f"{root}\\{control_set}\\Services\\{service}"))
+        statements += with_hive_loaded(root, hive_file, queries)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)
+
+
+def boot_driver_set_start(
+    service: str, start: int, control_set: str, mount_key: str | None = None, hive_file: str | None = None
+) -> str:
+    """``reg add ...\\Services\\<service> /v Start /t REG_DWORD /d <start> /f`` as one JSON object (``set_rc``).
+
+    Live: ``control_set`` is ``CurrentControlSet``. Offline: the hive is loaded, Start is set in ``control_set``
+    (``ControlSetNNN``, from Select\\Current) and the hive is ALWAYS unloaded (finally); ``load_rc``/``unload_rc``.
+    """
+    service = service_name(service)
+    root, hive_file = hive_root(mount_key, hive_file)
+    wanted = "CurrentControlSet" if hive_file is None else "ControlSetNNN"
+    if not isinstance(control_set, str) or not (
+        control_set == "CurrentControlSet" if hive_file is None else _CONTROL_SET_NUMBERED.fullmatch(control_set)
+    ):
+        raise ValueError(f"control set {shown(control_set)} is not {wanted} (live: CurrentControlSet, offline: NNN)")
+    start = integer(start, "Start", 0, 4)  # SERVICE_BOOT_START 0 .. SERVICE_DISABLED 4
+    add = _report.captured("set", reg_add(f"{root}\\{control_set}\\Services\\{service}", "Start", "REG_DWORD", start))
+    statements = ["$report = @{}"]
+    statements += add if hive_file is None else with_hive_loaded(root, hive_file, add)
+    statements.append("ConvertTo-Json -InputObject $report -Compress")
+    return script(*statements)

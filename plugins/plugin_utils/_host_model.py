@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one model of a Windows host: what one survey of it reports, and the rules Lifeline judges it by.
 
-One script (``_commands.recovery_environment_survey``) is read by one parser (``_recovery_survey.
+One script (``_recovery_survey.recovery_environment_survey``) is read by one parser (``_recovery_survey.
 parse_environment_survey``) into the dataclasses below. The fleet inventory (``_probe.py``, ``_classify.py``),
 win_recovery_facts, win_recovery_reboot and the rollout (``_rollout.py``) decide with the rules below only, so
 one host is judged the same way by each of them. Everything here is host-reported data: treat it as untrusted text.
@@ -32,11 +32,13 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import BitLockerVolume
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import BitLockerVolume
 
 __all__ = [
     "ENVIRONMENTS",
+    "MININT_KEY",
+    "SAFEBOOT_OPTION_KEY",
     "EnvironmentSurvey",
     "Minidump",
     "SurveyVolume",
@@ -49,6 +51,10 @@ __all__ = [
     "locate_windows",
     "normalise_signature",
 ]
+
+# The indicators of where a host is: the MiniNT key of Windows PE (WinRE), SafeBoot\Option of Safe Mode.
+MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
+SAFEBOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
 
 ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre", "unknown")
 SAFE_BOOT_OPTIONS = {1: "safe_mode", 2: "safe_mode_network"}

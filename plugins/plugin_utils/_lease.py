@@ -32,12 +32,12 @@ import ntpath
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import _text as _plain_text
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import _volume, _windows_path
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _plain_text
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script, shown
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._records import RECORD_FOLDER
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field
 
 __all__ = [
     "ABSENT",
@@ -170,7 +170,7 @@ def owner_name(value: object) -> str:
 
 
 def lease_path(os_volume: str) -> str:
-    return f"{_volume(os_volume)}\\{LEASE_FOLDER}\\{LEASE_NAME}"
+    return f"{volume(os_volume)}\\{LEASE_FOLDER}\\{LEASE_NAME}"
 
 
 # --- the lease file's content -----------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def _start(path: str) -> list[str]:
 
 def lease_read(path: str) -> str:
     """One JSON object ``{done: false, sha256, lease}``: the file's SHA-256 and text, both null when it is absent."""
-    return script(*_start(_windows_path(path, "lease file", wildcards=False)), *_READ_BACK)
+    return script(*_start(windows_path(path, "lease file", wildcards=False)), *_READ_BACK)
 
 
 def lease_swap(path: str, expected_sha256: str | None, text: str | None) -> str:
@@ -253,7 +253,7 @@ def lease_swap(path: str, expected_sha256: str | None, text: str | None) -> str:
     or, when ``text`` is None, remove it. ``done`` says whether it happened; when not, ``sha256`` and ``lease`` are
     what the file holds now (null when absent). Any other failure stops the script (exit 1, error on stderr).
     """
-    path = _windows_path(path, "lease file", wildcards=False)
+    path = windows_path(path, "lease file", wildcards=False)
     statements = _start(path)
     if expected_sha256 is None:
         if text is None:
@@ -286,10 +286,10 @@ def lease_swap(path: str, expected_sha256: str | None, text: str | None) -> str:
 
 def parse_report(text: str) -> tuple[bool, LeaseFile]:
     """``(done, the file as it is now when not done)`` from a lease script's JSON."""
-    document = _document(text, _TOOL)
-    done = _field(document, "done", bool, _TOOL)
-    sha256 = _field(document, "sha256", str, _TOOL, optional=True)
-    lease = _field(document, "lease", str, _TOOL, optional=True)
+    document = _report.document(text, _TOOL)
+    done = _report.field(document, "done", bool, _TOOL)
+    sha256 = _report.field(document, "sha256", str, _TOOL, optional=True)
+    lease = _report.field(document, "lease", str, _TOOL, optional=True)
     if sha256 is not None and not _SHA256.fullmatch(sha256):
         raise ParseError(_TOOL, f"sha256 {shown(sha256)} is not 64 upper-case hex digits")
     if sha256 is None and lease is not None:

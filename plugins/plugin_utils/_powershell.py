@@ -2,8 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The grammar half of the one place that says anything to Windows: quoting, native calls, encoding.
 
-Every remote command Lifeline sends is a PowerShell script built here (the tool builders in
-``_commands.py`` use nothing else) and sent as one ``PowerShell … -EncodedCommand`` line.
+Every remote command Lifeline sends is a PowerShell script built here (the builders, one module per
+tool, use nothing else) and sent as one ``PowerShell … -EncodedCommand`` line.
+
+Statements, then one script: a tool builder returns the statement that runs its tool (a ``NativeCall``)
+or the statements of a cmdlet (a list of lines); a script's builder combines them (``checked`` stops at
+a failing tool with its exit code, ``_report.captured`` keeps a tool's output for the controller) and
+``script`` joins them, once, after the ``PREAMBLE``. ``native_script`` is the script of a single call.
 
 Literals (``quote``): a PowerShell single-quoted string is verbatim: no ``$`` expansion, no
 backtick escapes. Inside it, every single-quote character ends the string unless it is doubled,
@@ -48,6 +53,7 @@ from __future__ import annotations
 import base64
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown
 
@@ -56,10 +62,13 @@ __all__ = [
     "MAX_COMMAND_LINE",
     "PREAMBLE",
     "SINGLE_QUOTES",
+    "NativeCall",
+    "checked",
     "encoded_command",
     "exit_with_native_code",
     "native",
     "native_argument_problem",
+    "native_script",
     "quote",
     "script",
     "shown",
@@ -156,6 +165,32 @@ def native(program: str, *arguments: str) -> str:
 def exit_with_native_code() -> str:
     """The statement that ends a script with the exit code of the native program it ran last."""
     return "exit $LASTEXITCODE"
+
+
+@dataclass(frozen=True, init=False)
+class NativeCall:
+    """One run of a native program as a statement: ``str()`` is ``native(program, *arguments)``, checked when the
+    call is made (ValueError naming the argument), so a builder's bad input is refused before any script exists.
+    It is not a script: place it in one with ``native_script``, ``checked`` or ``_report.captured``."""
+
+    statement: str
+
+    def __init__(self, program: str, *arguments: str) -> None:
+        object.__setattr__(self, "statement", native(program, *arguments))
+
+    def __str__(self) -> str:
+        return self.statement
+
+
+def native_script(call: NativeCall) -> str:
+    """The script of one call: it runs the program and ends with the program's exit code."""
+    return script(str(call), exit_with_native_code())
+
+
+def checked(call: NativeCall) -> list[str]:
+    """The call, then the statement that ends the script with the program's exit code when it is not 0; a script
+    of several checked calls stops at the first that fails."""
+    return [str(call), "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
 
 
 def script(*statements: str) -> str:

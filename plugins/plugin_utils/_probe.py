@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The concurrent WinRM probe of the fleet inventory: per host, an anonymous WS-Man Identify, then
 one authenticated look in one WinRS shell and one command: the host survey of win_recovery_facts
-(``_commands.recovery_environment_survey``, without the crash history: the newest minidump of each volume), read
-into the host model by the same parser, so that the inventory and the modules judge a host by the same rules.
+(``recovery_environment_survey``, without the crash history: the newest minidump of each volume), read into the
+host model by the same parser (both in ``_recovery_survey.py``), so that the inventory and the modules judge a host
+by the same rules.
 
 A bounded thread pool does the waiting (the work is network I/O; pywinrm and requests release the
 GIL while they wait); every host has its own deadline, and every failure becomes a ``ProbeResult``
@@ -23,11 +24,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import recovery_environment_survey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import EnvironmentSurvey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
+    parse_environment_survey,
+    recovery_environment_survey,
+)
 
 __all__ = ["IDENTIFY_BODY", "ProbeResult", "ProbeTarget", "look_command", "probe_fleet", "probe_host"]
 

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decisions of win_quarantine_files, as pure functions: where, what, and what its record says.
+"""win_quarantine_files' decisions, as pure functions (where, what, and what its record says), and its two scripts.
 
 - ``resolve_folder`` + ``check_folder_policy``: the folder to search, on which volume, and whether
   Lifeline may take files out of it (the protected-paths policy, documented in the module).
@@ -9,6 +9,8 @@
   decided here on the controller, never on the host.
 - ``parse_survey``: what the survey script printed, the rollback record (``_records.py``, kind quarantine) among
   it, so a later play can restore the files from the host alone; ``active``: the record's files still away.
+- ``quarantine_survey`` and ``quarantine_apply``: the two round trips, the survey and the plan carried out (sent on
+  standard input, so no path or record text is part of a script).
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._files import FILTER_FORBIDDEN, HEADER_LIMIT, json_time
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import integer, shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, _json_time, withhold_digits
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._records import MANIFEST_NAME
 
 __all__ = [
     "ALWAYS_REFUSED",
     "DEFAULT_ALLOWED_ROOTS",
-    "MANIFEST_NAME",
-    "QUARANTINE_ROOT",
     "REFUSED_THEMSELVES",
     "Listed",
     "Survey",
@@ -40,13 +45,12 @@ __all__ = [
     "parse_sha256",
     "parse_survey",
     "parse_time",
+    "quarantine_apply",
+    "quarantine_survey",
     "resolve_folder",
     "select",
 ]
 
-QUARANTINE_ROOT = "Lifeline\\Quarantine"  # on the folder's volume: <volume>\Lifeline\Quarantine\<quarantine_id>
-# Lifeline 0.1.0 kept the record in the quarantine folder under this name: still read, never written.
-MANIFEST_NAME = "lifeline-quarantine-manifest.json"
 # Volume-relative folders a task may take files from (and everything below them) unless allowed_roots says otherwise.
 DEFAULT_ALLOWED_ROOTS = (
     "Windows\\System32\\drivers",
@@ -77,9 +81,6 @@ _VOLUME = re.compile(r"[A-Za-z]:", re.ASCII)
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 _HEX64 = re.compile(r"[0-9A-Fa-f]{64}", re.ASCII)
 _FORBIDDEN_IN_FOLDER = set('<>:"|?*[]')
-# In a -Filter: no separators (\ /), no drive or alternate data stream (:), nothing FindFirstFile reads as
-# a wildcard besides * and ? (< > "), no pipe.
-_FORBIDDEN_IN_PATTERN = set('\\/:<>"|')
 MAX_PATTERNS = 16
 MAX_HEADER = 64
 
@@ -146,7 +147,7 @@ def check_pattern(pattern: object) -> str:
         raise ValueError(f"pattern {pattern!r} must be a file name wildcard of 1 to 255 characters")
     if ".." in pattern:
         raise ValueError(f"pattern {pattern!r} contains '..': a pattern names files inside the folder only")
-    bad = sorted(_FORBIDDEN_IN_PATTERN.intersection(pattern))
+    bad = sorted(FILTER_FORBIDDEN.intersection(pattern))
     if bad:
         raise ValueError(
             f"pattern {pattern!r} contains {' '.join(bad)}: a pattern is a file name (no separators, drive letters, "
@@ -278,11 +279,11 @@ def _listed(item: object, where: str, with_header: bool) -> Listed:
         if not all(isinstance(byte, int) and not isinstance(byte, bool) and 0 <= byte <= 255 for byte in raw):
             raise ParseError(_TOOL, f"{where}: Header is not a list of bytes")
         header = bytes(raw)
-    return Listed(path, size, _json_time(item["LastWriteTimeUtc"], f"{where}: LastWriteTimeUtc"), sha.upper(), header)
+    return Listed(path, size, json_time(item["LastWriteTimeUtc"], f"{where}: LastWriteTimeUtc"), sha.upper(), header)
 
 
 def parse_survey(text: str, with_header: bool) -> Survey:
-    """The JSON object the survey script prints (``quarantine_survey`` in _commands.py)."""
+    """The JSON object the survey script prints (``quarantine_survey`` below)."""
     body = text.removeprefix("\ufeff").strip()
     try:
         document = json.loads(body)
@@ -350,3 +351,100 @@ def select(
 def active(record: dict | None) -> list[dict]:
     """The record's files still in quarantine."""
     return [entry for entry in (record or {}).get("files", []) if not entry.get("restored_at")]
+
+
+# --- the scripts (Microsoft Learn: Get-ChildItem, Get-FileHash, Get-Content, Select-Object,
+# ConvertTo-Json, ConvertFrom-Json, Test-Path, New-Item, Move-Item, Set-Content; about_Automatic_Variables $input)
+
+
+def quarantine_survey(
+    folder: str,
+    patterns: Sequence[str],
+    header_length: int,
+    quarantine_folder: str,
+    record_file: str,
+    legacy_manifest: str,
+) -> str:
+    """One JSON object: ``folder_found``, ``candidates`` (the files in ``folder`` matching any pattern, hidden
+    and system ones included), ``quarantined`` (the files in ``quarantine_folder``), ``record`` (the rollback
+    record's text or null) and ``legacy_manifest`` (the text of the record Lifeline 0.1.0 kept in the quarantine
+    folder, or null). Each file: FullName, Length, LastWriteTimeUtc (``\\/Date(ms)\\/`` in 5.1), SHA256 and, when
+    ``header_length`` > 0, Header: its first bytes as numbers (``Get-Content -Encoding Byte -TotalCount``).
+    """
+    folder = windows_path(folder, "folder", wildcards=False)
+    quarantine_folder = windows_path(quarantine_folder, "quarantine folder", wildcards=False)
+    record_file = windows_path(record_file, "record file", wildcards=False)
+    legacy_manifest = windows_path(legacy_manifest, "manifest", wildcards=False)
+    if isinstance(patterns, str) or not patterns:
+        raise ValueError("patterns must be a non-empty list of file name wildcards")
+    for pattern in patterns:
+        pattern = _text(pattern, "file name pattern")
+        if not pattern or set(pattern) <= {"."} or ".." in pattern or FILTER_FORBIDDEN.intersection(pattern):
+            raise ValueError(
+                f'file name pattern {shown(pattern)} must be a file name wildcard without .. \\ / : < > " |'
+            )
+    count = integer(header_length, "header length", 0, HEADER_LIMIT)
+    properties = "'FullName', 'Length', 'LastWriteTimeUtc', $hash"
+    statements = [
+        f"$folder = {quote(folder)}",
+        f"$quarantine = {quote(quarantine_folder)}",
+        "$report = @{record = $null; legacy_manifest = $null}",
+        "$hash = @{Name = 'SHA256'; Expression = {(Get-FileHash -LiteralPath $_.FullName -Algorithm 'SHA256').Hash}}",
+    ]
+    candidate_properties = properties
+    if count:
+        statements.append(
+            "$header = @{Name = 'Header'; Expression = "
+            f"{{@(Get-Content -LiteralPath $_.FullName -Encoding 'Byte' -TotalCount {count} -Force)}}}}"
+        )
+        candidate_properties += ", $header"
+    listed = ", ".join(quote(pattern) for pattern in patterns)
+    statements += [
+        "$found = Test-Path -LiteralPath $folder -PathType 'Container'",
+        "$candidates = @()",
+        "if ($found) {",
+        f"    $candidates = @(foreach ($pattern in @({listed})) {{",
+        "        Get-ChildItem -LiteralPath $folder -Filter $pattern -File -Force |",
+        f"            Select-Object -Property {candidate_properties}",
+        "    })",
+        "}",
+        "$quarantined = @()",
+        "if (Test-Path -LiteralPath $quarantine -PathType 'Container') {",
+        "    $quarantined = @(Get-ChildItem -LiteralPath $quarantine -File -Force |",
+        f"        Select-Object -Property {properties})",
+        "}",
+        *_records.read_statements(record_file),
+        *_records.read_statements(legacy_manifest, into="legacy_manifest"),
+        "$report.folder_found = $found",
+        "$report.candidates = $candidates",
+        "$report.quarantined = $quarantined",
+        "ConvertTo-Json -InputObject $report -Depth 4 -Compress",
+    ]
+    return script(*statements)
+
+
+def quarantine_apply() -> str:
+    """Carry out a quarantine plan read from standard input (JSON, send it as ``stdin``), so no path or
+    record text is ever part of the script or its command line, whatever its length.
+
+    The plan: ``folder`` (created when ``create`` is true), the rollback record (``record`` text written to
+    ``record_path`` in ``record_folder``, before the moves when ``record_first`` is true, else after them), and
+    ``moves``: each ``{from, to, into}`` moves the file ``from`` into the folder ``into`` (keeping its name, which
+    ``to`` spells out). A file already at ``to`` stops the script before that move: nothing is overwritten.
+    """
+    write = _records.write_statements("$plan.record_folder", "$plan.record_path", "$plan.record")
+    return script(
+        "$plan = $input | Out-String | ConvertFrom-Json",
+        "if ($plan.create) { $null = New-Item -ItemType 'Directory' -Path $plan.folder -Force }",
+        "if ($plan.record_first) {",
+        *("    " + statement for statement in write),
+        "}",
+        "foreach ($move in $plan.moves) {",
+        "    if (Test-Path -LiteralPath $move.to) { throw ('Lifeline refuses to overwrite ' + $move.to) }",
+        "    Move-Item -LiteralPath $move.from -Destination $move.into",
+        "}",
+        "if (-not $plan.record_first) {",
+        *("    " + statement for statement in write),
+        "}",
+        "'done'",
+    )

@@ -46,13 +46,14 @@ import json
 import re
 from collections.abc import Iterable
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown, text
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown, text, volume
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._quarantine import MANIFEST_NAME, QUARANTINE_ROOT
 
 __all__ = [
     "KINDS",
+    "MANIFEST_NAME",
+    "QUARANTINE_ROOT",
     "RECORD_FOLDER",
     "REMEDIATION_KINDS",
     "VERSION",
@@ -79,6 +80,10 @@ __all__ = [
 ]
 
 RECORD_FOLDER = "ProgramData\\Lifeline\\records"  # on the Windows volume; the lease is in its parent folder
+# Where win_quarantine_files moves files, on the folder's volume: <volume>\Lifeline\Quarantine\<quarantine_id>.
+QUARANTINE_ROOT = "Lifeline\\Quarantine"
+# Lifeline 0.1.0 kept the quarantine's record in that folder under this name: still read, never written.
+MANIFEST_NAME = "lifeline-quarantine-manifest.json"
 VERSION = 1
 # kind -> the module that undoes it (the modules that write it: see the table above).
 KINDS = {
@@ -128,15 +133,9 @@ def file_name(kind: str, key: str | None) -> str:
     return f"{kind}-{key}.json"
 
 
-def _volume(os_volume: str) -> str:
-    if not isinstance(os_volume, str) or not _VOLUME.fullmatch(os_volume):
-        raise ValueError(f"volume {shown(os_volume)} is not a drive letter with a colon, such as 'C:'")
-    return os_volume.upper()
-
-
 def folder(os_volume: str) -> str:
     """``<os_volume>\\ProgramData\\Lifeline\\records``."""
-    return f"{_volume(os_volume)}\\{RECORD_FOLDER}"
+    return f"{volume(os_volume)}\\{RECORD_FOLDER}"
 
 
 def path(os_volume: str, kind: str, key: str | None) -> str:
@@ -398,7 +397,7 @@ def parse_read(output: str) -> str | None:
 def listing_script(os_volume: str) -> str:
     """One JSON object: ``records`` (every ``*.json`` in the records folder) and ``manifests`` (0.1.0's quarantine
     manifests under ``<os_volume>\\Lifeline\\Quarantine``), each ``{path, text}``."""
-    quarantine = f"{_volume(os_volume)}\\{QUARANTINE_ROOT}"
+    quarantine = f"{volume(os_volume)}\\{QUARANTINE_ROOT}"
     listed = "@{path = $file.FullName; text = Get-Content -LiteralPath $file.FullName -Raw -Encoding 'UTF8'}"
     return script(
         "$report = @{records = @(); manifests = @()}",

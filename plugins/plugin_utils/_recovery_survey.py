@@ -1,10 +1,10 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading the survey scripts into the host model (``_host_model.py``) and the facts: pure functions.
+"""The survey scripts, and reading them into the host model (``_host_model.py``) and the facts: pure functions.
 
-``recovery_environment_survey`` and ``system_hive_survey`` (``_commands.py``) print one JSON object holding
-the raw output and exit code of each tool they ran; each text is read here with that tool's parser
-(``_parse_reg``, ``_parse_manage_bde``, ``_parse_bcdedit``, ``_parse_dism``). The environment survey becomes an
+``recovery_environment_survey`` and ``system_hive_survey`` (the scripts, at the end of this module) print one JSON
+object holding the raw output and exit code of each tool they ran; each text is read here with that tool's parser
+(``_reg``, ``_manage_bde``, ``_bcdedit``, ``_dism``). The environment survey becomes an
 ``EnvironmentSurvey``, judged by the rules of ``_host_model.py`` (environment, where Windows is, the latest crash)
 wherever it is read: the fleet inventory's probe, win_recovery_facts and win_recovery_reboot. Which drivers are
 third-party is decided here, on the controller, by the rule below.
@@ -19,36 +19,59 @@ third-party driver that reuses an inbox name is missed; an inbox driver missing 
 from __future__ import annotations
 
 import datetime
-import json
 import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import (
+    BcdEntry,
+    bcdedit_enum,
+    parse_bcdedit_enum,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
+    Package,
+    dism_get_packages,
+    parse_dism_packages,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    MININT_KEY,
+    SAFEBOOT_OPTION_KEY,
     EnvironmentSurvey,
     Minidump,
     SurveyVolume,
     default_entry,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package, parse_dism_packages
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import flag, integer, shown
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import (
     ManageBdeError,
+    manage_bde_status,
     parse_manage_bde_status,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
+    RegKey,
+    hive_root,
+    parse_reg_query,
+    reg_query,
+    with_hive_loaded,
+)
 
 __all__ = [
     "INBOX_BOOT_AND_SYSTEM_DRIVERS",
+    "MINIDUMPS_LISTED",
+    "MINIDUMP_HEADER_BYTES",
     "HiveSurvey",
     "boot_summary",
     "control_set_name",
     "dump_bugcheck",
     "parse_environment_survey",
     "parse_hive_survey",
+    "recovery_environment_survey",
+    "system_hive_survey",
 ]
 
 _ENV_TOOL = "the environment survey (reg query, Get-CimInstance, manage-bde, bcdedit as JSON)"
@@ -83,47 +106,6 @@ INBOX_BOOT_AND_SYSTEM_DRIVERS = frozenset(
 # --- the environment survey ------------------------------------------------------------------------------------
 
 
-def _document(text: str, tool: str) -> dict:
-    body = text.removeprefix("\ufeff").strip() if isinstance(text, str) else None
-    if not body:
-        raise ParseError(tool, "no output (the script stopped before printing its JSON)")
-    try:
-        document = json.loads(body)
-    except json.JSONDecodeError as error:
-        raise ParseError(
-            tool, f"not JSON: {error.msg} (column {error.colno})", body.count("\n", 0, error.pos) + 1
-        ) from None
-    if not isinstance(document, dict):
-        raise ParseError(tool, "the output is not a JSON object")
-    return document
-
-
-def _field(document: Mapping, name: str, kinds: type | tuple[type, ...], tool: str, optional: bool = False) -> Any:
-    if name not in document:
-        if optional:
-            return None
-        raise ParseError(tool, f"the JSON lacks {name!r}")
-    value = document[name]
-    if value is None and optional:
-        return None
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
-        raise ParseError(tool, f"{name!r} is a {type(value).__name__}, not what the script prints")
-    return value
-
-
-def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
-
-
-def _text(document: Mapping, name: str, tool: str) -> str:
-    """A captured tool output: Out-String gives "" for no output, which ConvertTo-Json may write as null."""
-    return _field(document, name, str, tool, optional=True) or ""
-
-
-def _rc(document: Mapping, name: str, tool: str) -> int:
-    return _field(document, name + "_rc", int, tool)
-
-
 def host_time(value: object, what: str, tool: str = _ENV_TOOL) -> datetime.datetime:
     """A DateTime as Windows PowerShell 5.1's ConvertTo-Json writes it (``\\/Date(ms)\\/``, maybe wrapped in
     ``{"value": ...}``) or as ISO 8601 with a zone (PowerShell 7), in UTC."""
@@ -145,13 +127,13 @@ def host_time(value: object, what: str, tool: str = _ENV_TOOL) -> datetime.datet
 def _safe_boot_option(document: Mapping) -> int | str | None:
     """SafeBoot\\Option's OptionValue: None when reg finds no such key (exit 1), the REG_DWORD, or what stood there
     instead, as text for the evidence (another type, no value, output reg's parser does not understand)."""
-    rc = _rc(document, "safeboot", _ENV_TOOL)
+    rc = _report.rc(document, "safeboot", _ENV_TOOL)
     if rc == 1:
         return None
     if rc != 0:
         raise ParseError("reg query SafeBoot\\Option", f"exit code {rc}; reg exits 0 (found) or 1 (not found)")
     try:
-        keys = parse_reg_query(_text(document, "safeboot", _ENV_TOOL))
+        keys = parse_reg_query(_report.output(document, "safeboot", _ENV_TOOL))
     except ParseError as error:
         return f"unreadable ({error})"
     value = keys[0].value("OptionValue") if keys else None
@@ -164,7 +146,7 @@ def _safe_boot_option(document: Mapping) -> int | str | None:
 
 def _mini_nt(document: Mapping) -> bool:
     """Whether reg query found the MiniNT key: exit 0 found, 1 not found (Microsoft Learn, reg query)."""
-    rc = _rc(document, "minint", _ENV_TOOL)
+    rc = _report.rc(document, "minint", _ENV_TOOL)
     if rc not in (0, 1):
         raise ParseError("reg query MiniNT", f"exit code {rc}; reg exits 0 (found) or 1 (not found)")
     return rc == 0
@@ -174,8 +156,8 @@ def _minidump(item: object, position: int) -> Minidump:
     where = f"minidump {position}"
     if not isinstance(item, dict):
         raise ParseError(_ENV_TOOL, f"{where} is not an object")
-    name = _field(item, "Name", str, _ENV_TOOL)
-    size = _field(item, "Length", int, _ENV_TOOL)
+    name = _report.field(item, "Name", str, _ENV_TOOL)
+    size = _report.field(item, "Length", int, _ENV_TOOL)
     header = item.get("Header") or []
     if not isinstance(header, list) or not all(
         isinstance(b, int) and not isinstance(b, bool) and 0 <= b <= 255 for b in header
@@ -208,7 +190,7 @@ def dump_bugcheck(header: bytes) -> tuple[str | None, int | None, tuple[int, ...
 def _volume(item: object, position: int) -> SurveyVolume:
     if not isinstance(item, dict):
         raise ParseError(_ENV_TOOL, f"volume {position} is not an object")
-    letter = _field(item, "letter", str, _ENV_TOOL)
+    letter = _report.field(item, "letter", str, _ENV_TOOL)
     if not _LETTER.fullmatch(letter):
         raise ParseError(_ENV_TOOL, f"volume {position} has no drive letter ({letter[:20]!r})")
     dumps = item.get("minidumps")
@@ -216,9 +198,9 @@ def _volume(item: object, position: int) -> SurveyVolume:
         dumps = [dumps]  # ConvertTo-Json writes a one-item @() from a hashtable value as the item itself
     return SurveyVolume(
         letter=letter.upper(),
-        file_system=_field(item, "file_system", str, _ENV_TOOL, optional=True),
-        system_hive=_field(item, "system_hive", bool, _ENV_TOOL),
-        pending_xml=_field(item, "pending_xml", bool, _ENV_TOOL),
+        file_system=_report.field(item, "file_system", str, _ENV_TOOL, optional=True),
+        system_hive=_report.field(item, "system_hive", bool, _ENV_TOOL),
+        pending_xml=_report.field(item, "pending_xml", bool, _ENV_TOOL),
         minidumps=None if dumps is None else tuple(_minidump(d, n) for n, d in enumerate(dumps, start=1)),
     )
 
@@ -227,8 +209,8 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
     """The output of ``recovery_environment_survey``. Raises ParseError for output that is not the script's
     JSON or a tool text its parser refuses; a manage-bde or bcdedit failure is kept as ``*_error`` instead
     (the rest of the facts stay useful)."""
-    document = _document(text, _ENV_TOOL)
-    system_drive = _field(document, "system_drive", str, _ENV_TOOL)
+    document = _report.document(text, _ENV_TOOL)
+    system_drive = _report.field(document, "system_drive", str, _ENV_TOOL)
     if not _LETTER.fullmatch(system_drive):
         raise ParseError(_ENV_TOOL, f"SystemDrive {system_drive[:20]!r} is not a drive letter")
     volumes = document.get("volumes") or []
@@ -237,18 +219,18 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
     bitlocker = bitlocker_error = boot = boot_error = None
     if "manage_bde_rc" in document:
         try:
-            bitlocker = tuple(parse_manage_bde_status(_text(document, "manage_bde", _ENV_TOOL)))
+            bitlocker = tuple(parse_manage_bde_status(_report.output(document, "manage_bde", _ENV_TOOL)))
         except (ManageBdeError, ParseError) as error:
-            bitlocker_error = f"{error} (exit code {_rc(document, 'manage_bde', _ENV_TOOL)})"
+            bitlocker_error = f"{error} (exit code {_report.rc(document, 'manage_bde', _ENV_TOOL)})"
     if "bcdedit_rc" in document:
         try:
-            boot = tuple(parse_bcdedit_enum(_text(document, "bcdedit", _ENV_TOOL)))
+            boot = tuple(parse_bcdedit_enum(_report.output(document, "bcdedit", _ENV_TOOL)))
         except ParseError as error:
-            boot_error = f"{error} (exit code {_rc(document, 'bcdedit', _ENV_TOOL)})"
+            boot_error = f"{error} (exit code {_report.rc(document, 'bcdedit', _ENV_TOOL)})"
     return EnvironmentSurvey(
-        computer_name=_field(document, "computer_name", str, _ENV_TOOL),
+        computer_name=_report.field(document, "computer_name", str, _ENV_TOOL),
         system_drive=system_drive.upper(),
-        system_root=_field(document, "system_root", str, _ENV_TOOL, optional=True),
+        system_root=_report.field(document, "system_root", str, _ENV_TOOL, optional=True),
         mini_nt=_mini_nt(document),
         safe_boot_option=_safe_boot_option(document),
         last_boot_time=host_time(document.get("last_boot"), "LastBootUpTime"),
@@ -325,23 +307,29 @@ def _subkey_names(key: RegKey | None) -> tuple[str, ...]:
 
 def parse_hive_survey(text: str) -> HiveSurvey:
     """The output of ``system_hive_survey``. Raises ParseError when the hive could not be loaded or read."""
-    document = _document(text, _HIVE_TOOL)
-    if "load_rc" in document and _rc(document, "load", _HIVE_TOOL) != 0:
-        problem = " ".join(_text(document, "load", _HIVE_TOOL).split())[:200] or "see stderr"
-        raise ParseError("reg load", f"exit code {_rc(document, 'load', _HIVE_TOOL)}: {problem}")
+    document = _report.document(text, _HIVE_TOOL)
+    if "load_rc" in document and _report.rc(document, "load", _HIVE_TOOL) != 0:
+        problem = " ".join(_report.output(document, "load", _HIVE_TOOL).split())[:200] or "see stderr"
+        raise ParseError("reg load", f"exit code {_report.rc(document, 'load', _HIVE_TOOL)}: {problem}")
     unload_rc = document.get("unload_rc") if "load_rc" in document else None
-    if _rc(document, "select", _HIVE_TOOL) != 0:
-        raise ParseError("reg query Select", f"exit code {_rc(document, 'select', _HIVE_TOOL)}: no Select key")
-    (select_key,) = parse_reg_query(_text(document, "select", _HIVE_TOOL)) or (None,)
+    if _report.rc(document, "select", _HIVE_TOOL) != 0:
+        raise ParseError("reg query Select", f"exit code {_report.rc(document, 'select', _HIVE_TOOL)}: no Select key")
+    (select_key,) = parse_reg_query(_report.output(document, "select", _HIVE_TOOL)) or (None,)
     select = {v.name.casefold(): v.data for v in select_key.values if v.type == "REG_DWORD"} if select_key else {}
     drivers = None
     groups: dict[str, str] = {}
     if "start_rc" in document:
-        starts = _values_by_service(_text(document, "start", _HIVE_TOOL), _rc(document, "start", _HIVE_TOOL), "Start")
-        images = _values_by_service(
-            _text(document, "image_path", _HIVE_TOOL), _rc(document, "image_path", _HIVE_TOOL), "ImagePath"
+        starts = _values_by_service(
+            _report.output(document, "start", _HIVE_TOOL), _report.rc(document, "start", _HIVE_TOOL), "Start"
         )
-        groups = _values_by_service(_text(document, "group", _HIVE_TOOL), _rc(document, "group", _HIVE_TOOL), "Group")
+        images = _values_by_service(
+            _report.output(document, "image_path", _HIVE_TOOL),
+            _report.rc(document, "image_path", _HIVE_TOOL),
+            "ImagePath",
+        )
+        groups = _values_by_service(
+            _report.output(document, "group", _HIVE_TOOL), _report.rc(document, "group", _HIVE_TOOL), "Group"
+        )
         drivers = tuple(
             {
                 "name": name,
@@ -355,24 +343,24 @@ def parse_hive_survey(text: str) -> HiveSurvey:
         )
     network = dependencies = None
     if "network_rc" in document:
-        found = _rc(document, "network", _HIVE_TOOL) == 0
-        keys = parse_reg_query(_text(document, "network", _HIVE_TOOL)) if found else []
+        found = _report.rc(document, "network", _HIVE_TOOL) == 0
+        keys = parse_reg_query(_report.output(document, "network", _HIVE_TOOL)) if found else []
         network = _subkey_names(keys[0] if keys else None)
         dependencies = ()
-        if _rc(document, "winrm", _HIVE_TOOL) == 0:
-            (winrm,) = parse_reg_query(_text(document, "winrm", _HIVE_TOOL)) or (None,)
+        if _report.rc(document, "winrm", _HIVE_TOOL) == 0:
+            (winrm,) = parse_reg_query(_report.output(document, "winrm", _HIVE_TOOL)) or (None,)
             value = winrm.value("DependOnService") if winrm else None
             dependencies = tuple(value.data) if value is not None and isinstance(value.data, tuple) else ()
     crash_control = None
-    if "crash_control_rc" in document and _rc(document, "crash_control", _HIVE_TOOL) == 0:
-        (key,) = parse_reg_query(_text(document, "crash_control", _HIVE_TOOL)) or (None,)
+    if "crash_control_rc" in document and _report.rc(document, "crash_control", _HIVE_TOOL) == 0:
+        (key,) = parse_reg_query(_report.output(document, "crash_control", _HIVE_TOOL)) or (None,)
         crash_control = {v.name: v.data for v in key.values if isinstance(v.data, int | str)} if key else {}
     packages = servicing_error = None
     if "dism_rc" in document:
         try:
-            packages = tuple(parse_dism_packages(_text(document, "dism", _HIVE_TOOL)))
+            packages = tuple(parse_dism_packages(_report.output(document, "dism", _HIVE_TOOL)))
         except ParseError as error:
-            servicing_error = f"{error} (exit code {_rc(document, 'dism', _HIVE_TOOL)})"
+            servicing_error = f"{error} (exit code {_report.rc(document, 'dism', _HIVE_TOOL)})"
     return HiveSurvey(
         select, drivers, network, dependencies, crash_control, groups, packages, servicing_error, unload_rc
     )
@@ -397,3 +385,123 @@ def remote_recovery(hive: HiveSurvey) -> dict | None:
         "winrm_dependencies": list(hive.winrm_dependencies or ()),
         "dependencies_not_listed": missing,
     }
+
+
+# --- the scripts --------------------------------------------------------------------------------------------------
+# The host survey (the fleet inventory's probe, win_recovery_facts, win_recovery_reboot) and win_recovery_facts'
+# SYSTEM hive survey (Microsoft Learn: reg query, reg load, reg unload, manage-bde status, bcdedit /enum, DISM
+# /Get-Packages, Get-CimInstance Win32_OperatingSystem and Win32_LogicalDisk, Get-ChildItem, Get-Content -Encoding
+# Byte, ConvertTo-Json). Each script prints ONE JSON object holding the raw text and exit code of every tool it ran;
+# the controller parses each text with the tool's parser (the functions above) into the host model
+# (_host_model.py), whose rules decide. The scripts decide nothing: they read what was asked, in one round trip.
+
+# Enough for DUMP_HEADER64 up to its four bugcheck parameters (0x40-0x5F); DUMP_HEADER32's end at 0x3C (mindumpdef.h).
+MINIDUMP_HEADER_BYTES = 0x60
+MINIDUMPS_LISTED = 20  # newest first; Windows keeps 50 by default (CrashControl MinidumpsCount)
+_CONTROL_SET = re.compile(r"CurrentControlSet|ControlSet[0-9]{3}", re.ASCII)
+
+
+def recovery_environment_survey(
+    bitlocker: bool = True, boot: bool = True, crashes: bool = True, minidumps: int = MINIDUMPS_LISTED
+) -> str:
+    """Where the host is and what its volumes hold, as one JSON object (one round trip): the one survey of a host,
+    read by ``_recovery_survey.parse_environment_survey`` into the host model.
+
+    Always: ``computer_name``, ``system_drive`` and ``system_root`` ($env:), ``minint`` and ``safeboot`` (reg query
+    text and exit codes of the MiniNT key and of SafeBoot\\Option /v OptionValue), ``last_boot``
+    (Win32_OperatingSystem LastBootUpTime), ``now`` (Get-Date, to compare host times with), and ``volumes``: every
+    lettered volume (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM``
+    and ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest ``minidumps`` in
+    ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
+    ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
+    """
+    bitlocker, boot, crashes = flag(bitlocker, "bitlocker"), flag(boot, "boot"), flag(crashes, "crashes")
+    minidumps = integer(minidumps, "minidumps listed", 1, MINIDUMPS_LISTED)
+    statements = [
+        "$report = @{system_drive = $env:SystemDrive; system_root = $env:SystemRoot}",
+        "$report.computer_name = $env:COMPUTERNAME",
+        # An absent key is an expected answer (exit 1): reg's "unable to find" on stderr is discarded, so the script
+        # writes nothing but its JSON ('Continue': 5.1 under 'Stop' turns redirected native stderr into an error).
+        "$ErrorActionPreference = 'Continue'",
+        *_report.captured("minint", reg_query(MININT_KEY), quietly=True),
+        *_report.captured("safeboot", reg_query(SAFEBOOT_OPTION_KEY, "OptionValue"), quietly=True),
+        "$ErrorActionPreference = 'Stop'",
+        "$report.last_boot = (Get-CimInstance -ClassName 'Win32_OperatingSystem').LastBootUpTime",
+        "$report.now = (Get-Date).ToUniversalTime()",
+    ]
+    if crashes:
+        statements.append(
+            "$header = @{Name = 'Header'; Expression = "
+            f"{{@(Get-Content -LiteralPath $_.FullName -Encoding 'Byte' -TotalCount {MINIDUMP_HEADER_BYTES})}}}}"
+        )
+    statements += [
+        "$report.volumes = @(foreach ($disk in @(Get-CimInstance -ClassName 'Win32_LogicalDisk')) {",
+        "    $windows = $disk.DeviceID + '\\Windows'",
+        "    $volume = @{letter = $disk.DeviceID; file_system = $disk.FileSystem",
+        "        system_hive = Test-Path -LiteralPath ($windows + '\\System32\\config\\SYSTEM') -PathType 'Leaf'",
+        "        pending_xml = Test-Path -LiteralPath ($windows + '\\WinSxS\\pending.xml') -PathType 'Leaf'}",
+    ]
+    if crashes:
+        statements += [
+            "    $volume.minidumps = @()",
+            "    if (Test-Path -LiteralPath ($windows + '\\Minidump') -PathType 'Container') {",
+            "        $dumps = Get-ChildItem -LiteralPath ($windows + '\\Minidump') -Filter '*.dmp' -File |",
+            "            Sort-Object -Property 'LastWriteTimeUtc' -Descending |",
+            f"            Select-Object -First {minidumps} -Property 'Name', 'Length', 'LastWriteTimeUtc', $header",
+            "        $volume.minidumps = @($dumps)",
+            "    }",
+        ]
+    statements += ["    $volume", "})"]
+    if bitlocker:
+        statements += _report.captured("manage_bde", manage_bde_status())
+    if boot:
+        statements += _report.captured("bcdedit", bcdedit_enum(verbose=False))
+    statements.append("ConvertTo-Json -InputObject $report -Depth 5 -Compress")
+    return script(*statements)
+
+
+def system_hive_survey(
+    control_set: str | None,
+    mount_key: str | None = None,
+    hive_file: str | None = None,
+    drivers: bool = True,
+    remote: bool = True,
+    crashes: bool = True,
+    servicing_image: str | bool | None = False,
+) -> str:
+    """The SYSTEM hive facts as one JSON object: the live hive (``mount_key`` None), or the offline one
+    ``hive_file`` loaded at ``mount_key`` (``HKLM\\<unique name>``) and ALWAYS unloaded in a finally block.
+
+    ``select`` (reg query Select) always; with ``control_set`` (``CurrentControlSet`` live, ``ControlSetNNN``
+    offline; None reads only Select) also ``start``/``image_path``/``group`` (reg query <set>\\Services /s /v
+    Start, ImagePath, Group) for ``drivers``, ``network`` (SafeBoot\\Network subkeys) and ``winrm``
+    (Services\\WinRM /v DependOnService) for ``remote``, ``crash_control`` for ``crashes``. ``load_rc`` and
+    ``unload_rc`` report the mount. ``servicing_image``: False skips DISM, None runs dism /Online, a path runs
+    dism /Image:<path> /Get-Packages AFTER the hive is unloaded (DISM loads the image's hives itself).
+    """
+    root, hive_file = hive_root(mount_key, hive_file)
+    if control_set is not None and (not isinstance(control_set, str) or not _CONTROL_SET.fullmatch(control_set)):
+        raise ValueError(f"control set {shown(control_set)} is neither CurrentControlSet nor ControlSetNNN")
+    if mount_key is not None and control_set == "CurrentControlSet":
+        raise ValueError("an offline hive has no CurrentControlSet: name its ControlSetNNN (from Select\\Current)")
+    drivers, remote, crashes = flag(drivers, "drivers"), flag(remote, "remote"), flag(crashes, "crashes")
+    queries = _report.captured("select", reg_query(root + "\\Select"))
+    if control_set is not None:
+        services = f"{root}\\{control_set}\\Services"
+        control = f"{root}\\{control_set}\\Control"
+        if drivers:
+            for name, value in (("start", "Start"), ("image_path", "ImagePath"), ("group", "Group")):
+                queries += _report.captured(name, reg_query(services, value, recursive=True))
+        if remote:
+            queries += _report.captured("network", reg_query(control + "\\SafeBoot\\Network"))
+            queries += _report.captured("winrm", reg_query(services + "\\WinRM", "DependOnService"))
+        if crashes:
+            queries += _report.captured("crash_control", reg_query(control + "\\CrashControl"))
+    statements = ["$report = @{}"]
+    statements += queries if hive_file is None else with_hive_loaded(root, hive_file, queries)
+    if servicing_image is not False:
+        if servicing_image is not None and not isinstance(servicing_image, str):
+            raise ValueError(f"servicing image {shown(servicing_image)} must be a path, None (online) or False")
+        statements += _report.captured("dism", dism_get_packages(servicing_image))
+    statements.append("ConvertTo-Json -InputObject $report -Depth 3 -Compress")
+    return script(*statements)

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""win_safe_mode_network_service's pure logic: reading its read script, what to add or remove, its record.
+"""win_safe_mode_network_service's scripts and pure logic: its read script and reading it, what to add or remove, the
+change script, its record.
 
 Safe Mode with Networking starts only the drivers and services named (or whose load-order group is named) by a
 subkey of ``HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Network`` (Microsoft Learn, BcdLibrary_SafeBoot);
@@ -17,16 +18,27 @@ so ``state: absent`` removes only those and never an entry Windows or the organi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, parse_reg_query
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import MININT_KEY
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import service_name, shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import _document, _field, _rc, _text
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import checked, script
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import (
+    RegKey,
+    parse_reg_query,
+    reg_add,
+    reg_delete_key,
+    reg_query,
+)
 
 __all__ = [
     "DEFAULT_SERVICES",
     "MODULE",
+    "SAFEBOOT_KINDS",
+    "SAFEBOOT_NETWORK_KEY",
     "Plan",
     "SafeBootRead",
     "ServiceKey",
@@ -34,10 +46,17 @@ __all__ = [
     "parse_read",
     "plan",
     "read_record",
+    "safeboot_network_change",
+    "safeboot_network_read",
     "unique",
 ]
 
 MODULE = "win_safe_mode_network_service"
+# BcdLibrary_SafeBoot (Microsoft Learn): Safe Mode with Networking loads the drivers and services named, or whose group
+# is named, by a subkey of Control\SafeBoot\Network; the subkey's default value says what it is: "Service", "Driver"
+# or "Driver Group" (Lifeline lists services and drivers only).
+SAFEBOOT_NETWORK_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Network"
+SAFEBOOT_KINDS = ("Service", "Driver")
 DEFAULT_SERVICES = ("WinRM", "RpcSs", "HTTP")
 _TOOL = "the SafeBoot\\Network read (reg query as JSON)"
 # SERVICE_KERNEL_DRIVER 1, SERVICE_FILE_SYSTEM_DRIVER 2, SERVICE_ADAPTER 4, SERVICE_RECOGNIZER_DRIVER 8 (CreateService)
@@ -84,23 +103,25 @@ def _service(text: str, rc: int, requested: str) -> ServiceKey | None:
 
 
 def parse_read(text: str, count: int) -> SafeBootRead:
-    """The JSON of ``_commands.safeboot_network_read`` for ``count`` requested services."""
-    document = _document(text, _TOOL)
-    minint_rc = _rc(document, "minint", _TOOL)
+    """The JSON of ``safeboot_network_read`` for ``count`` requested services."""
+    document = _report.document(text, _TOOL)
+    minint_rc = _report.rc(document, "minint", _TOOL)
     if minint_rc not in (0, 1):
         raise ParseError(_TOOL, f"reg query MiniNT exited {minint_rc}; reg exits 0 or 1")
-    network_rc = _rc(document, "network", _TOOL)
+    network_rc = _report.rc(document, "network", _TOOL)
     listed = None
     if network_rc == 0:
-        keys = parse_reg_query(_text(document, "network", _TOOL))
+        keys = parse_reg_query(_report.output(document, "network", _TOOL))
         listed = tuple(sub.rsplit("\\", 1)[-1] for sub in keys[0].subkeys) if keys else ()
     elif network_rc != 1:
         raise ParseError(_TOOL, f"reg query SafeBoot\\Network exited {network_rc}")
     services = tuple(
-        _service(_text(document, f"service{i}", _TOOL), _rc(document, f"service{i}", _TOOL), f"#{i + 1}")
+        _service(
+            _report.output(document, f"service{i}", _TOOL), _report.rc(document, f"service{i}", _TOOL), f"#{i + 1}"
+        )
         for i in range(count)
     )
-    record = _field(document, "record", str, _TOOL, optional=True)
+    record = _report.field(document, "record", str, _TOOL, optional=True)
     return SafeBootRead(minint_rc == 0, listed, services, record)
 
 
@@ -110,7 +131,7 @@ def new_record(added: list[dict]) -> dict:
     record = _records.new(
         "safeboot_network",
         MODULE,
-        key="HKLM\\SYSTEM\\CurrentControlSet\\Control\\SafeBoot\\Network",
+        key=SAFEBOOT_NETWORK_KEY,
         added=sorted(added, key=lambda entry: entry["name"].casefold()),
     )
     return record if added else _records.restored(record)
@@ -121,7 +142,7 @@ def read_record(text: str | None) -> list[dict]:
     if text is None:
         return []
     record = _records.parse(text, "safeboot_network")
-    if not all(entry["kind"] in ("Service", "Driver") for entry in record["added"]):
+    if not all(entry["kind"] in SAFEBOOT_KINDS for entry in record["added"]):
         raise ParseError("the SafeBoot\\Network record", "'added' is not a list of {name, kind: Service or Driver}")
     return [{"name": entry["name"], "kind": entry["kind"]} for entry in record["added"]]
 
@@ -164,3 +185,45 @@ def plan(state: str, requested: list[str], read: SafeBootRead, recorded: list[di
     remaining = tuple(entry for key, entry in ours.items() if key not in gone)
     after = tuple(sorted((name for key, name in listed.items() if key not in gone), key=str.casefold))
     return Plan((), remove, kept, remaining, after)
+
+
+# --- the scripts ------------------------------------------------------------------------------------------------------
+
+
+def safeboot_network_read(services: Sequence[str], record_file: str) -> str:
+    """One JSON object: ``minint``/``minint_rc`` (reg query MiniNT: exit 0 in WinPE/WinRE), ``network``/``network_rc``
+    (reg query SafeBoot\\Network: its subkeys), ``service<i>``/``service<i>_rc`` (reg query Services\\<name>: Type,
+    DependOnService...) for each of ``services`` in order, and ``record`` (the rollback record's text, or null)."""
+    if isinstance(services, str) or not services:
+        raise ValueError("services must be a non-empty list of service names")
+    names = [service_name(name) for name in services]
+    record_file = windows_path(record_file, "record file", wildcards=False)
+    statements = [
+        "$report = @{record = $null}",
+        *_report.captured("minint", reg_query(MININT_KEY)),
+        *_report.captured("network", reg_query(SAFEBOOT_NETWORK_KEY)),
+    ]
+    for index, name in enumerate(names):
+        statements += _report.captured(
+            f"service{index}", reg_query(f"HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}")
+        )
+    statements += [*_records.read_statements(record_file), "ConvertTo-Json -InputObject $report -Compress"]
+    return script(*statements)
+
+
+def safeboot_network_change(add: Sequence[tuple[str, str]], remove: Sequence[str], os_volume: str, record: dict) -> str:
+    """ONE script: when adding, the rollback record (kind safeboot_network) is written FIRST, then ``reg add
+    SafeBoot\\Network\\<name> /ve /t REG_SZ /d <kind> /f`` for each (name, kind); when removing, ``reg delete
+    SafeBoot\\Network\\<name> /f`` for each and the record is written after. Stops at the first failing reg with its
+    exit code; cmdlets stop on error."""
+    if isinstance(add, str) or isinstance(remove, str) or (not add and not remove) or (add and remove):
+        raise ValueError("a SafeBoot\\Network change either adds or removes at least one service")
+    write = _records.write_record(os_volume, "safeboot_network", None, record)
+    changes = []
+    for name, kind in add:
+        if kind not in SAFEBOOT_KINDS:
+            raise ValueError(f"SafeBoot entry kind {shown(kind)} is not one of {', '.join(SAFEBOOT_KINDS)}")
+        changes += checked(reg_add(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}", "", "REG_SZ", kind))
+    for name in remove:
+        changes += checked(reg_delete_key(f"{SAFEBOOT_NETWORK_KEY}\\{service_name(name)}"))
+    return script(*(write + changes if add else changes + write), "exit 0")

@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decisions of win_servicing, as pure functions: reading its survey, which package is the newest
-quality update, whether a rerun has anything left to do, and the rollback records it writes.
+"""The decisions of win_servicing, as pure functions: reading its survey (``servicing_survey``, the script, is at
+the end), which package is the newest quality update, whether a rerun has anything left to do, and the rollback
+records it writes.
 
 "Quality update" follows Microsoft's naming of servicing packages: ``Package_for_RollupFix`` is the
 monthly cumulative (quality) update (Microsoft support, "Azure VM startup is stuck at Windows update",
@@ -20,13 +21,16 @@ import json
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records, _report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     Package,
+    dism_get_packages,
     parse_dism_error,
     parse_dism_packages,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import volume, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script
 
 __all__ = [
     "PENDING_STATES",
@@ -39,6 +43,7 @@ __all__ = [
     "package_result",
     "parse_servicing_survey",
     "pending_packages",
+    "servicing_survey",
 ]
 
 QUALITY_RELEASE_TYPES = frozenset(("security update", "update"))
@@ -153,3 +158,25 @@ def package_result(package: Package) -> dict:
         "release_type": package.release_type,
         "install_time": package.install_time.isoformat() if package.install_time else None,
     }
+
+
+# --- the script (Microsoft Learn: DISM operating system package servicing; Get-ChildItem, Get-Content) ---
+
+
+def servicing_survey(image: str | None, os_volume: str) -> str:
+    """One JSON object: ``dism`` (/Get-Packages output) and ``dism_rc``; ``pending_xml`` (whether
+    ``<os_volume>\\Windows\\WinSxS\\pending.xml`` exists: operations waiting for the next boot); ``records``
+    (the text of each ``servicing-*.json`` rollback record, so a rerun knows what it removed)."""
+    pending = windows_path(volume(os_volume) + "\\Windows\\WinSxS\\pending.xml", "pending.xml path")
+    folder = _records.folder(os_volume)
+    return script(
+        "$report = @{}",
+        *_report.captured("dism", dism_get_packages(image)),
+        f"$report.pending_xml = Test-Path -LiteralPath {quote(pending)} -PathType 'Leaf'",
+        "$report.records = @()",
+        f"if (Test-Path -LiteralPath {quote(folder)} -PathType 'Container') {{",
+        f"    $files = Get-ChildItem -LiteralPath {quote(folder)} -Filter {quote(_records.pattern('servicing'))} -File",
+        "    $report.records = @(foreach ($file in @($files)) { Get-Content -LiteralPath $file.FullName -Raw })",
+        "}",
+        "ConvertTo-Json -InputObject $report -Depth 3 -Compress",
+    )

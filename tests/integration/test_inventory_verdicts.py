@@ -26,8 +26,8 @@ from .test_ansible_raw import parse_adhoc_output
 
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / ".collections"))
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._commands import reg_add  # noqa: E402
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command  # noqa: E402
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command, native_script  # noqa: E402
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import reg_add  # noqa: E402
 
 
 def run(tool: str, *arguments: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -177,7 +177,9 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
     )
     # Host-reported: the Safe Mode option value holds the hostile text instead of a number.
     key = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
-    answer = sealed_session(safe_mode).run_cmd(encoded_command(reg_add(key, "OptionValue", "REG_SZ", hostile)))
+    answer = sealed_session(safe_mode).run_cmd(
+        encoded_command(native_script(reg_add(key, "OptionValue", "REG_SZ", hostile)))
+    )
     assert answer.status_code == 0, answer.std_err
     # Source data: a CMDB field and a signal's faulting module.
     cmdb = tmp_path / "cmdb.csv"
@@ -194,7 +196,7 @@ def test_hostile_source_and_host_data_stay_inert(mixed: LabFleet, tmp_path: Path
         hostvars = inventory(config, tmp_path)["_meta"]["hostvars"]
         played = run("ansible-playbook", "-v", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
     finally:
-        sealed_session(safe_mode).run_cmd(encoded_command(reg_add(key, "OptionValue", "REG_DWORD", 2)))
+        sealed_session(safe_mode).run_cmd(encoded_command(native_script(reg_add(key, "OptionValue", "REG_DWORD", 2))))
 
     reported = hostvars[safe_mode["name"]]
     assert reported["lifeline_source_data"] == {"owner": hostile}
@@ -430,7 +432,9 @@ def test_the_inventory_and_win_recovery_facts_judge_each_host_the_same(by_kind_t
     option_3 = kinds[("safe_mode_network", True)][1]  # a Safe Mode option that is neither 1 nor 2
     answer = sealed_session(option_3).run_cmd(
         encoded_command(
-            reg_add(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option", "OptionValue", "REG_DWORD", 3)
+            native_script(
+                reg_add(r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option", "OptionValue", "REG_DWORD", 3)
+            )
         )
     )
     assert answer.status_code == 0, answer.std_err

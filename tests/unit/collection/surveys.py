@@ -1,6 +1,6 @@
-"""The host survey's JSON as ``_commands.recovery_environment_survey`` prints it, around real samples of each tool's
-output (``samples/``), for the tests of what reads it: the host model, the inventory's verdicts, win_recovery_facts
-and win_recovery_reboot. Not a conftest: plain functions the tests import."""
+"""The host survey's JSON as ``_recovery_survey.recovery_environment_survey`` prints it, around real samples of each
+tool's output (``samples/``), for the tests of what reads it: the host model, the inventory's verdicts,
+win_recovery_facts and win_recovery_reboot. Not a conftest: plain functions the tests import."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The output parsers: plugin_utils/_parsers.py and _parse_reg/_parse_bcdedit/_parse_manage_bde/_parse_dism.py.
+"""The output parsers: plugin_utils/_parsers.py and the parsers of _reg/_bcdedit/_manage_bde/_dism/_files.py.
 
 Every parser is run on real output samples (samples/*.txt, CRLF line endings as Windows prints them;
 SAMPLE_SOURCES below says where each comes from), on localized and garbled variants, which must
@@ -17,28 +17,27 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import BcdEntry, parse_bcdedit_enum
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, parse_bcdedit_enum
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     DismError,
     Package,
     parse_dism_error,
     parse_dism_packages,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._files import FileEntry, parse_get_child_items_json
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import (
     BitLockerVolume,
     ManageBdeError,
     UnlockError,
     parse_manage_bde_status,
     parse_manage_bde_unlock,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_reg import RegKey, RegValue, parse_reg_query
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import (
-    FileEntry,
     ParseError,
-    parse_get_child_items_json,
     shown_line,
     split_lines,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import RegKey, RegValue, parse_reg_query
 
 SAMPLES = Path(__file__).parent / "samples"
 UTC = datetime.UTC
@@ -732,7 +731,7 @@ BAD_TIME = datetime.datetime(2024, 7, 19, 4, 9, tzinfo=UTC)
 
 
 def test_get_child_items_iso_dates_from_the_builder() -> None:
-    # The builder (_commands.get_child_items_json) writes DateTime.ToString('o') of the *Utc properties.
+    # The builder (_files.get_child_items_json) writes DateTime.ToString('o') of the *Utc properties.
     text = json.dumps(
         [
             {

@@ -1,4 +1,4 @@
-"""The one place that says anything to Windows: plugin_utils/_powershell.py and _commands.py.
+"""The one place that says anything to Windows: plugin_utils/_powershell.py and the builders of each tool.
 
 Every built script is parsed with the real PowerShell grammar (tree-sitter-powershell) and read
 back: each native call must be one command whose arguments are single-quoted literals with exactly
@@ -14,6 +14,7 @@ No recovery password is written literally here: `fake_password` builds an obviou
 from __future__ import annotations
 
 import base64
+import inspect
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -25,9 +26,15 @@ import tree_sitter_powershell
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _bcdedit as bcdedit
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _dism as dism
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _files as files
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lease as lease
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _manage_bde as manage_bde
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as quarantine
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _reg as reg
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _restart as restart
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
@@ -322,6 +329,19 @@ def test_script_starts_with_the_preamble_and_can_return_the_native_exit_code() -
     assert_parses(built)
 
 
+def test_a_native_call_is_checked_when_made_and_is_no_script_until_placed_in_one() -> None:
+    with pytest.raises(ValueError, match=r"argument 1 of reg\.exe '' is empty"):
+        powershell.NativeCall("reg.exe", "")
+    call = powershell.NativeCall("wpeutil.exe", "reboot")
+    assert str(call) == powershell.native("wpeutil.exe", "reboot")
+    for not_a_script in (lambda: powershell.encoded_command(call), lambda: powershell.script(call)):
+        with pytest.raises(ValueError, match="must be a string, not NativeCall"):
+            not_a_script()
+    assert powershell.native_script(call) == powershell.script(str(call), "exit $LASTEXITCODE")
+    assert powershell.checked(call) == [str(call), "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }"]
+    assert_parses(powershell.script(*powershell.checked(call), *powershell.checked(call), "exit 0"))
+
+
 @pytest.mark.parametrize(("statements", "message"), [((), "at least one"), (("",), "empty"), (("\n",), "empty")])
 def test_script_refuses_empty_statements(statements: tuple[str, ...], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -344,13 +364,13 @@ def test_encoded_command_is_the_line_ansible_core_sends_unchanged() -> None:
     from ansible.plugins.shell.powershell import ShellModule
 
     prefix = ShellModule()._encode_script("", as_list=False, strict_mode=False, preserve_rc=False)
-    line = powershell.encoded_command(commands.last_boot_time())
+    line = powershell.encoded_command(powershell.script(*restart.last_boot_time()))
     assert line.startswith(prefix) and prefix == powershell.ENCODED_COMMAND_PREFIX
     assert " " not in line[len(prefix) :]  # ansible-core splits the line on spaces
 
 
 def test_encoded_command_keeps_the_script_lines_exactly() -> None:
-    built = commands.set_content("C:\\q\\manifest.json", "  indented\n\n  lines  \r\n")
+    built = powershell.script(*files.set_content("C:\\q\\manifest.json", "  indented\n\n  lines  \r\n"))
     assert decoded(powershell.encoded_command(built)) == built
 
 
@@ -377,77 +397,79 @@ LEASE_TEXT = '{"owner": "O\u2019Brien\'s $(whoami) `n", "run_id": "r\'; Remove-I
 
 # (builder, args, kwargs, the native call it must make)
 NATIVE_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
-    (commands.reg_query, (KEY,), {}, ["reg.exe", "query", KEY]),
-    (commands.reg_query, ("HKEY_LOCAL_MACHINE\\OFFLINE_SYSTEM\\Select", "Current"), {},
+    (reg.reg_query, (KEY,), {}, ["reg.exe", "query", KEY]),
+    (reg.reg_query, ("HKEY_LOCAL_MACHINE\\OFFLINE_SYSTEM\\Select", "Current"), {},
      ["reg.exe", "query", "HKLM\\OFFLINE_SYSTEM\\Select", "/v", "Current"]),
-    (commands.reg_query, (KEY, ""), {}, ["reg.exe", "query", KEY, "/ve"]),
-    (commands.reg_add, (KEY, "Start", "REG_DWORD", 4), {},
+    (reg.reg_query, (KEY, ""), {}, ["reg.exe", "query", KEY, "/ve"]),
+    (reg.reg_query, (KEY, "Start"), {"recursive": True}, ["reg.exe", "query", KEY, "/s", "/v", "Start"]),
+    (reg.reg_add, (KEY, "Start", "REG_DWORD", 4), {},
      ["reg.exe", "add", KEY, "/v", "Start", "/t", "REG_DWORD", "/d", "4", "/f"]),
-    (commands.reg_add, (KEY, "It's $(x)", "REG_QWORD", 2**40), {},
+    (reg.reg_add, (KEY, "It's $(x)", "REG_QWORD", 2**40), {},
      ["reg.exe", "add", KEY, "/v", "It's $(x)", "/t", "REG_QWORD", "/d", str(2**40), "/f"]),
-    (commands.reg_add, (KEY, "ImagePath", "REG_EXPAND_SZ", "%SystemRoot%\\drivers\\x y.sys"), {},
+    (reg.reg_add, (KEY, "ImagePath", "REG_EXPAND_SZ", "%SystemRoot%\\drivers\\x y.sys"), {},
      ["reg.exe", "add", KEY, "/v", "ImagePath", "/t", "REG_EXPAND_SZ", "/d", "%SystemRoot%\\drivers\\x y.sys", "/f"]),
-    (commands.reg_add, (KEY, "", "REG_SZ", ""), {}, ["reg.exe", "add", KEY, "/ve", "/t", "REG_SZ", "/f"]),
-    (commands.reg_add, (KEY, "Group", "REG_SZ", "FSFilter Anti-Virus; 'x'"), {},
+    (reg.reg_add, (KEY, "", "REG_SZ", ""), {}, ["reg.exe", "add", KEY, "/ve", "/t", "REG_SZ", "/f"]),
+    (reg.reg_add, (KEY, "Group", "REG_SZ", "FSFilter Anti-Virus; 'x'"), {},
      ["reg.exe", "add", KEY, "/v", "Group", "/t", "REG_SZ", "/d", "FSFilter Anti-Virus; 'x'", "/f"]),
-    (commands.reg_add, (KEY, "DependOnService", "REG_MULTI_SZ", ["FltMgr", "a b's"]), {},
+    (reg.reg_add, (KEY, "DependOnService", "REG_MULTI_SZ", ["FltMgr", "a b's"]), {},
      ["reg.exe", "add", KEY, "/v", "DependOnService", "/t", "REG_MULTI_SZ", "/d", "FltMgr\\0a b's", "/f"]),
-    (commands.reg_add, (KEY, "Blob", "REG_BINARY", b"\xaa\x01\x00"), {},
+    (reg.reg_add, (KEY, "Blob", "REG_BINARY", b"\xaa\x01\x00"), {},
      ["reg.exe", "add", KEY, "/v", "Blob", "/t", "REG_BINARY", "/d", "AA0100", "/f"]),
-    (commands.reg_delete_value, (KEY, "Start"), {}, ["reg.exe", "delete", KEY, "/v", "Start", "/f"]),
-    (commands.reg_delete_value, (KEY, ""), {}, ["reg.exe", "delete", KEY, "/ve", "/f"]),
-    (commands.reg_load, ("HKLM\\OFFLINE_SYSTEM", HIVE), {}, ["reg.exe", "load", "HKLM\\OFFLINE_SYSTEM", HIVE]),
-    (commands.reg_load, ("hku\\Lifeline-1", "C:\\Users\\A B\\NTUSER.DAT"), {},
+    (reg.reg_delete_value, (KEY, "Start"), {}, ["reg.exe", "delete", KEY, "/v", "Start", "/f"]),
+    (reg.reg_delete_value, (KEY, ""), {}, ["reg.exe", "delete", KEY, "/ve", "/f"]),
+    (reg.reg_delete_key, (KEY,), {}, ["reg.exe", "delete", KEY, "/f"]),
+    (reg.reg_load, ("HKLM\\OFFLINE_SYSTEM", HIVE), {}, ["reg.exe", "load", "HKLM\\OFFLINE_SYSTEM", HIVE]),
+    (reg.reg_load, ("hku\\Lifeline-1", "C:\\Users\\A B\\NTUSER.DAT"), {},
      ["reg.exe", "load", "HKU\\Lifeline-1", "C:\\Users\\A B\\NTUSER.DAT"]),
-    (commands.reg_unload, ("HKLM\\OFFLINE_SYSTEM",), {}, ["reg.exe", "unload", "HKLM\\OFFLINE_SYSTEM"]),
-    (commands.bcdedit_enum, (), {}, ["bcdedit.exe", "/enum", "/v"]),
-    (commands.bcdedit_enum, (STORE, False), {"entries": "ALL"}, ["bcdedit.exe", "/store", STORE, "/enum", "all"]),
-    (commands.bcdedit_enum, (), {"entries": GUID}, ["bcdedit.exe", "/enum", GUID, "/v"]),
-    (commands.bcdedit_set, ("{default}", "safeboot", "network"), {},
+    (reg.reg_unload, ("HKLM\\OFFLINE_SYSTEM",), {}, ["reg.exe", "unload", "HKLM\\OFFLINE_SYSTEM"]),
+    (bcdedit.bcdedit_enum, (), {}, ["bcdedit.exe", "/enum", "/v"]),
+    (bcdedit.bcdedit_enum, (STORE, False), {"entries": "ALL"}, ["bcdedit.exe", "/store", STORE, "/enum", "all"]),
+    (bcdedit.bcdedit_enum, (), {"entries": GUID}, ["bcdedit.exe", "/enum", GUID, "/v"]),
+    (bcdedit.bcdedit_set, ("{default}", "safeboot", "network"), {},
      ["bcdedit.exe", "/set", "{default}", "safeboot", "network"]),
-    (commands.bcdedit_set, (GUID, "bootstatuspolicy", "IgnoreAllFailures"), {"store": STORE},
+    (bcdedit.bcdedit_set, (GUID, "bootstatuspolicy", "IgnoreAllFailures"), {"store": STORE},
      ["bcdedit.exe", "/store", STORE, "/set", GUID, "bootstatuspolicy", "IgnoreAllFailures"]),
-    (commands.bcdedit_deletevalue, ("{current}", "safeboot"), {},
+    (bcdedit.bcdedit_deletevalue, ("{current}", "safeboot"), {},
      ["bcdedit.exe", "/deletevalue", "{current}", "safeboot"]),
-    (commands.bcdedit_deletevalue, ("{bootmgr}", "timeout", STORE), {},
+    (bcdedit.bcdedit_deletevalue, ("{bootmgr}", "timeout", STORE), {},
      ["bcdedit.exe", "/store", STORE, "/deletevalue", "{bootmgr}", "timeout"]),
-    (commands.manage_bde_status, (), {}, ["manage-bde.exe", "-status"]),
-    (commands.manage_bde_status, ("d:",), {}, ["manage-bde.exe", "-status", "D:"]),
-    (commands.dism_get_packages, (), {}, ["dism.exe", "/Online", "/English", "/Get-Packages"]),
-    (commands.dism_get_packages, ("C:\\",), {}, ["dism.exe", "/Image:C:\\", "/English", "/Get-Packages"]),
-    (commands.dism_remove_package, ("D:\\", "Package_for_KB1234567~31bf3856ad364e35~amd64~~17763.2090.1.3"), {},
+    (manage_bde.manage_bde_status, (), {}, ["manage-bde.exe", "-status"]),
+    (manage_bde.manage_bde_status, ("d:",), {}, ["manage-bde.exe", "-status", "D:"]),
+    (dism.dism_get_packages, (), {}, ["dism.exe", "/Online", "/English", "/Get-Packages"]),
+    (dism.dism_get_packages, ("C:\\",), {}, ["dism.exe", "/Image:C:\\", "/English", "/Get-Packages"]),
+    (dism.dism_remove_package, ("D:\\", "Package_for_KB1234567~31bf3856ad364e35~amd64~~17763.2090.1.3"), {},
      ["dism.exe", "/Image:D:\\", "/English", "/Remove-Package",
       "/PackageName:Package_for_KB1234567~31bf3856ad364e35~amd64~~17763.2090.1.3", "/NoRestart"]),
-    (commands.dism_revert_pending, ("D:\\Mount dir",), {},
+    (dism.dism_revert_pending, ("D:\\Mount dir",), {},
      ["dism.exe", "/Image:D:\\Mount dir", "/English", "/Cleanup-Image", "/RevertPendingActions"]),
-    (commands.dism_revert_pending, (None,), {},
+    (dism.dism_revert_pending, (None,), {},
      ["dism.exe", "/Online", "/English", "/Cleanup-Image", "/RevertPendingActions"]),
-    (commands.shutdown_restart, (0,), {}, ["shutdown.exe", "/r", "/t", "0", "/f"]),
-    (commands.shutdown_restart, (30, "Lifeline: it's fixed; restart $(now)"), {},
+    (restart.shutdown_restart, (0,), {}, ["shutdown.exe", "/r", "/t", "0", "/f"]),
+    (restart.shutdown_restart, (30, "Lifeline: it's fixed; restart $(now)"), {},
      ["shutdown.exe", "/r", "/t", "30", "/f", "/c", "Lifeline: it's fixed; restart $(now)"]),
-    (commands.wpeutil_reboot, (), {}, ["wpeutil.exe", "reboot"]),
+    (restart.wpeutil_reboot, (), {}, ["wpeutil.exe", "reboot"]),
 ]  # fmt: skip
 
 # (builder, args, kwargs, values each of which must be one whole literal in the script)
 CMDLET_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
-    (commands.get_child_items_json, (FOLDER, "C-00000291*.sys"), {}, [FOLDER, "C-00000291*.sys"]),
-    (commands.get_child_items_json, (FOLDER, "*\u2019s $x;.sys"), {"recurse": True}, [FOLDER, "*\u2019s $x;.sys"]),
-    (commands.file_header_hex, (FILE, 8), {}, [FILE]),
-    (commands.file_hash, (FILE,), {}, [FILE]),
-    (commands.move_item, (FILE, QUARANTINE + "\\C-00000291.sys"), {}, [FILE, QUARANTINE + "\\C-00000291.sys"]),
-    (commands.new_directory, (QUARANTINE,), {}, [QUARANTINE]),
-    (commands.test_path, (FILE,), {}, [FILE]),
-    (commands.test_path, ("C:\\",), {}, ["C:\\"]),
-    (commands.set_content, (QUARANTINE + "\\manifest.json", '{"path": "C:\\\\x\'s"}\n\u2018$(x)\u2019 `n'), {},
+    (files.get_child_items_json, (FOLDER, "C-00000291*.sys"), {}, [FOLDER, "C-00000291*.sys"]),
+    (files.get_child_items_json, (FOLDER, "*\u2019s $x;.sys"), {"recurse": True}, [FOLDER, "*\u2019s $x;.sys"]),
+    (files.file_header_hex, (FILE, 8), {}, [FILE]),
+    (files.file_hash, (FILE,), {}, [FILE]),
+    (files.move_item, (FILE, QUARANTINE + "\\C-00000291.sys"), {}, [FILE, QUARANTINE + "\\C-00000291.sys"]),
+    (files.new_directory, (QUARANTINE,), {}, [QUARANTINE]),
+    (files.test_path, (FILE,), {}, [FILE]),
+    (files.test_path, ("C:\\",), {}, ["C:\\"]),
+    (files.set_content, (QUARANTINE + "\\manifest.json", '{"path": "C:\\\\x\'s"}\n\u2018$(x)\u2019 `n'), {},
      [QUARANTINE + "\\manifest.json", '{"path": "C:\\\\x\'s"}\n\u2018$(x)\u2019 `n']),
-    (commands.get_content, (QUARANTINE + "\\manifest.json",), {}, [QUARANTINE + "\\manifest.json"]),
-    (commands.last_boot_time, (), {}, ["Win32_OperatingSystem"]),
+    (files.get_content, (QUARANTINE + "\\manifest.json",), {}, [QUARANTINE + "\\manifest.json"]),
+    (restart.last_boot_time, (), {}, ["Win32_OperatingSystem"]),
     # win_quarantine_files (more in test_win_quarantine_files.py)
-    (commands.quarantine_survey, (FOLDER.replace("[1]", "1"), ["C-00000291*.sys", "*\u2019s $x;.sys"], 8,
+    (quarantine.quarantine_survey, (FOLDER.replace("[1]", "1"), ["C-00000291*.sys", "*\u2019s $x;.sys"], 8,
                                   QUARANTINE + "\\id", "C:\\r\u2019s\\q.json", QUARANTINE + "\\id\\m.json"), {},
      [FOLDER.replace("[1]", "1"), "C-00000291*.sys", "*\u2019s $x;.sys", QUARANTINE + "\\id",
       "C:\\r\u2019s\\q.json", QUARANTINE + "\\id\\m.json"]),
-    (commands.quarantine_apply, (), {}, ["Directory", "UTF8"]),
+    (quarantine.quarantine_apply, (), {}, ["Directory", "UTF8"]),
     # win_recovery_lease (_lease.py; more in test_win_recovery_lease.py)
     (lease.lease_read, (LEASE,), {}, [LEASE]),
     (lease.lease_swap, (LEASE, None, LEASE_TEXT), {}, [LEASE, LEASE[: LEASE.rindex("\\")], LEASE_TEXT]),
@@ -463,7 +485,9 @@ def case_id(case: tuple) -> str:
 @pytest.mark.parametrize("case", NATIVE_CASES, ids=case_id)
 def test_native_builder_parses_and_passes_each_value_as_one_argument(case: tuple) -> None:
     builder, args, kwargs, expected = case
-    built = builder(*args, **kwargs)
+    call = builder(*args, **kwargs)
+    assert isinstance(call, powershell.NativeCall)
+    built = powershell.native_script(call)
     root = assert_parses(built)
     assert native_calls(root) == [expected]
     assert passes_unchanged(expected[1:])
@@ -476,6 +500,8 @@ def test_native_builder_parses_and_passes_each_value_as_one_argument(case: tuple
 def test_cmdlet_builder_parses_and_keeps_each_value_one_literal(case: tuple) -> None:
     builder, args, kwargs, expected = case
     built = builder(*args, **kwargs)
+    if isinstance(built, list):  # a cmdlet's statements, as a script of their own
+        built = powershell.script(*built)
     root = assert_parses(built)
     assert not native_calls(root)
     values = literal_values(root)
@@ -485,27 +511,39 @@ def test_cmdlet_builder_parses_and_keeps_each_value_one_literal(case: tuple) -> 
     assert len(powershell.encoded_command(built)) <= powershell.MAX_COMMAND_LINE
 
 
+TOOL_MODULES = (reg, bcdedit, manage_bde, dism, files, restart)
+
+
+def makes_a_call_or_statements(function: object) -> bool:
+    return inspect.isfunction(function) and inspect.signature(function).return_annotation in ("NativeCall", "list[str]")
+
+
 def test_every_builder_is_parsed_with_the_real_grammar() -> None:
-    builders = {name for name in commands.__all__ if callable(getattr(commands, name))}
+    builders = {
+        name for module in TOOL_MODULES for name in module.__all__ if makes_a_call_or_statements(getattr(module, name))
+    }
+    builders |= {"manage_bde_unlock_if_locked"}  # the unlock script (_manage_bde.py)
+    builders |= {"quarantine_survey", "quarantine_apply", "servicing_survey", "recovery_environment_survey"}  # modules'
     builders |= {"lease_read", "lease_swap"}  # the scripts of _lease.py (the rest of it is pure logic)
     covered = {case[0].__name__ for case in NATIVE_CASES + CMDLET_CASES}
     covered.add("manage_bde_unlock_if_locked")  # a variable argument: test_win_bitlocker_unlock.py parses it
     covered.add("servicing_survey")  # dism and cmdlets in one script: test_win_servicing.py parses it
     covered.add("recovery_environment_survey")  # the host survey: test_win_recovery_facts.py parses it
+    covered.add("with_hive_loaded")  # reg load, the statements, reg unload: test_win_boot_driver.py parses them
     assert builders == covered
 
 
 def test_recursion_is_asked_for_only_when_wanted() -> None:
-    assert " -Recurse" not in commands.get_child_items_json("C:\\x", "*.sys")
-    assert " -Recurse" in commands.get_child_items_json("C:\\x", "*.sys", recurse=True)
+    assert " -Recurse" not in powershell.script(*files.get_child_items_json("C:\\x", "*.sys"))
+    assert " -Recurse" in powershell.script(*files.get_child_items_json("C:\\x", "*.sys", recurse=True))
 
 
 def test_header_and_listing_commands_read_what_the_modules_need() -> None:
-    listing = commands.get_child_items_json("C:\\x", "*.sys")
+    listing = powershell.script(*files.get_child_items_json("C:\\x", "*.sys"))
     for name in ("FullName", "Length", "CreationTimeUtc", "LastWriteTimeUtc"):
         assert name in literal_values(parse(listing))
     assert "ConvertTo-Json -InputObject $items -Compress" in listing
-    assert "-TotalCount 8 -Force)\n" in commands.file_header_hex("C:\\x.sys", 8)
+    assert "-TotalCount 8 -Force)\n" in powershell.script(*files.file_header_hex("C:\\x.sys", 8))
 
 
 # --- bad input ---------------------------------------------------------------------------------
@@ -516,77 +554,79 @@ BAD_INPUT: list[tuple[Callable[[], object], str]] = [
     (lambda: powershell.quote("a\x00b"), "NUL"),
     (lambda: powershell.quote("\ud800"), "lone surrogate"),
     (lambda: powershell.quote(5), "must be a string"),
-    (lambda: commands.reg_query("HKXX\\Software"), "registry key 'HKXX\\\\Software' does not start with HKLM"),
-    (lambda: commands.reg_query("\\\\server\\HKLM\\x"), "does not start with HKLM"),
-    (lambda: commands.reg_query("HKLM\\Software\\"), "empty component"),
-    (lambda: commands.reg_query('HKLM\\Soft"ware'), "double quote"),
-    (lambda: commands.reg_query("HKLM\\x\ny"), "control character"),
-    (lambda: commands.reg_query("HKLM\\" + "k" * 256), "255"),
-    (lambda: commands.reg_query(GOOD_KEY, "/s"), "registry value name '/s' starts with / or -"),
-    (lambda: commands.reg_query(GOOD_KEY, 'a"b'), "double quote"),
-    (lambda: commands.reg_add(GOOD_KEY, "Start", "REG_WORD", 4), "registry type 'REG_WORD'"),
-    (lambda: commands.reg_add(GOOD_KEY, "Start", "REG_DWORD", 2**32), "REG_DWORD data 4294967296 is not an integer"),
-    (lambda: commands.reg_add(GOOD_KEY, "Start", "REG_DWORD", -1), "from 0 to 4294967295"),
-    (lambda: commands.reg_add(GOOD_KEY, "Start", "REG_DWORD", True), "REG_DWORD data True"),
-    (lambda: commands.reg_add(GOOD_KEY, "Start", "REG_DWORD", "4"), "REG_DWORD data '4'"),
-    (lambda: commands.reg_add(GOOD_KEY, "Blob", "REG_BINARY", "ABC"), "even number of hex digits"),
-    (lambda: commands.reg_add(GOOD_KEY, "List", "REG_MULTI_SZ", "a"), "must be a list of strings"),
-    (lambda: commands.reg_add(GOOD_KEY, "List", "REG_MULTI_SZ", ["a\\0b"]), "reg's separator"),
-    (lambda: commands.reg_add(GOOD_KEY, "List", "REG_MULTI_SZ", ["a", ""]), "empty item"),
-    (lambda: commands.reg_add(GOOD_KEY, "Group", "REG_SZ", "/f"), "REG_SZ data '/f' starts with / or -"),
-    (lambda: commands.reg_add(GOOD_KEY, "Group", "REG_SZ", 5), "REG_SZ data must be a string"),
-    (lambda: commands.reg_add(GOOD_KEY, "Path", "REG_SZ", "C:\\Program Files\\"), "ends with a backslash"),
-    (lambda: commands.reg_delete_value(GOOD_KEY, "-v"), "starts with / or -"),
-    (lambda: commands.reg_load("HKCU\\X", HIVE), "hive mount key 'HKCU\\\\X' is not HKLM"),
-    (lambda: commands.reg_load("HKLM\\A\\B", HIVE), "is not HKLM"),
-    (lambda: commands.reg_load("HKLM\\A B", HIVE), "is not HKLM"),
-    (lambda: commands.reg_load("HKLM\\X", "Windows\\System32\\config\\SYSTEM"), "hive file 'Windows"),
-    (lambda: commands.reg_unload("HKLM"), "is not HKLM"),
-    (lambda: commands.bcdedit_set("{defualt}", "safeboot", "network"), "BCD identifier '{defualt}'"),
-    (lambda: commands.bcdedit_set("default", "safeboot", "network"), "BCD identifier 'default'"),
-    (lambda: commands.bcdedit_set("{92f49998-3c5f}", "safeboot", "network"), "nor a GUID"),
-    (lambda: commands.bcdedit_set("{default}", "safe boot", "network"), "BCD element 'safe boot'"),
-    (lambda: commands.bcdedit_set("{default}", "SafeBoot", "network"), "BCD element 'SafeBoot'"),
-    (lambda: commands.bcdedit_set("{default}", "safeboot", "network; x"), "BCD value 'network; x'"),
-    (lambda: commands.bcdedit_set("{default}", "safeboot", "/network"), "BCD value '/network'"),
-    (lambda: commands.bcdedit_set("{default}", "safeboot", ""), "BCD value ''"),
-    (lambda: commands.bcdedit_deletevalue("{current}", "safeboot", "BCD"), "BCD store 'BCD'"),
-    (lambda: commands.bcdedit_enum(entries="{nonsense}"), "BCD identifier '{nonsense}'"),
-    (lambda: commands.bcdedit_enum(verbose="yes"), "verbose must be true or false"),
-    (lambda: commands.manage_bde_status("C"), "volume 'C' is not a drive letter"),
-    (lambda: commands.manage_bde_status("CD:"), "volume 'CD:'"),
-    (lambda: commands.manage_bde_unlock_if_locked("1:"), "volume '1:'"),
-    (lambda: commands.manage_bde_unlock_if_locked("D:\\"), "volume 'D:\\\\'"),
-    (lambda: commands.manage_bde_unlock_if_locked("D:", check_mode="yes"), "check_mode must be true or false"),
-    (lambda: commands.dism_get_packages("C:"), "Windows image 'C:' is not an absolute path"),
-    (lambda: commands.dism_get_packages("C:\\Windows\\..\\x"), "'..'"),
-    (lambda: commands.dism_remove_package(None, "Package for KB1"), "package name 'Package for KB1'"),
-    (lambda: commands.dism_remove_package(None, "/Quiet"), "package name '/Quiet'"),
-    (lambda: commands.dism_revert_pending("\\\\server\\share"), "is not an absolute path"),
-    (lambda: commands.shutdown_restart(-1), "restart delay -1 is not an integer from 0 to 315360000"),
-    (lambda: commands.shutdown_restart(315360001), "from 0 to 315360000"),
-    (lambda: commands.shutdown_restart(1.5), "restart delay 1.5"),
-    (lambda: commands.shutdown_restart(True), "restart delay True"),
-    (lambda: commands.shutdown_restart(0, "x" * 513), "512"),
-    (lambda: commands.shutdown_restart(0, 'say "hi"'), "double quote"),
-    (lambda: commands.get_child_items_json("C:\\x", "..\\*.sys"), "file name pattern '..\\\\*.sys'"),
-    (lambda: commands.get_child_items_json("C:\\x", ""), "file name pattern ''"),
-    (lambda: commands.get_child_items_json("C:\\x", ".."), "file name pattern '..'"),
-    (lambda: commands.get_child_items_json("C:\\x", "a<b"), "file name pattern"),
-    (lambda: commands.get_child_items_json("C:\\x", "*", recurse="yes"), "recurse must be true or false"),
-    (lambda: commands.get_child_items_json("relative\\x", "*"), "folder 'relative"),
-    (lambda: commands.file_header_hex("C:\\x.sys", 0), "header length 0"),
-    (lambda: commands.file_header_hex("C:\\x.sys", 4097), "from 1 to 4096"),
-    (lambda: commands.move_item("C:\\x.sys", "C:\\q\\a[1].sys"), "destination 'C:\\\\q\\\\a[1].sys' contains [ ]"),
-    (lambda: commands.new_directory("C:\\q\\*"), "contains *"),
-    (lambda: commands.test_path("C:\\a\\b."), "ending in a space or dot"),
-    (lambda: commands.test_path("C:\\a\\b "), "ending in a space or dot"),
-    (lambda: commands.test_path("C:/Windows"), "is not an absolute path"),
-    (lambda: commands.test_path("C:\\a\\\\b"), "empty component"),
-    (lambda: commands.test_path("C:\\a\\b.sys:stream"), "contains :"),
-    (lambda: commands.test_path("C:\\a\tb"), "control character"),
-    (lambda: commands.file_hash(None), "file must be a string"),
-    (lambda: commands.set_content("C:\\m.json", "a\x00b"), "NUL"),
+    (lambda: reg.reg_query("HKXX\\Software"), "registry key 'HKXX\\\\Software' does not start with HKLM"),
+    (lambda: reg.reg_query("\\\\server\\HKLM\\x"), "does not start with HKLM"),
+    (lambda: reg.reg_query("HKLM\\Software\\"), "empty component"),
+    (lambda: reg.reg_query('HKLM\\Soft"ware'), "double quote"),
+    (lambda: reg.reg_query("HKLM\\x\ny"), "control character"),
+    (lambda: reg.reg_query("HKLM\\" + "k" * 256), "255"),
+    (lambda: reg.reg_query(GOOD_KEY, "/s"), "registry value name '/s' starts with / or -"),
+    (lambda: reg.reg_query(GOOD_KEY, 'a"b'), "double quote"),
+    (lambda: reg.reg_add(GOOD_KEY, "Start", "REG_WORD", 4), "registry type 'REG_WORD'"),
+    (lambda: reg.reg_add(GOOD_KEY, "Start", "REG_DWORD", 2**32), "REG_DWORD data 4294967296 is not an integer"),
+    (lambda: reg.reg_add(GOOD_KEY, "Start", "REG_DWORD", -1), "from 0 to 4294967295"),
+    (lambda: reg.reg_add(GOOD_KEY, "Start", "REG_DWORD", True), "REG_DWORD data True"),
+    (lambda: reg.reg_add(GOOD_KEY, "Start", "REG_DWORD", "4"), "REG_DWORD data '4'"),
+    (lambda: reg.reg_add(GOOD_KEY, "Blob", "REG_BINARY", "ABC"), "even number of hex digits"),
+    (lambda: reg.reg_add(GOOD_KEY, "List", "REG_MULTI_SZ", "a"), "must be a list of strings"),
+    (lambda: reg.reg_add(GOOD_KEY, "List", "REG_MULTI_SZ", ["a\\0b"]), "reg's separator"),
+    (lambda: reg.reg_add(GOOD_KEY, "List", "REG_MULTI_SZ", ["a", ""]), "empty item"),
+    (lambda: reg.reg_add(GOOD_KEY, "Group", "REG_SZ", "/f"), "REG_SZ data '/f' starts with / or -"),
+    (lambda: reg.reg_add(GOOD_KEY, "Group", "REG_SZ", 5), "REG_SZ data must be a string"),
+    (lambda: reg.reg_add(GOOD_KEY, "Path", "REG_SZ", "C:\\Program Files\\"), "ends with a backslash"),
+    (lambda: reg.reg_delete_value(GOOD_KEY, "-v"), "starts with / or -"),
+    (lambda: reg.reg_delete_key("HKLM\\Software\\"), "empty component"),
+    (lambda: reg.reg_query(GOOD_KEY, "Start", recursive="yes"), "recursive must be true or false"),
+    (lambda: reg.reg_load("HKCU\\X", HIVE), "hive mount key 'HKCU\\\\X' is not HKLM"),
+    (lambda: reg.reg_load("HKLM\\A\\B", HIVE), "is not HKLM"),
+    (lambda: reg.reg_load("HKLM\\A B", HIVE), "is not HKLM"),
+    (lambda: reg.reg_load("HKLM\\X", "Windows\\System32\\config\\SYSTEM"), "hive file 'Windows"),
+    (lambda: reg.reg_unload("HKLM"), "is not HKLM"),
+    (lambda: bcdedit.bcdedit_set("{defualt}", "safeboot", "network"), "BCD identifier '{defualt}'"),
+    (lambda: bcdedit.bcdedit_set("default", "safeboot", "network"), "BCD identifier 'default'"),
+    (lambda: bcdedit.bcdedit_set("{92f49998-3c5f}", "safeboot", "network"), "nor a GUID"),
+    (lambda: bcdedit.bcdedit_set("{default}", "safe boot", "network"), "BCD element 'safe boot'"),
+    (lambda: bcdedit.bcdedit_set("{default}", "SafeBoot", "network"), "BCD element 'SafeBoot'"),
+    (lambda: bcdedit.bcdedit_set("{default}", "safeboot", "network; x"), "BCD value 'network; x'"),
+    (lambda: bcdedit.bcdedit_set("{default}", "safeboot", "/network"), "BCD value '/network'"),
+    (lambda: bcdedit.bcdedit_set("{default}", "safeboot", ""), "BCD value ''"),
+    (lambda: bcdedit.bcdedit_deletevalue("{current}", "safeboot", "BCD"), "BCD store 'BCD'"),
+    (lambda: bcdedit.bcdedit_enum(entries="{nonsense}"), "BCD identifier '{nonsense}'"),
+    (lambda: bcdedit.bcdedit_enum(verbose="yes"), "verbose must be true or false"),
+    (lambda: manage_bde.manage_bde_status("C"), "volume 'C' is not a drive letter"),
+    (lambda: manage_bde.manage_bde_status("CD:"), "volume 'CD:'"),
+    (lambda: manage_bde.manage_bde_unlock_if_locked("1:"), "volume '1:'"),
+    (lambda: manage_bde.manage_bde_unlock_if_locked("D:\\"), "volume 'D:\\\\'"),
+    (lambda: manage_bde.manage_bde_unlock_if_locked("D:", check_mode="yes"), "check_mode must be true or false"),
+    (lambda: dism.dism_get_packages("C:"), "Windows image 'C:' is not an absolute path"),
+    (lambda: dism.dism_get_packages("C:\\Windows\\..\\x"), "'..'"),
+    (lambda: dism.dism_remove_package(None, "Package for KB1"), "package name 'Package for KB1'"),
+    (lambda: dism.dism_remove_package(None, "/Quiet"), "package name '/Quiet'"),
+    (lambda: dism.dism_revert_pending("\\\\server\\share"), "is not an absolute path"),
+    (lambda: restart.shutdown_restart(-1), "restart delay -1 is not an integer from 0 to 315360000"),
+    (lambda: restart.shutdown_restart(315360001), "from 0 to 315360000"),
+    (lambda: restart.shutdown_restart(1.5), "restart delay 1.5"),
+    (lambda: restart.shutdown_restart(True), "restart delay True"),
+    (lambda: restart.shutdown_restart(0, "x" * 513), "512"),
+    (lambda: restart.shutdown_restart(0, 'say "hi"'), "double quote"),
+    (lambda: files.get_child_items_json("C:\\x", "..\\*.sys"), "file name pattern '..\\\\*.sys'"),
+    (lambda: files.get_child_items_json("C:\\x", ""), "file name pattern ''"),
+    (lambda: files.get_child_items_json("C:\\x", ".."), "file name pattern '..'"),
+    (lambda: files.get_child_items_json("C:\\x", "a<b"), "file name pattern"),
+    (lambda: files.get_child_items_json("C:\\x", "*", recurse="yes"), "recurse must be true or false"),
+    (lambda: files.get_child_items_json("relative\\x", "*"), "folder 'relative"),
+    (lambda: files.file_header_hex("C:\\x.sys", 0), "header length 0"),
+    (lambda: files.file_header_hex("C:\\x.sys", 4097), "from 1 to 4096"),
+    (lambda: files.move_item("C:\\x.sys", "C:\\q\\a[1].sys"), "destination 'C:\\\\q\\\\a[1].sys' contains [ ]"),
+    (lambda: files.new_directory("C:\\q\\*"), "contains *"),
+    (lambda: files.test_path("C:\\a\\b."), "ending in a space or dot"),
+    (lambda: files.test_path("C:\\a\\b "), "ending in a space or dot"),
+    (lambda: files.test_path("C:/Windows"), "is not an absolute path"),
+    (lambda: files.test_path("C:\\a\\\\b"), "empty component"),
+    (lambda: files.test_path("C:\\a\\b.sys:stream"), "contains :"),
+    (lambda: files.test_path("C:\\a\tb"), "control character"),
+    (lambda: files.file_hash(None), "file must be a string"),
+    (lambda: files.set_content("C:\\m.json", "a\x00b"), "NUL"),
 ]  # fmt: skip
 
 

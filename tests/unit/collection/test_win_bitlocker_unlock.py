@@ -11,8 +11,10 @@ own.
 from __future__ import annotations
 
 import base64
+import importlib
 import inspect
 import json
+import pkgutil
 import re
 from unittest.mock import MagicMock
 
@@ -22,10 +24,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.lifeline.recovery.plugins.action.win_bitlocker_unlock import ActionModule
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _manage_bde as manage_bde
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._escrow import recovery_password_problem
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_manage_bde import (
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde import (
     ManageBdeError,
     parse_unlock_report,
 )
@@ -64,28 +66,31 @@ def native_commands(root) -> list[tuple[list[str], list[str]]]:
 
 
 def test_the_unlock_builder_takes_no_password_and_nothing_lists_key_protectors() -> None:
-    assert list(inspect.signature(commands.manage_bde_unlock_if_locked).parameters) == ["volume", "check_mode"]
-    assert not hasattr(commands, "manage_bde_unlock")  # the builder that put the password on the command line
-    # `manage-bde -protectors -get` prints the recovery password of an unlocked volume: no builder asks for it.
-    assert not hasattr(commands, "manage_bde_protectors_get")
+    assert list(inspect.signature(manage_bde.manage_bde_unlock_if_locked).parameters) == ["volume", "check_mode"]
+    package = importlib.import_module("ansible_collections.lifeline.recovery.plugins.plugin_utils")
+    for found in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{found.name}")
+        assert not hasattr(module, "manage_bde_unlock")  # the builder that put the password on the command line
+        # `manage-bde -protectors -get` prints the recovery password of an unlocked volume: no builder asks for it.
+        assert not hasattr(module, "manage_bde_protectors_get")
 
 
 def test_the_unlock_script_reads_the_status_unlocks_only_when_locked_and_reads_it_again() -> None:
-    built = commands.manage_bde_unlock_if_locked("d:")
+    built = manage_bde.manage_bde_unlock_if_locked("d:")
     root = assert_parses(built)
     status = (["manage-bde.exe", "-status", "D:"], [])
-    unlock = (["manage-bde.exe", "-unlock", "D:", "-RecoveryPassword"], [commands.RECOVERY_PASSWORD_VARIABLE])
+    unlock = (["manage-bde.exe", "-unlock", "D:", "-RecoveryPassword"], [manage_bde.RECOVERY_PASSWORD_VARIABLE])
     assert native_commands(root) == [status, unlock, status]
     (conditional,) = [each for each in of_type(root, "if_statement") if "'-unlock'" in text(each)]
     assert text(conditional).count("'-status'") == 1  # the status after the unlock; the first one comes before
-    assert f"{commands.RECOVERY_PASSWORD_VARIABLE} = @($input)[0]" in built.splitlines()
+    assert f"{manage_bde.RECOVERY_PASSWORD_VARIABLE} = @($input)[0]" in built.splitlines()
     assert built.splitlines()[: len(powershell.PREAMBLE)] == list(powershell.PREAMBLE)
     assert "-protectors" not in built.lower()
     assert not re.search(r"\d{6}", powershell.encoded_command(built) + built)
 
 
 def test_the_check_mode_script_reads_the_status_only_and_no_standard_input() -> None:
-    built = commands.manage_bde_unlock_if_locked("D:", check_mode=True)
+    built = manage_bde.manage_bde_unlock_if_locked("D:", check_mode=True)
     assert native_commands(assert_parses(built)) == [(["manage-bde.exe", "-status", "D:"], [])]
     assert "$input" not in built and "RecoveryPassword" not in built
 
@@ -100,7 +105,7 @@ def test_the_check_mode_script_reads_the_status_only_and_no_standard_input() -> 
 def test_a_volume_is_one_drive_letter_literal_or_refused(volume: str) -> None:
     for check_mode in (False, True):
         try:
-            built = commands.manage_bde_unlock_if_locked(volume, check_mode=check_mode)
+            built = manage_bde.manage_bde_unlock_if_locked(volume, check_mode=check_mode)
         except ValueError as error:
             assert "is not a drive letter with a colon" in str(error)
             continue
@@ -112,7 +117,7 @@ def test_a_volume_is_one_drive_letter_literal_or_refused(volume: str) -> None:
 
 
 def run_unlock(machine, stdin: bytes):
-    line = powershell.encoded_command(commands.manage_bde_unlock_if_locked("D:"))
+    line = powershell.encoded_command(manage_bde.manage_bde_unlock_if_locked("D:"))
     return run(machine, line, stdin=stdin)
 
 

@@ -14,9 +14,11 @@ from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
 from ansible_collections.lifeline.recovery.plugins.modules import win_boot_config as documentation
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
+    bcdedit_changes,
+    boot_config_read,
     changes_needed,
     merge_record,
     parse_config_read,
@@ -24,7 +26,6 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     recorded_previous,
     wanted_values,
 )
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_bcdedit import parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
@@ -39,11 +40,11 @@ RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
 
 
 def test_the_read_and_the_one_change_script_parse_and_stop_at_the_first_failure() -> None:
-    read = commands.boot_config_read("{default}", STORE, RECORD)
+    read = boot_config_read("{default}", STORE, RECORD)
     root = assert_parses(read)
     assert native_calls(root) == [["bcdedit.exe", "/store", STORE, "/enum", "{default}", "/v"]]
     assert RECORD in literal_values(root)
-    change = commands.bcdedit_changes("{default}", [("safeboot", None), ("device", "partition=D:")], STORE)
+    change = bcdedit_changes("{default}", [("safeboot", None), ("device", "partition=D:")], STORE)
     assert native_calls(assert_parses(change)) == [
         ["bcdedit.exe", "/store", STORE, "/deletevalue", "{default}", "safeboot"],
         ["bcdedit.exe", "/store", STORE, "/set", "{default}", "device", "partition=D:"],
@@ -56,7 +57,7 @@ def test_the_read_and_the_one_change_script_parse_and_stop_at_the_first_failure(
 @example("partition=D:; bcdedit /delete {default}", "{default}$(x)")
 def test_hostile_values_and_identifiers_are_refused_or_stay_one_literal(value: str, identifier: str) -> None:
     try:
-        built = commands.bcdedit_changes(identifier, [("device", value)])
+        built = bcdedit_changes(identifier, [("device", value)])
     except ValueError:
         return
     assert native_calls(assert_parses(built)) == [["bcdedit.exe", "/set", identifier, "device", value]]
@@ -64,9 +65,9 @@ def test_hostile_values_and_identifiers_are_refused_or_stay_one_literal(value: s
 
 def test_bad_changes_are_refused() -> None:
     with pytest.raises(ValueError, match="at least one element"):
-        commands.bcdedit_changes("{default}", [])
+        bcdedit_changes("{default}", [])
     with pytest.raises(ValueError, match="BCD element 'Safe Boot'"):
-        commands.bcdedit_changes("{default}", [("Safe Boot", "minimal")])
+        bcdedit_changes("{default}", [("Safe Boot", "minimal")])
     with pytest.raises(ValueError, match="not partition=<letter>:"):
         wanted_values({"device": "partition=\\Device\\HarddiskVolume2"})
     with pytest.raises(ValueError, match="recoveryenabled 'maybe'"):

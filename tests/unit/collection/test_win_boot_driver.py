@@ -13,12 +13,14 @@ from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import ActionModule
 from ansible_collections.lifeline.recovery.plugins.modules import win_boot_driver as documentation
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
     DENIED_SERVICES,
+    OFFLINE_CONTROL_SETS,
     ServiceState,
+    boot_driver_read,
+    boot_driver_set_start,
     group_refusal,
     name_refusal,
     new_record,
@@ -43,7 +45,7 @@ RECORD = "D:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"
 
 
 def test_the_offline_read_loads_reads_select_and_the_service_and_always_unloads() -> None:
-    built = commands.boot_driver_read("ctxflt", RECORD, KEY, HIVE)
+    built = boot_driver_read("ctxflt", RECORD, KEY, HIVE)
     root = assert_parses(built)
     calls = native_calls(root)
     assert calls[0] == ["reg.exe", "load", KEY, HIVE]
@@ -57,16 +59,16 @@ def test_the_offline_read_loads_reads_select_and_the_service_and_always_unloads(
 
 
 def test_the_live_read_and_the_changes() -> None:
-    live = commands.boot_driver_read("CSAgent", None)
+    live = boot_driver_read("CSAgent", None)
     assert native_calls(assert_parses(live)) == [
         ["reg.exe", "query", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CSAgent"]
     ]
-    change = commands.boot_driver_set_start("CSAgent", 4, "CurrentControlSet")
+    change = boot_driver_set_start("CSAgent", 4, "CurrentControlSet")
     assert native_calls(assert_parses(change)) == [
         ["reg.exe", "add", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CSAgent", "/v", "Start", "/t", "REG_DWORD",
          "/d", "4", "/f"]
     ]  # fmt: skip
-    offline = commands.boot_driver_set_start("ctxflt", 0, "ControlSet002", KEY, HIVE)
+    offline = boot_driver_set_start("ctxflt", 0, "ControlSet002", KEY, HIVE)
     calls = native_calls(assert_parses(offline))
     assert calls[0][:2] == ["reg.exe", "load"] and calls[-1] == ["reg.exe", "unload", KEY]
     assert calls[1][2] == KEY + "\\ControlSet002\\Services\\ctxflt" and calls[1][-3:] == ["/d", "0", "/f"]
@@ -76,16 +78,16 @@ def test_the_live_read_and_the_changes() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: commands.boot_driver_read("a\\b", None), "backslash"),
-        (lambda: commands.boot_driver_read("", None), "empty"),
-        (lambda: commands.boot_driver_read(" x", None), "space"),
-        (lambda: commands.boot_driver_read("x" * 256, None), "255"),
-        (lambda: commands.boot_driver_read("a[1]", None), "[ ]"),
-        (lambda: commands.boot_driver_read("x\ny", None), "control character"),
-        (lambda: commands.boot_driver_read("x", None, KEY), "both a mount key and a hive file"),
-        (lambda: commands.boot_driver_set_start("x", 5, "CurrentControlSet"), "Start 5"),
-        (lambda: commands.boot_driver_set_start("x", 4, "ControlSet001"), "control set 'ControlSet001'"),
-        (lambda: commands.boot_driver_set_start("x", 4, "CurrentControlSet", KEY, HIVE), "control set"),
+        (lambda: boot_driver_read("a\\b", None), "backslash"),
+        (lambda: boot_driver_read("", None), "empty"),
+        (lambda: boot_driver_read(" x", None), "space"),
+        (lambda: boot_driver_read("x" * 256, None), "255"),
+        (lambda: boot_driver_read("a[1]", None), "[ ]"),
+        (lambda: boot_driver_read("x\ny", None), "control character"),
+        (lambda: boot_driver_read("x", None, KEY), "both a mount key and a hive file"),
+        (lambda: boot_driver_set_start("x", 5, "CurrentControlSet"), "Start 5"),
+        (lambda: boot_driver_set_start("x", 4, "ControlSet001"), "control set 'ControlSet001'"),
+        (lambda: boot_driver_set_start("x", 4, "CurrentControlSet", KEY, HIVE), "control set"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> None:
@@ -100,8 +102,8 @@ def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> N
 @example("O\u2019Brien's \u00e9 driver")
 def test_hostile_service_names_are_refused_or_stay_one_literal(name: str) -> None:
     try:
-        read = commands.boot_driver_read(name, None, KEY, HIVE)
-        change = commands.boot_driver_set_start(name, 4, "ControlSet001", KEY, HIVE)
+        read = boot_driver_read(name, None, KEY, HIVE)
+        change = boot_driver_set_start(name, 4, "ControlSet001", KEY, HIVE)
     except ValueError:
         return
     calls = native_calls(assert_parses(read))
@@ -141,13 +143,13 @@ def test_a_missing_service_a_failed_load_and_a_record_round_trip() -> None:
     select = "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\Select\r\n    Current    REG_DWORD    0x2\r\n\r\n"
     service = "\r\nHKEY_LOCAL_MACHINE\\LIFELINE_1\\ControlSet002\\Services\\x\r\n    Start    REG_DWORD    0x0\r\n\r\n"
     read = parse_driver_read(report(select=select, ControlSet002=service, ControlSet002_rc=0), True,
-                             commands.OFFLINE_CONTROL_SETS)  # fmt: skip
+                             OFFLINE_CONTROL_SETS)  # fmt: skip
     assert (read.control_set, read.service.start) == ("ControlSet002", 0)
     missing = parse_driver_read(report(select=select, ControlSet002="", ControlSet002_rc=1), True,
-                                commands.OFFLINE_CONTROL_SETS)  # fmt: skip
+                                OFFLINE_CONTROL_SETS)  # fmt: skip
     assert missing.service is None
     with pytest.raises(ParseError, match="exit code 1"):
-        parse_driver_read(report(load="ERROR: Access is denied.", load_rc=1), True, commands.OFFLINE_CONTROL_SETS)
+        parse_driver_read(report(load="ERROR: Access is denied.", load_rc=1), True, OFFLINE_CONTROL_SETS)
     record = new_record("ctxflt", "ControlSet001", True, ServiceState(0, "FSFilter Activity Monitor", "x.sys"), 4)
     text = _records.dumps(record)
     assert read_record(text, "CTXFLT")["previous"] == {"Start": 0, "Group": "FSFilter Activity Monitor",

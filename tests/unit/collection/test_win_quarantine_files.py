@@ -10,7 +10,6 @@ import pytest
 from hypothesis import example, given
 
 from ansible_collections.lifeline.recovery.plugins.action.win_quarantine_files import ActionModule as QuarantineAction
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as q
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from lifeline_lab import failures
@@ -145,7 +144,7 @@ def test_hostile_patterns_are_refused_or_stay_one_literal_in_the_survey(value: s
         pattern = q.check_pattern(value)
     except ValueError:
         return
-    built = commands.quarantine_survey(FOLDER, [pattern], 8, QFOLDER, RECORD, LEGACY)
+    built = q.quarantine_survey(FOLDER, [pattern], 8, QFOLDER, RECORD, LEGACY)
     root = assert_parses(built)
     assert pattern in literal_values(root)
     assert "\\" not in pattern and ":" not in pattern and ".." not in pattern
@@ -159,7 +158,7 @@ def test_hostile_folders_are_refused_or_stay_one_literal_in_the_survey(value: st
         volume, relative = q.resolve_folder("ProgramData\\" + value, "C:")
         q.check_folder_policy(relative)
         folder = f"{volume}\\{relative}"
-        built = commands.quarantine_survey(folder, ["C-1*.sys"], 0, QFOLDER, RECORD, LEGACY)
+        built = q.quarantine_survey(folder, ["C-1*.sys"], 0, QFOLDER, RECORD, LEGACY)
     except ValueError:
         return
     assert folder in literal_values(assert_parses(built))
@@ -288,20 +287,20 @@ def test_unexpected_survey_output_is_a_clear_error(text, message) -> None:
 
 
 def test_survey_builder_reads_headers_only_when_asked_and_both_records() -> None:
-    with_header = commands.quarantine_survey(FOLDER, ["a*"], 8, QFOLDER, RECORD, LEGACY)
-    without = commands.quarantine_survey(FOLDER, ["a*"], 0, QFOLDER, RECORD, LEGACY)
+    with_header = q.quarantine_survey(FOLDER, ["a*"], 8, QFOLDER, RECORD, LEGACY)
+    without = q.quarantine_survey(FOLDER, ["a*"], 0, QFOLDER, RECORD, LEGACY)
     assert "-Encoding 'Byte' -TotalCount 8 -Force" in with_header and "Header" not in without
     assert "[System." not in with_header and "::" not in with_header  # no .NET: cmdlets only
     assert {RECORD, LEGACY} <= set(literal_values(assert_parses(without)))
     for bad in ([], "a*", ["..\\x"], ["a:b"]):
         with pytest.raises(ValueError):
-            commands.quarantine_survey(FOLDER, bad, 0, QFOLDER, RECORD, LEGACY)
+            q.quarantine_survey(FOLDER, bad, 0, QFOLDER, RECORD, LEGACY)
     with pytest.raises(ValueError, match="quarantine folder"):
-        commands.quarantine_survey(FOLDER, ["a*"], 0, "C:\\Lifeline\\Quarantine\\[x]", RECORD, LEGACY)
+        q.quarantine_survey(FOLDER, ["a*"], 0, "C:\\Lifeline\\Quarantine\\[x]", RECORD, LEGACY)
 
 
 def test_apply_script_takes_everything_from_stdin() -> None:
-    built = commands.quarantine_apply()
+    built = q.quarantine_apply()
     root = parse(built)
     assert "$input | Out-String | ConvertFrom-Json" in built
     assert set(literal_values(root)) <= {"Stop", "SilentlyContinue", "Directory", "UTF8", "done",

@@ -12,14 +12,20 @@ import pytest
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import expected_environment, locate_windows
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    MININT_KEY,
+    SAFEBOOT_OPTION_KEY,
+    expected_environment,
+    locate_windows,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
     INBOX_BOOT_AND_SYSTEM_DRIVERS,
     parse_environment_survey,
     parse_hive_survey,
+    recovery_environment_survey,
+    system_hive_survey,
 )
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
@@ -33,28 +39,28 @@ from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_value
 
 
 def test_the_environment_survey_parses_and_reads_only_what_it_is_asked_for() -> None:
-    full = commands.recovery_environment_survey()
+    full = recovery_environment_survey()
     root = assert_parses(full)
     assert native_calls(root) == [
-        ["reg.exe", "query", commands.MININT_KEY],
-        ["reg.exe", "query", commands.SAFEBOOT_OPTION_KEY, "/v", "OptionValue"],
+        ["reg.exe", "query", MININT_KEY],
+        ["reg.exe", "query", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"],
         ["manage-bde.exe", "-status"],
         ["bcdedit.exe", "/enum"],
     ]
     assert "Win32_OperatingSystem" in literal_values(root) and "\\Minidump" in literal_values(root)
     assert "-TotalCount 96" in full  # DUMP_HEADER64 up to the four bugcheck parameters
     assert full.count(" 2> $null | Out-String") == 2  # an absent MiniNT or SafeBoot\Option key writes no stderr
-    assert "Select-Object -First 20 " in full and "Select-Object -First 1 " in commands.recovery_environment_survey(
+    assert "Select-Object -First 20 " in full and "Select-Object -First 1 " in recovery_environment_survey(
         minidumps=1
     )  # the inventory's look asks for the newest minidump only
-    small = commands.recovery_environment_survey(bitlocker=False, boot=False, crashes=False)
+    small = recovery_environment_survey(bitlocker=False, boot=False, crashes=False)
     assert len(native_calls(assert_parses(small))) == 2 and "Minidump" not in small
     for built in (full, small):
         assert len(powershell.encoded_command(built)) <= powershell.MAX_COMMAND_LINE
 
 
 def test_the_offline_hive_survey_always_unloads_what_it_loaded() -> None:
-    built = commands.system_hive_survey("ControlSet001", "HKLM\\LIFELINE_AB12", "D:\\Windows\\System32\\config\\SYSTEM",
+    built = system_hive_survey("ControlSet001", "HKLM\\LIFELINE_AB12", "D:\\Windows\\System32\\config\\SYSTEM",
                                         servicing_image="D:\\")  # fmt: skip
     root = assert_parses(built)
     calls = native_calls(root)
@@ -66,23 +72,23 @@ def test_the_offline_hive_survey_always_unloads_what_it_loaded() -> None:
     queried = [call[2] for call in calls if call[:2] == ["reg.exe", "query"]]
     assert all(key.startswith("HKLM\\LIFELINE_AB12\\") for key in queried)
     assert "HKLM\\LIFELINE_AB12\\ControlSet001\\Services" in queried
-    live = commands.system_hive_survey("CurrentControlSet", drivers=False, remote=False, crashes=False)
+    live = system_hive_survey("CurrentControlSet", drivers=False, remote=False, crashes=False)
     assert native_calls(assert_parses(live)) == [["reg.exe", "query", "HKLM\\SYSTEM\\Select"]]
 
 
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: commands.system_hive_survey("CurrentControlSet", "HKLM\\X", "D:\\Windows\\System32\\config\\SYSTEM"),
+        (lambda: system_hive_survey("CurrentControlSet", "HKLM\\X", "D:\\Windows\\System32\\config\\SYSTEM"),
          "no CurrentControlSet"),
-        (lambda: commands.system_hive_survey("ControlSet1"), "neither CurrentControlSet"),
-        (lambda: commands.system_hive_survey(None, "HKLM\\X"), "both a mount key and a hive file"),
-        (lambda: commands.system_hive_survey(None, "HKCU\\X", "D:\\SYSTEM"), "HKLM\\<name>"),
-        (lambda: commands.system_hive_survey(None, "HKLM\\a b", "D:\\SYSTEM"), "HKLM\\<name>"),
-        (lambda: commands.system_hive_survey(None, "HKLM\\X", "SYSTEM"), "not an absolute path"),
-        (lambda: commands.system_hive_survey(None, servicing_image=3), "servicing image"),
-        (lambda: commands.recovery_environment_survey(bitlocker="yes"), "bitlocker must be true or false"),
-        (lambda: commands.recovery_environment_survey(minidumps=0), "minidumps listed"),
+        (lambda: system_hive_survey("ControlSet1"), "neither CurrentControlSet"),
+        (lambda: system_hive_survey(None, "HKLM\\X"), "both a mount key and a hive file"),
+        (lambda: system_hive_survey(None, "HKCU\\X", "D:\\SYSTEM"), "HKLM\\<name>"),
+        (lambda: system_hive_survey(None, "HKLM\\a b", "D:\\SYSTEM"), "HKLM\\<name>"),
+        (lambda: system_hive_survey(None, "HKLM\\X", "SYSTEM"), "not an absolute path"),
+        (lambda: system_hive_survey(None, servicing_image=3), "servicing image"),
+        (lambda: recovery_environment_survey(bitlocker="yes"), "bitlocker must be true or false"),
+        (lambda: recovery_environment_survey(minidumps=0), "minidumps listed"),
     ],
 )  # fmt: skip
 def test_bad_survey_input_is_refused_before_anything_is_built(build, message: str) -> None:
@@ -96,7 +102,7 @@ def test_bad_survey_input_is_refused_before_anything_is_built(build, message: st
 @example("D:\\O\u2019Brien's `n\\SYSTEM")
 def test_hostile_paths_stay_one_literal_or_are_refused(path: str) -> None:
     try:
-        built = commands.system_hive_survey(None, "HKLM\\LIFELINE_1", path)
+        built = system_hive_survey(None, "HKLM\\LIFELINE_1", path)
     except ValueError:
         return
     assert native_calls(assert_parses(built))[0] == ["reg.exe", "load", "HKLM\\LIFELINE_1", path]

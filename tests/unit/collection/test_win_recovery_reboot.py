@@ -9,9 +9,11 @@ import pytest
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule as BootConfig
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_reboot import ActionModule
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._action import RecoveryFailed
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import (
+    parse_environment_survey,
+    recovery_environment_survey,
+)
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
@@ -115,7 +117,7 @@ def test_the_safeboot_change_is_win_boot_configs_and_lands_in_the_entrys_one_rec
     machine = new_machine("T-0303", 303)
     module, sent = action(machine, {"target": "safe_mode_network"})
     module._commands_sent = 0  # run() starts the count; this test calls the steps before the restart directly
-    before = module.survey(commands.recovery_environment_survey(bitlocker=False, boot=True, crashes=True))
+    before = module.survey(recovery_environment_survey(bitlocker=False, boot=True, crashes=True))
     result = {"boot_config_change": {"entry": "{default}", "element": "safeboot", "previous": None,
                                      "value": "Network"}}  # fmt: skip
     module.set_safeboot(before, "Network", result)

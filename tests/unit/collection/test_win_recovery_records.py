@@ -15,9 +15,9 @@ from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import
 from ansible_collections.lifeline.recovery.plugins.action.win_quarantine_files import ActionModule as QuarantineFiles
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_records import ActionModule
 from ansible_collections.lifeline.recovery.plugins.modules import win_recovery_records as documentation
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _files as files
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command, script
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
@@ -108,8 +108,8 @@ def test_a_host_without_records_has_nothing_to_restore() -> None:
 
 def write(machine, path: str, document: dict | str) -> None:
     text = document if isinstance(document, str) else json.dumps(document)
-    for script in (commands.new_directory(path.rsplit("\\", 1)[0]), commands.set_content(path, text)):
-        assert run(machine, encoded_command(script)).exit_code == 0
+    for statements in (files.new_directory(path.rsplit("\\", 1)[0]), files.set_content(path, text)):
+        assert run(machine, encoded_command(script(*statements))).exit_code == 0
 
 
 def test_lifeline_0_1_0_records_are_undone_and_what_cannot_be_is_named() -> None:
@@ -122,9 +122,9 @@ def test_lifeline_0_1_0_records_are_undone_and_what_cannot_be_is_named() -> None
     # with the manifest beside it, a removed update, and a safeboot record of win_recovery_reboot nothing read
     ok(BootDriver, machine, {"name": "ctxflt"}, WINRE)
     folder = "D:\\Lifeline\\Quarantine\\channel-file-291"
-    assert run(machine, encoded_command(commands.new_directory(folder))).exit_code == 0
-    move = commands.move_item(f"D:\\{CROWDSTRIKE}\\{BAD}", folder)
-    assert run(machine, encoded_command(move)).exit_code == 0
+    assert run(machine, encoded_command(script(*files.new_directory(folder)))).exit_code == 0
+    move = files.move_item(f"D:\\{CROWDSTRIKE}\\{BAD}", folder)
+    assert run(machine, encoded_command(script(*move))).exit_code == 0
     write(machine, f"{folder}\\lifeline-quarantine-manifest.json", json.dumps(LEGACY_MANIFEST, indent=2) + "\r\n")
     for name in LEGACY:
         if name != "boot_config-default.json":  # not changed here: safeboot stays as it is
@@ -168,8 +168,8 @@ def test_a_failing_undo_stops_before_the_older_records() -> None:
     machine.enter_environment("winre")
     ok(BootDriver, machine, {"name": "ctxflt"}, WINRE)
     moved = ok(QuarantineFiles, machine, {"path": CROWDSTRIKE, "patterns": ["C-00000291*.sys"]}, WINRE)
-    gone = commands.move_item(f"{moved['quarantine_folder']}\\{BAD}", "D:\\Windows\\Temp")
-    assert run(machine, encoded_command(gone)).exit_code == 0  # someone took the quarantined file away
+    gone = files.move_item(f"{moved['quarantine_folder']}\\{BAD}", "D:\\Windows\\Temp")
+    assert run(machine, encoded_command(script(*gone))).exit_code == 0  # someone took the quarantined file away
     result, _ = records(machine, {"state": "restored"}, WINRE)
     assert result["failed"] is True and "is missing" in result["msg"] and "the older ones were not" in result["msg"]
     assert [step["kind"] for step in result["undone"]] == ["quarantine"]

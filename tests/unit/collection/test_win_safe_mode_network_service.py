@@ -10,18 +10,21 @@ import pytest
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_safe_mode_network_service import ActionModule
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import MININT_KEY
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_network import (
     DEFAULT_SERVICES,
+    SAFEBOOT_NETWORK_KEY,
     SafeBootRead,
     ServiceKey,
     new_record,
     parse_read,
     plan,
     read_record,
+    safeboot_network_change,
+    safeboot_network_read,
 )
 from lifeline_lab.machine import new_machine
 
@@ -29,7 +32,7 @@ from ..lab.support import run
 from .in_process import lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
-NETWORK = commands.SAFEBOOT_NETWORK_KEY
+NETWORK = SAFEBOOT_NETWORK_KEY
 FOLDER = "C:\\ProgramData\\Lifeline\\records"
 RECORD = FOLDER + "\\safeboot_network.json"
 
@@ -38,10 +41,10 @@ RECORD = FOLDER + "\\safeboot_network.json"
 
 
 def test_the_read_asks_minint_safeboot_network_each_service_and_the_record_in_one_script() -> None:
-    built = commands.safeboot_network_read(["WinRM", "HTTP"], RECORD)
+    built = safeboot_network_read(["WinRM", "HTTP"], RECORD)
     root = assert_parses(built)
     assert native_calls(root) == [
-        ["reg.exe", "query", commands.MININT_KEY],
+        ["reg.exe", "query", MININT_KEY],
         ["reg.exe", "query", NETWORK],
         ["reg.exe", "query", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\WinRM"],
         ["reg.exe", "query", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\HTTP"],
@@ -51,7 +54,7 @@ def test_the_read_asks_minint_safeboot_network_each_service_and_the_record_in_on
 
 
 def test_adding_writes_the_record_first_and_removing_writes_it_last() -> None:
-    added = commands.safeboot_network_change([("WinRM", "Service"), ("HTTP", "Driver")], [], "C:", new_record([]))
+    added = safeboot_network_change([("WinRM", "Service"), ("HTTP", "Driver")], [], "C:", new_record([]))
     root = assert_parses(added)
     assert native_calls(root) == [
         ["reg.exe", "add", NETWORK + "\\WinRM", "/ve", "/t", "REG_SZ", "/d", "Service", "/f"],
@@ -61,7 +64,7 @@ def test_adding_writes_the_record_first_and_removing_writes_it_last() -> None:
     assert next(n for n, line in enumerate(lines) if "Set-Content" in line) < next(
         n for n, line in enumerate(lines) if "'reg.exe'" in line
     )
-    removed = commands.safeboot_network_change([], ["WinRM"], "C:", new_record([]))
+    removed = safeboot_network_change([], ["WinRM"], "C:", new_record([]))
     assert native_calls(assert_parses(removed)) == [["reg.exe", "delete", NETWORK + "\\WinRM", "/f"]]
     lines = removed.splitlines()
     assert next(n for n, line in enumerate(lines) if "Set-Content" in line) > next(
@@ -73,15 +76,15 @@ def test_adding_writes_the_record_first_and_removing_writes_it_last() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: commands.safeboot_network_read([], RECORD), "non-empty"),
-        (lambda: commands.safeboot_network_read("WinRM", RECORD), "non-empty list"),
-        (lambda: commands.safeboot_network_read(["a\\b"], RECORD), "backslash"),
-        (lambda: commands.safeboot_network_read([" x"], RECORD), "space"),
-        (lambda: commands.safeboot_network_read(["x\ny"], RECORD), "control character"),
-        (lambda: commands.safeboot_network_read(["x"], "records.json"), "absolute path"),
-        (lambda: commands.safeboot_network_change([("x", "Driver Group")], [], "C:", new_record([])), "kind"),
-        (lambda: commands.safeboot_network_change([], [], "C:", new_record([])), "at least one"),
-        (lambda: commands.safeboot_network_change([("x", "Service")], ["y"], "C:", new_record([])), "either"),
+        (lambda: safeboot_network_read([], RECORD), "non-empty"),
+        (lambda: safeboot_network_read("WinRM", RECORD), "non-empty list"),
+        (lambda: safeboot_network_read(["a\\b"], RECORD), "backslash"),
+        (lambda: safeboot_network_read([" x"], RECORD), "space"),
+        (lambda: safeboot_network_read(["x\ny"], RECORD), "control character"),
+        (lambda: safeboot_network_read(["x"], "records.json"), "absolute path"),
+        (lambda: safeboot_network_change([("x", "Driver Group")], [], "C:", new_record([])), "kind"),
+        (lambda: safeboot_network_change([], [], "C:", new_record([])), "at least one"),
+        (lambda: safeboot_network_change([("x", "Service")], ["y"], "C:", new_record([])), "either"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> None:
@@ -97,10 +100,10 @@ def test_bad_input_is_refused_before_anything_is_built(build, message: str) -> N
 @example("'\u2028'")  # a line separator: tree-sitter ends the line there (found by hypothesis)
 def test_hostile_service_names_are_refused_or_stay_one_literal(name: str) -> None:
     try:
-        read = commands.safeboot_network_read([name], RECORD)
+        read = safeboot_network_read([name], RECORD)
         record = new_record([{"name": name, "kind": "Service"}])
-        add = commands.safeboot_network_change([(name, "Service")], [], "C:", record)
-        remove = commands.safeboot_network_change([], [name], "C:", record)
+        add = safeboot_network_change([(name, "Service")], [], "C:", record)
+        remove = safeboot_network_change([], [name], "C:", record)
     except ValueError:
         return
     assert native_calls(assert_parses(read))[2] == [

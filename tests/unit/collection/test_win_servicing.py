@@ -14,9 +14,9 @@ import pytest
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_servicing import ActionModule
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _commands as commands
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._parse_dism import Package
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import Package, dism_remove_package
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import native_script
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing import (
     already_removed_newest,
     is_quality_update,
@@ -24,6 +24,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._servicing impor
     newest_quality_update,
     parse_servicing_survey,
     pending_packages,
+    servicing_survey,
 )
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
@@ -45,11 +46,11 @@ def sample(name: str) -> str:
 
 
 def test_the_survey_parses_and_runs_one_dism_listing() -> None:
-    offline = assert_parses(commands.servicing_survey("D:\\", "D:"))
+    offline = assert_parses(servicing_survey("D:\\", "D:"))
     assert native_calls(offline) == [["dism.exe", "/Image:D:\\", "/English", "/Get-Packages"]]
     assert "D:\\Windows\\WinSxS\\pending.xml" in literal_values(offline) and RECORDS in literal_values(offline)
     assert "servicing-*.json" in literal_values(offline)
-    online = assert_parses(commands.servicing_survey(None, "C:"))
+    online = assert_parses(servicing_survey(None, "C:"))
     assert native_calls(online) == [["dism.exe", "/Online", "/English", "/Get-Packages"]]
 
 
@@ -63,7 +64,7 @@ def test_the_survey_parses_and_runs_one_dism_listing() -> None:
 )
 def test_the_survey_refuses_bad_locations(arguments: tuple, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("\\", "\\\\").replace("(", "\\(")):
-        commands.servicing_survey(*arguments)
+        servicing_survey(*arguments)
 
 
 @settings(max_examples=300)
@@ -73,7 +74,7 @@ def test_the_survey_refuses_bad_locations(arguments: tuple, message: str) -> Non
 @example("Package\u2019for")
 def test_a_hostile_package_name_is_refused_or_stays_one_argument(value: str) -> None:
     try:
-        built = commands.dism_remove_package("D:\\", value)
+        built = native_script(dism_remove_package("D:\\", value))
     except ValueError as error:
         assert "package name" in str(error)
         return

@@ -1,8 +1,13 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``dism`` output (DISM operating system package servicing and global options, Microsoft Learn).
+"""dism.exe: the calls Lifeline makes and reading what dism prints (DISM global options and operating system package
+servicing, Microsoft Learn).
 
-Every run prints a banner: a blank line, ``Deployment Image Servicing and Management tool``,
+Calls: ``dism {/Image:<path> | /Online} /English`` with /Get-Packages, /Remove-Package or /Cleanup-Image
+/RevertPendingActions; the image path and package identity are checked first (ValueError naming them), and a builder
+returns the call (``NativeCall``) for a script to place (``_powershell.py``).
+
+Output: every run prints a banner: a blank line, ``Deployment Image Servicing and Management tool``,
 ``Version: 10.0.x``, and for /Image and /Online operations ``Image Version: 10.0.x``.
 ``/Get-Packages`` then prints ``Packages listing:`` and one block per package, four ``Label : value``
 lines, and ends with ``The operation completed successfully.``. An error is ``Error: 87`` or
@@ -18,9 +23,57 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, split_lines
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall
 
-__all__ = ["DismError", "Package", "parse_dism_error", "parse_dism_packages"]
+__all__ = [
+    "DismError",
+    "Package",
+    "dism_get_packages",
+    "dism_remove_package",
+    "dism_revert_pending",
+    "parse_dism_error",
+    "parse_dism_packages",
+]
+
+# DISM package identity: Name~PublicKeyToken~Architecture~Language~Version.
+_PACKAGE_NAME = re.compile(r"[A-Za-z0-9_.~-]{1,255}", re.ASCII)
+
+
+def _image(image: object) -> list[str]:
+    """DISM's image switch: ``/Online`` for None, else ``/Image:<path>`` (then ``/English`` output)."""
+    target = "/Online" if image is None else "/Image:" + windows_path(image, "Windows image")
+    return [target, "/English"]
+
+
+# --- the calls --------------------------------------------------------------------------------------------------------
+
+
+def dism_get_packages(image: str | None = None) -> NativeCall:
+    """``dism {/Image:<path> | /Online} /English /Get-Packages``."""
+    return NativeCall("dism.exe", *_image(image), "/Get-Packages")
+
+
+def dism_remove_package(image: str | None, package_name: str) -> NativeCall:
+    """``dism {/Image:<path> | /Online} /English /Remove-Package /PackageName:<name> /NoRestart``.
+
+    Exit 3010 means a restart is needed to finish.
+    """
+    if not isinstance(package_name, str) or not _PACKAGE_NAME.fullmatch(package_name):
+        raise ValueError(f"package name {shown(package_name)} is not a DISM package identity (letters, digits, _.~-)")
+    return NativeCall("dism.exe", *_image(image), "/Remove-Package", "/PackageName:" + package_name, "/NoRestart")
+
+
+def dism_revert_pending(image: str | None) -> NativeCall:
+    """``dism {/Image:<path> | /Online} /English /Cleanup-Image /RevertPendingActions``.
+
+    0x800F082F means there was nothing to revert.
+    """
+    return NativeCall("dism.exe", *_image(image), "/Cleanup-Image", "/RevertPendingActions")
+
+
+# --- reading dism -----------------------------------------------------------------------------------------------------
 
 _PACKAGES_TOOL = "dism /Get-Packages"
 _TOOL = "dism"

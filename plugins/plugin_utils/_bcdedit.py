@@ -1,9 +1,14 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``bcdedit /enum`` output ("Boot Options Identifiers" and "BCDEdit /enum", Microsoft Learn).
+"""bcdedit.exe: the calls Lifeline makes and reading what ``bcdedit /enum`` prints ("BCDEdit Command-Line Options",
+"Boot Options Identifiers" and "BCDEdit /enum", Microsoft Learn).
 
-Layout: a blank line, then one entry after another, separated by one or more blank lines. An entry
-is a title (``Windows Boot Loader``), a line of as many dashes, and one element per line: the name
+Calls: ``bcdedit [/store <file>] /enum | /set | /deletevalue``; identifiers (``bcd_identifier``: a well-known one such
+as ``{default}``, or a GUID), element names and values are checked first (ValueError naming them), and a builder
+returns the call (``NativeCall``) for a script to place (``_powershell.py``).
+
+Output of ``bcdedit /enum``: a blank line, then one entry after another, separated by one or more blank lines. An
+entry is a title (``Windows Boot Loader``), a line of as many dashes, and one element per line: the name
 left-justified in a 24-character field, then the value. A further value of a multi-valued element
 (``displayorder``, ``inherit``, ...) is on its own line, indented 24 spaces. The first element is
 always ``identifier``.
@@ -18,9 +23,96 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import flag, shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, split_lines
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall
 
-__all__ = ["LIST_ELEMENTS", "BcdEntry", "BcdValue", "parse_bcdedit_enum"]
+__all__ = [
+    "BCD_WELL_KNOWN_IDENTIFIERS",
+    "LIST_ELEMENTS",
+    "BcdEntry",
+    "BcdValue",
+    "bcd_identifier",
+    "bcdedit_deletevalue",
+    "bcdedit_enum",
+    "bcdedit_set",
+    "parse_bcdedit_enum",
+]
+
+# bcdedit /? ID: the well-known identifiers.
+BCD_WELL_KNOWN_IDENTIFIERS = frozenset(
+    (
+        "{bootmgr}",
+        "{fwbootmgr}",
+        "{memdiag}",
+        "{ntldr}",
+        "{current}",
+        "{default}",
+        "{badmemory}",
+        "{bootloadersettings}",
+        "{dbgsettings}",
+        "{emssettings}",
+        "{globalsettings}",
+        "{hypervisorsettings}",
+        "{resumeloadersettings}",
+        "{ramdiskoptions}",
+    )
+)
+_GUID_IDENTIFIER = re.compile(r"\{[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\}", re.I | re.A)
+# bcdedit /enum <type>.
+_BCD_ENUM_TYPES = frozenset(("active", "firmware", "bootapp", "bootmgr", "osloader", "resume", "inherit", "all"))
+_BCD_ELEMENT = re.compile(r"[a-z]+", re.ASCII)
+_BCD_VALUE = re.compile(r"[A-Za-z0-9{\\][A-Za-z0-9{}=:.\\_-]*", re.ASCII)
+
+
+def bcd_identifier(value: object) -> str:
+    """A BCD identifier: a well-known one such as ``{default}`` (bcdedit /? ID), or a GUID in braces."""
+    if not isinstance(value, str) or not (
+        value.lower() in BCD_WELL_KNOWN_IDENTIFIERS or _GUID_IDENTIFIER.fullmatch(value)
+    ):
+        raise ValueError(
+            f"BCD identifier {shown(value)} is neither a well-known identifier such as {{default}} nor a GUID"
+        )
+    return value
+
+
+def _bcd_element(value: object) -> str:
+    if not isinstance(value, str) or not _BCD_ELEMENT.fullmatch(value):
+        raise ValueError(f"BCD element {shown(value)} is not a bcdedit element name (lower-case letters)")
+    return value
+
+
+def _store(store: object) -> list[str]:
+    return [] if store is None else ["/store", windows_path(store, "BCD store")]
+
+
+# --- the calls --------------------------------------------------------------------------------------------------------
+
+
+def bcdedit_enum(store: str | None = None, verbose: bool = True, entries: str | None = None) -> NativeCall:
+    """``bcdedit [/store <file>] /enum [<entries>] [/v]``; ``entries``: a type (``all``, ``osloader``…) or an id."""
+    listed = []
+    if isinstance(entries, str) and entries.lower() in _BCD_ENUM_TYPES:
+        listed = [entries.lower()]
+    elif entries is not None:
+        listed = [bcd_identifier(entries)]
+    verbose_switch = ["/v"] if flag(verbose, "verbose") else []
+    return NativeCall("bcdedit.exe", *_store(store), "/enum", *listed, *verbose_switch)
+
+
+def bcdedit_set(identifier: str, element: str, value: str, store: str | None = None) -> NativeCall:
+    """``bcdedit [/store <file>] /set <id> <element> <value>``, e.g. ``/set {default} safeboot network``."""
+    if not isinstance(value, str) or not _BCD_VALUE.fullmatch(value):
+        raise ValueError(f"BCD value {shown(value)} is not a bcdedit value (letters, digits and {{}}=:.\\_-)")
+    return NativeCall("bcdedit.exe", *_store(store), "/set", bcd_identifier(identifier), _bcd_element(element), value)
+
+
+def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None) -> NativeCall:
+    """``bcdedit [/store <file>] /deletevalue <id> <element>``."""
+    return NativeCall("bcdedit.exe", *_store(store), "/deletevalue", bcd_identifier(identifier), _bcd_element(element))
+
+
+# --- reading bcdedit /enum --------------------------------------------------------------------------------------------
 
 _TOOL = "bcdedit /enum"
 NAME_WIDTH = 24

@@ -1,9 +1,14 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading ``manage-bde -status`` and ``manage-bde -unlock`` output (manage-bde status, manage-bde
-unlock and the Win32_EncryptableVolume error codes, Microsoft Learn).
+"""manage-bde.exe: the calls Lifeline makes and reading what manage-bde prints (manage-bde status, manage-bde unlock and
+the Win32_EncryptableVolume error codes, Microsoft Learn).
 
-``-status``: a banner (``BitLocker Drive Encryption: Configuration Tool version ...``, a copyright
+Calls: ``manage-bde -status [<volume>]`` (a ``NativeCall`` for a script to place), and the unlock script of
+win_bitlocker_unlock, ``manage_bde_unlock_if_locked``: the lock check and the unlock in one round trip, the recovery
+password read from standard input, never part of a script. Nothing here asks for ``manage-bde -protectors -get``,
+whose output holds the recovery password of an unlocked volume.
+
+Output. ``-status``: a banner (``BitLocker Drive Encryption: Configuration Tool version ...``, a copyright
 line), ``Disk volumes that can be protected with`` / ``BitLocker Drive Encryption:``, then per
 volume ``Volume C: [label]``, ``[OS Volume]`` or ``[Data Volume]`` and its fields, each indented 4
 with the value in column 27 (``    Lock Status:          Locked``); key protectors follow
@@ -12,9 +17,7 @@ with the value in column 27 (``    Lock Status:          Locked``); key protecto
 ``-unlock``: the banner, then ``The password successfully unlocked volume C:.``, or an error:
 ``ERROR: An error occurred (code 0x80310027):`` and the message on the next line(s).
 
-The unlock script (``_commands.manage_bde_unlock_if_locked``) prints both in one JSON object:
-``parse_unlock_report``. Nothing here reads ``manage-bde -protectors -get``, whose output holds the
-recovery password of an unlocked volume.
+The unlock script prints both in one JSON object: ``parse_unlock_report``.
 
 A recovery password is a secret. The unlock parser never puts a line of the output into a message,
 and the error message it passes on has every run of six or more digits withheld.
@@ -27,21 +30,80 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _inputs
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import flag
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import (
     ParseError,
     split_lines,
     withhold_digits,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall, quote, script
 
 __all__ = [
+    "RECOVERY_PASSWORD_VARIABLE",
     "BitLockerVolume",
     "ManageBdeError",
     "UnlockError",
     "UnlockReport",
+    "manage_bde_status",
+    "manage_bde_unlock_if_locked",
     "parse_manage_bde_status",
     "parse_manage_bde_unlock",
     "parse_unlock_report",
 ]
+
+# --- the calls --------------------------------------------------------------------------------------------------------
+
+
+def manage_bde_status(volume: str | None = None) -> NativeCall:
+    """``manage-bde -status [<volume>]``."""
+    return NativeCall("manage-bde.exe", "-status", *([] if volume is None else [_inputs.volume(volume)]))
+
+
+# --- the unlock script of win_bitlocker_unlock ------------------------------------------------------------------------
+# The recovery password never enters a script: the unlock script reads it from standard input. No builder asks for
+# the key protectors: ``manage-bde -protectors -get`` prints the numerical password of an unlocked volume
+# (windows-tools.md 3.3; Win32_EncryptableVolume.GetKeyProtectorNumericalPassword fails only while it is locked).
+
+# The variable the unlock script keeps the password in; only its name is ever in the script.
+RECOVERY_PASSWORD_VARIABLE = "$recoveryPassword"
+# How manage-bde -status shows a locked volume: ``    Lock Status:          Locked`` (windows-tools.md 3.2).
+_LOCKED = "Lock Status: +Locked"
+
+
+def manage_bde_unlock_if_locked(volume: str, check_mode: bool = False) -> str:
+    """One script: ``manage-bde -status <volume>``; only when that shows ``Lock Status: Locked``,
+    ``manage-bde -unlock <volume> -RecoveryPassword <password>`` and ``manage-bde -status <volume>`` again. It prints
+    one JSON object for the controller: ``status``, and after an unlock ``unlock``, ``unlock_rc`` (its exit code) and
+    ``status_after``, each a tool's whole output (``Out-String``). Lock check and unlock are one round trip: no other
+    command runs between them. ``check_mode``: the status only, and nothing is read from standard input.
+
+    The password is the first line of standard input (``$input``, about_Automatic_Variables): send it with
+    ``stdin=password + "\\r\\n"``. It is then in no command line that WinRM or Ansible carries or logs, and in no
+    PowerShell error record (those quote the script's text, which holds only the variable's name). manage-bde itself
+    takes it as an argument (it has no other way to receive one), so manage-bde's own process command line on the
+    host contains it while it runs. Fails (exit 1, nothing run) when standard input is empty.
+    """
+    drive = _inputs.volume(volume)
+    status = f"{manage_bde_status(drive)} | Out-String"
+    if flag(check_mode, "check_mode"):
+        return script("$report = @{}", f"$report.status = {status}", "ConvertTo-Json -InputObject $report -Compress")
+    unlock = f"{NativeCall('manage-bde.exe', '-unlock', drive, '-RecoveryPassword')} {RECOVERY_PASSWORD_VARIABLE}"
+    return script(
+        f"{RECOVERY_PASSWORD_VARIABLE} = @($input)[0]",
+        f"if (-not {RECOVERY_PASSWORD_VARIABLE}) {{ throw 'no recovery password on standard input' }}",
+        "$report = @{}",
+        f"$report.status = {status}",
+        f"if ($report.status -cmatch {quote(_LOCKED)}) {{",
+        f"    $report.unlock = {unlock} | Out-String",
+        "    $report.unlock_rc = $LASTEXITCODE",
+        f"    $report.status_after = {status}",
+        "}",
+        "ConvertTo-Json -InputObject $report -Compress",
+    )
+
+
+# --- reading manage-bde -----------------------------------------------------------------------------------------------
 
 _STATUS_TOOL = "manage-bde -status"
 _UNLOCK_TOOL = "manage-bde -unlock"
@@ -316,7 +378,7 @@ def parse_manage_bde_unlock(text: str, volume: str) -> bool:
     return True
 
 
-# --- the unlock script's report (win_bitlocker_unlock; _commands.manage_bde_unlock_if_locked) -------------------
+# --- the unlock script's report (win_bitlocker_unlock; manage_bde_unlock_if_locked) ----------------------------
 
 _REPORT_TOOL = "the unlock script"
 
