@@ -45,6 +45,14 @@ class ActionModule(RecoveryAction):
         facts = self.recovery_facts(task_vars)
         if facts.get("environment") == "winre" or facts.get("system_hive_offline") is True:
             raise RecoveryFailed(self.winre_refusal())
+        if facts.get("environment") == "unknown":
+            # The live hive is Windows' own only where the host model says Windows runs (X: without MiniNT, an
+            # unknown Safe Mode option): never guess which SYSTEM hive this is.
+            raise RecoveryFailed(
+                "win_recovery_facts could not tell where this host runs (environment unknown: "
+                f"{facts.get('environment_evidence') or 'see environment_evidence'}): "
+                "SafeBoot\\Network is changed only on an installed Windows known to be running; nothing was changed"
+            )
         os_volume = volume(self.from_facts(args, "os_volume", "os_volume", task_vars))
         record_file = _records.path(os_volume, "safeboot_network", None)
         read_script = safeboot_network_read(services, record_file)

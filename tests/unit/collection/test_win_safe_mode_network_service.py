@@ -260,3 +260,14 @@ def test_bad_input_and_winre_send_nothing_and_missing_services_change_nothing() 
     machine.enter_environment("winre")  # facts not gathered: MiniNT says WinPE
     refused = action(machine, {"os_volume": "D:"})[0].run(task_vars={})
     assert refused["failed"] is True and "WinRE" in refused["msg"] and refused["commands_sent"] == 1
+
+
+def test_a_host_whose_environment_the_facts_could_not_tell_is_left_alone() -> None:
+    # X: as the system drive without the MiniNT key: the host model cannot say whose SYSTEM hive is live.
+    machine = new_machine("T-0609", 609)
+    before = listed(machine)
+    unknown = {"environment": "unknown", "environment_evidence": "system drive X: without the MiniNT key"}
+    module, sent = action(machine, {})
+    result = module.run(task_vars={"ansible_facts": {"lifeline_recovery": {**unknown, "os_volume": "C:"}}})
+    assert result["failed"] and "environment unknown: system drive X: without the MiniNT key" in result["msg"]
+    assert sent == [] and listed(machine) == before
