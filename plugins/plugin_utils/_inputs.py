@@ -83,10 +83,10 @@ def windows_path(value: object, what: str, wildcards: bool = True) -> str:
     return value
 
 
-def volume(value: object) -> str:
+def volume(value: object, what: str = "volume") -> str:
     """A drive letter with a colon (``C:``), in upper case."""
     if not isinstance(value, str) or not _VOLUME.fullmatch(value):
-        raise ValueError(f"volume {shown(value)} is not a drive letter with a colon, such as 'C:'")
+        raise ValueError(f"{what} {shown(value)} is not a drive letter with a colon, such as 'C:'")
     return value.upper()
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._files import FILTER_FORBIDDEN, HEADER_LIMIT, json_time
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import integer, shown, windows_path
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import integer, shown, volume, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import text as _text
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, withhold_digits
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import quote, script
@@ -115,9 +115,7 @@ def resolve_folder(path: object, os_volume: object | None) -> tuple[str, str]:
         return path[:2].upper(), _relative(path[3:], "path")
     if path.startswith(("\\", "/")):
         raise ValueError(f"path {path!r} starts with a separator: give 'X:\\folder' or a folder relative to os_volume")
-    if not isinstance(os_volume, str) or not _VOLUME.fullmatch(os_volume):
-        raise ValueError(f"os_volume {os_volume!r} is not a drive letter with a colon, such as 'C:'")
-    return os_volume.upper(), _relative(path, "path")
+    return volume(os_volume, "os_volume"), _relative(path, "path")
 
 
 def _under(folder: str, root: str) -> bool:
