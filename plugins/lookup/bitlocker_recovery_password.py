@@ -68,8 +68,9 @@ options:
   key_id:
     description:
       - The ID of the key protector (numerical password) whose password to return, a GUID with or
-        without braces, case ignored. The recovery screen of a locked volume shows its first block;
-        C(manage-bde -protectors -get C:) shows it whole.
+        without braces, case ignored. The recovery screen of a locked volume shows its first block; the
+        escrow export (AD DS, Intune) lists it whole. (C(manage-bde -protectors -get) shows it too, but on
+        an unlocked volume it also prints every recovery password, so avoid it in logged sessions.)
       - Needed when the export has several rows for the computer, for example after key rotation.
       - With a O(key_id) the terms must name a single computer.
     type: str

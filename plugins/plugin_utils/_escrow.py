@@ -297,7 +297,7 @@ def find_entry(
         raise EscrowError(
             f"the BitLocker escrow file {path} has {len(distinct)} candidate recovery passwords for "
             f"{described} (lines {_lines(distinct)}; key protector IDs {ids}): pass key_id to choose one "
-            f"(the ID that the locked volume's recovery screen or manage-bde -protectors -get shows)"
+            f"(the ID the locked volume's recovery screen shows the first block of)"
         )
     return distinct[0]
 
