@@ -61,7 +61,8 @@ def _alive(holder: dict) -> bool:
     if holder.get("host") != socket.gethostname():
         return True  # another machine's process cannot be checked from here: respect it until removed
     pid = holder.get("pid")
-    return isinstance(pid, int) and process_start(pid) is not None and process_start(pid) == holder.get("pid_start")
+    started = process_start(pid) if isinstance(pid, int) else None
+    return started is not None and started == holder.get("pid_start")
 
 
 def describe(holder: dict) -> str:
