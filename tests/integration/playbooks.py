@@ -8,12 +8,13 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from .conftest import REPO, LabFleet, start_fleet
+from .conftest import REPO, LabFleet, lab, start_fleet
 
 BIN = Path(sys.executable).parent
 # The default callback with -v and result_format json: "TASK [name] ***" then, per host,
@@ -125,14 +126,34 @@ def wait_for_output(output: Path, text: str, process: subprocess.Popen, timeout:
         time.sleep(0.2)
 
 
-def crowdstrike_fleet_by_kind(directory: Path) -> LabFleet:
+# The facts task a module test plays first, so the module finds the Windows volume as the rollout does.
+FACTS_FIRST = {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}}
+
+
+def play_tasks(fleet: LabFleet, name: str, tasks: list[dict], *arguments: str, hosts: str = "all") -> PlayRun:
+    """``tasks`` as one play on ``hosts`` of a fleet made by ``crowdstrike_fleet_by_kind`` (or with a
+    ``directory`` and an ``inventory``), written as ``<name>.yml`` in its folder and run."""
+    path = Path(fleet.directory) / f"{name}.yml"
+    path.write_text(yaml.safe_dump([{"hosts": hosts, "gather_facts": False, "tasks": tasks}]))
+    return ansible_playbook(fleet.inventory, path, *arguments)
+
+
+def crowdstrike_fleet_by_kind(directory: Path) -> Iterator[LabFleet]:
     """A 4-host crowdstrike-291 fleet with one host of each kind: ``kinds[(environment, has_bitlocker)]`` is
-    its name (WinRE or Safe Mode with Networking, with or without BitLocker), plus a static ``inventory``."""
+    its name (WinRE or Safe Mode with Networking, with or without BitLocker), plus a static ``inventory``;
+    taken down after the tests that use it (``yield from`` it in a module fixture)."""
     started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
-    started.directory = directory
-    started.inventory = static_inventory(started, directory)
-    started.kinds = {}
-    for entry in started.hosts:
-        machine = started.show(entry["name"])["machine"]
-        started.kinds[(machine["environment"], machine["bitlocker"] is not None)] = entry["name"]
-    return started
+    try:
+        started.directory = directory
+        started.inventory = static_inventory(started, directory)
+        started.kinds = {}
+        for entry in started.hosts:
+            machine = started.show(entry["name"])["machine"]
+            started.kinds[(machine["environment"], machine["bitlocker"] is not None)] = entry["name"]
+        every_kind = {
+            (environment, locked) for environment in ("winre", "safe_mode_network") for locked in (True, False)
+        }
+        assert set(started.kinds) == every_kind, started.kinds
+        yield started
+    finally:
+        lab("down", "--fleet-file", str(started.fleet_file))

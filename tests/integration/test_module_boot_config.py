@@ -4,13 +4,11 @@ host (safeboot cleared and restored) and a broken-bcd WinRE host (device/osdevic
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 
 from .conftest import lab, start_fleet, winrm_session
-from .playbooks import ansible_playbook, static_inventory
+from .playbooks import FACTS_FIRST, play_tasks, static_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +40,7 @@ def broken(tmp_path_factory):
 
 
 def play(fleet, name: str, tasks: list[dict], *arguments: str):
-    path = Path(fleet.directory) / f"{name}.yml"
-    facts = {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}}
-    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [facts, *tasks]}]))
-    return ansible_playbook(fleet.inventory, path, *arguments)
+    return play_tasks(fleet, name, [FACTS_FIRST, *tasks], *arguments)
 
 
 def config(task: str = "config", /, **options) -> dict:

@@ -4,13 +4,11 @@ judged by the lab's ground truth: Start in the hive file, the record on the volu
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 
 from .conftest import lab, start_fleet, winrm_session
-from .playbooks import ansible_playbook, static_inventory
+from .playbooks import FACTS_FIRST, play_tasks, static_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +30,7 @@ def fleet(tmp_path_factory):
 
 def play(fleet, name: str, tasks: list[dict], *arguments: str):
     """The facts win_recovery_facts gathers first, then the tasks, on the WinRE host."""
-    path = Path(fleet.directory) / f"{name}.yml"
-    facts = {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}}
-    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [facts, *tasks]}]))
-    run = ansible_playbook(fleet.inventory, path, *arguments)
-    return run
+    return play_tasks(fleet, name, [FACTS_FIRST, *tasks], *arguments)
 
 
 def driver(task: str = "driver", /, **options) -> dict:

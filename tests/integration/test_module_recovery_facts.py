@@ -4,31 +4,24 @@ and without BitLocker), compared field by field with the lab's ground truth (`li
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-import yaml
 
-from .conftest import lab, winrm_session
-from .playbooks import ansible_playbook, crowdstrike_fleet_by_kind
+from .conftest import winrm_session
+from .playbooks import crowdstrike_fleet_by_kind, play_tasks
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    started = crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_facts"))
-    kinds = started.kinds
-    assert set(kinds) == {(env, bl) for env in ("winre", "safe_mode_network") for bl in (True, False)}, kinds
-    yield started
-    lab("down", "--fleet-file", str(started.fleet_file))
+    yield from crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_facts"))
 
 
 def play(fleet, name: str, options: dict | None = None, *arguments: str):
-    tasks = [{"name": "facts", "lifeline.recovery.win_recovery_facts": options or {}}]
-    path = Path(fleet.directory) / f"{name}.yml"
-    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": tasks}]))
-    return ansible_playbook(fleet.inventory, path, *arguments)
+    return play_tasks(
+        fleet, name, [{"name": "facts", "lifeline.recovery.win_recovery_facts": options or {}}], *arguments
+    )
 
 
 def facts_of(run, host: str) -> dict:

@@ -9,13 +9,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 
-from .conftest import lab, sealed_session
-from .playbooks import ansible_playbook, crowdstrike_fleet_by_kind
+from .conftest import sealed_session
+from .playbooks import FACTS_FIRST, crowdstrike_fleet_by_kind, play_tasks
 
 pytestmark = pytest.mark.integration
 
@@ -25,16 +23,11 @@ IN_WINRE = "D:\\ProgramData\\Lifeline\\lease.json"
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    started = crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_lease"))
-    yield started
-    lab("down", "--fleet-file", str(started.fleet_file))
+    yield from crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_lease"))
 
 
 def play(fleet, name: str, host: str, tasks: list[dict], *arguments: str):
-    path = Path(fleet.directory) / f"{name}.yml"
-    facts = {"name": "facts", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}}
-    path.write_text(yaml.safe_dump([{"hosts": host, "gather_facts": False, "tasks": [facts, *tasks]}]))
-    return ansible_playbook(fleet.inventory, path, *arguments)
+    return play_tasks(fleet, name, [FACTS_FIRST, *tasks], *arguments, hosts=host)
 
 
 def lease_task(name: str, **options) -> dict:

@@ -5,13 +5,11 @@ lab's ground truth (boots, boot time, BCD)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
-import yaml
 
 from .conftest import lab
-from .playbooks import ansible_playbook, crowdstrike_fleet_by_kind
+from .playbooks import crowdstrike_fleet_by_kind, play_tasks
 
 pytestmark = pytest.mark.integration
 
@@ -20,15 +18,11 @@ BAD = "C:\\Windows\\System32\\drivers\\CrowdStrike\\C-00000291-00000000-00000032
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    started = crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_reboot"))
-    yield started
-    lab("down", "--fleet-file", str(started.fleet_file))
+    yield from crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_reboot"))
 
 
 def play(fleet, name: str, host: str, tasks: list[dict], *arguments: str):
-    path = Path(fleet.directory) / f"{name}.yml"
-    path.write_text(yaml.safe_dump([{"hosts": host, "gather_facts": False, "tasks": tasks}]))
-    return ansible_playbook(fleet.inventory, path, *arguments)
+    return play_tasks(fleet, name, tasks, *arguments, hosts=host)
 
 
 def reboot(**options) -> dict:

@@ -5,6 +5,7 @@ JSON report together."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import signal
 import textwrap
@@ -190,14 +191,27 @@ def test_a_remediation_whose_include_fails_is_judged_as_a_failure(fleet, tmp_pat
     )
 
 
-def test_a_second_rollout_of_the_same_inventory_is_refused_while_the_first_runs(tmp_path):
-    fleet = crowdstrike_fleet(tmp_path, reboot_seconds="3")
+@contextlib.contextmanager
+def rollout_under_way(directory, reboot_seconds: str):
+    """A crowdstrike-291 fleet whose remediate.yml run (in the background) is restarting its canaries:
+    ``(fleet, inventory, process, output)``; the run is stopped and the fleet taken down afterwards."""
+    fleet = crowdstrike_fleet(directory, reboot_seconds=reboot_seconds)
+    process = None
     try:
-        inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
-        output = tmp_path / "first.log"
-        first = start_playbook(inventory, REMEDIATE, output, env=run_env(tmp_path))
-        wait_for_output(output, "Restart into Windows and prove the boot", first)
+        inventory = rollout_inventory(fleet, directory, RINGS, SIGNATURE)
+        output = directory / "rollout.log"
+        process = start_playbook(inventory, REMEDIATE, output, env=run_env(directory))
+        wait_for_output(output, "Restart into Windows and prove the boot", process)
+        yield fleet, inventory, process, output
+    finally:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        lab("down", "--fleet-file", str(fleet.fleet_file))
 
+
+def test_a_second_rollout_of_the_same_inventory_is_refused_while_the_first_runs(tmp_path):
+    with rollout_under_way(tmp_path, reboot_seconds="3") as (fleet, inventory, first, output):
         # The same controller and lock folder; its own report folder.
         second = ansible_playbook(
             inventory, REMEDIATE, env={**run_env(tmp_path), "LIFELINE_REPORT_DIR": str(tmp_path / "second")}
@@ -213,18 +227,10 @@ def test_a_second_rollout_of_the_same_inventory_is_refused_while_the_first_runs(
         assert report(tmp_path)["totals"] == {"recovered": 4}
         third = run(inventory, REMEDIATE, tmp_path / "third")  # the lock was released: the next run may go
         assert third.returncode == 0, third.stdout[-3000:]
-    finally:
-        lab("down", "--fleet-file", str(fleet.fleet_file))
 
 
 def test_an_interrupted_run_is_reported_as_interrupted(tmp_path):
-    fleet = crowdstrike_fleet(tmp_path, reboot_seconds="6")
-    try:
-        inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
-        output = tmp_path / "run.log"
-        process = start_playbook(inventory, REMEDIATE, output, env=run_env(tmp_path))
-        wait_for_output(output, "Restart into Windows and prove the boot", process)
-
+    with rollout_under_way(tmp_path, reboot_seconds="6") as (fleet, _inventory, process, output):
         process.send_signal(signal.SIGINT)
 
         assert process.wait(timeout=120) != 0
@@ -235,8 +241,6 @@ def test_an_interrupted_run_is_reported_as_interrupted(tmp_path):
                             "CS-0004": "untouched"}  # fmt: skip
         assert "INTERRUPTED (SIGINT)" in output.read_text()
         assert commands(fleet)["CS-0003"] == 0 and commands(fleet)["CS-0004"] == 0
-    finally:
-        lab("down", "--fleet-file", str(fleet.fleet_file))
 
 
 def test_a_host_another_controllers_run_holds_is_skipped_and_its_lease_left_alone(fleet, tmp_path):

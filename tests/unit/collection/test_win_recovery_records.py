@@ -63,11 +63,17 @@ def remediated(machine) -> None:
     ok(BootConfig, machine, {"bootstatuspolicy": "IgnoreAllFailures"}, WINRE)
 
 
-def test_a_remediation_is_listed_newest_first_and_undone_to_the_ground_truth() -> None:
-    machine = new_machine("T-0951", 951)
+def broken_twice_in_winre(hostname: str, seed: int):
+    """A lab machine with the CrowdStrike 291 channel file and a crashing boot driver, started into WinRE."""
+    machine = new_machine(hostname, seed)
     failures.crowdstrike_291(machine, random.Random(1))
     failures.bad_boot_driver(machine, random.Random(2))
     machine.enter_environment("winre")
+    return machine
+
+
+def test_a_remediation_is_listed_newest_first_and_undone_to_the_ground_truth() -> None:
+    machine = broken_twice_in_winre("T-0951", 951)
     before = on_disk(machine)
     remediated(machine)
     assert on_disk(machine) != before
@@ -113,10 +119,7 @@ def write(machine, path: str, document: dict | str) -> None:
 
 
 def test_lifeline_0_1_0_records_are_undone_and_what_cannot_be_is_named() -> None:
-    machine = new_machine("T-0953", 953)
-    failures.crowdstrike_291(machine, random.Random(1))
-    failures.bad_boot_driver(machine, random.Random(2))
-    machine.enter_environment("winre")
+    machine = broken_twice_in_winre("T-0953", 953)
     before = on_disk(machine)
     # what 0.1.0 left: ctxflt disabled (its record is written below), the channel file in its quarantine folder
     # with the manifest beside it, a removed update, and a safeboot record of win_recovery_reboot nothing read
@@ -162,10 +165,7 @@ def test_readiness_is_left_alone_unless_asked_and_a_stranger_in_the_folder_stops
 
 
 def test_a_failing_undo_stops_before_the_older_records() -> None:
-    machine = new_machine("T-0955", 955)
-    failures.crowdstrike_291(machine, random.Random(1))
-    failures.bad_boot_driver(machine, random.Random(2))
-    machine.enter_environment("winre")
+    machine = broken_twice_in_winre("T-0955", 955)
     ok(BootDriver, machine, {"name": "ctxflt"}, WINRE)
     moved = ok(QuarantineFiles, machine, {"path": CROWDSTRIKE, "patterns": ["C-00000291*.sys"]}, WINRE)
     gone = files.move_item(f"{moved['quarantine_folder']}\\{BAD}", "D:\\Windows\\Temp")
