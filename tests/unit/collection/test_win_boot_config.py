@@ -9,11 +9,9 @@ import random
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule
-from ansible_collections.lifeline.recovery.plugins.modules import win_boot_config as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config import (
@@ -199,15 +197,3 @@ def test_missing_ok_makes_no_record_nothing_to_restore() -> None:
     )
     again = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
     assert again["changed"] is False and again["nothing_to_restore"] is True
-
-
-def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
-    """ansible-doc shows what the action accepts: every option with its type, choices and default."""
-    documented = yaml.safe_load(documentation.DOCUMENTATION)
-    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
-    assert documented["module"] == "win_boot_config"
-    options = documented["options"]
-    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
-    for name, spec in ActionModule.ARGUMENT_SPEC.items():
-        for field in ("type", "choices", "default", "required"):
-            assert options[name].get(field) == spec.get(field), (name, field)

@@ -8,11 +8,9 @@ import json
 import random
 
 import pytest
-import yaml
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import ActionModule
-from ansible_collections.lifeline.recovery.plugins.modules import win_boot_driver as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_driver import (
@@ -286,15 +284,3 @@ def test_a_restore_uses_the_record_once_and_never_undoes_a_later_change() -> Non
     assert fresh["previous"]["Start"] == 3 and fresh["restored_at"] is None
     assert action(machine, {**live, "state": "restored"})[0].run(task_vars={})["start"] == 3
     assert "0x3" in start_of(machine, "ContosoAgent")
-
-
-def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
-    """ansible-doc shows what the action accepts: every option with its type, choices and default."""
-    documented = yaml.safe_load(documentation.DOCUMENTATION)
-    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
-    assert documented["module"] == "win_boot_driver"
-    options = documented["options"]
-    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
-    for name, spec in ActionModule.ARGUMENT_SPEC.items():
-        for field in ("type", "choices", "default", "required"):
-            assert options[name].get(field) == spec.get(field), (name, field)

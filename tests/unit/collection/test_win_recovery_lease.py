@@ -9,7 +9,6 @@ import hashlib
 import json
 
 import pytest
-import yaml
 from hypothesis import example, given, settings
 
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_lease import (
@@ -17,7 +16,6 @@ from ansible_collections.lifeline.recovery.plugins.action.win_recovery_lease imp
     controller_owner,
     describe,
 )
-from ansible_collections.lifeline.recovery.plugins.modules import win_recovery_lease as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lease as lease
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
@@ -411,18 +409,6 @@ def test_the_default_owner_is_the_controller_user_at_its_host(monkeypatch) -> No
     assert owner.startswith("unknown@h") and len(owner) == lease.MAX_OWNER
     machine = winre_machine("T-0910", 910)
     assert run_task(machine, run_id="r1")[0]["lease"]["owner"] == owner
-
-
-def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
-    documented = yaml.safe_load(documentation.DOCUMENTATION)
-    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
-    assert documented["module"] == "win_recovery_lease"
-    options = documented["options"]
-    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
-    for name, spec in ActionModule.ARGUMENT_SPEC.items():
-        for field in ("type", "choices", "default", "required", "aliases"):
-            assert options[name].get(field) == spec.get(field), (name, field)
-    assert options["duration"]["default"] == lease.DEFAULT_MINUTES
 
 
 @pytest.mark.parametrize("check", [False, True])

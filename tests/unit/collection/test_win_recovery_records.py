@@ -8,15 +8,11 @@ from __future__ import annotations
 import json
 import random
 
-import yaml
-
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_config import ActionModule as BootConfig
 from ansible_collections.lifeline.recovery.plugins.action.win_boot_driver import ActionModule as BootDriver
 from ansible_collections.lifeline.recovery.plugins.action.win_quarantine_files import ActionModule as QuarantineFiles
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_records import ActionModule
-from ansible_collections.lifeline.recovery.plugins.modules import win_recovery_records as documentation
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _files as files
-from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import encoded_command, script
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
@@ -182,15 +178,3 @@ def test_bad_input_sends_nothing() -> None:
                         ({"os_volume": "C"}, {}), ({"state": "undone"}, NORMAL)):  # fmt: skip
         result, sent = records(machine, args, facts)
         assert result["failed"] is True and sent == [] and result["commands_sent"] == 0, (args, result)
-
-
-def test_the_documentation_parses_and_matches_the_argument_spec() -> None:
-    documented = yaml.safe_load(documentation.DOCUMENTATION)
-    assert yaml.safe_load(documentation.EXAMPLES) and yaml.safe_load(documentation.RETURN)
-    assert documented["module"] == "win_recovery_records"
-    options = documented["options"]
-    assert set(options) == set(ActionModule.ARGUMENT_SPEC)
-    for name, spec in ActionModule.ARGUMENT_SPEC.items():
-        for field in ("type", "choices", "default", "required"):
-            assert options[name].get(field) == spec.get(field), (name, field)
-    assert set(_records.KINDS) == set(options["kinds"]["choices"])
