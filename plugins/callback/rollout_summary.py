@@ -46,7 +46,9 @@ from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
-STATUSES = ("recovered", "failed", "blocked", "interrupted", "would_change", "skipped", "untouched")
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import readiness_report
+
+STATUSES = ("recovered", "failed", "blocked", "interrupted", "would_change", "needs_hands", "skipped", "untouched")
 
 
 def _plain(value: Any) -> Any:
@@ -75,6 +77,8 @@ def rollout_report(
             status, reason = outcome.get("outcome", "failed"), outcome.get("reason", "")
         elif planned.get("action") == "blocked":
             status, reason = "blocked", planned.get("reason", "")
+        elif planned.get("action") == "needs_hands":
+            status, reason = "needs_hands", planned.get("reason", "")
         elif planned.get("action") != "remediate":
             status, reason = "skipped", planned.get("reason", "")
         else:
@@ -193,12 +197,7 @@ class CallbackModule(CallbackBase):
         if self._plan:
             self._report_rollout()
         if self._readiness:
-            report = {
-                "kind": "readiness",
-                "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "ready": sorted(host for host, entry in self._readiness.items() if entry.get("ready")),
-                "hosts": dict(sorted(self._readiness.items())),
-            }
+            report = readiness_report(self._readiness)
             self._show_readiness(report)
             self._write(report, "readiness")
 
@@ -227,17 +226,21 @@ class CallbackModule(CallbackBase):
             display(f"\n  INTERRUPTED ({report['interrupted_by']}) before the rollout finished", color="red")
         if report["halted"]:
             display(f"\n  HALTED: {report['halt_reason']}", color="red")
-        shown = {"failed", "blocked", "interrupted", "skipped"} | ({"untouched"} if report["interrupted"] else set())
+        shown = {"failed", "blocked", "interrupted", "needs_hands", "skipped"} | (
+            {"untouched"} if report["interrupted"] else set()
+        )
         noted = [(name, host) for name, host in report["hosts"].items() if host["status"] in shown]
         if noted:
             display("\n  hosts not recovered by this run:")
             for name, host in noted:
-                display(f"    {name:<16} {host['status']:<8} {host['reason']}")
+                display(f"    {name:<16} {host['status']:<11} {host['reason']}")
 
     def _show_readiness(self, report: dict) -> None:
         display = self._display.display
         display("\nLIFELINE RECOVERY READINESS " + "*" * 52)
-        display(f"  {len(report['ready'])} of {len(report['hosts'])} host(s) ready for remote recovery")
+        ready = [name for name, entry in report["hosts"].items() if entry["ready"]]
+        armed = [name for name, entry in report["hosts"].items() if entry["armed"]]
+        display(f"  {len(ready)} of {len(report['hosts'])} host(s) ready for remote recovery, {len(armed)} armed")
         lacks = Counter(item for entry in report["hosts"].values() for item in entry.get("lacking") or [])
         for item, count in lacks.most_common():
             display(f"  {count:>5} lack: {item}")

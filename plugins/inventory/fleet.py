@@ -32,14 +32,14 @@ description:
     V(unknown); Control\\SafeBoot\\Option OptionValue 1 or 2 of Safe Mode, any other value V(unknown)),
     the Windows volume's BitLocker lock state (manage-bde -status) and the newest minidump's bugcheck."
   - "The verdict, per host variable: C(lifeline_recovery_state) is V(healthy) (answered, Windows
-    runs normally), V(recovery_reachable) (answered from Safe Mode, Safe Mode with Networking or
-    WinRE), V(unbootable) (no answer at all, and a signal reports a crash with no heartbeat after it)
-    or V(unknown) (no answer and no such signal; answered but refused the login; presented a
-    certificate that did not validate, which is never V(unbootable) since something answered TLS;
-    or answered with something the probe could not read, or from an environment it cannot tell,
-    V(unknown) in C(lifeline_boot_environment)). A host in WinRE without remote access (stock WinRE
-    runs no WinRM), in Safe Mode without WinRM, or in a boot loop does not answer: it
-    is V(unbootable) with a signal, V(unknown) without."
+    runs normally), V(recovery_reachable) (answered from Safe Mode or Safe Mode with Networking; a
+    stock WinRE never answers, it has no WinRM), V(unbootable) (no answer at all, and a signal
+    reports a crash with no heartbeat after it) or V(unknown) (no answer and no such signal;
+    answered but refused the login; presented a certificate that did not validate, which is never
+    V(unbootable) since something answered TLS; or answered with something the probe could not
+    read, or from an environment it cannot tell, V(unknown) in C(lifeline_boot_environment)). A
+    host in WinRE (stock WinRE runs no WinRM), at a BitLocker PIN prompt, in Safe Mode without
+    WinRM, or in a boot loop does not answer: it is V(unbootable) with a signal, V(unknown) without."
   - "C(lifeline_reachability): V(answered), V(answered_in_recovery), V(login_refused) (the listener
     answered but refused the login), V(certificate_rejected) (a TLS server answered with a
     certificate that did not validate), V(look_failed), V(no_answer), V(not_probed).
@@ -59,7 +59,13 @@ description:
     (or the system store) used and what failed; with V(look_failed), that no account is configured
     (Identify still tells a silent host from one that answers). A playbook should stop when any host
     has one."
+  - "C(lifeline_recovery_path): V(in_band) for a V(recovery_reachable) host (WinRM answers), V(needs_hands)
+    for an V(unbootable) one, null otherwise; C(lifeline_recovery_path_reason) says why, for an
+    unbootable host from its newest readiness record (O(readiness_files)): the WinRE failover was armed
+    yet Safe Mode with Networking failed too; it was not armed, so the host waits in WinRE; or BitLocker
+    TPM+PIN holds every boot at the PIN prompt."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
+    V(recovery_path_<path>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
     V(lifeline_operator_error) for the hosts with an operator error,
     plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
@@ -115,6 +121,17 @@ options:
       - Failure signals as JSON lines (a monitoring or SIEM export), one event an object with
         C(host), C(time), C(event) (V(crash) or V(heartbeat)), C(bugcheck) (V(0x50)), C(module)
         (the faulting module) and C(last_heartbeat). Relative paths are relative to this file.
+    type: list
+    elements: str
+    default: []
+  readiness_files:
+    description:
+      - Readiness reports written by C(playbooks/prepare.yml) (JSON). For a host silent after a crash,
+        the newest record says why it cannot be reached in band (C(lifeline_recovery_path_reason))
+        - its WinRE failover was armed but Safe Mode with Networking failed too, it was not armed (it waits
+        in WinRE), or BitLocker TPM+PIN holds every boot at the PIN prompt.
+      - A path may be a glob (V(reports/readiness-*.json)); the newest record of each host wins. A
+        missing file is a warning, not an error. Relative paths are relative to this file.
     type: list
     elements: str
     default: []
@@ -210,6 +227,7 @@ keyed_groups:
 #     prefix: net
 """
 
+import glob
 import os
 import re
 from collections import Counter
@@ -403,6 +421,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             note(found)
             signals.extend(found_signals)
         host_lists.append([HostRecord(signal.host, None, None, signal.origin) for signal in signals])
+        readiness = self._read_readiness(config_path, problems)
 
         hosts = merge_hosts(host_lists)
         if problems:
@@ -438,6 +457,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 record.ring,
                 float(self.get_option("ring_canary_percent")),
                 float(self.get_option("ring_pilot_percent")),
+                readiness.get(record.name.lower()),
             )
             entry["vars"].update(verdict.hostvars())
             entry["groups"] += [
@@ -449,7 +469,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 entry["groups"].append(group_name("signature", verdict.failure_signature))
             if verdict.operator_error:
                 entry["groups"].append(OPERATOR_ERROR_GROUP)
+            if verdict.recovery_path:
+                entry["groups"].append(f"recovery_path_{verdict.recovery_path}")
         return entries
+
+    def _read_readiness(self, config_path: str, problems: list[str]) -> dict:
+        """The newest readiness record per host (lower-case name) from the configured reports."""
+        from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import newest, read_readiness
+
+        reports = []
+        paths = []
+        for value in self.get_option("readiness_files"):
+            pattern = self._config_relative(config_path, value)
+            found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+            found = [path for path in found if os.path.exists(path)]
+            if not found:
+                self.display.warning(
+                    f"lifeline.recovery.fleet: no readiness report at {pattern} yet (playbooks/prepare.yml)"
+                )
+            paths.extend(found)
+        for path in paths:
+            try:
+                found, skipped = read_readiness(self._read_text(path, "readiness report"), path)
+            except (SourceError, ValueError) as exc:
+                problems.append(str(exc))
+                continue
+            problems.extend(skipped)
+            reports.append(found)
+        return newest(reports)
 
     @staticmethod
     def _connection(record: HostRecord, connection: dict[str, Any]):

@@ -4,11 +4,17 @@
 
 recovery_state:
 - ``healthy``: the host answered and runs Windows normally;
-- ``recovery_reachable``: it answered from Safe Mode, Safe Mode with Networking or WinRE;
+- ``recovery_reachable``: it answered from Safe Mode or Safe Mode with Networking (stock WinRE has no
+  WinRM: a host there is silent; a look that says WinRE means an organisation's own WinRE image);
 - ``unbootable``: it did not answer at all and a signal reports a crash after its last heartbeat;
 - ``unknown``: everything else: silent without such a signal, refused the login, presented a
   certificate that did not validate (something answered TLS: never ``unbootable``), or answered
   with a look that could not be read (``lifeline_reachability`` says which).
+
+``recovery_path`` says how Lifeline can reach a host that is not healthy: ``in_band`` where WinRM
+answers, ``needs_hands`` for an unbootable host, with ``recovery_path_reason`` taken from the host's
+readiness record (playbooks/prepare.yml): failover armed but Safe Mode failed too, failover not
+armed, or TPM+PIN waiting at the pre-boot prompt.
 
 ``operator_error`` is the probe's sentence when the failure is the operator's to fix (a refused
 login, a certificate not validated, no account configured), so that a wrong password or CA file
@@ -37,9 +43,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     NO_ANSWER,
     ProbeResult,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import Readiness, needs_hands_reason
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import RINGS, HostSignals, Signal
 
 __all__ = [
+    "RECOVERY_PATHS",
     "RECOVERY_STATES",
     "Verdict",
     "classify",
@@ -50,6 +58,11 @@ __all__ = [
 RECOVERY_STATES = ("healthy", "recovery_reachable", "unbootable", "unknown")
 ANSWERED_IN_RECOVERY = "answered_in_recovery"
 NOT_PROBED = "not_probed"
+# How Lifeline can reach a host that does not run Windows normally: over WinRM where it answers
+# (Safe Mode with Networking), or not at all without a person at the machine.
+IN_BAND = "in_band"
+NEEDS_HANDS = "needs_hands"
+RECOVERY_PATHS = (IN_BAND, NEEDS_HANDS)
 _GROUP_CHARS = re.compile(r"[^a-z0-9]+")
 
 
@@ -65,6 +78,8 @@ class Verdict:
     recovery_ring: str
     evidence: tuple[str, ...]
     operator_error: str | None = None
+    recovery_path: str | None = None
+    recovery_path_reason: str | None = None
 
     def hostvars(self) -> dict[str, object]:
         return {
@@ -77,6 +92,8 @@ class Verdict:
             "lifeline_recovery_ring": self.recovery_ring,
             "lifeline_evidence": list(self.evidence),
             "lifeline_operator_error": self.operator_error,
+            "lifeline_recovery_path": self.recovery_path,
+            "lifeline_recovery_path_reason": self.recovery_path_reason,
         }
 
 
@@ -128,6 +145,7 @@ def classify(
     ring_override: str | None = None,
     canary_percent: float = 5.0,
     pilot_percent: float = 20.0,
+    readiness: Readiness | None = None,
 ) -> Verdict:
     """The verdict for one host (the rules are in this module's docstring)."""
     evidence: list[str] = []
@@ -161,8 +179,24 @@ def classify(
         signature = failure_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
         operator_error = probe.operator_error if probe is not None else None
+        path = reason = None
+        if state == "unbootable":
+            path, reason = NEEDS_HANDS, needs_hands_reason(readiness)
+            origin = f" ({readiness.origin})" if readiness is not None else ""
+            evidence.append(f"readiness{origin}: {reason}")
         return Verdict(
-            name, state, reachability, "unknown", signature, None, _iso(seen), ring, tuple(evidence), operator_error
+            name,
+            state,
+            reachability,
+            "unknown",
+            signature,
+            None,
+            _iso(seen),
+            ring,
+            tuple(evidence),
+            operator_error,
+            path,
+            reason,
         )
 
     environment = look.environment
@@ -189,4 +223,8 @@ def classify(
             evidence.append(_crash_sentence(signal_crash))
         signature = failure_signature(bugcheck, module)
     seen = _iso(probe.finished)
-    return Verdict(name, state, reachability, environment, signature, where.locked, seen, ring, tuple(evidence))
+    path = IN_BAND if state == "recovery_reachable" else None
+    reason = f"WinRM answers in {environment}" if path else None
+    return Verdict(
+        name, state, reachability, environment, signature, where.locked, seen, ring, tuple(evidence), None, path, reason
+    )

@@ -201,8 +201,14 @@ def plan(
             record["reason"] = str(variables.get("lifeline_operator_error") or OPERATOR_ERRORS[reachability])
         elif state == "healthy":
             record["reason"] = "already healthy"
+        elif state == "unbootable":
+            record["action"] = "needs_hands"
+            record["reason"] = str(
+                variables.get("lifeline_recovery_path_reason")
+                or "unbootable: WinRM does not answer, so Lifeline cannot reach it in band"
+            )
         elif state != "recovery_reachable":
-            record["reason"] = f"{state}: not reachable in a recovery environment, needs hands on the machine"
+            record["reason"] = f"{state}: not known to be reachable over WinRM ({reachability or 'not probed'})"
         elif not signature:
             # No crash was seen: the wave reads the host's facts and picks the remediation there.
             record.update(action="remediate", remediation="(from the host's facts)")

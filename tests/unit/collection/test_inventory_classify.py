@@ -10,6 +10,11 @@ import pytest
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify, group_name, recovery_ring
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import (
+    newest,
+    read_readiness,
+    readiness_report,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey import parse_environment_survey
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     CSV_FIELD_LIMIT,
@@ -100,6 +105,51 @@ def test_a_silent_host_is_unbootable_only_with_a_crash_after_its_last_heartbeat(
     assert classify("WS-1", silent(), None).recovery_state == "unknown"
     came_back = signals(CRASH, {"host": "WS-1", "event": "heartbeat", "time": "2026-01-01T11:00:00Z"})["ws-1"]
     assert classify("WS-1", silent(), came_back).recovery_state == "unknown"
+
+
+def readiness_of(**hosts: dict) -> dict:
+    report = readiness_report(hosts, NOW)
+    found, problems = read_readiness(json.dumps(report), "readiness.json")
+    assert problems == []
+    return found
+
+
+def test_a_silent_host_needs_hands_and_its_readiness_says_why() -> None:
+    crash = signals(CRASH)["ws-1"]
+    armed = readiness_of(**{"WS-1": {"ready": True, "armed": True}})["ws-1"]
+    unarmed = readiness_of(**{"WS-1": {"armed": False, "lacking": ["Windows RE is disabled"]}})["ws-1"]
+    pin = readiness_of(**{"WS-1": {"armed": True, "tpm_pin": True}})["ws-1"]
+    reasons = {}
+    for label, record in (("armed", armed), ("unarmed", unarmed), ("pin", pin), ("none", None)):
+        verdict = classify("WS-1", silent(), crash, readiness=record)
+        assert (verdict.recovery_state, verdict.recovery_path) == ("unbootable", "needs_hands")
+        assert f"readiness{' (readiness.json)' if record else ''}: {verdict.recovery_path_reason}" in verdict.evidence
+        reasons[label] = verdict.recovery_path_reason
+    assert "Safe Mode with Networking failed" in reasons["armed"] and "2026-01-02T03:04:05" in reasons["armed"]
+    assert "failover not armed" in reasons["unarmed"] and "Windows RE is disabled" in reasons["unarmed"]
+    assert "PIN prompt" in reasons["pin"]
+    assert "no readiness record" in reasons["none"]
+    reachable = classify("WS-1", in_safe_mode_with(), None, readiness=armed)
+    assert (reachable.recovery_path, reachable.recovery_path_reason) == (
+        "in_band",
+        "WinRM answers in safe_mode_network",
+    )
+    assert classify("WS-1", answered(survey_json(**RUNNING)), None).recovery_path is None
+
+
+def test_readiness_reports_are_checked_and_the_newest_record_wins() -> None:
+    with pytest.raises(ValueError, match=r"old\.json: not a Lifeline readiness report"):
+        read_readiness(json.dumps({"hosts": {}}), "old.json")
+    with pytest.raises(ValueError, match=r"bad\.json: not valid JSON"):
+        read_readiness("{", "bad.json")
+    found, problems = read_readiness(
+        json.dumps({"kind": "lifeline_readiness", "hosts": {"WS-1": "armed", "WS-2": {"armed": "yes"}}}), "r.json"
+    )
+    assert problems == ["r.json: the record of host 'WS-1' is not a mapping"]
+    assert found["ws-2"].armed is False  # only a JSON true arms a host
+    earlier = readiness_of(**{"WS-1": {"armed": True, "checked": "2026-01-01T00:00:00+00:00"}})
+    later = readiness_of(**{"WS-1": {"armed": False, "checked": "2026-01-03T00:00:00+00:00"}})
+    assert newest([later, earlier])["ws-1"].armed is False
 
 
 def test_a_refused_login_is_unknown_even_with_a_crash_signal() -> None:

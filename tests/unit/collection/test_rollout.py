@@ -50,7 +50,9 @@ def test_the_mapping_plans_each_host_by_signature_and_ring():
     assert planned["waves"] == {"canary": ["A", "G"], "pilot": ["B"], "broad": ["F"]}  # unknown rings go broad
     assert hosts["G"]["action"] == "remediate" and hosts["G"]["role"] is None  # decided from its facts
     assert hosts["C"] == {**hosts["C"], "action": "skip", "reason": "already healthy"}
-    assert hosts["D"]["action"] == "skip" and "needs hands on the machine" in hosts["D"]["reason"]
+    assert hosts["D"]["action"] == "needs_hands" and "cannot reach it in band" in hosts["D"]["reason"]
+    told = {**HOSTVARS, "D": {**HOSTVARS["D"], "lifeline_recovery_path_reason": "failover not armed"}}
+    assert plan(told, told, MAPPING)["hosts"]["D"]["reason"] == "failover not armed"  # the inventory's reason
     assert hosts["E"]["reason"] == "no remediation is mapped for signature 0x1e:unknown.sys"
 
 
@@ -103,13 +105,14 @@ def test_an_impossible_threshold_is_refused(threshold):
         verdict([], {}, "canary", threshold)
 
 
-def test_the_report_counts_recovered_failed_skipped_and_untouched_per_wave_and_signature():
+def test_the_report_counts_failed_needing_hands_skipped_and_untouched_per_wave_and_signature():
     planned = plan(HOSTVARS, HOSTVARS, MAPPING)
     batches = [verdict(["A"], {"A": outcome("failed", "came back crashing")}, "canary", 0)]
     report = rollout_report(planned, {"A": outcome("failed", "came back crashing")}, batches, batches[0]["reason"])
-    assert report["totals"] == {"failed": 1, "skipped": 3, "untouched": 3}
+    assert report["totals"] == {"failed": 1, "needs_hands": 1, "skipped": 2, "untouched": 3}
     assert report["by_wave"]["canary"] == {"failed": 1, "skipped": 1, "untouched": 1}
-    assert report["by_signature"]["0x50:csagent.sys"] == {"failed": 1, "skipped": 1, "untouched": 1}
+    assert report["by_signature"]["0x50:csagent.sys"] == {"failed": 1, "needs_hands": 1, "untouched": 1}
+    assert report["hosts"]["D"]["status"] == "needs_hands"
     assert report["hosts"]["B"]["reason"] == "the rollout halted before this host's batch"
     assert report["halted"] and report["batches"][0]["halt"]
 
@@ -227,7 +230,7 @@ def test_hosts_the_operators_settings_kept_from_the_look_are_blocked_with_the_re
     hosts = plan(hostvars, hostvars, MAPPING)["hosts"]
     assert (hosts["A"]["action"], hosts["A"]["reason"]) == ("blocked", "the WinRM login as 'svc' (ntlm) was refused")
     assert hosts["B"]["action"] == "blocked" and "certificate did not validate" in hosts["B"]["reason"]
-    assert hosts["C"]["action"] == "skip" and "needs hands on the machine" in hosts["C"]["reason"]
+    assert hosts["C"]["action"] == "skip" and "not known to be reachable over WinRM (no_answer)" in hosts["C"]["reason"]
 
 
 def test_a_small_fleet_always_gets_a_canary_and_empty_rings_are_named():
