@@ -55,6 +55,16 @@ SERVICES: dict[str, tuple[int, int, str, str, str]] = {
     "Dhcp": (SHARE_PROCESS, 2, "TDI", r"svchost.exe", "DHCP Client"),
     "Dnscache": (SHARE_PROCESS, 2, "NetworkProvider", r"svchost.exe", "DNS Client"),
     "WinRM": (SHARE_PROCESS, 2, "", r"svchost.exe", "Windows Remote Management (WS-Management)"),
+    # Services whose place under SafeBoot\Network Microsoft does not document for WinRM (firewall, key
+    # isolation for the HTTPS listener's key, domain logons); Lifeline's readiness may list them. Names,
+    # display names and default start types from Microsoft Learn, "Guidance on disabling system services on
+    # Windows Server 2016 with Desktop Experience" (the same on 2022); the lab models no behaviour of theirs.
+    "BFE": (SHARE_PROCESS, 2, "", r"svchost.exe", "Base Filtering Engine"),
+    "MpsSvc": (SHARE_PROCESS, 2, "", r"svchost.exe", "Windows Defender Firewall"),
+    "KeyIso": (SHARE_PROCESS, 3, "", r"lsass.exe", "CNG Key Isolation"),
+    "LanmanWorkstation": (SHARE_PROCESS, 2, "NetworkProvider", r"svchost.exe", "Workstation"),
+    "Netlogon": (SHARE_PROCESS, 3, "RemoteValidation", r"lsass.exe", "Netlogon"),
+    "nsi": (SHARE_PROCESS, 2, "", r"svchost.exe", "Network Store Interface Service"),
 }
 
 # Drivers whose loss makes the boot volume unreachable (windows-recovery.md: NEVER disable these).
