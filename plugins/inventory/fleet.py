@@ -63,7 +63,8 @@ description:
     for an V(unbootable) one, null otherwise; C(lifeline_recovery_path_reason) says why, for an
     unbootable host from its newest readiness record (O(readiness_files)): the WinRE failover was armed
     yet Safe Mode with Networking failed too; it was not armed, so the host waits in WinRE; or BitLocker
-    TPM+PIN holds every boot at the PIN prompt."
+    TPM+PIN holds every boot at the PIN prompt. C(lifeline_readiness): the host's newest readiness
+    record (C(armed), C(tpm_pin), C(lacking), C(checked)), for every host that has one."
   - "Groups: V(recovery_state_<state>), V(reachability_<reachability>), V(ring_<ring>),
     V(recovery_path_<path>),
     V(signature_<signature>) with every character outside a-z and 0-9 made V(_) (V(signature_0x50_csagent_sys)),
@@ -460,6 +461,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 readiness.get(record.name.lower()),
             )
             entry["vars"].update(verdict.hostvars())
+            if record.name.lower() in readiness:
+                entry["vars"]["lifeline_readiness"] = readiness[record.name.lower()].hostvar()
             entry["groups"] += [
                 f"recovery_state_{verdict.recovery_state}",
                 f"reachability_{verdict.reachability}",

@@ -47,6 +47,10 @@ class Readiness:
     checked: str
     origin: str
 
+    def hostvar(self) -> dict[str, object]:
+        """What the inventory shows of it (``lifeline_readiness``)."""
+        return {"armed": self.armed, "tpm_pin": self.tpm_pin, "lacking": list(self.lacking), "checked": self.checked}
+
 
 def _text_list(value: object) -> list[str]:
     if not isinstance(value, list):
