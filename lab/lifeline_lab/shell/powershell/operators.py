@@ -256,7 +256,10 @@ def replace(left: Any, right: Any, case_sensitive: bool, extent: Extent | None) 
 
 def split(left: Any, right: Any, case_sensitive: bool, extent: Extent | None) -> list[str]:
     """Binary -split: regex split of each string, with an optional maximum number of pieces."""
-    pattern, limit = [*right, 0][:2] if isinstance(right, list) else (right, 0)
+    # An array on the right is (pattern, maximum); an empty one is a $null pattern, which converts to "".
+    values = right if isinstance(right, list) else [right]
+    pattern = values[0] if values else None
+    limit = values[1] if len(values) > 1 else 0
     regex = dotnet_regex(to_string(pattern), case_sensitive, extent)
     count = int(to_number(limit, extent))
     pieces: list[str] = []
