@@ -2,9 +2,9 @@
 
 A scenario is a list of profiles with shares of the fleet. A profile names a failure (failures.py),
 whether the OS volume is BitLocker-protected, whether the organisation prepared the host for remote
-recovery (WinRM under SafeBoot\\Network) or its WinRE image has remote access, and where the machine
-is when the fleet comes up (`lands_in`): normal, safe_mode, safe_mode_network, winre, or boot_loop
-(recoveryenabled No: it keeps crashing and never reaches WinRE).
+recovery (WinRM under SafeBoot\\Network), and where the machine is when the fleet comes up (`lands_in`):
+normal, safe_mode, safe_mode_network, winre (stock WinRE: it waits for a person and answers no WinRM), or
+boot_loop (recoveryenabled No: it keeps crashing and never reaches WinRE).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class Profile:
     lands_in: str = "normal"
     bitlocker: bool = False
     prepared: bool = False
-    winre_remote_access: bool = False
     boot_window_seconds: float = 0.0
 
 
@@ -113,7 +112,6 @@ def apply(machine: Machine, profile: Profile, rng: random.Random) -> None:
         machine.os_volume.bitlocker = BitLocker()
     if profile.prepared:
         failures.prepare_for_remote_recovery(machine)
-    machine.recovery_image.remote_access = profile.winre_remote_access
     machine.boot_window_seconds = profile.boot_window_seconds
     install = failures.FAILURES[profile.failure]
     if install is not None:

@@ -43,10 +43,7 @@ def snapshot(machine: Machine) -> dict:
         "boots": machine.boots,
         "failed_boots_in_a_row": machine.failed_boots,
         "crashes": [crash.to_dict() for crash in machine.crashes],
-        "recovery_image": {
-            "remote_access": machine.recovery_image.remote_access,
-            "os_letter": machine.recovery_image.os_letter,
-        },
+        "recovery_image": {"os_letter": machine.recovery_image.os_letter},
         "bitlocker": None
         if bitlocker is None
         else {

@@ -49,9 +49,10 @@ class Crash:
 
 @dataclass
 class RecoveryImage:
-    """The organisation's WinRE image: whether it includes remote access (WinRM, PowerShell) and drive letters."""
+    """How WinRE letters the disks: the offline Windows volume is D: there (windows-recovery.md). Stock WinRE
+    has no WinRM and no PowerShell (Microsoft Learn, "Windows Recovery Environment (Windows RE)": the
+    optional components it includes; WinPE-PowerShell and WinPE-WMI are optional components not in winre.wim)."""
 
-    remote_access: bool = False
     os_letter: str = "D:"
 
 
@@ -117,9 +118,7 @@ class Machine:
             return True
         if self.environment == "safe_mode_network":
             return self._runs_in_safe_mode("WinRM")
-        if self.environment == "winre":
-            return self.recovery_image.remote_access
-        return False  # Safe Mode without networking
+        return False  # Safe Mode without networking; WinRE, which runs no WinRM service
 
     def _runs_in_safe_mode(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
         """Whether the SCM starts service ``name`` in Safe Mode with Networking: it must be listed under
