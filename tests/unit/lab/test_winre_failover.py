@@ -88,3 +88,27 @@ def test_a_second_failed_safe_mode_ends_and_stays_in_winre():
     # the last start found the marker: the script exited 0 and recenv.exe waits for a person
     apps = [(entry["app"], entry["exit_code"]) for entry in machine.winpeshl_log]
     assert apps == [(r"X:\Windows\System32\cmd.exe", 0), (r"X:\sources\recovery\recenv.exe", None)]
+
+
+def test_an_armed_profile_lands_where_the_boot_cycle_takes_it_and_needs_the_script():
+    from lifeline_lab import scenarios
+
+    profile = scenarios.Profile(failure="crowdstrike-291", lands_in="safe_mode_network", armed=True, bitlocker=True)
+    machine = new_machine("CS-0021", 21)
+    scenarios.apply(machine, profile, random.Random(21), SCRIPT.read_bytes())
+    assert (machine.environment, machine.power, machine.winrm_reachable()) == ("safe_mode_network", "running", True)
+    assert MARKER in machine.snapshot()["bcd"]["entries"]
+
+    wrong = scenarios.Profile(failure="bad-quality-update", lands_in="safe_mode_network", armed=True)
+    try:
+        scenarios.apply(new_machine("QU-0001", 22), wrong, random.Random(22), SCRIPT.read_bytes())
+    except scenarios.ScenarioError as error:
+        assert "lands in winre" in str(error)
+    else:
+        raise AssertionError("an armed bad-quality-update host cannot land in Safe Mode")
+    try:
+        scenarios.apply(new_machine("CS-0023", 23), profile, random.Random(23), None)
+    except scenarios.ScenarioError as error:
+        assert "--winre-failover" in str(error)
+    else:
+        raise AssertionError("an armed profile without the script must be refused")
