@@ -71,6 +71,7 @@ class Machine:
     reboot_seconds: float = 5.0
     boot_window_seconds: float = 0.0  # a crashing boot answers WinRM this long before it bugchecks
     hang_next_reboot: bool = False  # fault injection: the next restart never comes back
+    boot_to_winre: bool = False  # reagentc /boottore: the next start goes to WinRE (if WinRE is allowed)
 
     power: str = "running"  # running, booting, hung
     environment: str = "normal"
@@ -237,7 +238,8 @@ class Machine:
             return
         while True:
             await asyncio.sleep(self.reboot_seconds)
-            if self.failed_boots >= FAILED_BOOTS_BEFORE_WINRE and self._winre_allowed():
+            to_winre, self.boot_to_winre = self.boot_to_winre, False
+            if (to_winre or self.failed_boots >= FAILED_BOOTS_BEFORE_WINRE) and self._winre_allowed():
                 # Leaving WinRE restarts the count: the next boot tries Windows again.
                 self.failed_boots = 0
                 self._enter("winre")
@@ -406,4 +408,6 @@ def new_machine(computer_name: str, serial_seed: int) -> Machine:
     ramdisk = windows_image.winre_ramdisk(windows_image.stock_winre_wim(), serial_seed + 3)
     store, os_id, re_id = windows_image.boot_store(os_volume.device, recovery.device)
     Drives({"S:": esp}).write("S:\\" + BCD_PATH, store.to_bytes())
+    Drives({"C:": os_volume}).mkdir("C:\\" + windows_image.RECOVERY_FOLDER, parents=True)
+    Drives({"C:": os_volume}).write("C:\\" + windows_image.REAGENT_XML, windows_image.reagent_xml(re_id))
     return Machine(computer_name, os_volume, esp, recovery, ramdisk, os_id, re_id)

@@ -231,6 +231,30 @@ def stock_winre_wim() -> bytes:
     return wim.pack(winre_tree(), INSTALLED)
 
 
+RECOVERY_FOLDER = r"Windows\System32\Recovery"  # on the Windows volume
+STAGED_WINRE_WIM = RECOVERY_FOLDER + r"\Winre.wim"  # where Winre.wim waits while Windows RE is disabled
+REAGENT_XML = RECOVERY_FOLDER + r"\ReAgent.xml"
+NO_GUID = "{00000000-0000-0000-0000-000000000000}"
+
+
+def reagent_xml(winre_id: str | None) -> bytes:
+    """C:\\Windows\\System32\\Recovery\\ReAgent.xml as reagentc leaves it: only the fields published ReAgent.xml
+    files show (third-party copies; the schema itself is NOT FOUND IN SOURCES): the WinRE loader's BCD id (zeros
+    when disabled), WinreLocation (the folder on the recovery partition; the lab leaves id, offset and guid at
+    zero: it does not model partition offsets) and InstallState (1 enabled, 0 disabled)."""
+    enabled = winre_id is not None
+    folder = "\\" + WINRE_WIM.rsplit("\\", 1)[0] if enabled else ""
+    text = (
+        "<?xml version='1.0' encoding='utf-8'?>\r\n\r\n"
+        '<WindowsRE version="2.0">\r\n'
+        f'  <WinreBCD id="{winre_id or NO_GUID}"/>\r\n'
+        f'  <WinreLocation path="{folder}" id="0" offset="0" guid="{NO_GUID}"/>\r\n'
+        f'  <InstallState state="{1 if enabled else 0}"/>\r\n'
+        "</WindowsRE>\r\n"
+    )
+    return text.encode("utf-8")
+
+
 def recovery_volume(serial: int) -> Volume:
     volume = Volume(label="Recovery", size_bytes=600 * 1024**2, serial=serial, role="recovery")
     _file(volume.root, WINRE_WIM, stock_winre_wim())
