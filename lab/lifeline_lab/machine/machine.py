@@ -83,6 +83,7 @@ class Machine:
     registry: Registry = field(init=False)
     on_power_change: list[Callable[[Machine], None]] = field(default_factory=list)
     winpeshl_log: list[dict] = field(default_factory=list)  # what the last WinRE start ran ([LaunchApps])
+    image_mounts: list = field(default_factory=list)  # DISM's mounted images (dism/mounts.py); gone at restart
     _restart: asyncio.Task | None = None
     _winpeshl: asyncio.Task | None = None
 
@@ -299,6 +300,7 @@ class Machine:
             task.cancel()  # going down ends every process, winpeshl's apps too
         self._drop_volatile_keys()
         self.registry.release_files()
+        self.image_mounts.clear()  # the lab drops DISM's mounts at restart; their files stay in the folders
         self.power = power
         for listener in list(self.on_power_change):
             listener(self)
