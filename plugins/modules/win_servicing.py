@@ -72,9 +72,10 @@ notes:
     and C(dism /Add-Package). The record only shows what was removed. There is no restore state.
   - Online, in normal Windows or in Safe Mode with Networking (where Lifeline's WinRE failover brings a failed
     host), removal uses C(dism /Online). It finishes at the next restart (exit code 3010,
-    C(reboot_required=true)) and the package shows C(Uninstall Pending) until then. A rerun reports C(changed=false) and C(reboot_required=true). With
-    O(newest_quality_update=true), a newest quality update that is already C(Uninstall Pending) counts as removed,
-    so the next older update is not removed before the restart.
+    C(reboot_required=true)) and the package shows C(Uninstall Pending) until then. A rerun reports
+    C(changed=false) and C(reboot_required=true). With O(newest_quality_update=true), a newest quality update
+    that is already C(Uninstall Pending) counts as removed, so the next older update is not removed before the
+    restart.
   - Offline, the package is removed at once. Boot the host afterwards, for example with
     M(lifeline.recovery.win_recovery_reboot).
   - Reverting with nothing pending (no C(\Windows\WinSxS\pending.xml) and no Install Pending or Uninstall Pending
