@@ -8,7 +8,9 @@
    has been written;
 3. ``state: restored`` puts back the recorded previous values, again changing only what differs, then marks the
    record used (``restored_at``); a used record is never applied again (later changes by someone else stay). With
-   ``missing_ok``, no record is nothing to restore (ok, ``nothing_to_restore``) instead of a failure.
+   ``missing_ok``, no record is nothing to restore (ok, ``nothing_to_restore``) instead of a failure;
+4. ``state: absent`` deletes a whole object named by its GUID (``bcdedit /delete``), such as the WinRE failover's
+   marker, and never a boot application (an object with a ``path``: a loader, the boot manager).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     boot_config_read,
     changes_needed,
     merge_record,
+    object_delete,
     parse_config_read,
+    parse_object_read,
     read_record,
     recorded_previous,
     set_value,
@@ -45,7 +49,7 @@ class ActionModule(RecoveryAction):
         "device": {"type": "str"},
         "osdevice": {"type": "str"},
         "store": {"type": "str"},  # a path on the host: not expanded on the controller as type path would
-        "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
+        "state": {"type": "str", "choices": ["present", "restored", "absent"], "default": "present"},
         "os_volume": {"type": "str"},
         "missing_ok": {"type": "bool", "default": False},
     }
@@ -57,6 +61,8 @@ class ActionModule(RecoveryAction):
             raise RecoveryFailed("state=restored takes no element options: it puts back what the record holds")
         if args["missing_ok"] and state != "restored":
             raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
+        if state == "absent":
+            return self.delete_object(args)
         wanted = wanted_values(args)
         os_volume = args["os_volume"] or self.recovery_facts(task_vars).get("os_volume")
         record_file = None
@@ -138,6 +144,39 @@ class ActionModule(RecoveryAction):
         if warnings:
             result["warnings"] = warnings
         return {**result, "changed": True, "msg": f"changed {identifier}: {summary}"}
+
+    def delete_object(self, args: dict) -> dict:
+        """``state: absent``: the object goes, with no rollback record. What Lifeline deletes this way is a marker such
+        as the WinRE failover's (``{07b12ddd-...}``): it holds no setting Windows boots by, only the fact that the
+        failover already ran, and putting it back would disarm the failover. An undo would do harm, not good, so
+        none is recorded; boot applications, which would need one, are refused."""
+        identifier, store = args["identifier"], args["store"]
+        if any(args[element] is not None for element in MANAGED):
+            raise RecoveryFailed("state=absent deletes the whole object and takes no element options")
+        delete_script = object_delete(identifier, store)  # refuses a well-known identifier before anything is sent
+        completed = self.powershell(boot_config_read(identifier, store))
+        try:
+            entry = parse_object_read(completed.stdout, identifier)
+        except ParseError as failure:
+            raise RecoveryFailed(f"reading the object {identifier} failed (exit code {completed.rc}): {failure}; "
+                                 "nothing was deleted", rc=completed.rc) from None  # fmt: skip
+        result: dict = {"identifier": identifier, "store": store, "record": None}
+        if entry is None:
+            return {**result, "changed": False, "msg": f"{identifier} does not exist"}
+        result["entry"] = entry.identifier
+        if entry.get("path") is not None:
+            raise RecoveryFailed(
+                f"{identifier} is a boot application ({entry.title}, path {entry.get('path')}): state=absent deletes "
+                "only objects without a path, such as the WinRE failover's marker; nothing was deleted",
+                **result,
+            )
+        if self._task.diff:
+            shown = {name: " ".join(v) if isinstance(v, tuple) else v for name, v in entry.elements.items()}
+            result["diff"] = {"before": shown, "after": {}}
+        if self._task.check_mode:
+            return {**result, "changed": True, "msg": f"would delete {identifier} (check mode)"}
+        self.checked(f"deleting {identifier}", delete_script)
+        return {**result, "changed": True, "msg": f"deleted {identifier}"}
 
     def already_restored(self, result: dict, entry: BcdEntry, recorded: dict, when: str) -> dict:
         """A used record: nothing to put back. The entry is left as it is, with a warning when it moved since."""

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """win_recovery_facts: where a host is and what its Windows looks like, as ansible_facts.lifeline_recovery.
 
-Round trips: one environment survey (environment, volumes, BitLocker, BCD, minidumps, pending.xml); then the
+Round trips: one environment survey (environment, volumes, BitLocker, BCD and the failover marker, minidumps,
+pending.xml); then the
 SYSTEM hive survey (drivers, SafeBoot\\Network, CrashControl, DISM packages): live in Windows (2 in all), and in
 WinRE from the offline hive, which needs its Select\\Current first (3 in all: each offline script loads the
 hive under a unique name and unloads it in a finally block). A locked or missing Windows volume stops at 1.
@@ -96,6 +97,8 @@ class ActionModule(RecoveryAction):
             "system_root": where.system_root,
             "current_control_set": None,
             "last_boot_time": survey.last_boot_time.isoformat(),
+            "failover_marker": survey.failover_marker,
+            "failover_marker_error": survey.failover_marker_error,
         }
 
     def hive_survey(self, where: WindowsLocation, gather: set[str]) -> tuple[HiveSurvey, str]:

@@ -64,8 +64,14 @@ options:
       - V(present) sets the elements given.
       - V(restored) puts back the values in the rollback record and takes no element options. It fails when there
         is no record (see O(missing_ok)).
+      - V(absent) deletes the whole object O(identifier) with C(bcdedit /delete) and takes no element options. It is
+        meant for the marker that Lifeline's WinRE failover creates (C({07b12ddd-c467-4140-8aab-3313b0711336}));
+        role C(exit_recovery) deletes it so that the failover is armed again. Only a GUID is accepted, never a
+        well-known identifier such as V({default}), and an object with a C(path) element (a boot application such as
+        a Windows loader) is refused before anything is deleted. An object that does not exist is ok and unchanged.
+        No rollback record is written, because putting the marker back would disarm the failover.
     type: str
-    choices: [present, restored]
+    choices: [present, restored, absent]
     default: present
   missing_ok:
     description:
@@ -85,7 +91,7 @@ attributes:
     details: Reads the entry and reports what would change.
   diff_mode:
     support: full
-    details: The managed elements before and after.
+    details: The managed elements before and after; with O(state=absent) the object's elements before and none after.
   platform:
     platforms: windows
 notes:
@@ -113,6 +119,11 @@ EXAMPLES = r"""
 - name: Put the recorded values back
   lifeline.recovery.win_boot_config:
     state: restored
+
+- name: Arm the WinRE failover again (delete the marker it created)
+  lifeline.recovery.win_boot_config:
+    identifier: "{07b12ddd-c467-4140-8aab-3313b0711336}"
+    state: absent
 """
 
 RETURN = r"""

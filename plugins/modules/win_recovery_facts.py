@@ -110,6 +110,13 @@ ansible_facts:
         - C(current_control_set) is the control set that C(Select\Current) names, such as V(ControlSet001). It is
           read with the hive (null when only V(environment), V(bitlocker) and V(boot) are gathered).
         - C(last_boot_time) is Win32_OperatingSystem.LastBootUpTime (ISO 8601, UTC).
+        - C(failover_marker) (bool) tells whether the system store holds the BCD object
+          C({07b12ddd-c467-4140-8aab-3313b0711336}) that Lifeline's WinRE failover creates before it sets Safe Mode
+          with Networking and restarts (role C(winre_failover)), read with C(bcdedit /enum <id> /v). True in Safe
+          Mode means that the failover put the host there; true in WinRE means that Safe Mode was tried and failed
+          too, so the failover leaves the host in WinRE for a person or the out-of-band path. Role
+          C(exit_recovery) deletes the object, which arms the failover again. It is null when bcdedit's answer
+          could not be read; C(failover_marker_error) then says why.
         - C(bitlocker) has one entry per volume that C(manage-bde -status) lists (volume, volume_type,
           protection_on, locked, conversion_status, percentage_encrypted, encryption_method, key_protectors,
           size_gb).

@@ -30,7 +30,9 @@ options:
       - V(listed) only reads the packages.
       - V(removed) removes O(package_name) or, with O(newest_quality_update=true), the newest quality update.
       - V(pending_reverted) reverts pending servicing actions. It needs an offline image, because DISM does not
-        support it on a running Windows.
+        support C(/RevertPendingActions) on a running Windows (nor on a Windows PE or Windows RE image). With
+        O(offline=false), for example in Safe Mode with Networking after Lifeline's WinRE failover, the task fails
+        with that reason before any command is sent.
     type: str
     choices: [listed, removed, pending_reverted]
     default: listed
@@ -68,10 +70,12 @@ attributes:
 notes:
   - B(A removal cannot be undone by this module.) Putting a package back needs its source (the .msu or .cab file)
     and C(dism /Add-Package). The record only shows what was removed. There is no restore state.
-  - Online, a removal finishes at the next restart (exit code 3010, C(reboot_required=true)) and the package shows
-    C(Uninstall Pending) until then. A rerun reports C(changed=false) and C(reboot_required=true). With
-    O(newest_quality_update=true), a newest quality update that is already C(Uninstall Pending) counts as removed,
-    so the next older update is not removed before the restart.
+  - Online, in normal Windows or in Safe Mode with Networking (where Lifeline's WinRE failover brings a failed
+    host), removal uses C(dism /Online). It finishes at the next restart (exit code 3010,
+    C(reboot_required=true)) and the package shows C(Uninstall Pending) until then. A rerun reports
+    C(changed=false) and C(reboot_required=true). With O(newest_quality_update=true), a newest quality update
+    that is already C(Uninstall Pending) counts as removed, so the next older update is not removed before the
+    restart.
   - Offline, the package is removed at once. Boot the host afterwards, for example with
     M(lifeline.recovery.win_recovery_reboot).
   - Reverting with nothing pending (no C(\Windows\WinSxS\pending.xml) and no Install Pending or Uninstall Pending

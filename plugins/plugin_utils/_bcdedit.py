@@ -3,9 +3,9 @@
 """bcdedit.exe: the calls Lifeline makes and reading what ``bcdedit /enum`` prints ("BCDEdit Command-Line Options",
 "Boot Options Identifiers" and "BCDEdit /enum", Microsoft Learn).
 
-Calls: ``bcdedit [/store <file>] /enum | /set | /deletevalue``; identifiers (``bcd_identifier``: a well-known one such
-as ``{default}``, or a GUID), element names and values are checked first (ValueError naming them), and a builder
-returns the call (``NativeCall``) for a script to place (``_powershell.py``).
+Calls: ``bcdedit [/store <file>] /enum | /set | /deletevalue | /delete``; identifiers (``bcd_identifier``: a
+well-known one such as ``{default}``, or a GUID), element names and values are checked first (ValueError naming
+them), and a builder returns the call (``NativeCall``) for a script to place (``_powershell.py``).
 
 Output of ``bcdedit /enum``: a blank line, then one entry after another, separated by one or more blank lines. An
 entry is a title (``Windows Boot Loader``), a line of as many dashes, and one element per line: the name
@@ -33,10 +33,12 @@ __all__ = [
     "BcdEntry",
     "BcdValue",
     "bcd_identifier",
+    "bcdedit_delete",
     "bcdedit_deletevalue",
     "bcdedit_enum",
     "bcdedit_set",
     "parse_bcdedit_enum",
+    "parse_object_present",
 ]
 
 # bcdedit /? ID: the well-known identifiers.
@@ -112,6 +114,16 @@ def bcdedit_deletevalue(identifier: str, element: str, store: str | None = None)
     return NativeCall("bcdedit.exe", *_store(store), "/deletevalue", bcd_identifier(identifier), _bcd_element(element))
 
 
+def bcdedit_delete(identifier: str, store: str | None = None) -> NativeCall:
+    """``bcdedit [/store <file>] /delete <id>``: deletes a whole object ("BCDEdit /delete", Microsoft Learn).
+
+    Only an object named by its GUID: a well-known identifier (``{default}``, ``{bootmgr}``...) is refused here,
+    because bcdedit deletes those only with ``/f`` and Lifeline never deletes them."""
+    if not isinstance(identifier, str) or not _GUID_IDENTIFIER.fullmatch(identifier):
+        raise ValueError(f"only an object named by its GUID is deleted, not {shown(identifier)}")
+    return NativeCall("bcdedit.exe", *_store(store), "/delete", identifier)
+
+
 # --- reading bcdedit /enum --------------------------------------------------------------------------------------------
 
 _TOOL = "bcdedit /enum"
@@ -123,6 +135,9 @@ _ELEMENT = re.compile(r"(?P<name>[a-z][a-z0-9]*|custom:[0-9a-fA-F]{8})(?P<gap> +
 _CONTINUATION = re.compile(" " * NAME_WIDTH + r"(?P<value>\S.*)")
 _DASHES = re.compile(r"-+")
 _LOCALIZED_HINT = "Lifeline reads en-US bcdedit output only"
+# What ``bcdedit /enum <id>`` prints for an identifier the store does not hold (public transcripts; its exit code
+# and stream are not documented, so neither is relied on).
+NO_MATCHING_OBJECTS = "There are no matching objects or the store is empty."
 
 BcdValue = str | tuple[str, ...]
 
@@ -218,3 +233,16 @@ def _entry(title: tuple[int, str], elements: dict[str, list[str]]) -> BcdEntry:
         name: tuple(value) if name in LIST_ELEMENTS or len(value) > 1 else value[0] for name, value in elements.items()
     }
     return BcdEntry(title=line.rstrip(), identifier=identifier[0], elements=values)
+
+
+def parse_object_present(text: str, identifier: str) -> bool:
+    """Whether ``bcdedit [/store <file>] /enum <identifier> [/v]`` found the object: True when an entry with that
+    identifier is printed, False for ``NO_MATCHING_OBJECTS``; ParseError for anything else (empty, localized, an
+    error such as access denied), so an unreadable store is never taken for an absent object."""
+    wanted = bcd_identifier(identifier).lower()
+    if NO_MATCHING_OBJECTS in (line.strip() for line in split_lines(text)):
+        return False
+    entries = parse_bcdedit_enum(text)
+    if any(entry.identifier.lower() == wanted for entry in entries):
+        return True
+    raise ParseError(_TOOL, f"asked for {wanted}, printed {', '.join(e.identifier for e in entries)}")

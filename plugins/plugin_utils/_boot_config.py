@@ -24,10 +24,12 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records,
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import (
     BcdEntry,
     bcd_identifier,
+    bcdedit_delete,
     bcdedit_deletevalue,
     bcdedit_enum,
     bcdedit_set,
     parse_bcdedit_enum,
+    parse_object_present,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
@@ -41,7 +43,9 @@ __all__ = [
     "boot_config_read",
     "changes_needed",
     "merge_record",
+    "object_delete",
     "parse_config_read",
+    "parse_object_read",
     "read_record",
     "recorded_previous",
     "set_value",
@@ -135,6 +139,16 @@ def parse_config_read(text: str) -> tuple[BcdEntry | None, str | None, str]:
     return entries[0], record, ""
 
 
+def parse_object_read(text: str, identifier: str) -> BcdEntry | None:
+    """The object ``identifier`` from ``boot_config_read``'s JSON, or None when bcdedit says the store does not hold
+    it (``NO_MATCHING_OBJECTS``); ParseError for any other answer, so a store that cannot be read is never taken
+    for an object that is gone."""
+    output = _report.output(_report.document(text, _TOOL), "bcdedit", _TOOL)
+    if not parse_object_present(output, identifier):
+        return None
+    return next(e for e in parse_bcdedit_enum(output) if e.identifier.lower() == identifier.lower())
+
+
 def read_record(text: str) -> dict:
     """The record, checked: a boot_config record of elements Lifeline manages (ParseError if not)."""
     record = _records.parse(text, "boot_config")
@@ -187,6 +201,11 @@ def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], 
         else:
             statements += checked(bcdedit_set(identifier, element, value, store))
     return script(*statements, "exit 0")
+
+
+def object_delete(identifier: str, store: str | None = None) -> str:
+    """``bcdedit [/store <file>] /delete <GUID>`` as one script that fails with bcdedit's exit code."""
+    return script(*checked(bcdedit_delete(identifier, store)), "exit 0")
 
 
 def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:

@@ -21,6 +21,12 @@ Environment, from the live registry and environment of the running system:
   other value, or one that cannot be read, is ``unknown`` with the value in the evidence;
 - ``normal`` when there is neither key.
 
+The failover marker: Lifeline's WinRE failover (roles/winre_failover/files/lifeline-failover.cmd) creates the BCD
+object ``FAILOVER_MARKER`` in the system store before it sets ``safeboot network`` and restarts; it acts only when
+the object does not exist yet, and role exit_recovery deletes it once Safe Mode is cleared. So the object present
+means the failover put the host in Safe Mode with Networking (and has not been re-armed since); a host in WinRE with
+it present has been through Safe Mode already and needs hands or the out-of-band path.
+
 Crashes: each minidump's bugcheck code and parameters come from its kernel dump header, as the Windows SDK's
 ``mindumpdef.h`` defines it: DUMP_HEADER64 (``PAGEDU64``) on 64-bit Windows, DUMP_HEADER32 (``PAGEDUMP``) on
 32-bit Windows (``_recovery_survey.dump_bugcheck``). The faulting module is not in the header: the signals name it.
@@ -37,6 +43,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde impo
 
 __all__ = [
     "ENVIRONMENTS",
+    "FAILOVER_MARKER",
     "MININT_KEY",
     "SAFEBOOT_OPTION_KEY",
     "EnvironmentSurvey",
@@ -55,6 +62,10 @@ __all__ = [
 # The indicators of where a host is: the MiniNT key of Windows PE (WinRE), SafeBoot\Option of Safe Mode.
 MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
 SAFEBOOT_OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
+
+# The BCD object lifeline-failover.cmd creates (bcdedit /create <id> /d ... /device); the same identifier there,
+# in role exit_recovery's defaults and here (tests/unit/collection/test_failover_marker.py checks all three).
+FAILOVER_MARKER = "{07b12ddd-c467-4140-8aab-3313b0711336}"
 
 ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre", "unknown")
 SAFE_BOOT_OPTIONS = {1: "safe_mode", 2: "safe_mode_network"}
@@ -116,6 +127,8 @@ class EnvironmentSurvey:
     bitlocker_error: str | None
     boot: tuple[BcdEntry, ...] | None
     boot_error: str | None
+    failover_marker: bool | None = None  # FAILOVER_MARKER in the system store; None: not asked for, or unreadable
+    failover_marker_error: str | None = None
 
     @property
     def environment(self) -> str:
@@ -141,7 +154,8 @@ class EnvironmentSurvey:
     @property
     def problems(self) -> tuple[str, ...]:
         """What the survey could not read (a tool's output it did not understand)."""
-        return tuple(problem for problem in (self.bitlocker_error, self.boot_error) if problem)
+        problems = (self.bitlocker_error, self.boot_error, self.failover_marker_error)
+        return tuple(problem for problem in problems if problem)
 
     def volume(self, letter: str | None) -> SurveyVolume | None:
         return next((v for v in self.volumes if letter and v.letter == letter.upper()), None)

@@ -30,6 +30,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import 
     BcdEntry,
     bcdedit_enum,
     parse_bcdedit_enum,
+    parse_object_present,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     Package,
@@ -37,6 +38,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     parse_dism_packages,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    FAILOVER_MARKER,
     MININT_KEY,
     SAFEBOOT_OPTION_KEY,
     EnvironmentSurvey,
@@ -227,6 +229,7 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
             boot = tuple(parse_bcdedit_enum(_report.output(document, "bcdedit", _ENV_TOOL)))
         except ParseError as error:
             boot_error = f"{error} (exit code {_report.rc(document, 'bcdedit', _ENV_TOOL)})"
+    marker, marker_error = _failover_marker(document)
     return EnvironmentSurvey(
         computer_name=_report.field(document, "computer_name", str, _ENV_TOOL),
         system_drive=system_drive.upper(),
@@ -240,7 +243,20 @@ def parse_environment_survey(text: str) -> EnvironmentSurvey:
         bitlocker_error=bitlocker_error,
         boot=boot,
         boot_error=boot_error,
+        failover_marker=marker,
+        failover_marker_error=marker_error,
     )
+
+
+def _failover_marker(document: Mapping) -> tuple[bool | None, str | None]:
+    """Whether the system store holds the failover marker: ``(True|False, None)``, or ``(None, problem)`` when
+    bcdedit's answer is neither the object nor "no matching objects" (not asked for: ``(None, None)``)."""
+    if "marker_rc" not in document:
+        return None, None
+    try:
+        return parse_object_present(_report.output(document, "marker", _ENV_TOOL), FAILOVER_MARKER), None
+    except ParseError as error:
+        return None, f"{error} (exit code {_report.rc(document, 'marker', _ENV_TOOL)})"
 
 
 # --- the facts of the environment survey ----------------------------------------------------------------------
@@ -413,7 +429,8 @@ def recovery_environment_survey(
     lettered volume (Win32_LogicalDisk) with its file system, whether ``<L>:\\Windows\\System32\\config\\SYSTEM``
     and ``<L>:\\Windows\\WinSxS\\pending.xml`` exist, and with ``crashes`` its newest ``minidumps`` in
     ``<L>:\\Windows\\Minidump`` (name, size, time, first 0x60 bytes). ``bitlocker``: manage-bde -status;
-    ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order).
+    ``boot``: bcdedit /enum (the system store: the boot manager and the loaders in its display order) and
+    ``marker``: bcdedit /enum <the failover marker> /v (``_host_model.FAILOVER_MARKER``).
     """
     bitlocker, boot, crashes = flag(bitlocker, "bitlocker"), flag(boot, "boot"), flag(crashes, "crashes")
     minidumps = integer(minidumps, "minidumps listed", 1, MINIDUMPS_LISTED)
@@ -456,6 +473,7 @@ def recovery_environment_survey(
         statements += _report.captured("manage_bde", manage_bde_status())
     if boot:
         statements += _report.captured("bcdedit", bcdedit_enum(verbose=False))
+        statements += _report.captured("marker", bcdedit_enum(entries=FAILOVER_MARKER))
     statements.append("ConvertTo-Json -InputObject $report -Depth 5 -Compress")
     return script(*statements)
 

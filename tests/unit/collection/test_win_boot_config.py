@@ -19,6 +19,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     boot_config_read,
     changes_needed,
     merge_record,
+    object_delete,
     parse_config_read,
     read_record,
     recorded_previous,
@@ -197,3 +198,46 @@ def test_missing_ok_makes_no_record_nothing_to_restore() -> None:
     )
     again = action(machine, {"state": "restored", "missing_ok": True})[0].run(task_vars=facts)
     assert again["changed"] is False and again["nothing_to_restore"] is True
+
+
+# --- state: absent (the WinRE failover's marker) --------------------------------------------------------------
+
+MARKER = "{07b12ddd-c467-4140-8aab-3313b0711336}"
+
+
+def store_text(machine) -> str:
+    return run(machine, "bcdedit /enum all /v").stdout
+
+
+def test_the_delete_script_parses_and_fails_with_bcdedits_exit_code() -> None:
+    built = object_delete(MARKER, STORE)
+    assert native_calls(assert_parses(built)) == [["bcdedit.exe", "/store", STORE, "/delete", MARKER]]
+    assert "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }" in built and built.endswith("exit 0")
+
+
+def test_deleting_refuses_well_known_identifiers_options_and_boot_applications_before_deleting() -> None:
+    machine = new_machine("T-0504", 504)
+    before = store_text(machine)
+    for args in ({"identifier": "{default}", "state": "absent"}, {"identifier": "{bootmgr}", "state": "absent"},
+                 {"identifier": MARKER, "state": "absent", "safeboot": "absent"}):  # fmt: skip
+        module, sent = action(machine, args)
+        result = module.run(task_vars={})
+        assert result["failed"] is True and sent == [], (args, result)
+    loader = parse_bcdedit_enum(default_entry_text(machine))[0].identifier  # the Windows loader's GUID
+    module, sent = action(machine, {"identifier": loader, "state": "absent"})
+    refused = module.run(task_vars={})
+    assert refused["failed"] is True and "boot application" in refused["msg"] and len(sent) == 1
+    assert store_text(machine) == before
+
+
+def test_an_absent_marker_is_no_change_and_check_mode_deletes_nothing() -> None:
+    machine = new_machine("T-0505", 505)
+    args = {"identifier": MARKER, "state": "absent"}
+    gone = action(machine, args)[0].run(task_vars={})
+    assert gone["changed"] is False and gone["commands_sent"] == 1 and "does not exist" in gone["msg"], gone
+    assert run(machine, f'bcdedit /create {MARKER} /d "Lifeline failover" /device').exit_code == 0
+    before = store_text(machine)
+    checked = action(machine, args, check_mode=True)[0].run(task_vars={})
+    assert checked["changed"] is True and checked["commands_sent"] == 1 and checked["record"] is None
+    assert checked["diff"] == {"before": {"identifier": MARKER, "description": "Lifeline failover"}, "after": {}}
+    assert store_text(machine) == before

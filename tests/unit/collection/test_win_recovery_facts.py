@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from ansible_collections.lifeline.recovery.plugins.action.win_recovery_facts import ActionModule
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._host_model import (
+    FAILOVER_MARKER,
     MININT_KEY,
     SAFEBOOT_OPTION_KEY,
     expected_environment,
@@ -46,6 +47,7 @@ def test_the_environment_survey_parses_and_reads_only_what_it_is_asked_for() -> 
         ["reg.exe", "query", SAFEBOOT_OPTION_KEY, "/v", "OptionValue"],
         ["manage-bde.exe", "-status"],
         ["bcdedit.exe", "/enum"],
+        ["bcdedit.exe", "/enum", FAILOVER_MARKER, "/v"],
     ]
     assert "Win32_OperatingSystem" in literal_values(root) and "\\Minidump" in literal_values(root)
     assert "-TotalCount 96" in full  # DUMP_HEADER64 up to the four bugcheck parameters
