@@ -1,12 +1,15 @@
 """The one host model (``_host_model.py``): the rules on the host survey's JSON; then the fleet inventory's probe and
-win_recovery_facts reading the same in-process lab machine, which must judge it the same way (environment, where
-Windows is, the newest crash), including where their two old readings disagreed: a Safe Mode option that is neither
-1 nor 2, WinPE's X: drive without the MiniNT key, a 32-bit dump header. Last, the one form of a failure signature,
-whether the inventory builds it or a person writes it in the remediation mapping."""
+win_recovery_facts reading the same host, which they must judge the same way (environment, where Windows is, the
+newest crash), including where their two old readings disagreed: a Safe Mode option that is neither 1 nor 2, WinPE's
+X: drive without the MiniNT key, a 32-bit dump header. Where WinRM answers (normal Windows, Safe Mode with Networking
+once WinRM is listed) the host is an in-process lab machine; looks no real host answers over WinRM (WinRE, Safe Mode
+without networking) are recorded surveys (``surveys.py``) given to both readers. Last, the one form of a failure
+signature, whether the inventory builds it or a person writes it in the remediation mapping."""
 
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 
@@ -29,13 +32,12 @@ from lifeline_lab.machine import Machine, new_machine
 from lifeline_lab.machine.drives_helpers import os_drive
 
 from ..lab.support import run
-from .in_process import lab_action
+from .in_process import in_safe_mode, lab_action, scripted_action
 from .surveys import RUNNING, SAFE_BOOT_OPTION, dump_header, minidump, sample, survey_json, volume
 
 NOW = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
 CRASHED = datetime.datetime(2024, 7, 19, 4, 9, 30, tzinfo=datetime.UTC)
 OPTION_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
-MININT_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\MiniNT"
 
 
 # --- the rules, on the survey's JSON ---------------------------------------------------------------------------
@@ -106,13 +108,18 @@ def test_the_latest_crash_is_the_newest_dump_on_the_windows_volume() -> None:
 # --- one host, two readers: the inventory's probe and win_recovery_facts on an in-process lab machine ---------
 
 
+def verdict_of(name: str, look_text: str) -> Verdict:
+    """The fleet inventory's verdict without signals on a look as the probe reads it."""
+    look = parse_environment_survey(look_text)
+    return classify(name, ProbeResult(name, "answered", "", look, NOW, 0.1), None)
+
+
 def inventory_verdict(machine: Machine) -> Verdict:
-    """The fleet inventory's verdict on ``machine`` without signals: the probe's look command run by the machine's
-    shell, read as the probe reads it, then classified."""
+    """The fleet inventory's verdict on ``machine``: the probe's look command run by the machine's shell."""
+    assert machine.winrm_reachable(), "the probe reaches only a host whose WinRM answers"
     answer = run(machine, look_command())
     assert answer.exit_code == 0, answer.stderr
-    look = parse_environment_survey(answer.stdout)
-    return classify(machine.computer_name, ProbeResult(machine.computer_name, "answered", "", look, NOW, 0.1), None)
+    return verdict_of(machine.computer_name, answer.stdout)
 
 
 def facts(machine: Machine) -> dict:
@@ -121,10 +128,29 @@ def facts(machine: Machine) -> dict:
     return result["ansible_facts"]["lifeline_recovery"]
 
 
+def answer(document: str) -> dict:
+    return {"rc": 0, "stdout": document + "\r\n"}
+
+
+# The SYSTEM hive's answers as the hive survey prints them for ``gather: [environment, crashes]`` (Select\\Current and
+# nothing else asked for): the live hive in one script; an offline hive file loaded, read and unloaded twice.
+SELECT = sample("reg_offline_select_current.txt")
+LIVE_HIVE = [json.dumps({"select": SELECT.replace("OFFLINE_SYSTEM", "SYSTEM"), "select_rc": 0})]
+OFFLINE_HIVE = [json.dumps({"load_rc": 0, "select": SELECT, "select_rc": 0, "unload_rc": 0})] * 2
+
+
+def recorded_facts(look_text: str, gather: list[str], hive: list[str]) -> tuple[dict, list]:
+    """win_recovery_facts on a recorded look and the recorded hive answers that follow it."""
+    module, sent = scripted_action(FactsAction, [answer(each) for each in (look_text, *hive)], {"gather": gather})
+    result = module.run(task_vars={})
+    assert not result.get("failed"), result.get("msg")
+    return result["ansible_facts"]["lifeline_recovery"], sent
+
+
 def host(seed: int, environment: str) -> Machine:
+    """A lab machine in ``environment`` (normal, or Safe Mode with Networking with WinRM listed: ``in_safe_mode``)."""
     machine = new_machine(f"T-{seed:04d}", seed)
-    machine.enter_environment(environment)
-    return machine
+    return in_safe_mode(machine) if environment == "safe_mode_network" else machine
 
 
 def write_minidump(machine: Machine, name: str, header: bytes, time: datetime.datetime) -> None:
@@ -134,7 +160,7 @@ def write_minidump(machine: Machine, name: str, header: bytes, time: datetime.da
     drives.write(rf"C:\Windows\Minidump\{name}", header, modified=time)
 
 
-@pytest.mark.parametrize("environment", ["normal", "safe_mode", "safe_mode_network", "winre"])
+@pytest.mark.parametrize("environment", ["normal", "safe_mode_network"])
 def test_the_inventory_and_the_facts_judge_one_host_the_same(environment: str) -> None:
     machine = host(401, environment)
     write_minidump(machine, "071924-01.dmp", dump_header(0x50, 1, 2, 3, 4), CRASHED)
@@ -144,6 +170,28 @@ def test_the_inventory_and_the_facts_judge_one_host_the_same(environment: str) -
     assert verdict.boot_environment == found["environment"] == machine.environment
     assert found["crashes"][0]["bugcheck"] == "0x00000050"
     assert verdict.failure_signature == (None if environment == "normal" else "0x50")
+    assert verdict.bitlocker_locked is found["os_volume_locked"] is False
+
+
+CRASH_DUMP = [minidump("071924-01.dmp", 1721362140000, dump_header(0x50, 1, 2, 3, 4))]
+RECORDED_LOOKS = {
+    "winre": (survey_json(volumes=[volume("D:", minidumps=CRASH_DUMP), volume("X:", minidumps=[])]), OFFLINE_HIVE),
+    "safe_mode": (survey_json(**{**RUNNING, **option(1), "volumes": [volume("C:", minidumps=CRASH_DUMP)]}), LIVE_HIVE),
+}
+
+
+@pytest.mark.parametrize("environment", sorted(RECORDED_LOOKS))
+def test_the_inventory_and_the_facts_judge_a_recorded_look_the_same(environment: str) -> None:
+    """WinRE (Windows offline on D:, read from its hive file) and Safe Mode without networking answer no WinRM on
+    real Windows: a look recorded there is judged the same by both readers."""
+    look, hive = RECORDED_LOOKS[environment]
+
+    verdict, (found, sent) = verdict_of("WS-1", look), recorded_facts(look, ["environment", "crashes"], hive)
+
+    assert verdict.boot_environment == found["environment"] == environment
+    assert found["system_hive_offline"] is (environment == "winre") and len(sent) == 1 + len(hive)
+    assert found["crashes"][0]["bugcheck"] == "0x00000050"
+    assert verdict.failure_signature == "0x50"
     assert verdict.bitlocker_locked is found["os_volume_locked"] is False
 
 
@@ -160,14 +208,15 @@ def test_a_safe_mode_option_that_is_neither_1_nor_2_is_unknown_to_both_with_the_
 
 
 def test_winpe_x_drive_without_the_minint_key_is_unknown_to_both_and_windows_is_not_guessed() -> None:
-    machine = host(403, "winre")
-    assert run(machine, f"reg delete {MININT_KEY} /f").exit_code == 0
+    """A WinPE look (X: as the system drive) without the MiniNT key, recorded: WinPE answers no WinRM."""
+    look = survey_json(minint="", minint_rc=1)
 
-    verdict, found = inventory_verdict(machine), facts(machine)
+    verdict, (found, sent) = verdict_of("WS-1", look), recorded_facts(look, ["environment", "drivers", "crashes"], [])
 
     assert verdict.boot_environment == found["environment"] == "unknown"
     assert found["environment_evidence"] == "environment unknown: system drive X:, WinPE's RAM disk, but no MiniNT key"
     assert found["os_volume"] is None and found["drivers"] is None  # no hive read from a volume it cannot tell
+    assert len(sent) == 1
 
 
 def test_a_32_bit_dump_header_gives_both_the_bugcheck() -> None:
