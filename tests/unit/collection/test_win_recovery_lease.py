@@ -1,6 +1,7 @@
 """win_recovery_lease without WinRM: its scripts read with the real PowerShell grammar (hostile run ids and owners
 stay one literal), the decisions on what a host holds, and the action run against in-process lab machines judged
-by the lab's own view of the file (its ground truth: size and SHA-256, and the bytes on the volume)."""
+by the lab's own view of the file (its ground truth: size and SHA-256, and the bytes on the volume). The machines are
+in Safe Mode with Networking, as Lifeline reaches a failed host (``in_process.safe_mode_host``)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,11 @@ from ansible_collections.lifeline.recovery.plugins.action.win_recovery_lease imp
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lease as lease
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from lifeline_lab.machine import new_machine
 
-from .in_process import lab_action
+from .in_process import lab_action, safe_mode_host
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls, of_type, text
 
-PATH = "D:\\ProgramData\\Lifeline\\lease.json"
+PATH = "C:\\ProgramData\\Lifeline\\lease.json"
 NOW = datetime.datetime(2026, 3, 1, 8, 0, 0, tzinfo=datetime.UTC)
 HASH = "A" * 64
 MINUTE = datetime.timedelta(minutes=1)
@@ -63,7 +63,7 @@ def test_the_scripts_parse_and_call_only_cmdlets() -> None:
 def test_create_never_overwrites_and_replace_and_remove_only_on_the_same_content() -> None:
     create = lease.lease_swap(PATH, None, "{}")
     assert "-Force" not in next(line for line in create.splitlines() if "-ItemType 'File'" in line)
-    assert "$null = New-Item -ItemType 'Directory' -Path 'D:\\ProgramData\\Lifeline' -Force" in create
+    assert "$null = New-Item -ItemType 'Directory' -Path 'C:\\ProgramData\\Lifeline' -Force" in create
     assert "Get-FileHash" not in create.split("if (-not $report.done)")[0]  # no content to compare with
     swaps = [(lease.lease_swap(PATH, HASH, "{}"), "-Force"), (lease.lease_swap(PATH, HASH, None), "Remove-Item")]
     for built, change in swaps:
@@ -214,14 +214,7 @@ def test_release_decisions_never_remove_another_runs_lease() -> None:
 # --- the action on in-process lab machines -------------------------------------------------------------------
 
 
-def winre_machine(name: str, seed: int):
-    machine = new_machine(name, seed)
-    machine.enter_environment("winre")  # the Windows volume is D: here
-    return machine
-
-
-FACTS = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:", "os_volume_locked": False}}}
-TRUTH = "C:\\ProgramData\\Lifeline\\lease.json"  # the lab's ground truth names files by their letter in Windows
+FACTS = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "os_volume_locked": False}}}
 
 
 def run_task(machine, check_mode: bool = False, task_vars: dict | None = None, **args) -> tuple[dict, list]:
@@ -231,7 +224,7 @@ def run_task(machine, check_mode: bool = False, task_vars: dict | None = None, *
 
 def on_host(machine) -> dict | None:
     """The lease file as the lab holds it: its JSON, after checking the bytes against the ground truth's hash."""
-    truth = machine.snapshot()["files"].get(TRUTH)
+    truth = machine.snapshot()["files"].get(PATH)
     if truth is None:
         return None
     data = machine.drives.read(PATH)
@@ -240,13 +233,13 @@ def on_host(machine) -> dict | None:
 
 
 def put(machine, held: lease.Lease | str) -> None:
-    machine.drives.mkdir("D:\\ProgramData\\Lifeline", parents=True)
+    machine.drives.mkdir("C:\\ProgramData\\Lifeline", parents=True)
     content = held if isinstance(held, str) else lease.lease_text(held)
     machine.drives.write(PATH, content.encode())
 
 
 def test_acquire_creates_the_lease_in_one_command_and_a_rerun_keeps_it() -> None:
-    machine = winre_machine("T-0901", 901)
+    machine = safe_mode_host("T-0901", 901)
     before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     result, sent = run_task(machine, run_id="r1", owner="alice@awx")
     assert result["changed"] is True and result["outcome"] == "created" and len(sent) == 1, result
@@ -266,7 +259,7 @@ def test_acquire_creates_the_lease_in_one_command_and_a_rerun_keeps_it() -> None
 
 
 def test_another_run_is_refused_and_the_file_is_unchanged() -> None:
-    machine = winre_machine("T-0902", 902)
+    machine = safe_mode_host("T-0902", 902)
     first, _ = run_task(machine, run_id="r1", owner="alice@awx")
     data = machine.drives.read(PATH)
     refused, sent = run_task(machine, run_id="r2", owner="bob@laptop")
@@ -281,7 +274,7 @@ def test_another_run_is_refused_and_the_file_is_unchanged() -> None:
 
 
 def test_an_expired_lease_is_taken_over_with_a_warning_naming_its_holder() -> None:
-    machine = winre_machine("T-0903", 903)
+    machine = safe_mode_host("T-0903", 903)
     expired = lease_of("r0", datetime.datetime.now(datetime.UTC).replace(microsecond=0) - MINUTE, owner="carol@old")
     put(machine, expired)
     result, sent = run_task(machine, run_id="r1", owner="alice@awx", duration=30)
@@ -293,7 +286,7 @@ def test_an_expired_lease_is_taken_over_with_a_warning_naming_its_holder() -> No
 
 
 def test_a_renewal_that_extends_is_a_change_and_keeps_the_first_acquired_time() -> None:
-    machine = winre_machine("T-0904", 904)
+    machine = safe_mode_host("T-0904", 904)
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     mine = lease.Lease("alice@awx", "r1", now - 100 * MINUTE, now + 10 * MINUTE)
     put(machine, mine)
@@ -305,7 +298,7 @@ def test_a_renewal_that_extends_is_a_change_and_keeps_the_first_acquired_time() 
 
 
 def test_release_by_another_run_leaves_the_lease_and_by_its_own_run_removes_it() -> None:
-    machine = winre_machine("T-0905", 905)
+    machine = safe_mode_host("T-0905", 905)
     run_task(machine, run_id="r1", owner="alice@awx")
     data = machine.drives.read(PATH)
     other, sent = run_task(machine, run_id="r2", state="released")
@@ -323,15 +316,15 @@ def test_release_by_another_run_leaves_the_lease_and_by_its_own_run_removes_it()
 
 
 def test_check_mode_reads_and_changes_nothing() -> None:
-    machine = winre_machine("T-0906", 906)
+    machine = safe_mode_host("T-0906", 906)
     checked, sent = run_task(machine, check_mode=True, run_id="r1")
     assert (checked["changed"], checked["outcome"], len(sent)) == (True, "created", 1)
     assert "would be acquired" in checked["msg"] and on_host(machine) is None
-    assert not machine.drives.exists("D:\\ProgramData\\Lifeline")  # not even the folder
+    assert not machine.drives.exists("C:\\ProgramData\\Lifeline")  # not even the folder
 
 
 def test_an_unreadable_lease_is_left_alone_unless_forced() -> None:
-    machine = winre_machine("T-0907", 907)
+    machine = safe_mode_host("T-0907", 907)
     put(machine, "{half a lease")
     refused, _ = run_task(machine, run_id="r1")
     assert refused["failed"] is True and "cannot be read (it is not JSON" in refused["msg"], refused
@@ -345,7 +338,7 @@ def test_an_unreadable_lease_is_left_alone_unless_forced() -> None:
 
 
 def test_a_lease_that_cannot_be_created_fails_with_windows_error_not_a_guess() -> None:
-    machine = winre_machine("T-0911", 911)
+    machine = safe_mode_host("T-0911", 911)
     machine.drives.mkdir(PATH, parents=True)  # a folder where the lease file should be: New-Item cannot create it
     result, sent = run_task(machine, run_id="r1")
     assert result["failed"] is True and len(sent) == 1, result
@@ -357,7 +350,7 @@ def test_a_lease_that_cannot_be_created_fails_with_windows_error_not_a_guess() -
 def test_a_lease_changed_between_read_and_swap_is_decided_again_and_not_overwritten() -> None:
     """Another controller takes the expired lease after this task read it: the swap finds a different SHA-256,
     writes nothing, and the task fails naming the new holder."""
-    machine = winre_machine("T-0908", 908)
+    machine = safe_mode_host("T-0908", 908)
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     put(machine, lease_of("r0", now - MINUTE))
     fresh = lease_of("r9", now + 60 * MINUTE, owner="dave@other")
@@ -377,8 +370,8 @@ def test_a_lease_changed_between_read_and_swap_is_decided_again_and_not_overwrit
 
 
 def test_bad_input_and_a_locked_volume_send_nothing() -> None:
-    machine = winre_machine("T-0909", 909)
-    locked = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:", "os_volume_locked": True}}}
+    machine = safe_mode_host("T-0909", 909)
+    locked = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "os_volume_locked": True}}}
     cases = [
         ({"run_id": "r1", "duration": 0}, FACTS, "duration 0 is not from 1 to 1440"),
         ({"run_id": "r1", "duration": 1441}, FACTS, "1 to 1440"),
@@ -392,7 +385,7 @@ def test_bad_input_and_a_locked_volume_send_nothing() -> None:
     for args, task_vars, message in cases:
         result, sent = run_task(machine, task_vars=task_vars, **args)
         assert result["failed"] is True and message in result["msg"] and sent == [], (args, result)
-    assert run_task(machine, task_vars={}, run_id="r1", volume="d:")[0]["path"] == PATH  # the alias
+    assert run_task(machine, task_vars={}, run_id="r1", volume="c:")[0]["path"] == PATH  # the alias
 
 
 def test_the_default_owner_is_the_controller_user_at_its_host(monkeypatch) -> None:
@@ -407,7 +400,7 @@ def test_the_default_owner_is_the_controller_user_at_its_host(monkeypatch) -> No
     monkeypatch.setattr("socket.gethostname", lambda: "h" * 300)
     owner = controller_owner()
     assert owner.startswith("unknown@h") and len(owner) == lease.MAX_OWNER
-    machine = winre_machine("T-0910", 910)
+    machine = safe_mode_host("T-0910", 910)
     assert run_task(machine, run_id="r1")[0]["lease"]["owner"] == owner
 
 
