@@ -15,7 +15,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
 from lifeline_lab import failures
 from lifeline_lab.machine import ground_truth, new_machine
 
-from .in_process import lab_action
+from .in_process import in_safe_mode, lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, parse
 
 UTC = datetime.UTC
@@ -318,15 +318,15 @@ CROWDSTRIKE = {
     "modified_before": "2024-07-19T04:10:00Z",
     "quarantine_id": "channel-file-291",
 }
-IN_WINRE = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:"}}}
+IN_SAFE_MODE = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "environment": "safe_mode_network"}}}
 BAD_FILE = "C:\\Windows\\System32\\drivers\\CrowdStrike\\C-00000291-00000000-00000032.sys"  # as Windows names it
 
 
-def crowdstrike_host_in_winre(seed: int):
+def crowdstrike_host_in_safe_mode(seed: int):
+    """A host with the faulty channel file, in Safe Mode with Networking as the WinRE failover leaves it."""
     machine = new_machine(f"T-06{seed:02}", 600 + seed)
     failures.crowdstrike_291(machine, random.Random(seed))
-    machine.enter_environment("winre")
-    return machine
+    return in_safe_mode(machine)
 
 
 def channel_files(machine) -> dict[str, str]:
@@ -337,11 +337,11 @@ def channel_files(machine) -> dict[str, str]:
 
 def quarantine(machine, args: dict, check_mode: bool = False) -> tuple[dict, list]:
     module, sent = lab_action(QuarantineAction, machine, args, check_mode=check_mode, diff=True)
-    return module.run(task_vars=IN_WINRE), sent
+    return module.run(task_vars=IN_SAFE_MODE), sent
 
 
-def test_quarantine_in_winre_lets_the_host_boot_and_restore_brings_the_crash_back() -> None:
-    machine = crowdstrike_host_in_winre(1)
+def test_quarantine_in_safe_mode_lets_the_host_boot_and_restore_brings_the_crash_back() -> None:
+    machine = crowdstrike_host_in_safe_mode(1)
     assert machine.boot_outcome().environment is None  # the faulty channel file crashes the boot
     before = channel_files(machine)
 
@@ -374,7 +374,7 @@ def test_quarantine_in_winre_lets_the_host_boot_and_restore_brings_the_crash_bac
     ],
 )
 def test_bad_input_is_refused_before_anything_is_sent(change: dict, message: str) -> None:
-    machine = crowdstrike_host_in_winre(2)
+    machine = crowdstrike_host_in_safe_mode(2)
     before = channel_files(machine)
     result, sent = quarantine(machine, {**CROWDSTRIKE, **change})
     assert result["failed"] and message in result["msg"], result
