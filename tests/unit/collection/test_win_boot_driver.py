@@ -1,6 +1,7 @@
 """win_boot_driver without WinRM: its scripts read with the real PowerShell grammar (hostile names refused or one
 literal, the offline hive unloaded in finally), the refusal policy, the record round trip, and the action run
-against in-process lab machines (Start in the hive, no hive left loaded, bad input sends nothing)."""
+against in-process lab machines where WinRM answers (Start in the live hive of a host in Safe Mode with Networking
+and the next boot it gives, bad input sends nothing)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from lifeline_lab.machine import new_machine
 from lifeline_lab.machine.windows_image import BOOT_CRITICAL, SERVICES
 
 from ..lab.support import run
-from .in_process import lab_action
+from .in_process import in_safe_mode, lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 HIVE = "D:\\Windows\\System32\\config\\SYSTEM"
@@ -172,32 +173,42 @@ def action(machine, args: dict, check_mode: bool = False) -> tuple[ActionModule,
     return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=True)
 
 
-FACTS = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:", "system_hive_offline": True}}}
+FACTS = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "system_hive_offline": False,
+                                                 "environment": "safe_mode_network"}}}  # fmt: skip
+LIVE_RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"
 
 
 def start_of(machine, name: str) -> str:
     return run(machine, f"reg query HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name} /v Start").stdout
 
 
-def test_offline_disable_check_mode_rerun_restore_and_no_hive_left_loaded() -> None:
+def test_disable_in_safe_mode_check_mode_rerun_restore_and_the_next_boot() -> None:
+    """The bad boot driver disabled in the live hive of a host in Safe Mode with Networking: the next normal boot
+    (the lab's boot model on the hive on disk) no longer crashes; restoring brings the crash back."""
     machine = new_machine("T-0401", 401)
     failures.bad_boot_driver(machine, random.Random(1))
-    machine.enter_environment("winre")
+    in_safe_mode(machine)
+    assert machine.boot_outcome().environment is None  # ctxflt crashes every normal boot
     checked = action(machine, {"name": "ctxflt"}, check_mode=True)[0].run(task_vars=FACTS)
     assert checked["changed"] is True and checked["commands_sent"] == 1
     assert checked["diff"] == {"before": {"name": "ctxflt", "Start": 0, "start_type": "boot"},
                                "after": {"name": "ctxflt", "Start": 4, "start_type": "disabled"}}  # fmt: skip
+    assert "0x0" in start_of(machine, "ctxflt") and machine.boot_outcome().environment is None
     done = action(machine, {"name": "ctxflt"})[0].run(task_vars=FACTS)
     assert done["changed"] is True and done["commands_sent"] == 3 and done["previous_start"] == 0
+    assert machine.snapshot()["registry"]["services"]["ctxflt"]["Start"] == 4
+    assert machine.boot_outcome().environment == "normal"
     again = action(machine, {"name": "ctxflt"})[0].run(task_vars=FACTS)
-    assert again["changed"] is False and again["commands_sent"] == 1 and again["record"] == RECORD
-    assert run(machine, "reg query HKLM").stdout.split() == [
+    assert again["changed"] is False and again["commands_sent"] == 1 and again["record"] == LIVE_RECORD
+    restored = action(machine, {"name": "ctxflt", "state": "restored"})[0].run(task_vars=FACTS)
+    assert restored["changed"] is True and restored["start"] == 0
+    assert machine.snapshot()["registry"]["services"]["ctxflt"]["Start"] == 0
+    assert machine.boot_outcome().environment is None
+    assert action(machine, {"name": "ctxflt", "state": "restored"})[0].run(task_vars=FACTS)["changed"] is False
+    assert run(machine, "reg query HKLM").stdout.split() == [  # the live hive: nothing loaded beside it
         "HKEY_LOCAL_MACHINE\\SOFTWARE",
         "HKEY_LOCAL_MACHINE\\SYSTEM",
     ]
-    restored = action(machine, {"name": "ctxflt", "state": "restored"})[0].run(task_vars=FACTS)
-    assert restored["changed"] is True and restored["start"] == 0
-    assert action(machine, {"name": "ctxflt", "state": "restored"})[0].run(task_vars=FACTS)["changed"] is False
 
 
 def test_bad_input_and_deny_list_send_nothing_and_a_group_refusal_changes_nothing() -> None:
