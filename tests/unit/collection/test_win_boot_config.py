@@ -5,7 +5,6 @@ action against in-process lab machines."""
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -26,11 +25,10 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     wanted_values,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
-from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
-from .in_process import lab_action
+from .in_process import in_safe_mode, lab_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -136,32 +134,40 @@ def default_entry_text(machine) -> str:
     return run(machine, "bcdedit /enum {default} /v").stdout
 
 
-def test_broken_bcd_repaired_rerun_and_restored_in_process() -> None:
+def test_safeboot_cleared_in_safe_mode_rerun_and_restored_in_process() -> None:
+    """What exit_recovery asks of the module on a host the WinRE failover sent to Safe Mode with Networking
+    (``bcdedit /set {default} safeboot network``): clear safeboot, so the next boot is a normal one; restoring puts
+    the failover's setting back. The lab's boot model on the store on disk is the ground truth."""
     machine = new_machine("T-0501", 501)
-    failures.broken_bcd(machine, random.Random(1))
-    machine.enter_environment("winre")
-    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:"}}}
+    assert run(machine, "bcdedit /set {default} safeboot network").exit_code == 0  # as the failover leaves it
+    in_safe_mode(machine)
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "environment": "safe_mode_network"}}}
     before = default_entry_text(machine)
-    args = {"device": "partition=D:", "osdevice": "partition=D:"}
+    assert "safeboot                Network" in before and machine.boot_outcome().environment == "safe_mode_network"
+    args = {"safeboot": "absent"}
     checked = action(machine, args, check_mode=True)[0].run(task_vars=facts)
     assert checked["changed"] is True and checked["commands_sent"] == 1 and default_entry_text(machine) == before
     done = action(machine, args)[0].run(task_vars=facts)
     assert done["changed"] is True and done["commands_sent"] == 3
-    assert done["previous"]["device"] == "partition=\\Device\\HarddiskVolume2"
-    assert "partition=D:" in default_entry_text(machine)
+    assert done["previous"]["safeboot"] == "Network"
+    assert "safeboot" not in default_entry_text(machine) and machine.boot_outcome().environment == "normal"
     assert action(machine, args)[0].run(task_vars=facts)["changed"] is False
     restored = action(machine, {"state": "restored"})[0].run(task_vars=facts)
     assert restored["changed"] is True and restored["commands_sent"] == 3 and default_entry_text(machine) == before
-    record = "D:\\ProgramData\\Lifeline\\records\\boot_config-default.json"
-    text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{record}' -Raw -Encoding UTF8\"").stdout
+    assert machine.boot_outcome().environment == "safe_mode_network"
+    text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{RECORD}' -Raw -Encoding UTF8\"").stdout
     assert read_record(text.strip())["restored_at"] is not None
     again = action(machine, {"state": "restored"})[0].run(task_vars=facts)
     assert again["changed"] is False and again["commands_sent"] == 1 and "already restored" in again["msg"]
-    # repaired by hand afterwards: a rollback run again leaves the repair alone and says so
-    assert run(machine, "bcdedit /set {default} device partition=D:").exit_code == 0
+    # cleared by hand afterwards: a rollback run again leaves that alone and says so
+    assert run(machine, "bcdedit /deletevalue {default} safeboot").exit_code == 0
     stale = action(machine, {"state": "restored"})[0].run(task_vars=facts)
-    assert stale["changed"] is False and "left alone" in stale["warnings"][0] and "device partition=D:" in stale["msg"]
-    assert "partition=D:" in default_entry_text(machine)
+    assert (
+        stale["changed"] is False
+        and "left alone" in stale["warnings"][0]
+        and "safeboot absent (recorded Network)" in stale["msg"]
+    )
+    assert "safeboot" not in default_entry_text(machine) and machine.boot_outcome().environment == "normal"
 
 
 def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:
