@@ -18,17 +18,16 @@ from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
-from .in_process import lab_action
+from .in_process import in_safe_mode, lab_action
 from .test_records import LEGACY, LEGACY_MANIFEST
 
-WINRE = {"ansible_facts": {"lifeline_recovery": {"os_volume": "D:", "system_hive_offline": True,
-                                                 "environment": "winre"}}}  # fmt: skip
+SAFE_MODE = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "system_hive_offline": False,
+                                                     "environment": "safe_mode_network"}}}  # fmt: skip
 NORMAL = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "system_hive_offline": False,
                                                   "environment": "normal"}}}  # fmt: skip
 CROWDSTRIKE = "Windows\\System32\\drivers\\CrowdStrike"
 BAD = "C-00000291-00000000-00000032.sys"
 RECORDS = "C:\\ProgramData\\Lifeline\\records"
-WINRE_RECORDS = RECORDS.replace("C:", "D:")
 
 
 def on_disk(machine) -> dict:
@@ -52,29 +51,29 @@ def ok(action_class, machine, args: dict, facts: dict) -> dict:
 
 def remediated(machine) -> None:
     """A remediation with settings of its own (no mapping names them): quarantine id and patterns, a driver, a
-    boot setting, in WinRE, in that order."""
+    boot setting, in Safe Mode with Networking, in that order."""
     quarantine = {"path": CROWDSTRIKE, "patterns": ["C-00000291-*.sys"], "quarantine_id": "contoso-cs-291"}
-    ok(QuarantineFiles, machine, quarantine, WINRE)
-    ok(BootDriver, machine, {"name": "ctxflt"}, WINRE)
-    ok(BootConfig, machine, {"bootstatuspolicy": "IgnoreAllFailures"}, WINRE)
+    ok(QuarantineFiles, machine, quarantine, SAFE_MODE)
+    ok(BootDriver, machine, {"name": "ctxflt"}, SAFE_MODE)
+    ok(BootConfig, machine, {"bootstatuspolicy": "IgnoreAllFailures"}, SAFE_MODE)
 
 
-def broken_twice_in_winre(hostname: str, seed: int):
-    """A lab machine with the CrowdStrike 291 channel file and a crashing boot driver, started into WinRE."""
+def broken_twice_in_safe_mode(hostname: str, seed: int):
+    """A lab machine with the CrowdStrike 291 channel file and a crashing boot driver, in Safe Mode with Networking
+    (as Lifeline reaches it)."""
     machine = new_machine(hostname, seed)
     failures.crowdstrike_291(machine, random.Random(1))
     failures.bad_boot_driver(machine, random.Random(2))
-    machine.enter_environment("winre")
-    return machine
+    return in_safe_mode(machine)
 
 
 def test_a_remediation_is_listed_newest_first_and_undone_to_the_ground_truth() -> None:
-    machine = broken_twice_in_winre("T-0951", 951)
+    machine = broken_twice_in_safe_mode("T-0951", 951)
     before = on_disk(machine)
     remediated(machine)
     assert on_disk(machine) != before
 
-    listed, sent = records(machine, {}, WINRE)
+    listed, sent = records(machine, {}, SAFE_MODE)
     assert len(sent) == 1 and listed["changed"] is False and listed["not_undoable"] == listed["unreadable"] == []
     assert [(entry["path"].rsplit("\\", 1)[-1], entry["pending"]) for entry in listed["records"]] == [
         ("boot_config-default.json", True), ("boot_driver-ctxflt.json", True),
@@ -87,16 +86,16 @@ def test_a_remediation_is_listed_newest_first_and_undone_to_the_ground_truth() -
     }  # fmt: skip
     assert listed["records"][1]["summary"] == "service ctxflt: Start 0 -> 4"
 
-    checked, _ = records(machine, {"state": "restored"}, WINRE, check_mode=True)
+    checked, _ = records(machine, {"state": "restored"}, SAFE_MODE, check_mode=True)
     assert checked["changed"] is True and [step["changed"] for step in checked["undone"]] == [True] * 3
     assert on_disk(machine) != before  # check mode changed nothing
 
-    undone, sent = records(machine, {"state": "restored"}, WINRE)
+    undone, sent = records(machine, {"state": "restored"}, SAFE_MODE)
     assert undone["changed"] is True and undone["nothing_to_restore"] is False, undone
     assert [step["kind"] for step in undone["undone"]] == ["boot_config", "boot_driver", "quarantine"]
     assert undone["commands_sent"] == len(sent) and on_disk(machine) == before
 
-    again, _ = records(machine, {"state": "restored"}, WINRE)
+    again, _ = records(machine, {"state": "restored"}, SAFE_MODE)
     assert again["changed"] is False and again["nothing_to_restore"] is True and again["undone"] == []
     assert [entry["pending"] for entry in again["records"]] == [False] * 3 and again["msg"] == "nothing to restore"
 
@@ -115,22 +114,22 @@ def write(machine, path: str, document: dict | str) -> None:
 
 
 def test_lifeline_0_1_0_records_are_undone_and_what_cannot_be_is_named() -> None:
-    machine = broken_twice_in_winre("T-0953", 953)
+    machine = broken_twice_in_safe_mode("T-0953", 953)
     before = on_disk(machine)
     # what 0.1.0 left: ctxflt disabled (its record is written below), the channel file in its quarantine folder
     # with the manifest beside it, a removed update, and a safeboot record of win_recovery_reboot nothing read
-    ok(BootDriver, machine, {"name": "ctxflt"}, WINRE)
-    folder = "D:\\Lifeline\\Quarantine\\channel-file-291"
+    ok(BootDriver, machine, {"name": "ctxflt"}, SAFE_MODE)
+    folder = "C:\\Lifeline\\Quarantine\\channel-file-291"
     assert run(machine, encoded_command(script(*files.new_directory(folder)))).exit_code == 0
-    move = files.move_item(f"D:\\{CROWDSTRIKE}\\{BAD}", folder)
+    move = files.move_item(f"C:\\{CROWDSTRIKE}\\{BAD}", folder)
     assert run(machine, encoded_command(script(*move))).exit_code == 0
     write(machine, f"{folder}\\lifeline-quarantine-manifest.json", json.dumps(LEGACY_MANIFEST, indent=2) + "\r\n")
     for name in LEGACY:
         if name != "boot_config-default.json":  # not changed here: safeboot stays as it is
-            write(machine, f"{WINRE_RECORDS}\\{name}", LEGACY[name])
+            write(machine, f"{RECORDS}\\{name}", LEGACY[name])
     assert on_disk(machine) != before
 
-    result, _ = records(machine, {"state": "restored"}, WINRE)
+    result, _ = records(machine, {"state": "restored"}, SAFE_MODE)
     assert result["changed"] is True, result
     assert on_disk(machine) == before
     assert [entry["kind"] for entry in result["not_undoable"]] == ["servicing", "boot_config"]
@@ -138,11 +137,11 @@ def test_lifeline_0_1_0_records_are_undone_and_what_cannot_be_is_named() -> None
     assert "safeboot was absent" in result["not_undoable"][1]["reason"]
     assert len([w for w in result["warnings"] if w.startswith("not undone: ")]) == 2
     # the quarantine's record now lives with the others, used; the 0.1.0 manifest is no longer listed
-    again, _ = records(machine, {}, WINRE)
+    again, _ = records(machine, {}, SAFE_MODE)
     paths = [entry["path"] for entry in again["records"] if entry["kind"] == "quarantine"]
-    assert paths == [f"{WINRE_RECORDS}\\quarantine-channel-file-291.json"]
+    assert paths == [f"{RECORDS}\\quarantine-channel-file-291.json"]
     assert [entry["pending"] for entry in again["records"]].count(True) == 2  # the two that cannot be undone
-    assert records(machine, {"state": "restored"}, WINRE)[0]["changed"] is False
+    assert records(machine, {"state": "restored"}, SAFE_MODE)[0]["changed"] is False
 
 
 def test_readiness_is_left_alone_unless_asked_and_a_stranger_in_the_folder_stops_the_restore() -> None:
@@ -161,12 +160,12 @@ def test_readiness_is_left_alone_unless_asked_and_a_stranger_in_the_folder_stops
 
 
 def test_a_failing_undo_stops_before_the_older_records() -> None:
-    machine = broken_twice_in_winre("T-0955", 955)
-    ok(BootDriver, machine, {"name": "ctxflt"}, WINRE)
-    moved = ok(QuarantineFiles, machine, {"path": CROWDSTRIKE, "patterns": ["C-00000291*.sys"]}, WINRE)
-    gone = files.move_item(f"{moved['quarantine_folder']}\\{BAD}", "D:\\Windows\\Temp")
+    machine = broken_twice_in_safe_mode("T-0955", 955)
+    ok(BootDriver, machine, {"name": "ctxflt"}, SAFE_MODE)
+    moved = ok(QuarantineFiles, machine, {"path": CROWDSTRIKE, "patterns": ["C-00000291*.sys"]}, SAFE_MODE)
+    gone = files.move_item(f"{moved['quarantine_folder']}\\{BAD}", "C:\\Windows\\Temp")
     assert run(machine, encoded_command(script(*gone))).exit_code == 0  # someone took the quarantined file away
-    result, _ = records(machine, {"state": "restored"}, WINRE)
+    result, _ = records(machine, {"state": "restored"}, SAFE_MODE)
     assert result["failed"] is True and "is missing" in result["msg"] and "the older ones were not" in result["msg"]
     assert [step["kind"] for step in result["undone"]] == ["quarantine"]
     assert machine.snapshot()["registry"]["services"]["ctxflt"]["Start"] == 4  # the older record was not undone
