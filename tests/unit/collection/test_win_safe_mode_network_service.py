@@ -29,7 +29,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._safeboot_networ
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
-from .in_process import lab_action
+from .in_process import lab_action, scripted_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 NETWORK = SAFEBOOT_NETWORK_KEY
@@ -254,12 +254,23 @@ def test_bad_input_and_winre_send_nothing_and_missing_services_change_nothing() 
         module, sent = action(machine, args)
         result = module.run(task_vars=task_vars)
         assert result["failed"] is True and sent == [] and result["commands_sent"] == 0, result
+        if task_vars is winre:
+            assert "WinRE" in result["msg"], result
     missing = action(machine, {"services": ["WinRM", "NoSuchAgent"]})[0].run(task_vars=FACTS)
     assert missing["failed"] is True and "'NoSuchAgent'" in missing["msg"] and missing["commands_sent"] == 1
     assert listed(machine) == before
-    machine.enter_environment("winre")  # facts not gathered: MiniNT says WinPE
-    refused = action(machine, {"os_volume": "D:"})[0].run(task_vars={})
-    assert refused["failed"] is True and "WinRE" in refused["msg"] and refused["commands_sent"] == 1
+
+
+def test_a_recorded_winpe_answer_without_facts_is_refused_after_the_read() -> None:
+    """Facts not gathered, and the read finds the MiniNT key (WinPE/WinRE, which answers no WinRM on real Windows:
+    the answer is recorded): refused after that one read, nothing changed."""
+    minint = "\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\MiniNT\r\n\r\n"
+    answer = document(minint=minint, minint_rc=0, service0=WINRM_TEXT, service0_rc=0)
+    module, sent = scripted_action(
+        ActionModule, [{"rc": 0, "stdout": answer}], {"services": ["WinRM"], "os_volume": "D:"}
+    )
+    refused = module.run(task_vars={})
+    assert refused["failed"] is True and "WinRE" in refused["msg"] and refused["commands_sent"] == len(sent) == 1
 
 
 def test_a_host_whose_environment_the_facts_could_not_tell_is_left_alone() -> None:
