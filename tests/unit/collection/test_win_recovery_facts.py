@@ -1,7 +1,9 @@
 """win_recovery_facts and the survey it shares with win_recovery_reboot, without WinRM: the survey scripts read with
 the real PowerShell grammar (hostile values stay one literal), the survey parser on real tool samples wrapped in the
 script's JSON (localized or unexpected output is a clear ParseError), the decisions (environment, where Windows is,
-third-party drivers, minidump headers), and the action run against in-process lab machines."""
+third-party drivers, minidump headers), and the action run against in-process lab machines where WinRM answers
+(normal Windows, Safe Mode with Networking) and on recorded WinRE answers (``surveys.py``), which no real host gives
+over WinRM."""
 
 from __future__ import annotations
 
@@ -31,8 +33,8 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._recovery_survey
 from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
-from ..lab.support import locked_in_winre, run
-from .in_process import lab_action
+from ..lab.support import run
+from .in_process import in_safe_mode, lab_action, scripted_action
 from .surveys import dump_header, minidump, sample, survey_json, volume
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
@@ -224,19 +226,31 @@ def hklm(machine) -> list[str]:
     return run(machine, "reg query HKLM").stdout.split()
 
 
-def test_a_bad_boot_driver_host_in_winre_is_read_from_its_offline_hive_and_the_hive_unloaded() -> None:
+def test_a_bad_boot_driver_host_in_safe_mode_is_read_from_its_live_hive() -> None:
     machine = new_machine("T-0201", 201)
     failures.bad_boot_driver(machine, random.Random(1))
-    machine.enter_environment("winre")
+    in_safe_mode(machine)
     result = action(machine, {})[0].run(task_vars={})
     facts = result["ansible_facts"]["lifeline_recovery"]
-    assert result["commands_sent"] == 3 and result["changed"] is False
-    assert (facts["environment"], facts["os_volume"], facts["system_hive_offline"]) == ("winre", "D:", True)
+    assert result["commands_sent"] == 2 and result["changed"] is False
+    assert (facts["environment"], facts["os_volume"], facts["system_hive_offline"]) == (
+        "safe_mode_network",
+        "C:",
+        False,
+    )
     assert [(d["name"], d["start_type"], d["group"]) for d in facts["drivers"]] == [
         ("ctxflt", "boot", "FSFilter Activity Monitor")
     ]
-    assert facts["prepared_for_remote_recovery"] is False
+    assert facts["prepared_for_remote_recovery"] is True and machine.winrm_reachable()  # as the lab says
     assert hklm(machine) == ["HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SYSTEM"]
+
+
+def test_an_unprepared_healthy_host_is_reported_unprepared() -> None:
+    machine = new_machine("T-0206", 206)
+    facts = action(machine, {})[0].run(task_vars={})["ansible_facts"]["lifeline_recovery"]
+    assert (facts["environment"], facts["drivers"], facts["prepared_for_remote_recovery"]) == ("normal", [], False)
+    machine.enter_environment("safe_mode_network")
+    assert not machine.winrm_reachable()  # the lab agrees: WinRM would not answer in Safe Mode with Networking
 
 
 def test_pending_servicing_and_check_mode() -> None:
@@ -248,32 +262,33 @@ def test_pending_servicing_and_check_mode() -> None:
     assert [p["state"] for p in pending["packages"]] == ["Install Pending"]
 
 
-def test_a_locked_volume_in_winre_costs_one_round_trip_and_no_guess() -> None:
-    machine = locked_in_winre("T-0203", 203)
-    result = action(machine, {})[0].run(task_vars={})
-    facts = result["ansible_facts"]["lifeline_recovery"]
-    assert result["commands_sent"] == 1
-    assert (facts["os_volume"], facts["os_volume_locked"], facts["system_root"]) == ("D:", True, None)
-    assert facts["drivers"] is None and facts["crashes"] is None
+# The offline SYSTEM hive as the hive survey reports it: Select\\Current read, the hive unloaded (``unload_rc``).
+OFFLINE_SELECT = {"load_rc": 0, "select": sample("reg_offline_select_current.txt"), "select_rc": 0, "unload_rc": 0}
 
 
-def test_a_failed_unload_fails_the_task_naming_the_key_left_loaded() -> None:
-    machine = new_machine("T-0204", 204)
-    machine.enter_environment("winre")
-    module, _ = action(machine, {})
-    real = module._low_level_execute_command
+def recorded(*documents: str) -> list[dict]:
+    return [{"rc": 0, "stdout": document + "\r\n"} for document in documents]
 
-    def unload_fails(command: str, in_data=None, sudoable=False) -> dict:
-        result = real(command, in_data, sudoable)
-        if result["rc"] == 0 and '"unload_rc":0' in result["stdout"] and '"start_rc"' in result["stdout"]:
-            result["stdout"] = result["stdout"].replace('"unload_rc":0', '"unload_rc":1')
-        return result
 
-    module._low_level_execute_command = unload_fails
+def test_a_recorded_winre_look_with_a_locked_volume_costs_one_round_trip_and_no_guess() -> None:
+    """WinRE answers no WinRM on real Windows (and its TPM does not unlock the volume): the look is recorded."""
+    look = survey_json(volumes=[volume("X:")], manage_bde=sample("mbde_status_locked.txt"))
+    module, sent = scripted_action(ActionModule, recorded(look), {})
     result = module.run(task_vars={})
-    assert (
-        result["failed"] is True and "still loaded" in result["msg"] and "reg unload HKLM\\LIFELINE_" in result["msg"]
-    )
+    facts = result["ansible_facts"]["lifeline_recovery"]
+    assert result["commands_sent"] == len(sent) == 1
+    assert (facts["environment"], facts["os_volume"], facts["os_volume_locked"]) == ("winre", "F:", True)
+    assert facts["system_root"] is None and facts["drivers"] is None and facts["crashes"] is None
+
+
+def test_a_failed_unload_of_a_recorded_offline_hive_fails_the_task_naming_the_key_left_loaded() -> None:
+    """The offline hive path on a recorded WinRE look (Windows on D:): the second hive script reports that
+    ``reg unload`` failed."""
+    answers = recorded(survey_json(), json.dumps(OFFLINE_SELECT), json.dumps({**OFFLINE_SELECT, "unload_rc": 1}))
+    module, sent = scripted_action(ActionModule, answers, {})
+    result = module.run(task_vars={})
+    assert result["failed"] is True and "still loaded" in result["msg"] and len(sent) == 3
+    assert "reg unload HKLM\\LIFELINE_" in result["msg"]
 
 
 def test_bad_gather_fails_before_anything_is_sent() -> None:
