@@ -1,10 +1,14 @@
 """win_servicing without WinRM: its survey script read with the real PowerShell grammar (hostile values stay one
 literal or are refused), hostile package names refused before anything is sent, the quality-update rule as a pure
 function, the survey parser on real dism samples (errors and unexpected output are a ParseError, never a listing),
-and the action against in-process lab machines (offline in WinRE, online with exit code 3010)."""
+and the action against in-process lab machines online (normal Windows and Safe Mode with Networking: exit code 3010,
+the restart finishes the removal) and on recorded offline answers (pending actions are reverted only offline, in
+WinRE, which answers no WinRM on real Windows)."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import datetime as dt
 import json
 import random
@@ -30,7 +34,7 @@ from lifeline_lab import failures
 from lifeline_lab.machine import new_machine
 
 from ..lab.support import run
-from .in_process import lab_action
+from .in_process import lab_action, safe_mode_host, scripted_action
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, literal_values, native_calls
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -219,9 +223,7 @@ def identities(machine) -> list[tuple[str, str]]:
     ],
 )
 def test_bad_input_fails_before_anything_is_sent(args: dict, task_vars: dict, message: str) -> None:
-    machine = new_machine("T-0401", 401)
-    failures.bad_quality_update(machine, random.Random(1))
-    machine.enter_environment("winre")
+    machine = safe_mode_host("T-0401", 401)
     before = identities(machine)
     module, sent = action(machine, args)
     result = module.run(task_vars=task_vars)
@@ -229,25 +231,35 @@ def test_bad_input_fails_before_anything_is_sent(args: dict, task_vars: dict, me
     assert result.get("commands_sent", 0) == 0 and identities(machine) == before
 
 
-def test_offline_removal_in_winre_removes_the_newest_update_once_and_records_it() -> None:
-    machine = new_machine("T-0402", 402)
-    failures.bad_quality_update(machine, random.Random(1))
-    machine.enter_environment("winre")
+def test_removal_in_safe_mode_removes_the_newest_update_once_records_it_and_the_restart_finishes_it() -> None:
+    """dism /Online on a host in Safe Mode with Networking: the newest quality update is Uninstall Pending until the
+    restart, which the lab's boot finishes (its package list is the ground truth)."""
+    machine = safe_mode_host("T-0402", 402)
     before = identities(machine)
-    check = action(machine, {"state": "removed", "newest_quality_update": True}, check_mode=True)[0]
-    result = check.run(task_vars=facts("winre"))
-    assert result["changed"] is True and [p["identity"] for p in result["removed"]] == [BAD_UPDATE]
-    assert result["commands_sent"] == 1 and identities(machine) == before
+    args = {"state": "removed", "newest_quality_update": True}
+    check = action(machine, args, check_mode=True)[0]
+    result = check.run(task_vars=facts("safe_mode_network"))
+    assert result["changed"] is True and result["commands_sent"] == 1 and identities(machine) == before
+    (newest,) = [p["identity"] for p in result["removed"]]
 
-    result = action(machine, {"state": "removed", "newest_quality_update": True})[0].run(task_vars=facts("winre"))
-    assert result["changed"] is True and result["reboot_required"] is False and result["commands_sent"] == 3, result
-    assert BAD_UPDATE not in [identity for identity, _ in identities(machine)]
+    result = action(machine, args)[0].run(task_vars=facts("safe_mode_network"))
+    assert result["changed"] is True and result["reboot_required"] is True and result["image"] == "online", result
+    assert [p["identity"] for p in result["removed"]] == [newest] and (newest, "Uninstall Pending") in identities(
+        machine
+    )
     record = json.loads(run(machine, f"type {result['records'][0]}").stdout.lstrip("\ufeff"))  # UTF8: with a BOM
-    assert record["package"]["identity"] == BAD_UPDATE and (record["version"], record["kind"]) == (1, "servicing")
+    assert record["package"]["identity"] == newest and (record["version"], record["kind"]) == (1, "servicing")
+    assert result["records"][0].startswith("C:\\ProgramData\\Lifeline\\records\\servicing-")
 
-    again = action(machine, {"state": "removed", "newest_quality_update": True})[0].run(task_vars=facts("winre"))
-    assert again["changed"] is False and again["commands_sent"] == 1 and "already removed" in again["msg"]
+    again = action(machine, args)[0].run(task_vars=facts("safe_mode_network"))
+    assert again["changed"] is False and again["commands_sent"] == 1 and "Uninstall Pending" in again["msg"]
+
+    machine.reboot_seconds = 0
+    asyncio.run(machine.cycle())  # the restart: no safeboot in the store, so Windows starts normally
+    assert machine.environment == "normal" and newest not in [identity for identity, _ in identities(machine)]
     assert len(identities(machine)) == len(before) - 1
+    after = action(machine, args)[0].run(task_vars=facts("normal"))
+    assert after["changed"] is False and "already removed" in after["msg"], after
 
 
 def test_online_removal_exits_3010_and_waits_for_the_restart() -> None:
@@ -272,37 +284,32 @@ def test_a_permanent_package_fails_naming_dism_s_error() -> None:
     assert foundation in [identity for identity, _ in identities(machine)]
 
 
+# Reverting pending actions is an offline operation (DISM /Image: in WinRE); WinRE answers no WinRM on real Windows,
+# so the offline answers below are recorded: the survey around the real dism listing sample, and DISM's answer.
+PENDING_LISTING = sample("dism_get_packages_chef.txt").replace("State : Installed", "State : Install Pending", 1)
+
+
+def offline_survey(listing: str, pending_xml: bool) -> dict:
+    return {"rc": 0, "stdout": survey_json(listing, pending=pending_xml) + "\r\n"}
+
+
 def test_reverting_with_nothing_pending_runs_nothing_but_the_survey() -> None:
-    machine = new_machine("T-0405", 405)
-    failures.stuck_pending_actions(machine, random.Random(1))
-    machine.enter_environment("winre")
-    result = action(machine, {"state": "pending_reverted"})[0].run(task_vars=facts("winre"))
-    assert result["changed"] is True and [p["state"] for p in result["reverted"]] == ["Install Pending"], result
-    again = action(machine, {"state": "pending_reverted"})[0].run(task_vars=facts("winre"))
-    assert again["changed"] is False and again["commands_sent"] == 1 and again["msg"] == "nothing is pending"
+    answers = [offline_survey(sample("dism_get_packages_chef.txt"), False)]
+    module, sent = scripted_action(ActionModule, answers, {"state": "pending_reverted"})
+    result = module.run(task_vars=facts("winre"))
+    assert result["changed"] is False and result["commands_sent"] == len(sent) == 1, result
+    assert result["msg"] == "nothing is pending" and result["image"] == "D:\\"
 
 
 @pytest.mark.parametrize("rc", [-2146498513, 0x800F082F])  # signed as DISM exits, or as an unsigned DWORD
 def test_dism_finding_nothing_to_revert_changes_nothing_and_records_nothing(rc: int) -> None:
-    # 0x800F082F is the project reference's "nothing to revert"; the lab does not produce it (Microsoft documents no
-    # meaning, windows-tools.md 4.2), so DISM's answer to the revert is substituted after a real survey.
-    machine = new_machine("T-0406", 406)
-    failures.stuck_pending_actions(machine, random.Random(1))
-    machine.enter_environment("winre")
-    before = identities(machine)
-    module, sent = action(machine, {"state": "pending_reverted"})
-    survey_then_lab = module._low_level_execute_command
-
-    def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
-        if sent:  # the survey ran: this is /RevertPendingActions
-            sent.append(command)
-            return {"rc": rc, "stdout": "\r\nError: 0x800f082f\r\n\r\nNothing to revert.\r\n", "stderr": ""}
-        return survey_then_lab(command, in_data, sudoable)
-
-    module._low_level_execute_command = execute
+    # 0x800F082F is the project reference's "nothing to revert"; Microsoft documents no meaning (windows-tools.md
+    # 4.2). Recorded answers: the survey finds a pending package and pending.xml, DISM's revert answers 0x800F082F.
+    nothing = {"rc": rc, "stdout": "\r\nError: 0x800f082f\r\n\r\nNothing to revert.\r\n"}
+    module, sent = scripted_action(ActionModule, [offline_survey(PENDING_LISTING, True), nothing],
+                                   {"state": "pending_reverted"})  # fmt: skip
     result = module.run(task_vars=facts("winre"))
     assert result["changed"] is False and result["reverted"] == [] and result["records"] == [], result
-    assert "0x800F082F" in result["msg"] and result["commands_sent"] == 2 and len(sent) == 2
-    assert "pending.xml exists" in result["warnings"][0]  # the stuck scenario left it: the user is told
-    assert identities(machine) == before
-    assert not run(machine, f"dir {RECORDS}").stdout.count("servicing-")
+    assert "0x800F082F" in result["msg"] and result["commands_sent"] == len(sent) == 2  # no record written
+    assert "pending.xml exists" in result["warnings"][0]  # the survey found it: the user is told
+    assert "/RevertPendingActions" in base64.b64decode(sent[1].rsplit(" ", 1)[1]).decode("utf-16-le")
