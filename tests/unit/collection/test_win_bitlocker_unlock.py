@@ -1,5 +1,7 @@
 """win_bitlocker_unlock without WinRM: its script read with the real PowerShell grammar, and the action plugin run
-against an in-process lab machine (the lab's own PowerShell and manage-bde).
+against an in-process lab machine (the lab's own PowerShell and manage-bde) in Safe Mode with Networking, whose volume
+the test locks: on real Windows that stands for a locked data volume (a locked OS volume is never reachable over WinRM:
+TPM-only unlocks itself in Safe Mode, TPM+PIN waits at the PIN prompt), and the lab has only the OS volume.
 
 The point of the module is the secret: the unlock script holds no password (it reads it from stdin), the module
 never asks Windows for anything that prints a recovery password (`manage-bde -protectors -get` does, for an
@@ -19,6 +21,7 @@ import re
 from unittest.mock import MagicMock
 
 import pytest
+from ansible.errors import AnsibleConnectionFailure
 from ansible.playbook.play_context import PlayContext
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -32,8 +35,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._manage_bde impo
     parse_unlock_report,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError
+from lifeline_lab.machine import Machine, new_machine
+from lifeline_lab.machine.bitlocker import BitLocker
 
-from ..lab.support import locked_in_winre, run  # the lab's test helpers: a machine and its shell
+from ..lab.support import run  # the lab's test helper: a machine's shell
+from .in_process import in_safe_mode
 from .test_powershell_builders import HOSTILE_TEXT, assert_parses, of_type, text, verbatim_literal
 
 WRONG_BUT_WELL_FORMED = "-".join(f"{11 * block:06d}" for block in (7, 1, 9, 3, 5, 2, 8, 4))
@@ -116,13 +122,27 @@ def test_a_volume_is_one_drive_letter_literal_or_refused(volume: str) -> None:
 # --- the unlock script on a lab machine (its PowerShell reads $input, its manage-bde decides) ----------------
 
 
+def locked_in_safe_mode(hostname: str, seed: int) -> Machine:
+    """A BitLocker-protected lab machine in Safe Mode with Networking (WinRM listed) whose volume C: the test locks.
+
+    On real Windows a locked OS volume is never reachable over WinRM (a TPM-only volume unlocks itself in Safe Mode, a
+    TPM+PIN one waits at the pre-boot PIN prompt): the locked C: here stands for a locked data volume of a running
+    Windows, which the lab does not have (it has the OS volume only). The mechanics tested are the same: the status,
+    the password on stdin only, manage-bde's answer."""
+    machine = new_machine(hostname, seed)
+    machine.os_volume.bitlocker = BitLocker()
+    in_safe_mode(machine)
+    machine.os_volume.bitlocker.locked = True  # what the test stands for: a locked (data) volume
+    return machine
+
+
 def run_unlock(machine, stdin: bytes):
-    line = powershell.encoded_command(manage_bde.manage_bde_unlock_if_locked("D:"))
+    line = powershell.encoded_command(manage_bde.manage_bde_unlock_if_locked("C:"))
     return run(machine, line, stdin=stdin)
 
 
 def test_the_script_unlocks_with_the_password_on_stdin_and_never_prints_it() -> None:
-    machine = locked_in_winre("T-0101", 101)
+    machine = locked_in_safe_mode("T-0101", 101)
     password = machine.os_volume.bitlocker.recovery_password
     wrong = run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode())
     assert wrong.exit_code == 0, wrong.stderr
@@ -132,7 +152,7 @@ def test_the_script_unlocks_with_the_password_on_stdin_and_never_prints_it() -> 
     assert machine.os_volume.bitlocker.locked and machine.os_volume.bitlocker.unlock_failures == 1
     right = run_unlock(machine, (password + "\r\n").encode())
     report = json.loads(right.stdout)
-    assert report["unlock"].rstrip().endswith("The password successfully unlocked volume D:.")
+    assert report["unlock"].rstrip().endswith("The password successfully unlocked volume C:.")
     assert report["unlock_rc"] == 0 and "Lock Status:          Unlocked" in report["status_after"]
     assert not machine.os_volume.bitlocker.locked
     for output in (wrong.stdout + wrong.stderr, right.stdout + right.stderr):
@@ -140,7 +160,7 @@ def test_the_script_unlocks_with_the_password_on_stdin_and_never_prints_it() -> 
 
 
 def test_the_script_leaves_an_unlocked_volume_alone() -> None:
-    machine = locked_in_winre("T-0103", 103)
+    machine = locked_in_safe_mode("T-0103", 103)
     bitlocker = machine.os_volume.bitlocker
     assert bitlocker.unlock(bitlocker.recovery_password)
     result = run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode())
@@ -150,7 +170,7 @@ def test_the_script_leaves_an_unlocked_volume_alone() -> None:
 
 
 def test_the_script_refuses_empty_stdin_without_running_manage_bde() -> None:
-    machine = locked_in_winre("T-0102", 102)
+    machine = locked_in_safe_mode("T-0102", 102)
     result = run_unlock(machine, b"")
     assert result.exit_code == 1
     assert "no recovery password on standard input" in result.stderr
@@ -159,12 +179,12 @@ def test_the_script_refuses_empty_stdin_without_running_manage_bde() -> None:
 
 
 def test_the_report_is_read_with_the_manage_bde_parsers() -> None:
-    machine = locked_in_winre("T-0104", 104)
-    report = parse_unlock_report(run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode()).stdout, "d:")
+    machine = locked_in_safe_mode("T-0104", 104)
+    report = parse_unlock_report(run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode()).stdout, "c:")
     assert report.before.locked and report.after.locked and report.unlock_rc != 0
     assert "0x80310027" in report.unlock
     machine.os_volume.bitlocker.locked = False
-    report = parse_unlock_report(run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode()).stdout, "D:")
+    report = parse_unlock_report(run_unlock(machine, (WRONG_BUT_WELL_FORMED + "\r\n").encode()).stdout, "C:")
     assert not report.before.locked and (report.unlock, report.unlock_rc, report.after) == (None, None, None)
 
 
@@ -221,6 +241,8 @@ def action(machine, args: dict, check_mode: bool = False, diff: bool = False) ->
     sent: list[tuple[str, bytes | None]] = []
 
     def execute(command: str, in_data: bytes | None = None, sudoable: bool = False) -> dict:
+        if not machine.winrm_reachable():
+            raise AnsibleConnectionFailure(f"{machine.computer_name} ({machine.environment}): WinRM does not answer")
         sent.append((command, in_data))
         result = run(machine, command, stdin=in_data or b"")
         return {"rc": result.exit_code, "stdout": result.stdout, "stderr": result.stderr}
@@ -243,8 +265,8 @@ NEAR_PASSWORDS = st.one_of(
 @example("999999" + fake_password()[6:])
 @example(fake_password() + "\n")
 def test_a_malformed_password_fails_before_anything_is_sent_and_is_never_shown(password: str) -> None:
-    machine = locked_in_winre("T-0104", 104)
-    module, sent = action(machine, {"volume": "D:", "recovery_password": password})
+    machine = locked_in_safe_mode("T-0104", 104)
+    module, sent = action(machine, {"volume": "C:", "recovery_password": password})
     result = module.run(task_vars={})
     assert result["failed"]  # never this volume's password: refused here, or by the host below
     if recovery_password_problem(password) is None:
@@ -267,13 +289,13 @@ def decoded(command: str) -> str:
 
 
 def test_unlock_is_one_command_with_the_password_only_on_stdin_and_returns_the_volume_state() -> None:
-    machine = locked_in_winre("T-0105", 105)
+    machine = locked_in_safe_mode("T-0105", 105)
     password = machine.os_volume.bitlocker.recovery_password
-    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "d:"}}}
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "c:"}}}
     module, sent = action(machine, {"recovery_password": password}, diff=True)
     result = module.run(task_vars=facts)
     assert result["changed"] is True, result
-    assert (result["volume"], result["lock_status_before"], result["lock_status_after"]) == ("D:", "Locked", "Unlocked")
+    assert (result["volume"], result["lock_status_before"], result["lock_status_after"]) == ("C:", "Locked", "Unlocked")
     assert result["commands_sent"] == 1 and "key_protector_id" not in result  # no ID named, none read
     assert result["diff"]["after"]["lock_status"] == "Unlocked"
     assert not machine.os_volume.bitlocker.locked
@@ -284,14 +306,14 @@ def test_unlock_is_one_command_with_the_password_only_on_stdin_and_returns_the_v
 
 
 def test_an_unlocked_volume_is_changed_false_and_the_password_is_not_used() -> None:
-    machine = locked_in_winre("T-0111", 111)
+    machine = locked_in_safe_mode("T-0111", 111)
     bitlocker = machine.os_volume.bitlocker
     assert bitlocker.unlock(bitlocker.recovery_password)
     # A wrong password: were it passed to manage-bde -unlock, the lab would still say success (already unlocked).
-    module, _ = action(machine, {"volume": "D:", "recovery_password": WRONG_BUT_WELL_FORMED})
+    module, _ = action(machine, {"volume": "C:", "recovery_password": WRONG_BUT_WELL_FORMED})
     result = module.run(task_vars={})
     assert result["changed"] is False and result["lock_status_before"] == result["lock_status_after"] == "Unlocked"
-    assert result["msg"] == "volume D: is already unlocked; the recovery password was not used"
+    assert result["msg"] == "volume C: is already unlocked; the recovery password was not used"
     assert result["commands_sent"] == 1 and not bitlocker.locked and bitlocker.unlock_failures == 0
 
 
@@ -300,11 +322,11 @@ def test_another_run_unlocking_the_volume_mid_task_never_brings_its_password_bac
     """Issue 10: two runs on one host. Another run unlocks the volume after this task's first command; the old module
     then listed the key protectors, and manage-bde printed the now readable recovery password to the controller (and,
     with a wrong password in this task, nothing redacted it). Lock check and unlock are now one script."""
-    machine = locked_in_winre("T-0110", 110)
+    machine = locked_in_safe_mode("T-0110", 110)
     bitlocker = machine.os_volume.bitlocker
     password = bitlocker.recovery_password
     module, sent = action(
-        machine, {"volume": "D:", "recovery_password": password if right_password else WRONG_BUT_WELL_FORMED}
+        machine, {"volume": "C:", "recovery_password": password if right_password else WRONG_BUT_WELL_FORMED}
     )
     run_on_lab = module._low_level_execute_command
     received: list[str] = []
@@ -325,8 +347,8 @@ def test_another_run_unlocking_the_volume_mid_task_never_brings_its_password_bac
 
 
 def test_check_mode_is_one_status_and_sends_no_password() -> None:
-    machine = locked_in_winre("T-0106", 106)
-    module, sent = action(machine, {"volume": "D:", "recovery_password": fake_password()}, check_mode=True)
+    machine = locked_in_safe_mode("T-0106", 106)
+    module, sent = action(machine, {"volume": "C:", "recovery_password": fake_password()}, check_mode=True)
     result = module.run(task_vars={})
     assert result["changed"] is True and result["lock_status_after"] == "Locked"
     assert result["commands_sent"] == 1 and [stdin for _, stdin in sent] == [None]
@@ -335,13 +357,13 @@ def test_check_mode_is_one_status_and_sends_no_password() -> None:
 
 
 def test_a_wrong_password_fails_naming_the_volume_and_the_refusal_never_the_password() -> None:
-    machine = locked_in_winre("T-0107", 107)
-    module, _ = action(machine, {"volume": "D:", "recovery_password": WRONG_BUT_WELL_FORMED})
+    machine = locked_in_safe_mode("T-0107", 107)
+    module, _ = action(machine, {"volume": "C:", "recovery_password": WRONG_BUT_WELL_FORMED})
     result = module.run(task_vars={})
     assert result["failed"] is True and result["commands_sent"] == 1
     assert re.fullmatch(
-        r"manage-bde refused the recovery password for volume D: \(The volume cannot be unlocked with the provided "
-        r"information; code 0x80310027, exit code -?\d+\): volume D: is still locked\. Check that the escrowed "
+        r"manage-bde refused the recovery password for volume C: \(The volume cannot be unlocked with the provided "
+        r"information; code 0x80310027, exit code -?\d+\): volume C: is still locked\. Check that the escrowed "
         r"password belongs to this computer",
         result["msg"],
     ), result["msg"]
@@ -351,9 +373,9 @@ def test_a_wrong_password_fails_naming_the_volume_and_the_refusal_never_the_pass
 
 
 def test_a_key_protector_id_is_reported_and_named_in_a_refusal_but_not_read_from_the_host() -> None:
-    machine = locked_in_winre("T-0108", 108)
+    machine = locked_in_safe_mode("T-0108", 108)
     escrowed = "01234567-89ab-cdef-0123-456789abcdef"  # not this volume's protector: nothing on the host checks it
-    args = {"volume": "D:", "recovery_password": WRONG_BUT_WELL_FORMED, "key_protector_id": escrowed}
+    args = {"volume": "C:", "recovery_password": WRONG_BUT_WELL_FORMED, "key_protector_id": escrowed}
     module, sent = action(machine, args)
     result = module.run(task_vars={})
     assert result["failed"] is True and result["code"] == "0x80310027"
@@ -367,7 +389,7 @@ def test_a_key_protector_id_is_reported_and_named_in_a_refusal_but_not_read_from
 
     matching = machine.os_volume.bitlocker.protector_id.lower().strip("{}")
     password = machine.os_volume.bitlocker.recovery_password
-    module, _ = action(machine, {"volume": "D:", "recovery_password": password, "key_protector_id": matching})
+    module, _ = action(machine, {"volume": "C:", "recovery_password": password, "key_protector_id": matching})
     result = module.run(task_vars={})
     assert result["changed"] is True and result["key_protector_id"] == machine.os_volume.bitlocker.protector_id.upper()
 
@@ -375,13 +397,13 @@ def test_a_key_protector_id_is_reported_and_named_in_a_refusal_but_not_read_from
 @pytest.mark.parametrize(
     ("args", "task_vars", "message"),
     [
-        ({"volume": "D:", "key_protector_id": fake_password()}, {}, "(not a key protector ID) is not a key"),
+        ({"volume": "C:", "key_protector_id": fake_password()}, {}, "(not a key protector ID) is not a key"),
         ({"volume": "D"}, {}, "volume 'D' is not a drive letter"),
         ({}, {}, "volume is not set and no lifeline_recovery.os_volume fact was gathered"),
     ],
 )
 def test_bad_input_fails_before_anything_is_sent(args: dict, task_vars: dict, message: str) -> None:
-    machine = locked_in_winre("T-0109", 109)
+    machine = locked_in_safe_mode("T-0109", 109)
     module, sent = action(machine, {"recovery_password": fake_password(), **args})
     result = module.run(task_vars=task_vars)
     assert result["failed"] is True and message in result["msg"], result
