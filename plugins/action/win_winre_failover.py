@@ -226,21 +226,13 @@ class ActionModule(RecoveryAction):
         restored = self.step("putting the original winre.wim back", wf.restore_script(where))
         if wf.step_sha(restored, "image_sha256") != record["original_sha256"]:
             raise StepFailed("the copy put back is not the original winre.wim (SHA-256 differs from the record)")
-        done = _records.restored(record)
+        done = self.step(
+            "enabling Windows RE" if was_enabled else "writing the record",
+            wf.enable_script(where, remove_copy=True, enable=was_enabled),
+            stdin=wf.plan_json(record=_records.dumps(_records.restored(record))),
+        )
         if was_enabled:
-            self.expect_enabled(
-                self.step(
-                    "enabling Windows RE",
-                    wf.enable_script(where, remove_copy=True),
-                    stdin=wf.plan_json(record=_records.dumps(done)),
-                )
-            )
-        else:
-            self.step(
-                "writing the record",
-                wf.enable_script(where, remove_copy=True),
-                stdin=wf.plan_json(record=_records.dumps(done)),
-            )
+            self.expect_enabled(done)
         return {
             **result, "changed": True, "armed": False, "reason": "not armed (the record says removed)",
             "image_sha256": record["original_sha256"], "msg": "the original winre.wim is back, byte-exact (SHA-256)",
@@ -254,7 +246,9 @@ class ActionModule(RecoveryAction):
             )
         still = wf.has_failover(seen.get("check_winpeshl"), seen.get("check_script"))
         done = None if still else _records.dumps(_records.restored(record))
-        enabled = self.step("enabling Windows RE", wf.enable_script(where), stdin=wf.plan_json(record=done))
+        enabled = self.step(
+            "enabling Windows RE", wf.enable_script(where, enable=was_enabled), stdin=wf.plan_json(record=done)
+        )
         if was_enabled:
             self.expect_enabled(enabled)
         if still:

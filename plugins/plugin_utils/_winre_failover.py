@@ -466,10 +466,15 @@ def restore_script(where: Paths) -> str:
     )
 
 
-def enable_script(where: Paths, remove_copy: bool = False) -> str:
-    """The record (``record`` on stdin, when not null) written, ``reagentc /enable``, ``reagentc /info`` (``enable``,
-    ``info``); ``remove_copy``: the original copy deleted first (the original is back, byte-exact)."""
+def enable_script(where: Paths, remove_copy: bool = False, enable: bool = True) -> str:
+    """The record (``record`` on stdin, when not null) written, then ``reagentc /enable`` and ``reagentc /info``
+    (``enable``, ``info``); ``remove_copy``: the original copy deleted first (the original is back, byte-exact);
+    ``enable=False``: Windows RE was disabled before the task and stays so (record and copy only)."""
     remove = [f"Remove-Item -LiteralPath {quote(where.original_copy)} -Force"] if remove_copy else []
+    reagentc = _quiet(
+        *_report.captured("enable", reagentc_enable(), quietly=True),
+        *_report.captured("info", reagentc_info(), quietly=True),
+    )
     return script(
         "$plan = $input | Out-String | ConvertFrom-Json",
         "$report = @{}",
@@ -482,10 +487,7 @@ def enable_script(where: Paths, remove_copy: bool = False) -> str:
         ),
         "}",
         *remove,
-        *_quiet(
-            *_report.captured("enable", reagentc_enable(), quietly=True),
-            *_report.captured("info", reagentc_info(), quietly=True),
-        ),
+        *(reagentc if enable else []),
         "ConvertTo-Json -InputObject $report -Compress",
     )
 

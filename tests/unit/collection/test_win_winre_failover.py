@@ -127,7 +127,7 @@ class Host:
         for marker, step in (("GLOBALROOT", "hash"), ("'/Commit'", "commit"), ("'/disable'", "disable")):
             if marker in script:
                 return step
-        if "'/enable'" in script:
+        if "if ($null -ne $plan.record)" in script:
             return "rollback" if "'/Discard'" in script else "enable"
         if "$report.mount" in script:
             return "mount"
@@ -197,6 +197,8 @@ class Host:
         self.write_record(plan)
         if "Remove-Item" in script:
             self.copy = None
+        if "'/enable'" not in script:
+            return {}
         if self.fail == "enable":
             return {"enable": "REAGENTC.EXE: Operation failed: 70\r\n", "info": self.info()}
         self.enabled = True
@@ -271,6 +273,17 @@ def test_absent_puts_the_original_back_byte_exact_and_drops_the_copy() -> None:
     assert not _records.pending(_records.parse(host.record))
     assert run(host, {"state": "absent"})["changed"] is False
     assert run(host, {"state": "query"})["reason"] == "not armed (the record says removed)"
+
+
+def test_absent_with_windows_re_disabled_puts_the_original_back_and_leaves_it_disabled() -> None:
+    host = Host()
+    original = host.image
+    run(host, {})
+    host.enabled = False  # someone ran reagentc /disable since: winre.wim is in System32\Recovery
+    host.log.clear()
+    gone = run(host, {"state": "absent"})
+    assert gone["changed"] is True and host.image == original and host.enabled is False, gone
+    assert "disable" not in host.log and not _records.pending(_records.parse(host.record))
 
 
 def test_a_windows_re_update_is_never_reverted() -> None:
