@@ -14,7 +14,7 @@ import ntpath
 from collections.abc import Awaitable, Callable
 
 from .context import ProcessContext, child_context, env_get
-from .tools import bcdedit, dism, hostname, manage_bde, reg, shutdown, whoami, wpeutil
+from .tools import bcdedit, dism, hostname, manage_bde, reagentc, reg, shutdown, whoami, wpeutil
 from .winargs import split_command_line
 
 NativeCommand = Callable[[list[str], ProcessContext], Awaitable[int]]
@@ -41,6 +41,7 @@ NATIVE_COMMANDS: dict[str, NativeCommand] = {
     "hostname": hostname.run,
     "manage-bde": manage_bde.run,
     "powershell": _powershell_exe,
+    "reagentc": reagentc.run,
     "reg": reg.run,
     "shutdown": shutdown.run,
     "whoami": whoami.run,
@@ -59,8 +60,12 @@ def program_path(key: str, env: dict[str, str]) -> str:
 
 # Programs that exist only in WinPE/WinRE, and programs WinPE/WinRE lacks (windows-tools.md §5, §9.2: wpeutil is
 # the WinPE utility; WinPE restarts with `wpeutil reboot`; shutdown.exe is not in the WinRE image, windows_image.py).
+# PowerShell is the WinPE-PowerShell optional component, which stock winre.wim does not include (Microsoft Learn,
+# "WinPE: Adding PowerShell support to Windows PE", "Windows RE": the components Windows RE ships with).
+# reagentc.exe configures Windows RE from the Windows it belongs to ("REAgentC command-line options": /disable and
+# /boottore are online-only; offline use is /target from another Windows or winrecfg.exe): not in winre.wim.
 WINPE_ONLY = frozenset({"wpeutil"})
-NOT_IN_WINPE = frozenset({"shutdown"})
+NOT_IN_WINPE = frozenset({"shutdown", "powershell", "reagentc"})
 
 
 def available(key: str, env: dict[str, str]) -> bool:

@@ -2,16 +2,20 @@
 
 Implemented: /Get-Packages, /Get-PackageInfo /PackageName:, /Remove-Package /PackageName: (repeatable),
 /Cleanup-Image /RevertPendingActions, with /English, /Quiet, /NoRestart, /LogPath, /LogLevel, /ScratchDir,
-/WinDir, /SysDriveDir, /Format:List accepted. Everything else DISM documents (features, drivers, capabilities,
-.cab files, image management, /Format:Table, the help text) fails with a lab note on stderr and exit code 1.
-The lab writes no dism.log; the log line names the default path (%WINDIR%\\Logs\\DISM\\dism.log, or /LogPath).
-Modules: options (command line), image (which image), packages, cleanup, messages (texts, exit codes).
+/WinDir, /SysDriveDir, /Format:List accepted; and the imaging commands /Mount-Image, /Unmount-Image
+/Commit|/Discard and /Get-MountedImageInfo on .wim files (mounts.py). Everything else DISM documents (features,
+drivers, capabilities, .cab files, other image management, /Format:Table, the help text) fails with a lab note on
+stderr and exit code 1. The lab writes no dism.log; the log line names the default path
+(%WINDIR%\\Logs\\DISM\\dism.log, or /LogPath).
+Modules: options (command line), image (which image), packages, cleanup, mounts (imaging), messages (texts, exit
+codes).
 """
 
 from __future__ import annotations
 
 from ...context import ProcessContext, env_get
 from . import messages as m
+from . import mounts
 from .cleanup import revert_pending_actions
 from .image import open_image
 from .messages import DismError, LabNotImplemented
@@ -41,6 +45,8 @@ async def run(argv: list[str], ctx: ProcessContext) -> int:
         return 1
     quiet = any(arg.lower() == "/quiet" for arg in argv[1:])
     out = (lambda text: None) if quiet else ctx.write_stdout
+    if mounts.requested(argv[1:]):
+        return _imaging(ctx, machine, argv[1:], out)
     command: Command | None = None
     try:
         command = parse(argv[1:])
@@ -55,6 +61,20 @@ async def run(argv: list[str], ctx: ProcessContext) -> int:
         if command is None:
             out(m.BANNER.format(version=m.DISM_VERSION))
         ctx.write_stdout(error.text(_log_path(ctx, command)))
+        return error.code
+
+
+def _imaging(ctx: ProcessContext, machine, args: list[str], out) -> int:
+    out(m.BANNER.format(version=m.DISM_VERSION))
+    try:
+        out(mounts.run_imaging(machine, args, ctx.working_directory))
+        return 0
+    except LabNotImplemented as note:
+        ctx.write_stderr(f"{note}\r\n")
+        return 1
+    except DismError as error:
+        log = mounts.log_path_option(args) or _log_path(ctx, None)
+        ctx.write_stdout(error.text(log))
         return error.code
 
 

@@ -53,9 +53,8 @@ CLEANUP_ACTIONS = (
 NOT_SIMULATED = {
     "add-package", "get-features", "get-featureinfo", "enable-feature", "disable-feature", "get-drivers",
     "get-driverinfo", "add-driver", "remove-driver", "get-capabilities", "add-capability", "remove-capability",
-    "get-intl", "get-currentedition", "get-imageinfo", "mount-image", "unmount-image", "apply-image",
-    "capture-image", "export-image", "get-mountedimageinfo", "cleanup-mountpoints", "commit-image",
-    "get-help", "?",
+    "get-intl", "get-currentedition", "get-imageinfo", "apply-image", "capture-image", "export-image",
+    "cleanup-mountpoints", "commit-image", "remount-image", "get-help", "?",
 }  # fmt: skip
 
 
