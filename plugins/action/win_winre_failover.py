@@ -73,7 +73,18 @@ class ActionModule(RecoveryAction):
         if read.info is None:
             raise RecoveryFailed(f"reagentc /info could not be read: {read.info_problem}; {UNCHANGED}")
         info = read.info
-        image_sha, image_problem = self.image_sha(info, read)
+        cycle = {"disabled": False, "record": None, "restore": False}  # what a failure has to undo
+        image_sha, image_problem = read.disabled_image_sha256, None
+        if info.enabled and self._task.check_mode:
+            image_problem = "not read in check mode (reading it needs reagentc /disable while Windows RE is enabled)"
+        elif info.enabled:
+            try:
+                image_sha = self.peek(where, cycle)
+            except (StepFailed, ParseError) as failure:
+                undone = self.roll_back(where, cycle)
+                raise RecoveryFailed(f"reading winre.wim failed: {failure}; {undone}") from None
+        elif image_sha is None:
+            image_problem = f"no winre.wim in {where.image}"
         current = wf.status(info, image_sha, record, script_sha)
         result = {
             "state": state,
@@ -89,29 +100,61 @@ class ActionModule(RecoveryAction):
             "original_sha256": record["original_sha256"] if current.record_pending else None,
         }
         if state == "query":
+            self.enable_again(where, cycle, result)
             return {**result, "changed": False, "msg": f"Windows RE failover: {result['reason']}"}
         if state == "present":
-            return self.present(where, info, current, record, script_text, script_sha, result)
-        return self.absent(where, info, current, record, result)
+            return self.present(where, info, current, record, script_text, script_sha, result, cycle)
+        return self.absent(where, info, current, record, result, cycle)
+
+    def peek(self, where, cycle: dict) -> str | None:
+        """Windows RE disabled for a moment, winre.wim's SHA-256 read where that puts it."""
+        cycle["disabled"] = True  # whatever reagentc answers, enabling again is part of undoing it
+        peeked = self.step("disabling Windows RE to read winre.wim", wf.peek_script(where))
+        problem = parse_reagentc_result(peeked.get("disable") or "")
+        if problem:
+            raise StepFailed(f"reagentc /disable: {problem}")
+        image_sha = wf.step_sha(peeked, "image_sha256")
+        if image_sha is None:
+            raise StepFailed(f"reagentc /disable left no winre.wim in {where.image}")
+        return image_sha
+
+    def enable_again(self, where, cycle: dict, result: dict) -> None:
+        """Windows RE enabled again after a peek that changes nothing."""
+        if not cycle["disabled"]:
+            return
+        try:
+            self.expect_enabled(self.step("enabling Windows RE again", wf.enable_script(where),
+                                          stdin=wf.plan_json(record=None)))  # fmt: skip
+        except (StepFailed, ParseError) as failure:
+            raise RecoveryFailed(
+                f"Windows RE was disabled to read winre.wim and enabling it again failed: {failure}; check Windows RE "
+                "on this host (reagentc /info)", **result
+            ) from None  # fmt: skip
+        cycle["disabled"] = False
 
     # --- present ---------------------------------------------------------------------------------------------------
 
-    def present(self, where, info, current, record, script_text, script_sha, result) -> dict:
+    def present(self, where, info, current, record, script_text, script_sha, result, cycle: dict) -> dict:
         if current.armed and current.script_matches is not False:
+            self.enable_again(where, cycle, result)
             return {**result, "changed": False, "msg": "the failover is already armed with this script"}
+        if self._task.check_mode and current.armed is None and current.script_matches and record["armed_sha256"]:
+            return {**result, "changed": False, "msg": "the record says the failover is armed with this script "
+                    "(winre.wim is not read in check mode)"}  # fmt: skip
         if not info.enabled:
             raise RecoveryFailed(
                 "Windows RE is disabled (reagentc /info): there is no recovery environment to arm; enable it "
                 f"(reagentc /enable) and run again; {UNCHANGED}", **result
             )  # fmt: skip
-        if current.armed is None:
+        if current.armed is None and not self._task.check_mode:
+            self.enable_again(where, cycle, result)
             raise RecoveryFailed(f"{current.reason}; {UNCHANGED}", **result)
         rearm = current.armed is True  # armed with another script: start again from the original
         self.diff_of(result, armed_after=True, script_after=script_sha)
         verb = "re-armed with the given script" if rearm else "armed"
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"the failover would be {verb} (check mode)"}
-        state = {"disabled": False, "record": None, "restore": rearm}
+        state = {**cycle, "restore": rearm}
         try:
             armed_sha = self.arm(where, current, record, script_text, script_sha, state)
         except (StepFailed, ParseError, ValueError) as failure:
@@ -120,11 +163,11 @@ class ActionModule(RecoveryAction):
         return {
             **result, "changed": True, "armed": True, "reason": "armed", "script_matches": True,
             "image_sha256": armed_sha, "armed_sha256": armed_sha, "record": where.record,
+            "original_sha256": state["record"]["original_sha256"],
             "msg": f"the failover is {verb}: winre.wim starts {wf.IN_IMAGE_SCRIPT} first",
         }  # fmt: skip
 
     def arm(self, where, current, record, script_text: str, script_sha: str, state: dict) -> str:
-        self.step_disable(state)
         staged = self.step("keeping the original winre.wim", wf.stage_script(where, state["restore"]))
         image_sha, copy_sha = wf.step_sha(staged, "image_sha256"), wf.step_sha(staged, "copy_sha256")
         original = record["original_sha256"] if state["restore"] else image_sha
@@ -193,20 +236,19 @@ class ActionModule(RecoveryAction):
 
     # --- absent ----------------------------------------------------------------------------------------------------
 
-    def absent(self, where, info, current, record, result) -> dict:
+    def absent(self, where, info, current, record, result, cycle: dict) -> dict:
         if not current.record_pending:
+            self.enable_again(where, cycle, result)
             return {**result, "changed": False, "msg": "the failover is not armed: nothing to remove"}
-        if current.image_sha256 is None and info.enabled:
+        if current.image_sha256 is None and not self._task.check_mode:
+            self.enable_again(where, cycle, result)
             raise RecoveryFailed(f"{current.reason}; {UNCHANGED}", **result)
         ours = current.image_sha256 in (record["armed_sha256"], record["original_sha256"]) or not record["armed_sha256"]
         self.diff_of(result, armed_after=False, script_after=None)
         if self._task.check_mode:
             what = "put back" if ours else "checked for the failover (winre.wim was updated since)"
             return {**result, "changed": True, "msg": f"the original winre.wim would be {what} (check mode)"}
-        state = {"disabled": not info.enabled, "record": None, "restore": False}
         was_enabled = info.enabled
-        if info.enabled:
-            self.step_disable(state)
         try:
             if ours:
                 return self.restore_original(where, record, result, was_enabled)
@@ -266,13 +308,6 @@ class ActionModule(RecoveryAction):
 
     # --- steps -----------------------------------------------------------------------------------------------------
 
-    def step_disable(self, state: dict) -> None:
-        state["disabled"] = True  # whatever it answers, enabling again is part of undoing it
-        disabled = self.step("disabling Windows RE", wf.disable_script())
-        problem = parse_reagentc_result(disabled.get("disable") or "")
-        if problem:
-            raise StepFailed(f"reagentc /disable: {problem}")
-
     def step(self, what: str, script: str, stdin: str | None = None) -> dict:
         completed = self.powershell(script, stdin)
         if completed.rc != 0:
@@ -294,20 +329,6 @@ class ActionModule(RecoveryAction):
         if not info.enabled:
             raise StepFailed("reagentc /info says Windows RE is still disabled after reagentc /enable")
         return info
-
-    def image_sha(self, info: ReagentcInfo, read) -> tuple[str | None, str | None]:
-        """winre.wim's SHA-256 where it is now, and why it is unknown (or None)."""
-        if not info.enabled:
-            return (
-                read.disabled_image_sha256,
-                None if read.disabled_image_sha256 else "no winre.wim in System32\\Recovery",
-            )
-        completed = self.powershell(wf.image_hash_script(info.location))
-        try:
-            report = wf.step_report(completed.stdout)
-            return wf.step_sha(report, "image_sha256"), report.get("error")
-        except ParseError as error:
-            return None, str(error)
 
     def failover_script(self, given: str | None) -> str:
         """The failover script's text, read on the controller; ValueError when it is missing or not ASCII text."""

@@ -28,8 +28,12 @@ description:
     when the current image is the armed one recorded. A monthly Windows RE update replaces C(winre.wim). When the
     updated image no longer starts the failover, the module drops the record. When the updated image still starts
     it, the task fails. Lifeline does not put back an image older than a Windows update.
-  - O(state=query) changes nothing and says whether the failover is armed, and if not, why. Reasons are Windows RE
-    is disabled, no record, a Windows RE update replaced the armed image, or the script differs from O(script).
+  - O(state=query) changes nothing lasting and says whether the failover is armed, and if not, why. Reasons are
+    Windows RE is disabled, no record, a Windows RE update replaced the armed image, or the script differs from
+    O(script).
+  - To read C(winre.wim), every state disables Windows RE for a moment (C(reagentc /disable) moves the image to
+    C(<os_volume>\Windows\System32\Recovery), where it is hashed) and enables it again. While Windows RE is
+    enabled the image is on the recovery partition, which has no drive letter.
   - It runs only on a normal boot of the installed Windows. It refuses WinRE, WinPE, Safe Mode and an environment
     M(lifeline.recovery.win_recovery_facts) could not tell, before it changes anything.
   - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing but the script
@@ -58,7 +62,8 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reads reagentc /info, the record and winre.wim's SHA-256, and reports what would change.
+    details: Reads reagentc /info and the record, and reports what would change. It does not disable Windows RE, so
+      it does not read winre.wim while Windows RE is enabled, and trusts the record for whether it is armed.
   diff_mode:
     support: full
     details: Whether the failover is armed, and with which script (SHA-256), before and after.
@@ -66,9 +71,9 @@ attributes:
     platforms: windows
 notes:
   - A second run with the same script reports C(changed=false).
-  - The module reads C(winre.wim) where C(reagentc /info) says Windows RE keeps it, a
-    C(\\?\GLOBALROOT\device\harddiskN\partitionN) path. Microsoft documents the path but not that Windows
-    PowerShell 5.1 reads it. Rehearse on one real machine first.
+  - Microsoft documents no way to read C(winre.wim) on the recovery partition from Windows PowerShell 5.1
+    (C(reagentc /info) names it as a C(\\?\GLOBALROOT\device\...) path), hence the disable and enable.
+    Whether C(reagentc /enable) keeps the WinRE entry's BCD identifier is not documented either.
   - Windows RE servicing needs free space on the recovery partition (about 250 MB). This module does not read the
     partition's free space.
 seealso:
@@ -115,7 +120,7 @@ reason:
   type: str
   sample: the failover was replaced by a Windows RE update (winre.wim's SHA-256 differs from the armed image recorded)
 winre_enabled:
-  description: Whether C(reagentc /info) says Windows RE is enabled (before the task).
+  description: Whether C(reagentc /info) says Windows RE is enabled (before the task; it is enabled again after).
   returned: always
   type: bool
 winre_location:

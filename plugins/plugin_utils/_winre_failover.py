@@ -17,9 +17,11 @@ recorded once it is verified (mounted read-only, both files read back). Removal 
 it is byte-exact. A WinRE update replaces winre.wim (its SHA-256 then differs from the armed one recorded): the
 failover is then gone, or Windows kept it; Lifeline never reverts a Windows update.
 
-Reading winre.wim where Windows RE keeps it while enabled uses the device path ``reagentc /info`` prints
-(``\\\\?\\GLOBALROOT\\device\\harddiskN\\partitionN\\Recovery\\WindowsRE``) with Get-FileHash -LiteralPath: Microsoft
-documents the path, not that PowerShell 5.1 reads it (NOT FOUND IN SOURCES): rehearse on one real machine first.
+Reading winre.wim needs Windows RE disabled: while it is enabled, the image is on the recovery partition, which has
+no drive letter (``reagentc /info`` names it as ``\\\\?\\GLOBALROOT\\device\\harddiskN\\partitionN\\...``, and
+that PowerShell 5.1 reads such a path is NOT FOUND IN SOURCES). So the module disables Windows RE for a moment
+(``peek_script``: ``reagentc /disable``, then the SHA-256 of the image in ``Windows\\System32\\Recovery``) and enables
+it again, the documented steps only; check mode does not, and says so.
 """
 
 from __future__ import annotations
@@ -56,16 +58,14 @@ __all__ = [
     "Status",
     "arm_record",
     "cmd_text",
-    "disable_script",
     "enable_script",
-    "enabled_image",
     "failover_read",
     "has_failover",
-    "image_hash_script",
     "inspect_script",
     "mount_script",
     "parse_read",
     "paths",
+    "peek_script",
     "plan_json",
     "read_record",
     "restore_script",
@@ -88,9 +88,6 @@ WINPESHL = "Windows\\System32\\winpeshl.ini"
 LAUNCH_ENTRY = "%SYSTEMDRIVE%\\Windows\\System32\\cmd.exe, /c %SYSTEMDRIVE%\\Windows\\System32\\Lifeline\\failover.cmd"
 LAUNCH_SECTION = "[LaunchApps]"
 _SHA256 = re.compile(r"[0-9A-F]{64}")
-_DEVICE_FOLDER = re.compile(
-    r"\\\\\?\\GLOBALROOT\\device\\harddisk[0-9]{1,3}\\partition[0-9]{1,3}(\\[^\\<>:\"/|?*\[\]]+)+"
-)
 _TOOL = "the Windows RE failover read (JSON)"
 _STEP_TOOL = "a Windows RE failover step (JSON)"
 
@@ -121,13 +118,6 @@ def paths(os_volume: str) -> Paths:
         f"{work}\\mount",
         _records.path(os_volume, "winre_failover", None),
     )
-
-
-def enabled_image(location: str) -> str:
-    """winre.wim in the folder ``reagentc /info`` names (a ``\\\\?\\GLOBALROOT\\device\\...`` path); ValueError else."""
-    if not isinstance(location, str) or not _DEVICE_FOLDER.fullmatch(location):
-        raise ValueError(f"Windows RE location {location!r} is not a \\\\?\\GLOBALROOT\\device\\... folder")
-    return f"{location}\\{IMAGE_NAME}"
 
 
 # --- the texts --------------------------------------------------------------------------------------------------------
@@ -275,16 +265,12 @@ def _sha(value: str | None) -> str | None:
     return value
 
 
-def image_hash_script(location: str) -> str:
-    """``{image_sha256, error}``: winre.wim's SHA-256 in the folder ``reagentc /info`` names (Windows RE enabled)."""
-    image = enabled_image(location)
+def peek_script(where: Paths) -> str:
+    """``reagentc /disable`` (``disable``), then winre.wim's SHA-256 where that puts it (``image_sha256``, or null)."""
     return script(
-        "$report = @{image_sha256 = $null; error = $null}",
-        "try {",
-        f"    $report.image_sha256 = (Get-FileHash -LiteralPath {quote(image)} -Algorithm 'SHA256').Hash",
-        "} catch {",
-        "    $report.error = $_.Exception.Message",
-        "}",
+        "$report = @{image_sha256 = $null}",
+        *_quiet(*_report.captured("disable", reagentc_disable(), quietly=True)),
+        *_hash_if_there("image_sha256", quote(where.image)),
         "ConvertTo-Json -InputObject $report -Compress",
     )
 
@@ -488,15 +474,6 @@ def enable_script(where: Paths, remove_copy: bool = False, enable: bool = True) 
         "}",
         *remove,
         *(reagentc if enable else []),
-        "ConvertTo-Json -InputObject $report -Compress",
-    )
-
-
-def disable_script() -> str:
-    """``reagentc /disable`` (``disable``)."""
-    return script(
-        "$report = @{}",
-        *_quiet(*_report.captured("disable", reagentc_disable(), quietly=True)),
         "ConvertTo-Json -InputObject $report -Compress",
     )
 

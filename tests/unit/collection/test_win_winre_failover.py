@@ -5,8 +5,10 @@ change step: the host must end as it was)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from unittest.mock import MagicMock
@@ -19,13 +21,19 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershe
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _records
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _winre_failover as wf
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._reagentc import ReagentcInfo
+from lifeline_lab import failures
+from lifeline_lab.machine import new_machine, wim
 
+from ..lab.support import run as lab_command
+from ..lab.test_winre_failover import MARKER, boot_loop_until_settled
+from .in_process import lab_action
 from .test_powershell_builders import assert_parses, literal_values, native_calls
 
 SAMPLES = Path(__file__).parent / "samples"
 WHERE = wf.paths("C:")
 LOCATION = "\\\\?\\GLOBALROOT\\device\\harddisk0\\partition4\\Recovery\\WindowsRE"
-STOCK_INI = "[LaunchApps]\r\n%SYSTEMDRIVE%\\sources\\recovery\\recenv.exe\r\n"
+RECENV = "%SYSTEMDRIVE%\\sources\\recovery\\recenv.exe"
+STOCK_INI = f"[LaunchApps]\r\n{RECENV}\r\n"
 SCRIPT = wf.cmd_text(DEFAULT_SCRIPT.read_bytes(), "default")
 
 
@@ -58,8 +66,7 @@ def test_every_script_parses_and_keeps_paths_one_literal() -> None:
     for built in (
         wf.failover_read(WHERE), wf.stage_script(WHERE, False), wf.stage_script(WHERE, True), wf.mount_script(WHERE),
         wf.write_commit_script(WHERE), wf.inspect_script(WHERE), wf.restore_script(WHERE),
-        wf.enable_script(WHERE, True), wf.disable_script(), wf.rollback_script(WHERE, True),
-        wf.image_hash_script(LOCATION),
+        wf.enable_script(WHERE, True), wf.rollback_script(WHERE, True), wf.peek_script(WHERE),
     ):  # fmt: skip
         root = assert_parses(built)
         assert len(powershell.encoded_command(built)) <= powershell.MAX_COMMAND_LINE
@@ -71,9 +78,8 @@ def test_every_script_parses_and_keeps_paths_one_literal() -> None:
          "/ReadOnly"],
         ["dism.exe", "/English", "/Unmount-Image", "/MountDir:" + WHERE.mount, "/Discard"],
     ]  # fmt: skip
-    assert LOCATION + "\\Winre.wim" in literal_values(assert_parses(wf.image_hash_script(LOCATION)))
-    with pytest.raises(ValueError, match="GLOBALROOT"):
-        wf.image_hash_script("C:\\Recovery'; Remove-Item C:\\ -Recurse; '")
+    assert WHERE.image in literal_values(assert_parses(wf.peek_script(WHERE)))
+    assert native_calls(assert_parses(wf.peek_script(WHERE))) == [["reagentc.exe", "/disable"]]
 
 
 def test_the_status_says_why_it_is_not_armed() -> None:
@@ -124,7 +130,7 @@ class Host:
     def classify(script: str) -> str:
         if "'/info'" in script and "minint" in script:
             return "read"
-        for marker, step in (("GLOBALROOT", "hash"), ("'/Commit'", "commit"), ("'/disable'", "disable")):
+        for marker, step in (("'/Commit'", "commit"), ("'/disable'", "peek")):
             if marker in script:
                 return step
         if "if ($null -ne $plan.record)" in script:
@@ -147,14 +153,11 @@ class Host:
         return {"minint_rc": 1, "safeboot_rc": 1, "info": self.info(), "info_rc": 0, "record": self.record,
                 "disabled_image_sha256": None if self.enabled else wf.sha256(self.image)}  # fmt: skip
 
-    def do_hash(self, script, plan):
-        return {"image_sha256": wf.sha256(self.image), "error": None}
-
-    def do_disable(self, script, plan):
+    def do_peek(self, script, plan):
         if self.fail == "disable":
-            return {"disable": "REAGENTC.EXE: Unable to update Boot Configuration Data.\r\n"}
+            return {"disable": "REAGENTC.EXE: Unable to update Boot Configuration Data.\r\n", "image_sha256": None}
         self.enabled = False
-        return {"disable": "REAGENTC.EXE: Operation Successful.\r\n"}
+        return {"disable": "REAGENTC.EXE: Operation Successful.\r\n", "image_sha256": wf.sha256(self.image)}
 
     def do_stage(self, script, plan):
         if self.fail == "stage":
@@ -234,7 +237,7 @@ def test_present_arms_verifies_records_and_a_rerun_changes_nothing() -> None:
     host = Host()
     original = host.image
     checked = run(host, {}, check_mode=True)
-    assert checked["changed"] is True and host.log == ["read", "hash"] and host.image == original
+    assert checked["changed"] is True and host.log == ["read"] and host.image == original and host.enabled
     done = run(host, {})
     assert done["changed"] is True and done["armed"] is True, done
     files = host.files()
@@ -246,7 +249,8 @@ def test_present_arms_verifies_records_and_a_rerun_changes_nothing() -> None:
                             "after": {"armed": True, "script_sha256": wf.sha256(SCRIPT.encode())}}  # fmt: skip
     host.log.clear()
     again = run(host, {})
-    assert again["changed"] is False and again["armed"] is True and host.log == ["read", "hash"]
+    assert again["changed"] is False and again["armed"] is True and host.log == ["read", "peek", "enable"]
+    assert host.enabled and run(host, {}, check_mode=True)["changed"] is False  # the record says armed
     query = run(host, {"state": "query"})
     assert query["armed"] is True and query["script_matches"] is True and query["changed"] is False
 
@@ -256,7 +260,7 @@ def test_a_failure_at_any_step_leaves_the_host_as_it_was(step: str) -> None:
     host = Host(fail=step)
     original = host.image
     result = run(host, {})
-    assert result["failed"] is True and "arming the failover failed" in result["msg"], result
+    assert result["failed"] is True and " failed: " in result["msg"], result
     assert host.image == original and host.mounted is None
     assert host.enabled and "the host was put back as it was" in result["msg"], result["msg"]
     assert host.record is None or not _records.pending(_records.parse(host.record))
@@ -319,6 +323,7 @@ def test_disabled_windows_re_safe_mode_winre_and_bad_input_change_nothing() -> N
     host = Host(enabled=False)
     disabled = run(host, {})
     assert disabled["failed"] and "Windows RE is disabled" in disabled["msg"] and host.log == ["read"]
+    assert not host.enabled
     for facts in ({"environment": "winre", "os_volume": "D:"}, {"environment": "safe_mode_network", "os_volume": "C:"},
                   {"environment": "unknown", "os_volume": "C:"}):  # fmt: skip
         host = Host()
@@ -328,3 +333,67 @@ def test_disabled_windows_re_safe_mode_winre_and_bad_input_change_nothing() -> N
         host = Host()
         bad = run(host, args)
         assert bad["failed"] and host.log == [], bad
+
+
+# --- the action against in-process lab machines (ground truth: winre.wim's bytes, the boot that follows) ---------
+
+
+FACTS = {"ansible_facts": {"lifeline_recovery": {"environment": "normal", "os_volume": "C:"}}}
+
+
+def lab_run(machine, args: dict, check_mode: bool = False) -> dict:
+    return lab_action(ActionModule, machine, args, check_mode=check_mode, diff=True)[0].run(task_vars=FACTS)
+
+
+def image_files(machine) -> dict[str, bytes]:
+    root, _ = wim.unpack(machine.winre_image())
+    return {path.lstrip("\\"): node.data for path, node in root.walk("") if not node.is_dir}
+
+
+def test_the_lab_image_holds_the_script_and_absent_gives_back_the_original_bytes() -> None:
+    machine = new_machine("T-0710", 710)
+    original = machine.winre_image()
+    location = machine.winre_image_location()[1]
+    assert lab_run(machine, {}, check_mode=True)["changed"] is True and machine.winre_image() == original
+    armed = lab_run(machine, {})
+    assert armed["changed"] is True and armed["armed"] is True, armed
+    files = image_files(machine)
+    assert files[wf.IN_IMAGE_SCRIPT] == SCRIPT.encode("ascii")  # byte for byte, CRLF
+    assert files[wf.WINPESHL].decode().splitlines()[1:] == [
+        wf.LAUNCH_ENTRY,
+        "%SYSTEMDRIVE%\\sources\\recovery\\recenv.exe",
+    ]
+    assert machine.winre_image_location()[1] == location and wf.sha256(machine.winre_image()) == armed["armed_sha256"]
+    assert run_ok(machine, "reagentc /info", "Enabled")
+    again = lab_run(machine, {})
+    assert again["changed"] is False and again["armed"] is True and run_ok(machine, "reagentc /info", "Enabled")
+    gone = lab_run(machine, {"state": "absent"})
+    assert gone["changed"] is True and machine.winre_image() == original, gone  # byte-exact
+    assert machine.winre_image_location()[1] == location and run_ok(machine, "reagentc /info", "Enabled")
+    assert lab_run(machine, {"state": "query"})["armed"] is False
+
+
+def run_ok(machine, command: str, expected: str) -> bool:
+    return expected in lab_command(machine, command).stdout
+
+
+def test_a_host_armed_by_the_module_fails_over_to_safe_mode_with_networking() -> None:
+    machine = new_machine("CS-0711", 711)
+    machine.reboot_seconds = 0.0
+    failures.prepare_for_remote_recovery(machine)
+    assert lab_run(machine, {})["armed"] is True
+    failures.crowdstrike_291(machine, random.Random(711))  # then the bad channel file arrives
+    asyncio.run(boot_loop_until_settled(machine))
+    assert (machine.environment, machine.winrm_reachable()) == ("safe_mode_network", True)
+    assert MARKER in machine.snapshot()["bcd"]["entries"]
+
+
+def test_a_failed_arming_on_a_lab_machine_leaves_winre_wim_and_windows_re_as_they_were() -> None:
+    machine = new_machine("T-0712", 712)
+    original = machine.winre_image()
+    lab_command(machine, "mkdir C:\\ProgramData\\Lifeline\\winre\\mount\\leftover")  # a folder DISM will not mount in
+    failed = lab_run(machine, {})
+    assert failed["failed"] is True and "not empty" in failed["msg"], failed
+    assert "the host was put back as it was" in failed["msg"]
+    assert machine.winre_image() == original and run_ok(machine, "reagentc /info", "Enabled")
+    assert run_ok(machine, "reagentc /info", "partition4") and machine.winre_image_location()[0].role == "recovery"
