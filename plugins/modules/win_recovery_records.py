@@ -14,7 +14,8 @@ description:
     records from M(lifeline.recovery.win_boot_driver), and V(boot_config) records from
     M(lifeline.recovery.win_boot_config), also for the safeboot change of M(lifeline.recovery.win_recovery_reboot).
     V(safeboot_network) records come from M(lifeline.recovery.win_safe_mode_network_service), and V(servicing)
-    records from M(lifeline.recovery.win_servicing).
+    records from M(lifeline.recovery.win_servicing). V(winre_failover) records come from
+    M(lifeline.recovery.win_winre_failover) (readiness, like V(safeboot_network)).
   - This module reads them all in one command and knows, from the record alone, which module call undoes each one.
     It needs no mapping, role or playbook variable, so a remediation with any settings is undone as it was made.
   - O(state=listed) returns the records, newest first.
@@ -45,7 +46,7 @@ options:
         C(playbooks/prepare.yml)), so undoing a remediation leaves it in place unless it is named here.
     type: list
     elements: str
-    choices: [quarantine, boot_driver, boot_config, safeboot_network, servicing]
+    choices: [quarantine, boot_driver, boot_config, safeboot_network, servicing, winre_failover]
     default: [quarantine, boot_driver, boot_config, servicing]
   os_volume:
     description:
@@ -91,7 +92,8 @@ records:
   elements: dict
   contains:
     path: {description: The record file on the host., type: str}
-    kind: {description: "What was changed: quarantine, boot_driver, boot_config, safeboot_network, servicing.",
+    kind: {description: "What was changed: quarantine, boot_driver, boot_config, safeboot_network, servicing,
+             winre_failover.",
            type: str}
     module: {description: The module that wrote the record., type: str}
     time: {description: When the change was recorded (ISO 8601, UTC)., type: str}

@@ -4,14 +4,23 @@
 servicing, Microsoft Learn).
 
 Calls: ``dism {/Image:<path> | /Online} /English`` with /Get-Packages, /Remove-Package or /Cleanup-Image
-/RevertPendingActions; the image path and package identity are checked first (ValueError naming them), and a builder
-returns the call (``NativeCall``) for a script to place (``_powershell.py``).
+/RevertPendingActions; and the image management calls ``/Mount-Image``, ``/Unmount-Image {/Commit | /Discard}`` and
+``/Get-MountedImageInfo`` ("DISM Image Management Command-Line Options"). The paths and package identity are checked
+first (ValueError naming them), and a builder returns the call (``NativeCall``) for a script to place
+(``_powershell.py``).
 
 Output: every run prints a banner: a blank line, ``Deployment Image Servicing and Management tool``,
 ``Version: 10.0.x``, and for /Image and /Online operations ``Image Version: 10.0.x``.
 ``/Get-Packages`` then prints ``Packages listing:`` and one block per package, four ``Label : value``
 lines, and ends with ``The operation completed successfully.``. An error is ``Error: 87`` or
 ``Error: 0x800f0906``, a blank line, the message, and usually ``The DISM log file can be found at ...``.
+
+``/Get-MountedImageInfo`` prints ``Mounted images:`` and one block per mounted image, ``Mount Dir : ...``, ``Image
+File : ...``, ``Image Index : 1``, ``Mounted Read/Write : Yes`` (or ``No``), ``Status : Ok`` (Microsoft Learn lists
+the fields, "whether the image is valid, read/write permissions, mount location, mounted file path, and mounted image
+index"; the en-US labels are from a published DISM 10.0.22621 capture, samples/dism_get_mounted_image_info.txt).
+``/Mount-Image`` and ``/Unmount-Image`` print ``Mounting image`` or ``Unmounting image``, a progress bar and ``The
+operation completed successfully.``: read them with ``parse_dism_error``.
 
 Lifeline runs dism with /English, which makes the labels English; ``Install Time`` still follows
 the host's date format, and only the en-US ``M/D/YYYY h:mm AM`` is read.
@@ -23,17 +32,22 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import shown, windows_path
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._inputs import flag, integer, shown, windows_path
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import ParseError, split_lines
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._powershell import NativeCall
 
 __all__ = [
     "DismError",
+    "MountedImage",
     "Package",
+    "dism_get_mounted_image_info",
     "dism_get_packages",
+    "dism_mount_image",
     "dism_remove_package",
     "dism_revert_pending",
+    "dism_unmount_image",
     "parse_dism_error",
+    "parse_dism_mounted_images",
     "parse_dism_packages",
 ]
 
@@ -71,6 +85,36 @@ def dism_revert_pending(image: str | None) -> NativeCall:
     0x800F082F means there was nothing to revert.
     """
     return NativeCall("dism.exe", *_image(image), "/Cleanup-Image", "/RevertPendingActions")
+
+
+def dism_mount_image(image_file: str, mount_dir: str, index: int = 1, read_only: bool = False) -> NativeCall:
+    """``dism /English /Mount-Image /ImageFile:<wim> /Index:<n> /MountDir:<dir> [/ReadOnly]``.
+
+    "The mount directory must be created, but empty"; the Windows RE image is always index 1 ("Customize Windows
+    RE"). The mount directory must not contain ``[`` or ``]`` (it is also a -LiteralPath elsewhere, and a plain
+    folder name is enough).
+    """
+    image_file = windows_path(image_file, "image file")
+    mount_dir = windows_path(mount_dir, "mount directory", wildcards=False)
+    index = integer(index, "image index", 1, 999)
+    read = ["/ReadOnly"] if flag(read_only, "read_only") else []
+    return NativeCall(
+        "dism.exe", "/English", "/Mount-Image", "/ImageFile:" + image_file, f"/Index:{index}", "/MountDir:" + mount_dir,
+        *read,
+    )  # fmt: skip
+
+
+def dism_unmount_image(mount_dir: str, commit: bool) -> NativeCall:
+    """``dism /English /Unmount-Image /MountDir:<dir> {/Commit | /Discard}``: save the changes into the image file,
+    or throw them away (the image file is left as it was)."""
+    mount_dir = windows_path(mount_dir, "mount directory", wildcards=False)
+    how = "/Commit" if flag(commit, "commit") else "/Discard"
+    return NativeCall("dism.exe", "/English", "/Unmount-Image", "/MountDir:" + mount_dir, how)
+
+
+def dism_get_mounted_image_info() -> NativeCall:
+    """``dism /English /Get-MountedImageInfo``: every image mounted on this Windows."""
+    return NativeCall("dism.exe", "/English", "/Get-MountedImageInfo")
 
 
 # --- reading dism -----------------------------------------------------------------------------------------------------
@@ -244,3 +288,65 @@ def _error(lines: list[str], index: int, match: re.Match[str]) -> DismError:
         raise ParseError(_TOOL, f"'Error: {code_text}' without a message (cut off?)", index + 1, lines[index])
     log_path = next((log.group("path") for log in map(_LOG.fullmatch, rest) if log), None)
     return DismError(code=code, message=" ".join(message_lines), log_path=log_path)
+
+
+_MOUNTED_TOOL = "dism /Get-MountedImageInfo"
+_MOUNTED_LISTING = "Mounted images:"
+_NO_MOUNTED = "No mounted images found."
+_MOUNT_FIELDS = ("Mount Dir", "Image File", "Image Index", "Mounted Read/Write", "Status")
+_MOUNT_FIELD = re.compile(r"(?P<label>[A-Za-z][A-Za-z /]*?) : (?P<value>.*)")
+
+
+@dataclass(frozen=True)
+class MountedImage:
+    """One block of ``dism /Get-MountedImageInfo``: where it is mounted, from which image file and index, whether
+    read/write, and its status (``Ok``, or ``Needs Remount``, ``Invalid``: DismMountStatus, Microsoft Learn)."""
+
+    mount_dir: str
+    image_file: str
+    index: int
+    read_write: bool
+    status: str
+
+
+def parse_dism_mounted_images(text: str) -> list[MountedImage]:
+    """The mounted images in ``dism /English /Get-MountedImageInfo`` output (``[]`` when none).
+
+    Raises ParseError when dism reported an error, and for output that is localized, cut off before ``The operation
+    completed successfully.``, or has a block that is not the five labels in order.
+    """
+    lines = split_lines(text)
+    error = _find_error(lines)
+    if error is not None:
+        raise ParseError(_MOUNTED_TOOL, f"dism reported {error}")
+    numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1) if line.strip()]
+    position = _expect_banner(numbered, _MOUNTED_TOOL)
+    if position >= len(numbered) or numbered[position][1] != _MOUNTED_LISTING:
+        number, line = numbered[position] if position < len(numbered) else (None, None)
+        raise ParseError(_MOUNTED_TOOL, f"expected '{_MOUNTED_LISTING}'; {_LOCALIZED_HINT}", number, line)
+    position += 1
+    if position < len(numbered) and numbered[position][1] == _NO_MOUNTED:
+        position += 1  # the wording dism uses for an empty list: NOT FOUND IN SOURCES, accepted when it is there
+    images = []
+    while position < len(numbered) and numbered[position][1] != _SUCCESS:
+        images.append(_mounted(numbered[position : position + len(_MOUNT_FIELDS)]))
+        position += len(_MOUNT_FIELDS)
+    if position >= len(numbered):
+        raise ParseError(_MOUNTED_TOOL, f"no '{_SUCCESS}' line (cut off?)")
+    return images
+
+
+def _mounted(block: list[tuple[int, str]]) -> MountedImage:
+    values = []
+    for index, label in enumerate(_MOUNT_FIELDS):
+        if index >= len(block):
+            raise ParseError(_MOUNTED_TOOL, f"a mounted image is cut off before '{label}'", *block[-1])
+        number, line = block[index]
+        match = _MOUNT_FIELD.fullmatch(line)
+        if not match or match.group("label") != label:
+            raise ParseError(_MOUNTED_TOOL, f"expected '{label} : ...'; {_LOCALIZED_HINT}", number, line)
+        values.append(match.group("value").strip())
+    mount_dir, image_file, index, read_write, status = values
+    if not index.isdigit() or read_write not in ("Yes", "No"):
+        raise ParseError(_MOUNTED_TOOL, "Image Index is not a number or Mounted Read/Write not Yes/No", *block[2])
+    return MountedImage(mount_dir, image_file, int(index), read_write == "Yes", status)

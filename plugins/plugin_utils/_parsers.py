@@ -8,7 +8,8 @@ its tool's module beside the builders of that tool's calls:
 - ``_reg.py``: ``parse_reg_query`` (reg query, with or without /s)
 - ``_bcdedit.py``: ``parse_bcdedit_enum`` (bcdedit /enum)
 - ``_manage_bde.py``: ``parse_manage_bde_status``, ``parse_manage_bde_unlock``, ``parse_unlock_report``
-- ``_dism.py``: ``parse_dism_packages``, ``parse_dism_error``
+- ``_dism.py``: ``parse_dism_packages``, ``parse_dism_mounted_images``, ``parse_dism_error``
+- ``_reagentc.py``: ``parse_reagentc_info``, ``parse_reagentc_result``
 - ``_files.py``: ``parse_get_child_items_json`` (Get-ChildItem | ConvertTo-Json)
 
 The formats are those Microsoft Learn documents, checked against Wine's conformance tests run on

@@ -27,6 +27,9 @@ safeboot_network   safeboot_network (no key)       key, added [{name, kind}]; wi
                                                    absent. Readiness (prepare.yml), not a remediation
 servicing          servicing-<package|revert-...>  action, image, package(s), rc; nothing: DISM cannot put a
                                                    removed package back, so the record is evidence only
+winre_failover     winre_failover (no key)         image, original_copy, original_sha256, armed_sha256 (null
+                                                   while arming), script_sha256; win_winre_failover absent
+                                                   (the original winre.wim back, byte-exact). Readiness
 =================  ==============================  ==========================================================
 
 The meaning of a payload (a Start value 0-4, a BCD element Lifeline manages) is checked by the module that owns
@@ -92,6 +95,7 @@ KINDS = {
     "boot_config": "win_boot_config",
     "safeboot_network": "win_safe_mode_network_service",
     "servicing": "win_servicing",
+    "winre_failover": "win_winre_failover",
 }
 # What a remediation (playbooks/remediate.yml) changes, and so what playbooks/rollback.yml undoes by default.
 REMEDIATION_KINDS = ("quarantine", "boot_driver", "boot_config", "servicing")
@@ -213,6 +217,10 @@ _SHAPES: dict[str, dict[str, object]] = {
     },
     "safeboot_network": {"added": [{"name": str, "kind": str}]},
     "servicing": {"action": str},
+    "winre_failover": {
+        "image": str, "original_copy": str, "original_sha256": str, "armed_sha256": _TEXT_OR_NULL,
+        "script_sha256": str,
+    },
 }  # fmt: skip
 
 
@@ -301,6 +309,8 @@ def describe(record: dict) -> str:
         return f"boot entry {record['entry']}: {', '.join(changes)}"
     if kind == "safeboot_network":
         return f"listed under SafeBoot\\Network: {', '.join(entry['name'] for entry in record['added']) or 'nothing'}"
+    if kind == "winre_failover":
+        return f"Lifeline's failover in {record['image']} (original kept as {record['original_copy']})"
     packages = [record["package"]] if isinstance(record.get("package"), dict) else record.get("packages") or []
     identities = ", ".join(str(package.get("identity")) for package in packages if isinstance(package, dict))
     return f"servicing {record['action']}: {identities or 'no package'}"
@@ -334,6 +344,8 @@ def undo(record: dict, record_path: str) -> tuple[dict | None, str]:
         args.update(identifier=record["entry"], missing_ok=True)
         if record.get("store"):
             args["store"] = record["store"]
+    elif kind == "winre_failover":  # the original winre.wim back
+        args = {"state": "absent"}
     else:  # safeboot_network: take away only what Lifeline added
         args = {"services": [entry["name"] for entry in record["added"]], "state": "absent"}
     return {"module": f"lifeline.recovery.{KINDS[kind]}", "args": args}, ""

@@ -20,8 +20,10 @@ import pytest
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._bcdedit import BcdEntry, parse_bcdedit_enum
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._dism import (
     DismError,
+    MountedImage,
     Package,
     parse_dism_error,
+    parse_dism_mounted_images,
     parse_dism_packages,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._files import FileEntry, parse_get_child_items_json
@@ -36,6 +38,11 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._parsers import 
     ParseError,
     shown_line,
     split_lines,
+)
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._reagentc import (
+    ReagentcInfo,
+    parse_reagentc_info,
+    parse_reagentc_result,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._reg import RegKey, RegValue, parse_reg_query
 
@@ -85,6 +92,12 @@ SAMPLE_SOURCES = {
     "dism_error_740.txt": "[S:T-dism-restart] not elevated, verbatim",
     "dism_error_0x800f0906.txt": "console paste that lost its blank lines, public index id 6718506426, verbatim",
     "dism_remove_package.txt": "[S:T-dism-remove] /Remove-Package, verbatim",
+    "dism_get_mounted_image_info.txt": "DISM 10.0.22621.1 /Get-MountedImageInfo capture, public index id 49047540601",
+    "dism_mount_image.txt": "[S:T-bcd-minimal]-style capture: /Mount-Image, DISM 10.0.26100.1150, id 61958096505",
+    # reagentc (windows-tools.md 8; Microsoft Learn "REAgentC command-line options" shows no output)
+    "reagentc_info_enabled.txt": "[S:T-bcd-minimal] ReAgentc.exe /info, Server 2025 build 26100, verbatim",
+    "reagentc_info_disabled.txt": "same transcript, /info after /disable, verbatim",
+    "reagentc_enable.txt": "same transcript, ReAgentc.exe /enable (and /disable), verbatim",
 }
 
 
@@ -829,6 +842,8 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "dism packages": parse_dism_packages,
     "dism error": parse_dism_error,
     "json": parse_get_child_items_json,
+    "dism mounted images": parse_dism_mounted_images,
+    "reagentc /info": parse_reagentc_info,
 }
 EXPECTED_ERRORS = (ParseError, ManageBdeError)
 
@@ -856,3 +871,58 @@ def test_no_parser_raises_anything_else_on_any_variant_of_any_sample(name: str) 
                 parser(text)
             except EXPECTED_ERRORS:
                 pass
+
+
+# --- reagentc and dism image management ---------------------------------------------------------------------
+
+
+def test_reagentc_info_reads_status_location_and_identifier() -> None:
+    assert parse_reagentc_info(sample("reagentc_info_enabled.txt")) == ReagentcInfo(
+        True,
+        "\\\\?\\GLOBALROOT\\device\\harddisk0\\partition4\\Recovery\\WindowsRE",
+        "8e73986c-289e-11f0-bf53-a4d06eada308",
+    )
+    assert parse_reagentc_info(sample("reagentc_info_disabled.txt")) == ReagentcInfo(False, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (sample("reagentc_info_enabled.txt").replace("Windows RE status", "Windows RE-Status"), "Windows RE status"),
+        (sample("reagentc_info_enabled.txt").replace("Enabled", "Aktiviert"), "neither Enabled nor Disabled"),
+        (sample("reagentc_info_enabled.txt").replace("REAGENTC.EXE: Operation Successful.\r\n", ""), "cut off"),
+        (
+            sample("reagentc_info_enabled.txt").replace("\\\\?\\GLOBALROOT\\device\\harddisk0\\partition4", "C:"),
+            "GLOBALROOT",
+        ),
+        ("REAGENTC.EXE: Operation failed: 5\r\n\r\nREAGENTC.EXE: An error has occurred.\r\n", "Operation failed: 5"),
+        ("", "expected"),
+    ],
+)
+def test_reagentc_info_refuses_what_it_does_not_understand(text: str, problem: str) -> None:
+    with pytest.raises(ParseError, match=problem.replace("(", "\\(")):
+        parse_reagentc_info(text)
+
+
+def test_reagentc_enable_and_disable_succeed_only_on_the_success_line() -> None:
+    assert parse_reagentc_result(sample("reagentc_enable.txt")) is None
+    assert parse_reagentc_result("REAGENTC.EXE: Unable to update Boot Configuration Data.\r\n") == (
+        "Unable to update Boot Configuration Data."
+    )
+    assert parse_reagentc_result("") == "no output"
+    assert "en-US" in parse_reagentc_result("Vorgang erfolgreich.\r\n")
+
+
+def test_dism_mounted_images_and_mount_output() -> None:
+    assert parse_dism_mounted_images(sample("dism_get_mounted_image_info.txt")) == [
+        MountedImage("C:\\Users\\W10\\Downloads\\montar", "C:\\Users\\W10\\Downloads\\prueba_disn.wim", 1, True, "Ok")
+    ]
+    empty = "Deployment Image Servicing and Management tool\r\nVersion: 10.0.22621.1\r\n\r\nMounted images:\r\n\r\n"
+    assert parse_dism_mounted_images(empty + "The operation completed successfully.\r\n") == []
+    assert parse_dism_error(sample("dism_mount_image.txt")) is None
+    with pytest.raises(ParseError, match="cut off"):
+        parse_dism_mounted_images(empty)
+    with pytest.raises(ParseError, match="Mount Dir"):
+        parse_dism_mounted_images(sample("dism_get_mounted_image_info.txt").replace("Mount Dir", "Bereitstellungsverz"))
+    with pytest.raises(ParseError, match="Error: 87"):
+        parse_dism_mounted_images(sample("dism_error_87.txt"))

@@ -33,6 +33,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils import _lease as
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _manage_bde as manage_bde
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _powershell as powershell
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _quarantine as quarantine
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _reagentc as reagentc
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _reg as reg
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _restart as restart
 
@@ -450,6 +451,19 @@ NATIVE_CASES: list[tuple[Callable[..., str], tuple, dict, list[str]]] = [
     (restart.shutdown_restart, (30, "Lifeline: it's fixed; restart $(now)"), {},
      ["shutdown.exe", "/r", "/t", "30", "/f", "/c", "Lifeline: it's fixed; restart $(now)"]),
     (restart.wpeutil_reboot, (), {}, ["wpeutil.exe", "reboot"]),
+    (dism.dism_mount_image, ("C:\\Windows\\System32\\Recovery\\Winre.wim", "C:\\Lifeline mount"), {},
+     ["dism.exe", "/English", "/Mount-Image", "/ImageFile:C:\\Windows\\System32\\Recovery\\Winre.wim", "/Index:1",
+      "/MountDir:C:\\Lifeline mount"]),
+    (dism.dism_mount_image, ("D:\\x.wim", "D:\\m"), {"index": 2, "read_only": True},
+     ["dism.exe", "/English", "/Mount-Image", "/ImageFile:D:\\x.wim", "/Index:2", "/MountDir:D:\\m", "/ReadOnly"]),
+    (dism.dism_unmount_image, ("D:\\m", True), {},
+     ["dism.exe", "/English", "/Unmount-Image", "/MountDir:D:\\m", "/Commit"]),
+    (dism.dism_unmount_image, ("D:\\m", False), {},
+     ["dism.exe", "/English", "/Unmount-Image", "/MountDir:D:\\m", "/Discard"]),
+    (dism.dism_get_mounted_image_info, (), {}, ["dism.exe", "/English", "/Get-MountedImageInfo"]),
+    (reagentc.reagentc_info, (), {}, ["reagentc.exe", "/info"]),
+    (reagentc.reagentc_disable, (), {}, ["reagentc.exe", "/disable"]),
+    (reagentc.reagentc_enable, (), {}, ["reagentc.exe", "/enable"]),
 ]  # fmt: skip
 
 # (builder, args, kwargs, values each of which must be one whole literal in the script)
@@ -513,7 +527,7 @@ def test_cmdlet_builder_parses_and_keeps_each_value_one_literal(case: tuple) -> 
     assert len(powershell.encoded_command(built)) <= powershell.MAX_COMMAND_LINE
 
 
-TOOL_MODULES = (reg, bcdedit, manage_bde, dism, files, restart)
+TOOL_MODULES = (reg, bcdedit, manage_bde, dism, files, restart, reagentc)
 
 
 def makes_a_call_or_statements(function: object) -> bool:
@@ -607,6 +621,11 @@ BAD_INPUT: list[tuple[Callable[[], object], str]] = [
     (lambda: dism.dism_remove_package(None, "Package for KB1"), "package name 'Package for KB1'"),
     (lambda: dism.dism_remove_package(None, "/Quiet"), "package name '/Quiet'"),
     (lambda: dism.dism_revert_pending("\\\\server\\share"), "is not an absolute path"),
+    (lambda: dism.dism_mount_image("x.wim", "C:\\m"), "image file 'x.wim' is not an absolute path"),
+    (lambda: dism.dism_mount_image("C:\\x.wim", "C:\\m[1]"), "contains [ ], not allowed here"),
+    (lambda: dism.dism_mount_image("C:\\x.wim", "C:\\m", index=0), "image index 0"),
+    (lambda: dism.dism_mount_image("C:\\x.wim", "C:\\m", read_only="yes"), "read_only must be true or false"),
+    (lambda: dism.dism_unmount_image("C:\\m", commit=None), "commit must be true or false"),
     (lambda: restart.shutdown_restart(-1), "restart delay -1 is not an integer from 0 to 315360000"),
     (lambda: restart.shutdown_restart(315360001), "from 0 to 315360000"),
     (lambda: restart.shutdown_restart(1.5), "restart delay 1.5"),
