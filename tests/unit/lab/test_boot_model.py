@@ -24,6 +24,8 @@ def broken(failure: str):
 
 
 def set_start(machine, service: str, start: int) -> None:
+    """Edit the hive file as an offline repair would: the running registry lets go of it first."""
+    machine.registry.release_files()
     drives = os_drive(machine)
     root = hive_from_bytes(drives.read(SYSTEM))
     root.path("ControlSet001", "Services", service).set("Start", "REG_DWORD", start)
