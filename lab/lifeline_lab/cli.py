@@ -103,10 +103,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_FAILURE_HELP = "a failure lands on a running host and bites " + "; ".join(
+_FAILURE_HELP = "a failure lands on a running Windows as its update would, and bites " + "; ".join(
     f"{name}: {when}" for name, when in incidents.WHEN.items()
 )
-_RESTART_HELP = "restart the host now, so a failure that bites at the next restart bites at once"
+_RESTART_HELP = "restart the struck host(s) now, so a failure that bites at the next restart bites at once"
 
 
 def _options(args: argparse.Namespace) -> FleetOptions:
