@@ -3,6 +3,9 @@
   lifeline-lab up --scenario healthy --hosts 5 --fleet-file .lab/fleet.yml
   lifeline-lab status --fleet-file .lab/fleet.yml [--json]
   lifeline-lab down --fleet-file .lab/fleet.yml
+  lifeline-lab fault WS-0001 crowdstrike-291 --fleet-file .lab/fleet.yml
+  lifeline-lab incident crowdstrike-291 --share 0.5 --seed 7 --fleet-file .lab/fleet.yml
+  lifeline-lab pin WS-0001 --fleet-file .lab/fleet.yml
 
 `up` starts the fleet as a background process (`serve`) and returns once every host serves.
 """
@@ -22,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import control, fleetfile, scenarios
+from . import control, fleetfile, incidents, scenarios
 from .fleet import Fleet, FleetOptions
 from .host import FAULTS
 from .machine.windows_image import SERVICES as STOCK_SERVICES
@@ -80,11 +83,33 @@ def _parser() -> argparse.ArgumentParser:
     show = fleet_command("show", _show, "print a host's ground truth: boot state, crashes, files, registry, BCD")
     show.add_argument("host", help="host name, e.g. WS-0001")
     show.add_argument("--json", action="store_true", help="everything, machine-readable")
-    fault = fleet_command("fault", _fault, "inject a fault into a host (or clear its faults)")
+    fault = fleet_command(
+        "fault", _fault, "inject a fault into a host, land a failure on it as a bad update would, or clear its faults"
+    )
     fault.add_argument("host", help="host name")
-    fault.add_argument("kind", choices=[*FAULTS, "clear"], help="; ".join(f"{k}: {v}" for k, v in FAULTS.items()))
+    fault.add_argument(
+        "kind",
+        choices=[*FAULTS, *incidents.ARRIVING, "clear"],
+        help="; ".join(f"{k}: {v}" for k, v in FAULTS.items()) + "; " + _FAILURE_HELP,
+    )
     fault.add_argument("--value", type=float, default=1.0, help="N for the fault (count or seconds; default 1)")
+    fault.add_argument("--restart", action="store_true", help=_RESTART_HELP)
+    incident = fleet_command(
+        "incident", _incident, "land a failure on a share of the hosts running Windows normally; prints which"
+    )
+    incident.add_argument("failure", choices=incidents.ARRIVING, help=_FAILURE_HELP)
+    incident.add_argument("--share", type=float, default=1.0, help="share of those hosts, above 0 and at most 1")
+    incident.add_argument("--seed", type=int, default=0, help="chooses the hosts: the same seed, the same hosts")
+    incident.add_argument("--restart", action="store_true", help=_RESTART_HELP)
+    pin = fleet_command("pin", _pin, "type the BitLocker PIN at a TPM And PIN host's pre-boot prompt: the boot goes on")
+    pin.add_argument("host", help="host name")
     return parser
+
+
+_FAILURE_HELP = "a failure lands on a running Windows as its update would, and bites " + "; ".join(
+    f"{name}: {when}" for name, when in incidents.WHEN.items()
+)
+_RESTART_HELP = "restart the struck host(s) now, so a failure that bites at the next restart bites at once"
 
 
 def _options(args: argparse.Namespace) -> FleetOptions:
@@ -345,7 +370,7 @@ def describe_host(host: dict) -> str:
         f"{host['name']} ({host['address']}): {machine['power']}, {machine['environment']}, WinRM {winrm}, "
         f"hostname {machine['hostname']}",
         f"  scenario failure: {host['failure']}; booted {machine['boot_time']}",
-        f"  BitLocker: {'off' if bitlocker is None else ('locked' if bitlocker['locked'] else 'unlocked')}",
+        f"  BitLocker: {_describe_bitlocker(bitlocker)}",
     ]
     for crash in machine["crashes"][-3:]:
         lines.append(f"  crash {crash['time']}: {crash['bugcheck'] or '-'} {crash['module'] or ''} ({crash['reason']})")
@@ -362,12 +387,51 @@ def describe_host(host: dict) -> str:
     return "\n".join(lines)
 
 
+def _describe_bitlocker(bitlocker: dict | None) -> str:
+    if bitlocker is None:
+        return "off"
+    state = "locked" if bitlocker["locked"] else "unlocked"
+    waiting = ", waiting at the PIN prompt" if bitlocker["pin_prompt"] else ""
+    return f"{state}, protectors {', '.join(bitlocker['key_protectors'])}{waiting}"
+
+
 def _fault(args: argparse.Namespace) -> int:
     content = fleetfile.read(args.fleet_file)
     try:
-        host = _call(content, "fault", host=args.host, kind=args.kind, value=args.value)["host"]
+        answer = _call(content, "fault", host=args.host, kind=args.kind, value=args.value, restart=args.restart)
     except (OSError, RuntimeError) as exc:
         print(f"lifeline-lab: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"{host['name']}: faults {host['faults'] or 'none'}")
+    host = answer["host"]
+    if answer.get("happened"):
+        print(f"{host['name']}: {args.kind} {answer['happened']}")
+    else:
+        print(f"{host['name']}: faults {host['faults'] or 'none'}")
+    return EXIT_OK
+
+
+def _incident(args: argparse.Namespace) -> int:
+    content = fleetfile.read(args.fleet_file)
+    try:
+        answer = _call(
+            content, "incident", failure=args.failure, share=args.share, seed=args.seed, restart=args.restart
+        )
+    except (OSError, RuntimeError) as exc:
+        print(f"lifeline-lab: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    struck = answer["hosts"]
+    print(f"{args.failure} landed on {len(struck)} of {answer['eligible']} host(s) running Windows normally")
+    for name, happened in struck.items():
+        print(f"  {name}: {happened}")
+    return EXIT_OK
+
+
+def _pin(args: argparse.Namespace) -> int:
+    content = fleetfile.read(args.fleet_file)
+    try:
+        host = _call(content, "pin", host=args.host)["host"]
+    except (OSError, RuntimeError) as exc:
+        print(f"lifeline-lab: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{host['name']}: PIN entered; the boot goes on")
     return EXIT_OK

@@ -1,7 +1,7 @@
 """The lab's control channel: JSON lines on a loopback port, guarded by a token from the fleet file.
 
-The CLI (status, down, and later show and fault) and benchmarks use it to read the fleet's
-ground truth and counters without going through WinRM.
+The CLI (status, down, show, fault, pin, incident) and benchmarks use it to read the fleet's
+ground truth and counters, and to act on hosts, without going through WinRM.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from . import incidents
 from .fleet import Fleet
+from .host import FAULTS
 
 MAX_LINE = 64 * 1024
 
@@ -62,25 +64,46 @@ class ControlServer:
                 "scenario": self.fleet.scenario.name,
                 "hosts": [host.status() for host in self.fleet.hosts],
             }
-        if operation in ("show", "fault"):
+        if operation in ("show", "fault", "pin"):
             host = self.fleet.host(str(request.get("host", "")))
             if host is None:
                 return {"ok": False, "error": f"no host {request.get('host')!r} in this fleet"}
             if operation == "show":
                 return {"ok": True, "host": host.show()}
             kind = str(request.get("kind", ""))
-            if kind == "clear":
-                host.clear_faults()
-            else:
-                try:
+            happened = None
+            try:
+                if operation == "pin":
+                    host.enter_pin()
+                elif kind == "clear":
+                    host.clear_faults()
+                elif kind in FAULTS:
                     host.set_fault(kind, float(request.get("value", 1)))
-                except (TypeError, ValueError) as exc:
-                    return {"ok": False, "error": str(exc)}
-            return {"ok": True, "host": host.status()}
+                else:
+                    happened = host.arrive(kind, bool(request.get("restart", False)))
+            except (TypeError, ValueError) as exc:  # IncidentError is a ValueError
+                return {"ok": False, "error": str(exc)}
+            return {"ok": True, "host": host.status(), "happened": happened}
+        if operation == "incident":
+            return self._incident(request)
         if operation == "stop":
             self.on_stop()
             return {"ok": True}
         return {"ok": False, "error": f"unknown operation {operation!r}"}
+
+    def _incident(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A failure landing on a share of the hosts that run Windows normally, chosen by the seed alone."""
+        failure = str(request.get("failure", ""))
+        try:
+            incidents.check_failure(failure)
+            share, seed = float(request.get("share", 1.0)), int(request.get("seed", 0))
+            running = [host.name for host in self.fleet.hosts if incidents.runs_windows(host.machine)]
+            chosen = incidents.choose(running, share, seed)
+        except (TypeError, ValueError) as exc:
+            return {"ok": False, "error": str(exc)}
+        restart = bool(request.get("restart", False))
+        struck = {name: self.fleet.host(name).arrive(failure, restart) for name in chosen}
+        return {"ok": True, "failure": failure, "eligible": len(running), "hosts": struck}
 
 
 def call(address: str, port: int, token: str, operation: str, timeout: float = 30.0, **arguments: Any) -> dict:

@@ -27,9 +27,15 @@ CROWDSTRIKE_FOLDER = r"System32\drivers\CrowdStrike"
 
 
 def _edit_system_hive(machine: Machine, change: Callable) -> None:
-    """Change the SYSTEM hive file on the OS volume (as an installer would, before the failing boot)."""
+    """Change the OS volume's SYSTEM hive as an installer would: on a running Windows through the live registry
+    (flushed to the file at once, registry.py), otherwise in the hive file itself."""
     drives = os_drive(machine)
     path = r"C:\Windows\System32\config\SYSTEM"
+    live = machine.registry.mounts.get(("HKEY_LOCAL_MACHINE", "system"))
+    if live is not None and live.file_path is not None and live.file_path.lower() == path.lower():
+        change(live.root)
+        machine.registry.flush()
+        return
     machine.registry.release_files()
     root = hive_from_bytes(drives.read(path))
     change(root)

@@ -26,6 +26,7 @@ import yaml
 from . import scenarios
 from .host import HostSpec, LabHost
 from .machine import new_machine
+from .machine.machine import PIN_PROMPT
 from .pki import CertificateAuthority
 from .scenarios import Profile, Scenario
 from .wire.auth import Account, write_ntlm_user_file
@@ -83,8 +84,8 @@ class Fleet:
             self._servers.append(await asyncio.start_server(_handler(host, tls), sock=https_socket))
         self._collector = asyncio.create_task(self._collect_idle_shells())
         for host in self.hosts:
-            if host.machine.power == "booting":
-                host.machine.restart(0)  # boot-looping machines start their cycle now
+            if host.machine.power in ("booting", PIN_PROMPT):
+                host.machine.restart(0)  # boot-looping machines and those at the PIN prompt start their cycle now
 
     def _make_host(self, index: int, address: str, authority: CertificateAuthority, profile: Profile) -> LabHost:
         name = f"{self.scenario.name_prefix}-{index + 1:04d}"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from . import incidents
 from .machine import Machine
 from .scenarios import Profile
 from .shell import ProcessContext, run_command_line
@@ -70,6 +72,7 @@ class LabHost:
     counters: Counter = field(default_factory=lambda: Counter(dict.fromkeys(COUNTER_NAMES, 0)))
     profile: Profile | None = None
     faults: dict[str, float] = field(default_factory=dict)  # injected faults (see FAULTS) and their setting
+    arrived: list[str] = field(default_factory=list)  # failures that landed while the fleet ran (incidents.py)
     winrs: WinRS = field(init=False)
     connections: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -100,6 +103,25 @@ class LabHost:
         if kind == "hang-reboot":
             self.machine.hang_next_reboot = True
         self.faults[kind] = value
+
+    def arrive(self, failure: str, restart: bool = False) -> str:
+        """A failure lands on this running host (`lifeline-lab fault HOST FAILURE`, `incident`)."""
+        rng = random.Random(f"{self.name}/{failure}/{len(self.arrived)}")
+        happened = incidents.arrive(self.machine, failure, rng, restart)
+        self.arrived.append(failure)
+        return happened
+
+    def enter_pin(self) -> None:
+        """A person at the console types the BitLocker PIN (`lifeline-lab pin HOST`)."""
+        if not self.machine.enter_pin():
+            raise ValueError(f"{self.name} is not at the BitLocker PIN prompt (it is {self.machine.power})")
+
+    @property
+    def failure(self) -> str:
+        """The latest failure on this host: one that arrived while the fleet ran, else the scenario's."""
+        if self.arrived:
+            return self.arrived[-1]
+        return self.profile.failure if self.profile else "healthy"
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -148,7 +170,7 @@ class LabHost:
             "power": self.machine.power,
             "environment": self.machine.environment,
             "winrm_reachable": self.serving,
-            "failure": self.profile.failure if self.profile else "healthy",
+            "failure": self.failure,
             "open_shells": len(self.winrs.shells),
             "faults": dict(self.faults),
             "counters": dict(self.counters),

@@ -1,10 +1,13 @@
 """Scenarios: YAML files in lifeline_lab/scenarios/ that say what a fleet's machines suffer and where they are.
 
 A scenario is a list of profiles with shares of the fleet. A profile names a failure (failures.py),
-whether the OS volume is BitLocker-protected, whether the organisation prepared the host for remote
-recovery (WinRM under SafeBoot\\Network), and where the machine is when the fleet comes up (`lands_in`):
-normal, safe_mode, safe_mode_network, winre (stock WinRE: it waits for a person and answers no WinRM), or
-boot_loop (recoveryenabled No: it keeps crashing and never reaches WinRE).
+the OS volume's BitLocker (`bitlocker`: none, tpm for TPM only, tpm_pin for TPM And PIN, each with a
+recovery password; true and false still mean tpm and none), whether the organisation prepared the host for
+remote recovery (`prepared`: WinRM under SafeBoot\\Network) or armed it (`armed`: that, and Lifeline's
+failover in winre.wim), and where the machine is when the fleet comes up (`lands_in`): normal, safe_mode,
+safe_mode_network, winre (stock WinRE: it waits for a person and answers no WinRM), boot_loop
+(recoveryenabled No: it keeps crashing and never reaches WinRE), or pin_prompt (a TPM And PIN host that
+restarted and waits for its PIN: after the running crash for a failure that bites at once, incidents.py).
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ from pathlib import Path
 import yaml
 
 from . import failures
+from .incidents import running_crash
 from .machine import Machine
-from .machine.bitlocker import BitLocker
+from .machine.bitlocker import STARTUP_PROTECTORS, TPM_AND_PIN, TPM_ONLY, BitLocker
+from .machine.machine import PIN_PROMPT
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
-LANDINGS = ("normal", "safe_mode", "safe_mode_network", "winre", "boot_loop")
+LANDINGS = ("normal", "safe_mode", "safe_mode_network", "winre", "boot_loop", PIN_PROMPT)
+NO_BITLOCKER = "none"
+BITLOCKER_KINDS = (NO_BITLOCKER, *STARTUP_PROTECTORS)
+_BITLOCKER_BOOLEANS = {True: TPM_ONLY, False: NO_BITLOCKER}  # the key's older yes/no form
 
 
 class ScenarioError(Exception):
@@ -34,7 +42,7 @@ class Profile:
     share: float = 1.0
     failure: str = "healthy"
     lands_in: str = "normal"
-    bitlocker: bool = False
+    bitlocker: str = NO_BITLOCKER  # BITLOCKER_KINDS
     prepared: bool = False
     armed: bool = False  # prepared, and the WinRE failover installed in winre.wim (needs the fleet's script)
     boot_window_seconds: float = 0.0
@@ -93,7 +101,13 @@ def _profile(raw: object, path: Path, index: int) -> Profile:
     unknown = set(raw) - known
     if unknown:
         raise ScenarioError(f"{path}: profiles[{index}] has unknown keys {sorted(unknown)}")
+    if isinstance(raw.get("bitlocker"), bool):
+        raw = {**raw, "bitlocker": _BITLOCKER_BOOLEANS[raw["bitlocker"]]}
     profile = Profile(**raw)
+    if profile.bitlocker not in BITLOCKER_KINDS:
+        raise ScenarioError(f"{path}: profiles[{index}].bitlocker must be one of {BITLOCKER_KINDS}")
+    if profile.lands_in == PIN_PROMPT and profile.bitlocker != TPM_AND_PIN:
+        raise ScenarioError(f"{path}: profiles[{index}] lands at the PIN prompt without bitlocker: {TPM_AND_PIN}")
     if profile.failure not in failures.FAILURES:
         raise ScenarioError(
             f"{path}: profiles[{index}].failure {profile.failure!r} is not one of {list(failures.FAILURES)}"
@@ -138,8 +152,8 @@ def apply(machine: Machine, profile: Profile, rng: random.Random, winre_failover
     An armed host with a failure lands where the real boot cycle takes it (crash, crash, WinRE, its
     [LaunchApps], ...), run to its end before the fleet serves; `lands_in` must name that place.
     """
-    if profile.bitlocker:
-        machine.os_volume.bitlocker = BitLocker()
+    if profile.bitlocker != NO_BITLOCKER:
+        machine.os_volume.bitlocker = BitLocker(startup=profile.bitlocker)
     if profile.armed:
         if winre_failover is None:
             raise ScenarioError(
@@ -164,8 +178,13 @@ def apply(machine: Machine, profile: Profile, rng: random.Random, winre_failover
         outcome = machine.boot_outcome()
         if outcome.environment is not None:
             raise ScenarioError(f"failure {profile.failure} did not stop {machine.computer_name} from booting")
-        for _ in range(2):
-            machine.record_crash(outcome)
+        if profile.lands_in == PIN_PROMPT:
+            crash = running_crash(machine)  # a failure that bites at once crashed the running Windows first
+            if crash is not None:
+                machine.record_crash(crash, failed_boot=False)
+        else:
+            for _ in range(2):
+                machine.record_crash(outcome)
     if profile.lands_in in ("safe_mode", "safe_mode_network"):
         store = machine.system_store()
         store.entries[machine.os_entry_id].elements["safeboot"] = (
@@ -182,6 +201,8 @@ def apply(machine: Machine, profile: Profile, rng: random.Random, winre_failover
             raise ScenarioError("a healthy machine does not land in WinRE by itself")
         machine.failed_boots = 0
         machine.enter_environment("winre")
+    elif profile.lands_in == PIN_PROMPT:
+        machine.power = PIN_PROMPT  # the fleet starts its boot cycle, which waits for the PIN
     elif profile.lands_in == "boot_loop":
         if install is None:
             raise ScenarioError("a healthy machine does not boot-loop")

@@ -109,7 +109,7 @@ def evaluate(inputs: BootInputs) -> BootOutcome:
             if bad:
                 return _crash(bad.bugcheck, node.name, f"{node.name} crashed while loading", bad.parameters)
             fault = inputs.driver_faults.get(service.name.lower())
-            if fault and _loads_bad_data(drives, fault):
+            if fault and loads_bad_data(drives, fault):
                 return _crash(fault.bugcheck, node.name, f"{node.name} crashed on its data files", fault.parameters)
             outcome.loaded.append(service.name)
     pending = _pending_problem(drives)
@@ -209,7 +209,8 @@ def _image_path(service: Key) -> str:
     return image.lstrip("\\")
 
 
-def _loads_bad_data(drives: Drives, fault: DriverFault) -> bool:
+def loads_bad_data(drives: Drives, fault: DriverFault) -> bool:
+    """Whether the driver's data folder holds content it crashes on (read at load, and as files arrive)."""
     folder = drives.find("C:\\Windows\\" + fault.data_folder)
     if folder is None or not folder.is_dir:
         return False

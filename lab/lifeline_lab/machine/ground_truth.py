@@ -54,6 +54,9 @@ def snapshot(machine: Machine) -> dict:
             "protection_on": bitlocker.protection_on,
             "locked": bitlocker.locked,
             "protector_id": bitlocker.protector_id,
+            "startup_protector": bitlocker.startup,  # tpm or tpm_pin
+            "key_protectors": bitlocker.key_protectors,
+            "pin_prompt": machine.power == "pin_prompt",
             "unlock_failures": bitlocker.unlock_failures,
         },
         "files": _files(machine),

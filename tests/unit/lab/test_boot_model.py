@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,8 @@ def broken(failure: str):
 
 
 def set_start(machine, service: str, start: int) -> None:
+    """Edit the hive file as an offline repair would: the running registry lets go of it first."""
+    machine.registry.release_files()
     drives = os_drive(machine)
     root = hive_from_bytes(drives.read(SYSTEM))
     root.path("ControlSet001", "Services", service).set("Start", "REG_DWORD", start)
@@ -193,8 +196,9 @@ def test_the_mixed_scenario_builds_every_profile_consistently():
     total = sum(p.share for p in scenario.profiles)
     for profile in scenario.profiles:
         assert abs(counts[profile] - 200 * profile.share / total) <= 1
+    failover = (Path(__file__).parents[3] / "roles/winre_failover/files/lifeline-failover.cmd").read_bytes()
     for index, profile in enumerate(profiles[:60]):
-        scenarios.apply(new_machine(f"MX-{index:04d}", index), profile, random.Random(index))
+        scenarios.apply(new_machine(f"MX-{index:04d}", index), profile, random.Random(index), failover)
 
 
 def test_a_scenario_that_contradicts_the_boot_model_is_refused():

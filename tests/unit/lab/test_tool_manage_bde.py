@@ -322,3 +322,23 @@ def test_through_powershell(protected: Machine) -> None:
     failed = run(protected, 'powershell -NoProfile -Command "manage-bde -lock C:; exit $LASTEXITCODE"')
     assert failed.exit_code == FAILURE
     assert "Access is denied." in failed.stdout
+
+
+# --- TPM And PIN ----------------------------------------------------------------------------------------------------
+
+
+def test_a_tpm_and_pin_volume_lists_its_protectors_by_windows_type_names() -> None:
+    machine = new_machine("WS-0004", 10)
+    machine.os_volume.bitlocker = BitLocker(startup="tpm_pin")
+    machine.enter_environment("normal")
+    status = run(machine, "manage-bde -status C:").stdout
+    assert lines("    Key Protectors:", "        TPM And PIN", "        Numerical Password") in status
+    assert "        TPM\r\n" not in status
+    protectors = run(machine, "manage-bde -protectors -get C:").stdout
+    assert lines("All Key Protectors", "", "    TPM And PIN:") in protectors
+    assert lines("      PCR Validation Profile:", "        7, 11", "", "    Numerical Password:") in protectors
+
+
+def test_an_unknown_startup_protector_is_refused() -> None:
+    with pytest.raises(ValueError, match="startup protector"):
+        BitLocker(startup="pin")

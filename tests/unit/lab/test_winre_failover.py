@@ -93,7 +93,7 @@ def test_a_second_failed_safe_mode_ends_and_stays_in_winre():
 def test_an_armed_profile_lands_where_the_boot_cycle_takes_it_and_needs_the_script():
     from lifeline_lab import scenarios
 
-    profile = scenarios.Profile(failure="crowdstrike-291", lands_in="safe_mode_network", armed=True, bitlocker=True)
+    profile = scenarios.Profile(failure="crowdstrike-291", lands_in="safe_mode_network", armed=True, bitlocker="tpm")
     machine = new_machine("CS-0021", 21)
     scenarios.apply(machine, profile, random.Random(21), SCRIPT.read_bytes())
     assert (machine.environment, machine.power, machine.winrm_reachable()) == ("safe_mode_network", "running", True)

@@ -7,6 +7,9 @@ Layout [S:T-mbde-intune] [S:T-mbde-locked] [S:T-mbde-errors] (windows-tools.md Â
 locked volume the password cannot be read (GetKeyProtectorNumericalPassword fails with FVE_E_LOCKED_VOLUME
 [S:MS-getnumpw]) and only its ID is shown. The TPM protector's PCR profile is 7, 11: Secure Boot's default
 (Microsoft Learn, BitLocker group policy "Configure TPM platform validation profile for native UEFI firmware").
+The startup protector's heading is its type name, `TPM:` or `TPM And PIN:` (Microsoft Learn,
+"ProtectKeyWithTPMAndPIN method of the Win32_EncryptableVolume class"; public captures show `TPM And PIN:` with
+`ID:` and `PCR Validation Profile:` below it, as for `TPM:`).
 -add, -delete, -disable, -enable, -adbackup, -aadbackup and -type are not simulated.
 """
 
@@ -47,15 +50,15 @@ def protectors(machine: Machine, line: CommandLine) -> tuple[list[str], int]:
     bitlocker = volume.bitlocker
     if bitlocker is None:
         raise ManageBdeError([*lines, NO_KEY_PROTECTORS])
-    if bitlocker.tpm:
-        lines += [
-            "    TPM:",
-            f"      ID: {tpm_protector_id(bitlocker)}",
-            "      PCR Validation Profile:",
-            "        7, 11",
-            "",
-        ]
-    lines += ["    Numerical Password:", f"      ID: {bitlocker.protector_id}"]
+    startup, numerical_password = bitlocker.key_protectors
+    lines += [
+        f"    {startup}:",
+        f"      ID: {tpm_protector_id(bitlocker)}",
+        "      PCR Validation Profile:",
+        "        7, 11",
+        "",
+    ]
+    lines += [f"    {numerical_password}:", f"      ID: {bitlocker.protector_id}"]
     if not bitlocker.locked:
         lines += ["      Password:", "        " + bitlocker.recovery_password]  # Windows prints it here, and only here
     return lines, 0

@@ -26,7 +26,7 @@ def protector_names(volume: Volume) -> list[str]:
     bitlocker = volume.bitlocker
     if bitlocker is None:
         return []
-    return (["TPM"] if bitlocker.tpm else []) + ["Numerical Password"]
+    return bitlocker.key_protectors
 
 
 def _field(label: str, value: str) -> str:
