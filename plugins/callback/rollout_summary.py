@@ -14,8 +14,9 @@ description:
   - At the end of C(playbooks/remediate.yml) prints how many hosts were recovered, failed, skipped
     and left untouched, per wave and per failure signature, the verdict of every batch and, when the
     rollout halted, why; hosts that failed or were skipped are listed with the reason.
-  - At the end of C(playbooks/prepare.yml) prints which hosts are ready for remote recovery and what
-    the others lack.
+  - At the end of C(playbooks/prepare.yml) prints a table of the hosts (ready, failover armed,
+    BitLocker TPM+PIN, what each lacks) and what to rehearse on one real machine first; the JSON
+    report it writes is the one the fleet inventory reads (its option C(readiness_files)).
   - Writes the same as a JSON report file in O(report_dir) (one file per run, mode 0600).
   - Reads only what the playbooks record (the facts C(lifeline_rollout_plan), C(lifeline_rollout_outcome),
     C(lifeline_rollout_batches), C(recovery_readiness_report)); silent for other playbooks.
@@ -241,9 +242,22 @@ class CallbackModule(CallbackBase):
         ready = [name for name, entry in report["hosts"].items() if entry["ready"]]
         armed = [name for name, entry in report["hosts"].items() if entry["armed"]]
         display(f"  {len(ready)} of {len(report['hosts'])} host(s) ready for remote recovery, {len(armed)} armed")
+        display("")
+        display(f"  {'host':<16} {'ready':<6} {'armed':<6} {'TPM+PIN':<8} what it lacks")
+        for name, entry in report["hosts"].items():
+            lacking = "; ".join(entry["lacking"]) or "-"
+            flags = [("yes" if entry[key] else "no") for key in ("ready", "armed", "tpm_pin")]
+            display(f"  {name:<16} {flags[0]:<6} {flags[1]:<6} {flags[2]:<8} {lacking}")
         lacks = Counter(item for entry in report["hosts"].values() for item in entry.get("lacking") or [])
+        if lacks:
+            display("")
         for item, count in lacks.most_common():
             display(f"  {count:>5} lack: {item}")
+        rehearse = sorted({item for entry in report["hosts"].values() for item in entry.get("rehearse") or []})
+        if rehearse:
+            display("\n  rehearse on one real machine first (Lifeline relies on what Microsoft does not document):")
+        for item in rehearse:
+            display(f"    - {item}")
 
     def _write(self, report: dict, kind: str) -> None:
         directory = self.get_option("report_dir")
