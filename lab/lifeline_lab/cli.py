@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--idle-timeout", type=float, default=300.0, help="seconds before idle shells are collected")
         sub.add_argument("--first-octet", type=int, help="serve on 127.N.x.y (default: a free N)")
         sub.add_argument("--reboot-seconds", type=float, help="how long a restart takes (default: the scenario's)")
+        sub.add_argument(
+            "--winre-failover", type=Path, help="the failover script armed profiles install into winre.wim"
+        )
         if name == "up":
             sub.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the fleet to serve")
 
@@ -100,7 +103,17 @@ def _options(args: argparse.Namespace) -> FleetOptions:
         idle_timeout=args.idle_timeout,
         first_octet=args.first_octet,
         reboot_seconds=args.reboot_seconds,
+        winre_failover=_failover_script(args.winre_failover),
     )
+
+
+def _failover_script(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise scenarios.ScenarioError(f"--winre-failover {path}: {error.strerror}") from None
 
 
 # --- up / serve ------------------------------------------------------------------------------
@@ -108,7 +121,9 @@ def _options(args: argparse.Namespace) -> FleetOptions:
 
 def _up(args: argparse.Namespace) -> int:
     fleet_file: Path = args.fleet_file.resolve()
-    scenarios.load(args.scenario)
+    scenario = scenarios.load(args.scenario)
+    if args.winre_failover is None and any(profile.armed for profile in scenario.profiles):
+        raise scenarios.ScenarioError(f"scenario {scenario.name} arms hosts: give --winre-failover PATH")
     _options(args)  # refuse bad options here, not in the background process
     if fleet_file.exists() and _running(fleetfile.read(fleet_file)):
         print(f"lifeline-lab: a fleet is already running for {fleet_file}; run `down` first", file=sys.stderr)
@@ -158,6 +173,8 @@ def _serve_arguments(args: argparse.Namespace) -> list[str]:
         arguments += ["--first-octet", str(args.first_octet)]
     if args.reboot_seconds is not None:
         arguments += ["--reboot-seconds", str(args.reboot_seconds)]
+    if args.winre_failover is not None:
+        arguments += ["--winre-failover", str(args.winre_failover.resolve())]
     return arguments
 
 

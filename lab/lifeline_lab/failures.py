@@ -13,9 +13,10 @@ import hashlib
 import random
 from collections.abc import Callable
 
-from .machine import Machine
+from .machine import Machine, wim
 from .machine.boot import PAGE_FAULT_IN_NONPAGED_AREA, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, BadImage, DriverFault
 from .machine.drives_helpers import os_drive
+from .machine.filesystem import Drives, Node
 from .machine.registry import hive_from_bytes, hive_to_bytes
 from .machine.servicing import PENDING_XML, Package
 from .machine.windows_image import FILE_SYSTEM_DRIVER, placeholder_image
@@ -144,6 +145,34 @@ def prepare_for_remote_recovery(machine: Machine) -> None:
             network.path(name).set("", "REG_SZ", kind)
 
     _edit_system_hive(machine, listed)
+
+
+FAILOVER_SCRIPT = r"Windows\System32\Lifeline\failover.cmd"
+FAILOVER_LAUNCH = r"%SYSTEMDRIVE%\Windows\System32\cmd.exe, /c %SYSTEMDRIVE%\Windows\System32\Lifeline\failover.cmd"
+
+
+def arm_winre_failover(machine: Machine, script: bytes) -> None:
+    """Install a failover script into the machine's winre.wim as the documented servicing steps leave it
+    (Microsoft Learn, "Customize Windows RE": mount winre.wim, add files, edit Windows\\System32\\winpeshl.ini,
+    commit): the script as Windows\\System32\\Lifeline\failover.cmd and a [LaunchApps] line starting it with
+    cmd.exe /c before the stock recenv.exe line ("Winpeshl.ini Files"). The image is committed now, so its bytes
+    differ from the stock image's."""
+    location = machine.winre_image_location()
+    image = machine.winre_image()
+    if location is None or image is None:
+        raise ValueError(f"{machine.computer_name}: no winre.wim to arm")
+    volume, path = location
+    root, _committed = wim.unpack(image)
+    folder = root
+    for name in FAILOVER_SCRIPT.split("\\")[:-1]:
+        folder = folder.child(name) or folder.add(Node(name, True))
+    folder.add(Node("failover.cmd", False, script))
+    ini = root.child("Windows").child("System32").child("winpeshl.ini")
+    lines = ini.data.decode("utf-8").replace("\r\n", "\n").split("\n")
+    at = lines.index("[LaunchApps]") + 1
+    lines.insert(at, FAILOVER_LAUNCH)
+    ini.data = "\r\n".join(lines).encode()
+    Drives({"R:": volume}).write("R:\\" + path, wim.pack(root, dt.datetime.now(dt.UTC)))
 
 
 FAILURES: dict[str, Callable[[Machine, random.Random], None] | None] = {

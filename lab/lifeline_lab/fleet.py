@@ -47,6 +47,7 @@ class FleetOptions:
     idle_timeout: float = 300.0  # seconds before an abandoned shell is collected
     first_octet: int | None = None  # the 127.N.x.y block; None: pick a free one
     reboot_seconds: float | None = None  # None: the scenario's
+    winre_failover: bytes | None = None  # the script armed profiles install into winre.wim (--winre-failover)
 
 
 @dataclass
@@ -103,7 +104,8 @@ class Fleet:
         account = Account(spec.username, self.password, name, user_file)
         machine = new_machine(name, serial_seed=0x1F2E0000 + index * 4)
         machine.reboot_seconds = self.options.reboot_seconds or self.scenario.reboot_seconds
-        scenarios.apply(machine, profile, random.Random(f"{self.scenario.name}/{index}"))
+        rng = random.Random(f"{self.scenario.name}/{index}")
+        scenarios.apply(machine, profile, rng, self.options.winre_failover)
         return LabHost(spec, account, certificate.der, machine, profile=profile)
 
     async def _collect_idle_shells(self) -> None:

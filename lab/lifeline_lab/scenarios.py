@@ -2,13 +2,15 @@
 
 A scenario is a list of profiles with shares of the fleet. A profile names a failure (failures.py),
 whether the OS volume is BitLocker-protected, whether the organisation prepared the host for remote
-recovery (WinRM under SafeBoot\\Network) or its WinRE image has remote access, and where the machine
-is when the fleet comes up (`lands_in`): normal, safe_mode, safe_mode_network, winre, or boot_loop
-(recoveryenabled No: it keeps crashing and never reaches WinRE).
+recovery (WinRM under SafeBoot\\Network), and where the machine is when the fleet comes up (`lands_in`):
+normal, safe_mode, safe_mode_network, winre (stock WinRE: it waits for a person and answers no WinRM), or
+boot_loop (recoveryenabled No: it keeps crashing and never reaches WinRE).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import random
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -34,7 +36,7 @@ class Profile:
     lands_in: str = "normal"
     bitlocker: bool = False
     prepared: bool = False
-    winre_remote_access: bool = False
+    armed: bool = False  # prepared, and the WinRE failover installed in winre.wim (needs the fleet's script)
     boot_window_seconds: float = 0.0
 
 
@@ -103,19 +105,60 @@ def _profile(raw: object, path: Path, index: int) -> Profile:
     return profile
 
 
-def apply(machine: Machine, profile: Profile, rng: random.Random) -> None:
+SETTLE_STEPS = 100_000
+
+
+def _boot_until_settled(machine: Machine) -> None:
+    """Restart the machine and let it boot as its disks decide, instantly, on an event loop of its own (the
+    fleet's loop is not running yet for it): until no restart and no WinRE app is left."""
+    seconds, window = machine.reboot_seconds, machine.boot_window_seconds
+    machine.reboot_seconds = machine.boot_window_seconds = 0.0
+
+    async def settle() -> None:
+        machine.restart(0)
+        for _ in range(SETTLE_STEPS):
+            await asyncio.sleep(0)
+            tasks = (machine._restart, machine._winpeshl)
+            if all(task is None or task.done() for task in tasks):
+                return
+        raise ScenarioError(f"{machine.computer_name} never settled (a boot loop without WinRE?)")
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, settle()).result()
+    finally:
+        machine.reboot_seconds, machine.boot_window_seconds = seconds, window
+
+
+def apply(machine: Machine, profile: Profile, rng: random.Random, winre_failover: bytes | None = None) -> None:
     """Install the profile's failure and bring the machine to where the profile says it is.
 
     The landing must agree with the boot model: a failure that breaks Safe Mode too cannot land in
     Safe Mode, and a healthy machine cannot land in WinRE by crashing. A mismatch is a scenario error.
+    An armed host with a failure lands where the real boot cycle takes it (crash, crash, WinRE, its
+    [LaunchApps], ...), run to its end before the fleet serves; `lands_in` must name that place.
     """
     if profile.bitlocker:
         machine.os_volume.bitlocker = BitLocker()
-    if profile.prepared:
+    if profile.armed:
+        if winre_failover is None:
+            raise ScenarioError(
+                "an armed profile needs the WinRE failover script: lifeline-lab up --winre-failover PATH"
+            )
         failures.prepare_for_remote_recovery(machine)
-    machine.recovery_image.remote_access = profile.winre_remote_access
+        failures.arm_winre_failover(machine, winre_failover)
+    elif profile.prepared:
+        failures.prepare_for_remote_recovery(machine)
     machine.boot_window_seconds = profile.boot_window_seconds
     install = failures.FAILURES[profile.failure]
+    if profile.armed and install is not None:
+        install(machine, rng)
+        _boot_until_settled(machine)
+        if machine.environment != profile.lands_in:
+            raise ScenarioError(
+                f"armed {profile.failure} lands in {machine.environment} by the boot cycle, not {profile.lands_in}"
+            )
+        return
     if install is not None:
         install(machine, rng)
         outcome = machine.boot_outcome()

@@ -140,7 +140,7 @@ def play_tasks(fleet: LabFleet, name: str, tasks: list[dict], *arguments: str, h
 
 def crowdstrike_fleet_by_kind(directory: Path) -> Iterator[LabFleet]:
     """A 4-host crowdstrike-291 fleet with one host of each kind: ``kinds[(environment, has_bitlocker)]`` is
-    its name (WinRE or Safe Mode with Networking, with or without BitLocker), plus a static ``inventory``;
+    its name (WinRE (unreachable) or Safe Mode with Networking, with or without BitLocker), plus a static ``inventory``;
     taken down after the tests that use it (``yield from`` it in a module fixture)."""
     started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
     try:

@@ -5,8 +5,10 @@ It reads the disks directly (no drive letters, no BitLocker lock): the lab's omn
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
+from . import wim
 from .bcd import BcdError, BcdStore
 from .registry import Key, NotAHive, current_control_set_name, hive_from_bytes
 
@@ -43,10 +45,9 @@ def snapshot(machine: Machine) -> dict:
         "boots": machine.boots,
         "failed_boots_in_a_row": machine.failed_boots,
         "crashes": [crash.to_dict() for crash in machine.crashes],
-        "recovery_image": {
-            "remote_access": machine.recovery_image.remote_access,
-            "os_letter": machine.recovery_image.os_letter,
-        },
+        "recovery_image": {"os_letter": machine.recovery_image.os_letter},
+        "winre_image": _winre_image(machine),
+        "winpeshl_log": list(machine.winpeshl_log),
         "bitlocker": None
         if bitlocker is None
         else {
@@ -67,6 +68,29 @@ def snapshot(machine: Machine) -> dict:
             }
             for p in (machine.os_volume.servicing.packages if machine.os_volume.servicing else [])
         ],
+    }
+
+
+def _winre_image(machine: Machine) -> dict | None:
+    """Where the WinRE loader's winre.wim is, its SHA-256 and its winpeshl.ini (None when it cannot be read)."""
+    location = machine.winre_image_location()
+    image = machine.winre_image()
+    if location is None or image is None:
+        return None
+    volume, path = location
+    try:
+        root, committed = wim.unpack(image)
+    except wim.NotAnImage:
+        return {"volume": volume.role, "path": path, "sha256": hashlib.sha256(image).hexdigest().upper()}
+    ini = root
+    for part in ("Windows", "System32", "winpeshl.ini"):
+        ini = ini.child(part) if ini is not None else None
+    return {
+        "volume": volume.role,
+        "path": path,
+        "sha256": hashlib.sha256(image).hexdigest().upper(),
+        "committed": committed.isoformat(),
+        "winpeshl_ini": ini.data.decode("utf-8", errors="replace") if ini is not None else None,
     }
 
 

@@ -14,7 +14,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import boot, windows_image
+from . import boot, wim, windows_image
 from .bcd import BcdStore
 from .boot import BadImage, BootInputs, DriverFault
 from .environment import windows_environment, winre_environment
@@ -49,9 +49,10 @@ class Crash:
 
 @dataclass
 class RecoveryImage:
-    """The organisation's WinRE image: whether it includes remote access (WinRM, PowerShell) and drive letters."""
+    """How WinRE letters the disks: the offline Windows volume is D: there (windows-recovery.md). Stock WinRE
+    has no WinRM and no PowerShell (Microsoft Learn, "Windows Recovery Environment (Windows RE)": the
+    optional components it includes; WinPE-PowerShell and WinPE-WMI are optional components not in winre.wim)."""
 
-    remote_access: bool = False
     os_letter: str = "D:"
 
 
@@ -80,7 +81,9 @@ class Machine:
     drives: Drives = field(init=False)
     registry: Registry = field(init=False)
     on_power_change: list[Callable[[Machine], None]] = field(default_factory=list)
+    winpeshl_log: list[dict] = field(default_factory=list)  # what the last WinRE start ran ([LaunchApps])
     _restart: asyncio.Task | None = None
+    _winpeshl: asyncio.Task | None = None
 
     def __post_init__(self) -> None:
         self._enter("normal")
@@ -117,9 +120,7 @@ class Machine:
             return True
         if self.environment == "safe_mode_network":
             return self._runs_in_safe_mode("WinRM")
-        if self.environment == "winre":
-            return self.recovery_image.remote_access
-        return False  # Safe Mode without networking
+        return False  # Safe Mode without networking; WinRE, which runs no WinRM service
 
     def _runs_in_safe_mode(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
         """Whether the SCM starts service ``name`` in Safe Mode with Networking: it must be listed under
@@ -150,6 +151,50 @@ class Machine:
 
     def save_system_store(self, store: BcdStore) -> None:
         Drives({"S:": self.esp}).write("S:\\" + BCD_PATH, store.to_bytes())
+
+    # --- the WinRE image -----------------------------------------------------------------------
+
+    def winre_image_location(self) -> tuple[Volume, str] | None:
+        """The volume and path of the winre.wim the WinRE loader's ramdisk device names (BCD: `device
+        ramdisk=[\\Device\\HarddiskVolumeN]\\Recovery\\WindowsRE\\Winre.wim,{options}`), or None."""
+        store = self.system_store()
+        entry = store.entries.get(self.recovery_entry_id) if store else None
+        device = str(entry.elements.get("device", "")) if entry else ""
+        if not device.lower().startswith("ramdisk=[") or "]" not in device:
+            return None
+        volume_device, _, rest = device[len("ramdisk=[") :].partition("]")
+        path = rest.split(",")[0].lstrip("\\")
+        for volume in (self.recovery, self.os_volume, self.esp):
+            if volume.device.lower() == volume_device.lower():
+                return volume, path
+        return None
+
+    def winre_image(self) -> bytes | None:
+        """The bytes of the winre.wim WinRE would start from now, or None when there is none to read."""
+        location = self.winre_image_location()
+        if location is None:
+            return None
+        volume, path = location
+        node = _raw_find(volume, path)  # read by the boot manager (a BitLocker OS volume is unlocked by the TPM)
+        return node.data if node is not None and not node.is_dir else None
+
+    def _expand_winre(self) -> Volume:
+        """X: built from the winre.wim the loader names, at each start of WinRE (Microsoft Learn, "Windows RE":
+        Windows RE boots from winre.wim into a RAM disk)."""
+        image = self.winre_image()
+        if image is None:
+            raise ValueError(f"{self.computer_name}: no winre.wim where the WinRE loader names it")
+        return windows_image.winre_ramdisk(image, self.ramdisk.serial)
+
+    def _winre_image_usable(self) -> bool:
+        image = self.winre_image()
+        if image is None:
+            return False
+        try:
+            wim.unpack(image)
+        except wim.NotAnImage:
+            return False
+        return True
 
     # --- power --------------------------------------------------------------------------------
 
@@ -196,6 +241,7 @@ class Machine:
                 # Leaving WinRE restarts the count: the next boot tries Windows again.
                 self.failed_boots = 0
                 self._enter("winre")
+                self._winpeshl = asyncio.get_running_loop().create_task(self._run_winpeshl())
                 return
             outcome = self.boot_outcome()
             if outcome.environment is not None:
@@ -208,6 +254,18 @@ class Machine:
                 await asyncio.sleep(self.boot_window_seconds)
             self.record_crash(outcome)
             self._go_down("booting")
+
+    async def _run_winpeshl(self) -> None:
+        from ..shell.winpeshl import run_winpeshl  # the shell runs on machines: import at call time
+
+        self.winpeshl_log = await run_winpeshl(self)
+
+    async def start_winre(self) -> None:
+        """Start WinRE now, as after two failed boots, and run its [LaunchApps] to their end (tests, scenarios)."""
+        self.registry.release_files()
+        self.failed_boots = 0
+        self._enter("winre")
+        await self._run_winpeshl()
 
     def boot_outcome(self) -> boot.BootOutcome:
         store = self.system_store()
@@ -230,9 +288,13 @@ class Machine:
         if entry is None:
             return True  # bootmgr falls back to the recovery sequence it can still read from firmware
         enabled = str(entry.elements.get("recoveryenabled", "Yes")).lower() != "no"
-        return enabled and entry.elements.get("recoverysequence") == self.recovery_entry_id
+        sequenced = entry.elements.get("recoverysequence") == self.recovery_entry_id
+        return enabled and sequenced and self._winre_image_usable()
 
     def _go_down(self, power: str) -> None:
+        task = self._winpeshl
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()  # going down ends every process, winpeshl's apps too
         self._drop_volatile_keys()
         self.registry.release_files()
         self.power = power
@@ -248,6 +310,8 @@ class Machine:
         if environment == "winre":
             if self.os_volume.bitlocker:
                 self.os_volume.bitlocker.lock_for_boot(tpm_can_unlock=False)
+            self.ramdisk = self._expand_winre()
+            self.winpeshl_log = []
             self.drives = Drives({"X:": self.ramdisk, self.recovery_image.os_letter: self.os_volume})
             self.registry = Registry(self.drives)
             self.registry.load("HKLM", "SYSTEM", r"X:\Windows\System32\config\SYSTEM", in_use_by="System")
@@ -323,6 +387,13 @@ class Machine:
         return snapshot(self)
 
 
+def _raw_find(volume: Volume, path: str):
+    node = volume.root
+    for part in path.split("\\"):
+        node = node.child(part) if node is not None and node.is_dir else None
+    return node
+
+
 def new_machine(computer_name: str, serial_seed: int) -> Machine:
     """A healthy Windows Server 2022 machine with a GPT disk: ESP, OS, recovery partition."""
     os_volume = windows_image.os_volume(computer_name, serial_seed)
@@ -332,7 +403,7 @@ def new_machine(computer_name: str, serial_seed: int) -> Machine:
     esp.device = "\\Device\\HarddiskVolume1"
     recovery = windows_image.recovery_volume(serial_seed + 2)
     recovery.device = "\\Device\\HarddiskVolume4"
-    ramdisk = windows_image.winre_ramdisk(serial_seed + 3)
+    ramdisk = windows_image.winre_ramdisk(windows_image.stock_winre_wim(), serial_seed + 3)
     store, os_id, re_id = windows_image.boot_store(os_volume.device, recovery.device)
     Drives({"S:": esp}).write("S:\\" + BCD_PATH, store.to_bytes())
     return Machine(computer_name, os_volume, esp, recovery, ramdisk, os_id, re_id)

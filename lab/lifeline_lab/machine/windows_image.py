@@ -9,8 +9,10 @@ what matters to the boot model is which files exist and their content hashes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 
+from . import wim
 from .bcd import BOOTMGR, MEMDIAG, BcdEntry, BcdStore, new_guid
 from .filesystem import Node, Volume
 from .registry import Key, hive_to_bytes
@@ -205,24 +207,52 @@ def esp_volume(serial: int) -> Volume:
     return volume
 
 
-def recovery_volume(serial: int) -> Volume:
-    volume = Volume(label="Recovery", size_bytes=600 * 1024**2, serial=serial, role="recovery")
-    _file(volume.root, r"Recovery\WindowsRE\Winre.wim", placeholder_image("Winre.wim"))
-    return volume
+WINRE_WIM = r"Recovery\WindowsRE\Winre.wim"  # on the recovery partition, where the WinRE loader's ramdisk names it
+WINPESHL_INI = r"Windows\System32\winpeshl.ini"
+RECENV = r"sources\recovery\recenv.exe"
+# Microsoft Learn, "Winpeshl.ini Files": [LaunchApps] names the apps to run, one a line, "path, arguments";
+# Windows RE's own winpeshl.ini starts the recovery environment's shell, recenv.exe ("Customize Windows RE").
+STOCK_WINPESHL = "[LaunchApps]\r\n%SYSTEMDRIVE%\\sources\\recovery\\recenv.exe\r\n"
+# The tools WinRE has (windows-tools.md §9; no powershell.exe, no shutdown.exe: programs.py NOT_IN_WINPE).
+WINRE_TOOLS = ("winpeshl.exe", "wpeutil.exe", "cmd.exe", "reg.exe", "bcdedit.exe", "manage-bde.exe", "dism.exe")
 
 
-def winre_ramdisk(serial: int) -> Volume:
-    """X:, the WinRE image expanded into memory: its own Windows folder and hives."""
-    volume = Volume(label="Boot", size_bytes=512 * 1024**2, serial=serial, role="ramdisk")
-    root = volume.root
+def winre_tree() -> Node:
+    """What stock winre.wim holds: its Windows folder with the WinRE tools and hives (the MiniNT key marks WinPE),
+    winpeshl.ini and the recovery shell recenv.exe."""
+    root = Node("", True, created=INSTALLED, modified=INSTALLED)
     system = Key("SYSTEM")
     for name, number in (("Current", 1), ("Default", 1), ("Failed", 0), ("LastKnownGood", 1)):
         system.path("Select").set(name, "REG_DWORD", number)
     system.path("ControlSet001", "Control", "MiniNT")
     _file(root, r"Windows\System32\config\SYSTEM", hive_to_bytes(system))
     _file(root, r"Windows\System32\config\SOFTWARE", hive_to_bytes(Key("SOFTWARE")))
-    for name in ("winpeshl.exe", "wpeutil.exe", "reg.exe", "bcdedit.exe", "manage-bde.exe", "dism.exe", "cmd.exe"):
+    for name in WINRE_TOOLS:
         _file(root, f"Windows\\System32\\{name}", placeholder_image(name))
+    _file(root, WINPESHL_INI, STOCK_WINPESHL.encode())
+    _file(root, RECENV, placeholder_image("recenv.exe"))
+    return root
+
+
+@functools.cache
+def stock_winre_wim() -> bytes:
+    """Stock winre.wim in the lab's container (wim.py), committed when Windows was installed: built once, so
+    byte-identical on every machine (the hives inside carry their write times)."""
+    return wim.pack(winre_tree(), INSTALLED)
+
+
+def recovery_volume(serial: int) -> Volume:
+    volume = Volume(label="Recovery", size_bytes=600 * 1024**2, serial=serial, role="recovery")
+    _file(volume.root, WINRE_WIM, stock_winre_wim())
+    return volume
+
+
+def winre_ramdisk(image: bytes, serial: int) -> Volume:
+    """X:, a WinRE image expanded into memory (from winre.wim at each start of WinRE). wim.NotAnImage if the
+    bytes are not an image."""
+    root, _committed = wim.unpack(image)
+    volume = Volume(label="Boot", size_bytes=512 * 1024**2, serial=serial, role="ramdisk")
+    volume.root = root
     return volume
 
 

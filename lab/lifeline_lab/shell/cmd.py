@@ -3,6 +3,12 @@
 Sources: `cmd /?` (the /C quote rule, switches), "Command shell overview" and "Redirection" (Microsoft Learn).
 An unknown program prints the two-line "is not recognized" message and sets ERRORLEVEL 9009; the process exit
 code of `cmd /c` is the final ERRORLEVEL.
+
+Batch files (Microsoft Learn, "Command shell overview", "exit", "rem", "echo"): a command naming a .cmd or .bat
+file runs its lines in order in the same cmd.exe, each expanded and parsed like a command line; `exit /b N` ends
+the batch with ERRORLEVEL N, `exit` ends cmd.exe; lines starting with `:` are labels (and `::` comments). The lab
+does not echo commands as `echo on` would (every lab batch starts with @echo off), does not pass batch parameters
+(%1, %~dp0) and does not implement GOTO or CALL (they fail as unimplemented built-ins).
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from ..machine import errors
+from ..machine.paths import BadPath, absolute
 from .cmd_builtins import CMD_BUILTINS, CmdExit, match_builtin
 from .cmd_if import evaluate
 from .cmd_syntax import (
@@ -30,6 +38,7 @@ from .context import ProcessContext, child_context, empty_stdin, stdin_from_byte
 from .programs import resolve_program, run_program
 from .winargs import split_program
 
+BATCH_EXTENSIONS = (".cmd", ".bat")
 NOT_RECOGNIZED = "'{}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n"
 EXIT_NOT_RECOGNIZED = 9009
 EXIT_SYNTAX_ERROR = 255
@@ -50,6 +59,7 @@ class CmdShell:
     def __init__(self, ctx: ProcessContext) -> None:
         self.ctx = ctx
         self.errorlevel = 0
+        self.exited = False  # EXIT ran: a batch file stops at it
 
     async def run_line(self, line: str) -> int:
         """Expand, parse and run one command line; return the final ERRORLEVEL."""
@@ -64,8 +74,20 @@ class CmdShell:
             try:
                 await self._run(node, self.ctx)
             except CmdExit as stop:
+                self.exited = True
                 if stop.code is not None:
                     self.errorlevel = stop.code
+        return self.errorlevel
+
+    async def run_batch(self, text: str) -> int:
+        """Run a batch file's lines in order until one of them runs EXIT (module docstring)."""
+        for line in text.replace("\r\n", "\n").split("\n"):
+            if line.lstrip(" \t@").startswith(":"):
+                continue
+            await self.run_line(line)
+            if self.exited:
+                break
+        self.exited = False
         return self.errorlevel
 
     async def _run(self, node: Node, ctx: ProcessContext) -> bool:
@@ -116,12 +138,33 @@ class CmdShell:
             return code == 0
         program = unquote(split_first_word(text)[0])
         key = resolve_program(program, ctx.environment)
+        if key is None and program.lower().endswith(BATCH_EXTENSIONS):
+            batch = _read_batch(program, ctx)
+            if batch is not None:
+                inner = CmdShell(ctx)  # the same process: its environment, this command's redirections
+                inner.errorlevel = self.errorlevel
+                self.errorlevel = await inner.run_batch(batch)
+                return self.errorlevel == 0
         if key is None:
             ctx.write_stderr(NOT_RECOGNIZED.format(program))
             self.errorlevel = EXIT_NOT_RECOGNIZED
             return False
         self.errorlevel = await run_program(key, text, ctx)
         return self.errorlevel == 0
+
+
+def _read_batch(program: str, ctx: ProcessContext) -> str | None:
+    """The text of the batch file `program` names (relative to the current directory), or None if there is none."""
+    machine = ctx.machine
+    if machine is None:
+        return None
+    try:
+        node = machine.drives.find(absolute(program, ctx.working_directory))
+    except (errors.WindowsError_, BadPath):
+        return None
+    if node is None or node.is_dir:
+        return None
+    return node.data.decode("utf-8", errors="replace")
 
 
 def _redirect(redirections: list[Redirection], ctx: ProcessContext) -> ProcessContext:

@@ -59,8 +59,10 @@ def program_path(key: str, env: dict[str, str]) -> str:
 
 # Programs that exist only in WinPE/WinRE, and programs WinPE/WinRE lacks (windows-tools.md §5, §9.2: wpeutil is
 # the WinPE utility; WinPE restarts with `wpeutil reboot`; shutdown.exe is not in the WinRE image, windows_image.py).
+# PowerShell is the WinPE-PowerShell optional component, which stock winre.wim does not include (Microsoft Learn,
+# "WinPE: Adding PowerShell support to Windows PE", "Windows RE": the components Windows RE ships with).
 WINPE_ONLY = frozenset({"wpeutil"})
-NOT_IN_WINPE = frozenset({"shutdown"})
+NOT_IN_WINPE = frozenset({"shutdown", "powershell"})
 
 
 def available(key: str, env: dict[str, str]) -> bool:

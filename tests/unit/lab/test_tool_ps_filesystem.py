@@ -16,7 +16,6 @@ import pytest
 from ansible.plugins.shell.powershell import _parse_clixml
 
 from lifeline_lab.machine import Machine, new_machine
-from lifeline_lab.machine.bitlocker import BitLocker
 from lifeline_lab.shell import ProcessContext, run_command_line
 from lifeline_lab.shell.context import stdin_from_bytes
 
@@ -243,22 +242,6 @@ Test-Path 'C:\a|b'; Test-Path Windows
     assert "ParameterArgumentValidationErrorEmptyStringNotAllowed,Microsoft.PowerShell.Commands.TestPathCommand" in (
         empty.stderr
     )
-
-
-def test_bitlocker_locked_volume_has_no_drive_until_unlocked(machine: Machine) -> None:
-    machine.os_volume.bitlocker = BitLocker()
-    machine.recovery_image.remote_access = True
-    machine.enter_environment("winre")
-    assert machine.os_volume.locked
-    result = ps(machine, r"Test-Path D:\Windows; Get-ChildItem D:\Windows", cwd=r"X:\windows\system32")
-    assert result.stdout == lines("False")
-    assert (
-        result.stderr.splitlines()[0] == "Get-ChildItem : Cannot find drive. A drive with the name 'D' does not exist."
-    )
-    assert "ObjectNotFound: (D:String) [Get-ChildItem], DriveNotFoundException" in result.stderr
-    assert "DriveNotFound,Microsoft.PowerShell.Commands.GetChildItemCommand" in result.stderr
-    machine.os_volume.bitlocker.unlock(machine.os_volume.bitlocker.recovery_password)
-    assert ps(machine, rf"Test-Path D:\{CHANNEL[3:]}").stdout == lines("True")
 
 
 def test_paths_relative_provider_qualified_and_parent(machine: Machine) -> None:

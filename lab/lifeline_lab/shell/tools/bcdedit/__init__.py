@@ -14,7 +14,7 @@ from ....machine.machine import Machine
 from ...context import ProcessContext
 from . import cmdline
 from .edit import delete_value, set_value
-from .entries import copy_entry, create_entry, set_default, set_display_order, set_timeout
+from .entries import copy_entry, create_entry, delete_entry, set_default, set_display_order, set_timeout
 from .enumerate import enum
 from .messages import EXIT_FAILURE, BcdeditError
 from .session import Session
@@ -26,6 +26,7 @@ COMMANDS = {
     "deletevalue": delete_value,
     "create": create_entry,
     "copy": copy_entry,
+    "delete": delete_entry,
     "default": set_default,
     "timeout": set_timeout,
     "displayorder": set_display_order,

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from .messages import UNKNOWN_COMMAND, command_not_valid, invalid_switch, lab_refusal, usage_error
 
-IMPLEMENTED = ("enum", "set", "deletevalue", "create", "copy", "default", "timeout", "displayorder")
+IMPLEMENTED = ("enum", "set", "deletevalue", "create", "copy", "delete", "default", "timeout", "displayorder")
 # Documented commands the lab does not simulate [S:MS-bcdedit]: they fail loudly.
 NOT_SIMULATED = (
-    "?", "export", "import", "createstore", "delete", "bootsequence", "toolsdisplayorder", "bootems", "ems",
+    "?", "export", "import", "createstore", "bootsequence", "toolsdisplayorder", "bootems", "ems",
     "emssettings", "bootdebug", "dbgsettings", "debug", "hypervisorsettings", "eventsettings", "event",
     "sysstore", "mirror",
 )  # fmt: skip

@@ -89,6 +89,28 @@ def create_entry(session: Session, args: list[str]) -> tuple[str, bool]:
     return f"The entry {session.show(guid)} was successfully created.\r\n", True
 
 
+def delete_entry(session: Session, args: list[str]) -> tuple[str, bool]:
+    """bcdedit /delete <id> [/f] [/cleanup | /nocleanup] (Microsoft Learn, "bcdedit /delete"): deletes the entry;
+    /cleanup, the default, also removes it from the boot manager's display order; a well-known identifier needs /f.
+    Success prints "The operation completed successfully."; an identifier the store lacks gives the reference error.
+    What bcdedit prints for a well-known identifier without /f is NOT FOUND IN SOURCES: the lab refuses it."""
+    parsed = cmdline.split("delete", args, {"f": False, "cleanup": False, "nocleanup": False})
+    if len(parsed.positional) != 1 or {"cleanup", "nocleanup"} <= parsed.switches.keys():
+        raise command_not_valid("delete")
+    named = parsed.positional[0].lower()
+    if named in identifiers.WELL_KNOWN and "f" not in parsed.switches:
+        raise lab_refusal(f"/delete {named} without /f")
+    entry = session.entry(parsed.positional[0])
+    del session.store.entries[entry.identifier]
+    if "nocleanup" not in parsed.switches:
+        for other in session.store.entries.values():
+            for name in ("displayorder", "toolsdisplayorder", "bootsequence"):
+                order = other.elements.get(name)
+                if isinstance(order, list) and entry.identifier in [str(g).lower() for g in order]:
+                    other.elements[name] = [g for g in order if str(g).lower() != entry.identifier]
+    return SUCCESS + "\r\n", True
+
+
 def set_default(session: Session, args: list[str]) -> tuple[str, bool]:
     parsed = cmdline.split("default", args, {})
     if len(parsed.positional) != 1:
