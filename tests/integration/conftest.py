@@ -12,7 +12,11 @@ import pytest
 import winrm
 import yaml
 
+from lifeline_lab import scenarios
+
 REPO = Path(__file__).resolve().parents[2]
+# The collection's WinRE failover script, which a scenario's armed profiles install into winre.wim.
+WINRE_FAILOVER = REPO / "roles" / "winre_failover" / "files" / "lifeline-failover.cmd"
 
 
 def lab(*arguments: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -39,8 +43,17 @@ class LabFleet:
         return json.loads(lab("show", name, "--fleet-file", str(self.fleet_file), "--json").stdout)
 
 
+def arms_hosts(arguments: tuple[str, ...]) -> bool:
+    """Whether the scenario `lifeline-lab up` is given has armed profiles (they need --winre-failover)."""
+    scenario = arguments[arguments.index("--scenario") + 1] if "--scenario" in arguments else "healthy"
+    return any(profile.armed for profile in scenarios.load(scenario).profiles)
+
+
 def start_fleet(directory: Path, *arguments: str) -> LabFleet:
+    """`lifeline-lab up` in `directory`, with the collection's WinRE failover script when the scenario arms hosts."""
     fleet_file = directory / "fleet.yml"
+    if arms_hosts(arguments) and "--winre-failover" not in arguments:
+        arguments = (*arguments, "--winre-failover", str(WINRE_FAILOVER))
     result = lab("up", "--fleet-file", str(fleet_file), *arguments, check=False)
     assert result.returncode == 0, result.stderr
     return LabFleet(fleet_file)

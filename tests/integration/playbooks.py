@@ -138,18 +138,25 @@ def play_tasks(fleet: LabFleet, name: str, tasks: list[dict], *arguments: str, h
     return ansible_playbook(fleet.inventory, path, *arguments)
 
 
-def crowdstrike_fleet_by_kind(directory: Path) -> Iterator[LabFleet]:
-    """A 4-host crowdstrike-291 fleet with one host of each kind: ``kinds[(environment, has_bitlocker)]`` is
-    its name (WinRE (unreachable) or Safe Mode with Networking, with or without BitLocker), plus a static ``inventory``;
-    taken down after the tests that use it (``yield from`` it in a module fixture)."""
-    started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", "0.3")
+def crowdstrike_fleet_by_kind(directory: Path, hosts: int = 4) -> Iterator[LabFleet]:
+    """A crowdstrike-291 fleet whose first four hosts are one of each kind the outage leaves:
+    ``kinds[(environment, has_bitlocker)]`` names the first running host of each kind: armed hosts the WinRE
+    failover sent to Safe Mode with Networking (WinRM answers; a TPM-only volume unlocked itself) and hosts
+    nobody armed, in stock WinRE (no WinRM: unreachable). ``by_kind`` lists every running host of each kind
+    (a larger fleet has spares); ``inventory`` is a static inventory of the fleet. Taken down after the tests
+    that use it (``yield from`` it in a module fixture)."""
+    started = start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", str(hosts), "--reboot-seconds", "0.3")
     try:
         started.directory = directory
         started.inventory = static_inventory(started, directory)
-        started.kinds = {}
+        started.by_kind = {}
         for entry in started.hosts:
             machine = started.show(entry["name"])["machine"]
-            started.kinds[(machine["environment"], machine["bitlocker"] is not None)] = entry["name"]
+            if machine["power"] == "running":
+                kind = (machine["environment"], machine["bitlocker"] is not None)
+                started.by_kind.setdefault(kind, []).append(entry["name"])
+                assert machine["winrm_reachable"] is (kind[0] == "safe_mode_network"), (entry["name"], machine)
+        started.kinds = {kind: names[0] for kind, names in started.by_kind.items()}
         every_kind = {
             (environment, locked) for environment in ("winre", "safe_mode_network") for locked in (True, False)
         }

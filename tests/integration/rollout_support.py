@@ -20,14 +20,17 @@ LAB_MAPPING = ("-e", f"lifeline_remediations_file={REPO / 'inventories' / 'lab' 
 def rollout_inventory(
     fleet: LabFleet, directory: Path, rings: dict[str, str], signature: str | dict[str, str | None] | None
 ) -> Path:
-    """The fleet as the lifeline.recovery.fleet inventory would classify it: every host reachable in
-    recovery with `signature` (one for all, or per host; None: the inventory saw no crash), in the ring
-    `rings` names; the escrow export for BitLocker hosts; fast lab restarts."""
-    path = static_inventory(fleet, directory)
+    """The fleet as the lifeline.recovery.fleet inventory would classify it: a host whose WinRM answers (the lab's
+    ground truth) reachable in recovery, one that does not (stock WinRE, a boot loop) unbootable and needing
+    hands; each with `signature` (one for all, or per host; None: the inventory saw no crash), in the ring
+    `rings` names (only those hosts); the escrow export for BitLocker hosts; fast lab restarts."""
+    path = static_inventory(fleet, directory, names=list(rings))
     document = yaml.safe_load(path.read_text())
     for name, variables in document["all"]["hosts"].items():
+        reachable = fleet.show(name)["winrm_reachable"]
         variables.update(
-            lifeline_recovery_state="recovery_reachable",
+            lifeline_recovery_state="recovery_reachable" if reachable else "unbootable",
+            lifeline_recovery_path="in_band" if reachable else "needs_hands",
             lifeline_failure_signature=signature.get(name) if isinstance(signature, dict) else signature,
             lifeline_recovery_ring=rings[name],
         )

@@ -1,9 +1,11 @@
 """lifeline.recovery.win_bitlocker_unlock with real ansible-playbook over real WinRM, on crowdstrike-291 lab hosts.
 
-A host in WinRE with BitLocker has its offline Windows volume D: locked; a host in Safe Mode with BitLocker runs
-from its unlocked C:. The recovery password comes from the lookup reading the lab's escrow export, as in
-production. The lab's ground truth (`lifeline-lab show`) is the witness: locked or not, and how many unlock
-attempts the volume saw. Between tests the volume is locked again with `manage-bde -lock D:` over WinRM.
+On real Windows the module meets a BitLocker volume over WinRM only in Windows: an armed host the WinRE failover
+sent to Safe Mode with Networking runs from C:, which its TPM-only protector unlocked at boot. A locked volume is
+one in stock WinRE, which answers no WinRM: the module cannot reach it, sends nothing, and the volume stays locked
+(unlocking from WinRE is a person's job; the unit tests run manage-bde -unlock in WinRE in-process). The recovery
+password comes from the lookup reading the lab's escrow export, as in production. The lab's ground truth
+(`lifeline-lab show`) is the witness: locked or not, and how many unlock attempts the volume saw.
 
 Issue 10: the module sends ONE script (status, unlock only if locked, status again) and never
 `manage-bde -protectors -get`, which prints an unlocked volume's recovery password
@@ -11,7 +13,8 @@ Issue 10: the module sends ONE script (status, unlock only if locked, status aga
 
 The issue's test is `test_the_password_appears_nowhere_at_the_highest_verbosity`: a play at -vvvvvv whose whole
 output and Ansible log file are searched for the password, plain and base64-encoded (UTF-8 and UTF-16LE, at
-every alignment, so that any encoded line containing it is found too).
+every alignment, so that any encoded line containing it is found too). The password travels in the script even
+when the volume turns out to be unlocked, so the search means the same in Safe Mode.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import REPO, LabFleet, lab, sealed_session, start_fleet
+from .conftest import REPO, LabFleet, lab, start_fleet
 from .playbooks import BIN, PlayRun, ansible_playbook, static_inventory
+from .rollout_support import recap
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +46,8 @@ class Site:
         self.directory = directory
         self.inventory = static_inventory(fleet, directory)
         self.escrow_file = fleet.content["bitlocker_escrow_file"]
-        self.winre = self.pick("winre")
-        self.safe_mode = self.pick("safe_mode_network")
+        self.winre = self.pick("winre")  # locked, and unreachable: stock WinRE runs no WinRM
+        self.safe_mode = self.pick("safe_mode_network")  # armed: failed over to Safe Mode, C: unlocked by the TPM
 
     def pick(self, environment: str) -> str:
         for host in self.fleet.hosts:
@@ -59,19 +63,12 @@ class Site:
         with open(self.escrow_file, newline="") as handle:
             return next(row for row in csv.DictReader(handle) if row["ComputerName"] == name)
 
-    def lock(self, name: str) -> None:
-        """Lock D: again (manage-bde -lock, as an administrator would) so that a test starts from a locked volume."""
-        entry = next(host for host in self.fleet.hosts if host["name"] == name)
-        result = sealed_session(entry).run_cmd("manage-bde -lock D:")
-        assert result.status_code == 0, result.std_out
-        assert self.bitlocker(name)["locked"] is True
-
     def play(self, name: str, tasks: list[dict], *arguments: str, env: dict | None = None, hosts: str = "") -> PlayRun:
         playbook = self.directory / f"{name}.yml"
         document = [
             {
                 "name": name,
-                "hosts": hosts or self.winre,
+                "hosts": hosts or self.safe_mode,
                 "gather_facts": False,
                 "vars": {"escrow_file": self.escrow_file},
                 "tasks": tasks,
@@ -99,49 +96,45 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         lab("down", "--fleet-file", str(fleet.fleet_file))
 
 
-def test_unlock_with_the_escrowed_password_then_nothing_to_do(site: Site) -> None:
-    site.lock(site.winre)
-    failures = site.bitlocker(site.winre)["unlock_failures"]
-    key_id = site.escrow_row(site.winre)["KeyProtectorId"]
-    tasks = [
-        # What win_recovery_facts records: where the offline Windows is (the module's default volume).
-        {"name": "Facts", "ansible.builtin.set_fact": {"lifeline_recovery": {"os_volume": "D:"}, "cacheable": True}},
-        unlock_task("Unlock", key_protector_id=key_id),
-        unlock_task("Again", volume="D:"),
-    ]
-    run = site.play("unlock", tasks)
-    assert run.returncode == 0, run.stdout[-3000:]
-    first = run.result("Unlock", site.winre)
-    assert first["changed"] is True and first["commands_sent"] == 1
-    assert (first["volume"], first["lock_status_before"], first["lock_status_after"]) == ("D:", "Locked", "Unlocked")
-    assert first["key_protector_id"] == key_id.upper()
+def test_a_locked_volume_in_stock_winre_is_out_of_reach_and_stays_locked(site: Site) -> None:
     truth = site.bitlocker(site.winre)
-    assert truth["locked"] is False and truth["unlock_failures"] == failures
-    second = run.result("Again", site.winre)
-    assert second["changed"] is False and second["lock_status_before"] == "Unlocked"
-    assert (
-        second["commands_sent"] == 1
-        and second["msg"] == "volume D: is already unlocked; the recovery password was not used"
-    )
+    assert truth["locked"] is True
+    run = site.play("winre", [unlock_task("Unlock", volume="D:")], hosts=site.winre)
+    assert run.returncode != 0
+    assert recap(run.stdout, site.winre)["unreachable"] == 1, run.stdout[-3000:]
+    assert site.fleet.show(site.winre)["counters"]["commands"] == 0
+    assert site.bitlocker(site.winre) == truth  # still locked, no unlock attempt
     assert site.escrow_row(site.winre)["RecoveryPassword"] not in run.stdout + run.stderr
 
 
 def test_an_unlocked_volume_is_left_alone(site: Site) -> None:
-    run = site.play("running", [unlock_task("Unlock C:", volume="C:")], hosts=site.safe_mode)
-    result = run.result("Unlock C:", site.safe_mode)
-    assert (result["changed"], result["lock_status_before"], result["commands_sent"]) == (False, "Unlocked", 1)
-    assert site.bitlocker(site.safe_mode)["locked"] is False
+    failures = site.bitlocker(site.safe_mode)["unlock_failures"]
+    key_id = site.escrow_row(site.safe_mode)["KeyProtectorId"]
+    tasks = [
+        # What win_recovery_facts records in Safe Mode: Windows is on C: (the module's default volume).
+        {"name": "Facts", "ansible.builtin.set_fact": {"lifeline_recovery": {"os_volume": "C:"}, "cacheable": True}},
+        unlock_task("Unlock", key_protector_id=key_id),
+        unlock_task("Unlock C:", volume="C:"),
+    ]
+    run = site.play("running", tasks)
+    assert run.returncode == 0, run.stdout[-3000:]
+    for task in ("Unlock", "Unlock C:"):
+        result = run.result(task, site.safe_mode)
+        assert (result["changed"], result["lock_status_before"], result["commands_sent"]) == (False, "Unlocked", 1)
+        assert result["volume"] == "C:"
+        assert result["msg"] == "volume C: is already unlocked; the recovery password was not used"
+    truth = site.bitlocker(site.safe_mode)
+    assert truth["locked"] is False and truth["unlock_failures"] == failures
+    assert site.escrow_row(site.safe_mode)["RecoveryPassword"] not in run.stdout + run.stderr
 
 
-def test_check_mode_leaves_the_volume_locked(site: Site) -> None:
-    site.lock(site.winre)
-    failures = site.bitlocker(site.winre)["unlock_failures"]
-    run = site.play("check", [unlock_task("Unlock", volume="D:")], "--check", "--diff")
-    result = run.result("Unlock", site.winre)
-    assert result["changed"] is True and result["lock_status_after"] == "Locked", result
-    assert "would be unlocked" in result["msg"] and result["commands_sent"] == 1
-    truth = site.bitlocker(site.winre)
-    assert truth["locked"] is True and truth["unlock_failures"] == failures
+def test_check_mode_changes_nothing(site: Site) -> None:
+    before = site.bitlocker(site.safe_mode)
+    run = site.play("check", [unlock_task("Unlock", volume="C:")], "--check", "--diff")
+    result = run.result("Unlock", site.safe_mode)
+    assert result["changed"] is False and result["lock_status_before"] == "Unlocked", result
+    assert result["commands_sent"] == 1
+    assert site.bitlocker(site.safe_mode) == before
 
 
 @pytest.mark.parametrize(
@@ -153,46 +146,30 @@ def test_check_mode_leaves_the_volume_locked(site: Site) -> None:
     ],
 )
 def test_a_malformed_password_fails_before_anything_is_sent(site: Site, password: str, problem: str) -> None:
-    site.lock(site.winre)
-    failures = site.bitlocker(site.winre)["unlock_failures"]
-    run = site.play("malformed", [unlock_task("Unlock", password, volume="D:")])
-    result = run.result("Unlock", site.winre)
+    commands = site.fleet.show(site.safe_mode)["counters"]["commands"]
+    before = site.bitlocker(site.safe_mode)
+    run = site.play("malformed", [unlock_task("Unlock", password, volume="C:")])
+    result = run.result("Unlock", site.safe_mode)
     assert result["_status"] == "fatal" and result["commands_sent"] == 0
     assert "recovery_password is not a valid BitLocker recovery password" in result["msg"] and problem in result["msg"]
     assert password not in run.stdout + run.stderr
-    truth = site.bitlocker(site.winre)
-    assert truth["locked"] is True and truth["unlock_failures"] == failures
-
-
-def test_a_wrong_password_is_refused_clearly_and_the_volume_stays_locked(site: Site) -> None:
-    site.lock(site.winre)
-    failures = site.bitlocker(site.winre)["unlock_failures"]
-    run = site.play("wrong", [unlock_task("Unlock", WRONG_BUT_WELL_FORMED, volume="D:")])
-    result = run.result("Unlock", site.winre)
-    assert result["_status"] == "fatal"
-    assert "manage-bde refused the recovery password for volume D:" in result["msg"]
-    assert "0x80310027" in result["msg"] and "still locked" in result["msg"]
-    assert result["lock_status_after"] == "Locked" and result["commands_sent"] == 1
-    assert WRONG_BUT_WELL_FORMED not in run.stdout + run.stderr
-    truth = site.bitlocker(site.winre)
-    assert truth["locked"] is True and truth["unlock_failures"] == failures + 1
+    assert site.bitlocker(site.safe_mode) == before
+    assert site.fleet.show(site.safe_mode)["counters"]["commands"] == commands
 
 
 def test_one_command_that_never_lists_the_key_protectors(site: Site) -> None:
     """What the WinRM layer sent, as it logs it at -vvvvv: one script, and no `manage-bde -protectors` in it."""
-    site.lock(site.winre)
-    run = site.play("one-command", [unlock_task("Unlock", volume="D:")], "-vvvvv")
-    result = run.result("Unlock", site.winre)
-    assert result["changed"] is True and result["commands_sent"] == 1, result
-    assert site.bitlocker(site.winre)["locked"] is False
+    run = site.play("one-command", [unlock_task("Unlock", volume="C:")], "-vvvvv")
+    result = run.result("Unlock", site.safe_mode)
+    assert result["changed"] is False and result["commands_sent"] == 1, result
+    assert site.bitlocker(site.safe_mode)["locked"] is False
     sent = re.findall(r"WINRM EXEC .*'-EncodedCommand', '([A-Za-z0-9+/=]+)'", run.stdout)
     scripts = [base64.b64decode(encoded).decode("utf-16-le") for encoded in sent]
     assert len(scripts) == 1 and "'manage-bde.exe' '-unlock'" in scripts[0], run.stdout[-3000:]
     assert not any("protectors" in script.lower() for script in scripts)
 
 
-def test_a_vault_encrypted_escrow_export_unlocks(site: Site) -> None:
-    site.lock(site.winre)
+def test_a_vault_encrypted_escrow_export_is_read(site: Site) -> None:
     vault_password = site.directory / "vault-password"
     vault_password.write_text("lifeline-test-vault\n")
     encrypted = site.directory / "escrow.csv.vault"
@@ -203,18 +180,19 @@ def test_a_vault_encrypted_escrow_export_unlocks(site: Site) -> None:
         capture_output=True,
         cwd=REPO,
     )
-    password = site.escrow_row(site.winre)["RecoveryPassword"]
+    password = site.escrow_row(site.safe_mode)["RecoveryPassword"]
     assert password.encode() not in encrypted.read_bytes()
     vault_lookup = LOOKUP.replace("escrow_file=escrow_file", f"escrow_file='{encrypted}'")
     run = site.play(
         "vault",
-        [unlock_task("Unlock", "{{ " + vault_lookup + " }}", volume="D:")],
+        [unlock_task("Unlock", "{{ " + vault_lookup + " }}", volume="C:")],
         "--vault-password-file",
         str(vault_password),
     )
-    result = run.result("Unlock", site.winre)
-    assert result["changed"] is True and result["lock_status_after"] == "Unlocked", result
-    assert site.bitlocker(site.winre)["locked"] is False
+    # decrypted and well formed (a malformed one fails before anything is sent), sent, and not needed
+    result = run.result("Unlock", site.safe_mode)
+    assert result["_status"] == "ok" and result["commands_sent"] == 1, result
+    assert result["lock_status_after"] == "Unlocked" and site.bitlocker(site.safe_mode)["locked"] is False
     assert password not in run.stdout + run.stderr
 
 
@@ -241,19 +219,18 @@ def test_encoded_forms_find_the_secret_inside_encoded_lines() -> None:
 
 
 def test_the_password_appears_nowhere_at_the_highest_verbosity(site: Site, tmp_path: Path) -> None:
-    site.lock(site.winre)
-    password = site.escrow_row(site.winre)["RecoveryPassword"]
+    password = site.escrow_row(site.safe_mode)["RecoveryPassword"]
     log_file = tmp_path / "ansible.log"
     tasks = [
-        {**unlock_task("Wrong first", WRONG_BUT_WELL_FORMED, volume="D:"), "ignore_errors": True},
-        unlock_task("Unlock", volume="D:"),
-        unlock_task("Again", volume="D:"),
+        {**unlock_task("Wrong first", WRONG_BUT_WELL_FORMED, volume="C:"), "ignore_errors": True},
+        unlock_task("Unlock", volume="C:"),
+        unlock_task("Again", volume="C:"),
     ]
     env = {"ANSIBLE_DEBUG": "False", "ANSIBLE_LOG_PATH": str(log_file), "ANSIBLE_NO_LOG": "False"}
     run = site.play("verbose", tasks, "-vvvvvv", env=env)
     assert run.returncode == 0, run.stdout[-3000:]
-    assert site.bitlocker(site.winre)["locked"] is False  # the play really sent the password and unlocked
-    assert run.result("Unlock", site.winre)["changed"] is True
+    assert site.bitlocker(site.safe_mode)["locked"] is False
+    assert run.result("Unlock", site.safe_mode)["commands_sent"] == 1  # the script, password included, was sent
     # The play ran at the highest verbosity: the WinRM layer printed every command's output.
     assert "WINRM STDOUT" in run.stdout and "EXEC" in run.stdout
     log = log_file.read_text()

@@ -1,8 +1,9 @@
-"""lifeline.recovery.win_recovery_lease on crowdstrike-291 lab hosts in WinRE, judged by the lab's ground truth (the
-lease file's size and SHA-256 on the Windows volume, keyed by its C: path) and by the file's bytes read back over
-WinRM with cmd's type: a second run is refused and changes nothing, an expired lease is taken over, a release by
-another run leaves the lease and one by its own run removes it, check mode changes nothing, and the lease taken in
-WinRE (D:) after the BitLocker unlock is the one found and released in Windows (C:) after the proven reboot."""
+"""lifeline.recovery.win_recovery_lease on crowdstrike-291 lab hosts the armed WinRE failover sent to Safe Mode with
+Networking, judged by the lab's ground truth (the lease file's size and SHA-256 on C:) and by the file's bytes read
+back over WinRM with cmd's type: a second run is refused and changes nothing, an expired lease is taken over, a
+release by another run leaves the lease and one by its own run removes it, check mode changes nothing, and the lease
+taken in Safe Mode (on a TPM-only BitLocker volume, unlocked at boot) is the one found and released in Windows after
+the proven reboot."""
 
 from __future__ import annotations
 
@@ -17,8 +18,7 @@ from .playbooks import FACTS_FIRST, crowdstrike_fleet_by_kind, play_tasks
 
 pytestmark = pytest.mark.integration
 
-TRUTH = "C:\\ProgramData\\Lifeline\\lease.json"  # ground truth names files by their letter in Windows
-IN_WINRE = "D:\\ProgramData\\Lifeline\\lease.json"
+TRUTH = "C:\\ProgramData\\Lifeline\\lease.json"  # the same path in Safe Mode and in Windows
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def lease_task(name: str, **options) -> dict:
     return {"name": name, "lifeline.recovery.win_recovery_lease": options, "ignore_errors": True}
 
 
-def on_host(fleet, host: str, path: str = IN_WINRE) -> dict | None:
+def on_host(fleet, host: str, path: str = TRUTH) -> dict | None:
     """The lease as the host holds it: None when the ground truth has no such file; else its JSON, read over WinRM
     and checked byte for byte against the ground truth's size and SHA-256."""
     truth = fleet.show(host)["machine"]["files"].get(TRUTH)
@@ -47,13 +47,13 @@ def on_host(fleet, host: str, path: str = IN_WINRE) -> dict | None:
     return json.loads(typed.std_out)
 
 
-def test_one_run_at_a_time_on_a_host_in_winre(fleet):
-    host = fleet.kinds[("winre", False)]
+def test_one_run_at_a_time_on_a_host_in_safe_mode(fleet):
+    host = fleet.kinds[("safe_mode_network", False)]
     assert on_host(fleet, host) is None
 
     checked = play(fleet, "check", host, [lease_task("take", run_id="r1")], "--check", "--diff").result("take", host)
     assert (checked["_status"], checked["outcome"], checked["commands_sent"]) == ("changed", "created", 1), checked
-    assert checked["path"] == IN_WINRE and on_host(fleet, host) is None
+    assert checked["path"] == TRUTH and on_host(fleet, host) is None
 
     run = play(fleet, "two runs", host, [
         lease_task("take", run_id="r1", owner="alice@awx"),
@@ -82,7 +82,7 @@ def test_one_run_at_a_time_on_a_host_in_winre(fleet):
     # carol's rollout died an hour ago and its lease expired: the next run takes it over and says whose it was
     expired = {"version": 1, "owner": "carol@old", "run_id": "r0", "acquired": "2026-01-01T06:00:00+00:00",
                "expires": "2026-01-01T08:00:00+00:00"}  # fmt: skip
-    write = f"New-Item -ItemType File -Path '{IN_WINRE}' -Force -Value '{json.dumps(expired)}'"
+    write = f"New-Item -ItemType File -Path '{TRUTH}' -Force -Value '{json.dumps(expired)}'"
     assert sealed_session(next(e for e in fleet.hosts if e["name"] == host)).run_ps(write).status_code == 0
     assert on_host(fleet, host) == expired
     run = play(fleet, "takeover", host, [
@@ -112,15 +112,9 @@ def test_one_run_at_a_time_on_a_host_in_winre(fleet):
     assert on_host(fleet, host) is None
 
 
-def test_the_lease_taken_in_winre_after_the_unlock_is_released_in_windows_after_the_proven_boot(fleet):
-    host = fleet.kinds[("winre", True)]
-    escrow = fleet.content["bitlocker_escrow_file"]
+def test_the_lease_taken_in_safe_mode_is_released_in_windows_after_the_proven_boot(fleet):
+    host = fleet.kinds[("safe_mode_network", True)]
     run = play(fleet, "rollout", host, [
-        lease_task("too early", run_id="r7"),
-        {"name": "unlock", "lifeline.recovery.win_bitlocker_unlock": {
-            "recovery_password": f"{{{{ lookup('lifeline.recovery.bitlocker_recovery_password', inventory_hostname, "
-                                 f"escrow_file='{escrow}') }}}}"}, "no_log": True},
-        {"name": "facts again", "lifeline.recovery.win_recovery_facts": {"gather": ["environment"]}},
         lease_task("take", run_id="r7"),
         {"name": "quarantine", "lifeline.recovery.win_quarantine_files": {
             "path": "Windows\\System32\\drivers\\CrowdStrike", "patterns": ["C-00000291*.sys"],
@@ -130,10 +124,8 @@ def test_the_lease_taken_in_winre_after_the_unlock_is_released_in_windows_after_
         lease_task("renew", run_id="r7"),
         lease_task("release", run_id="r7", state="released"),
     ])  # fmt: skip
-    early = run.result("too early", host)
-    assert early["_status"] == "fatal" and early["commands_sent"] == 0 and "locked by BitLocker" in early["msg"]
     taken = run.result("take", host)
-    assert (taken["_status"], taken["outcome"], taken["path"]) == ("changed", "created", IN_WINRE), taken
+    assert (taken["_status"], taken["outcome"], taken["path"]) == ("changed", "created", TRUTH), taken
     assert run.result("reboot", host)["environment"] == "normal", run.stdout[-3000:]
     renewed = run.result("renew", host)
     assert (renewed["_status"], renewed["outcome"], renewed["path"]) == ("ok", "kept", TRUTH), renewed

@@ -6,6 +6,7 @@ JSON report together."""
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import signal
 import textwrap
@@ -20,14 +21,21 @@ from .rollout_support import REMEDIATE, on_disk, recap, report, rollout_inventor
 
 pytestmark = pytest.mark.integration
 
-RINGS = {"CS-0001": "canary", "CS-0002": "canary", "CS-0003": "pilot", "CS-0004": "broad"}
+# The rollout's hosts: the armed ones, which the WinRE failover sent to Safe Mode with Networking (two of them
+# with TPM-only BitLocker). The fleet's other hosts (stock WinRE, a boot loop) are outside these tests'
+# inventories; what the rollout does with them is tested in test_remediate_rollout.py.
+RINGS = {"CS-0002": "canary", "CS-0004": "canary", "CS-0007": "pilot", "CS-0008": "broad"}
 SIGNATURE = "0x50:csagent.sys"
 MAPPING = REMEDIATE.parent / "vars" / "remediations.yml"
 
 
 def crowdstrike_fleet(directory, reboot_seconds="0.3"):
-    # Hosts 1-4: WinRE+BitLocker, Safe Mode with Networking, WinRE, Safe Mode with Networking+BitLocker.
-    return start_fleet(directory, "--scenario", "crowdstrike-291", "--hosts", "4", "--reboot-seconds", reboot_seconds)
+    # Ten hosts, two of each crowdstrike-291 profile: the four armed ones, in Safe Mode with Networking, are RINGS.
+    started = start_fleet(
+        directory, "--scenario", "crowdstrike-291", "--hosts", "10", "--reboot-seconds", reboot_seconds
+    )
+    assert all(started.show(name)["winrm_reachable"] for name in RINGS)
+    return started
 
 
 @pytest.fixture
@@ -67,15 +75,15 @@ def running_normally(fleet, name: str) -> bool:
 def test_a_limited_run_plans_remediates_and_judges_only_the_limited_hosts(fleet, tmp_path):
     inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
 
-    limited = run(inventory, REMEDIATE, tmp_path, "--limit", "CS-0003")
+    limited = run(inventory, REMEDIATE, tmp_path, "--limit", "CS-0007")
 
     assert limited.returncode == 0, limited.stdout[-4000:]
     summary = report(tmp_path)
-    assert {name: host["status"] for name, host in summary["hosts"].items()} == {"CS-0003": "recovered"}
-    assert [(batch["wave"], batch["hosts"]) for batch in summary["batches"]] == [("canary", ["CS-0003"])]
-    assert running_normally(fleet, "CS-0003")
-    assert {name: count for name, count in commands(fleet).items() if name != "CS-0003"} == {
-        "CS-0001": 0, "CS-0002": 0, "CS-0004": 0}  # fmt: skip
+    assert {name: host["status"] for name, host in summary["hosts"].items()} == {"CS-0007": "recovered"}
+    assert [(batch["wave"], batch["hosts"]) for batch in summary["batches"]] == [("canary", ["CS-0007"])]
+    assert running_normally(fleet, "CS-0007")
+    assert {name: count for name, count in commands(fleet).items() if name != "CS-0007"} == {
+        "CS-0004": 0, "CS-0002": 0, "CS-0008": 0}  # fmt: skip
 
 
 # Every kind of refused entry is unit tested (tests/unit/collection/test_rollout.py); here the playbook shows
@@ -110,7 +118,7 @@ def test_a_mapping_entry_the_role_cannot_take_is_refused_before_any_host_is_touc
 
     assert refused.returncode != 0
     assert message in refused.stdout, refused.stdout[-3000:]
-    assert recap(refused.stdout, "CS-0001")["failed"] == 1  # the run_once plan failed; Ansible stopped the play
+    assert recap(refused.stdout, "CS-0002")["failed"] == 1  # the run_once plan failed; Ansible stopped the play
     assert commands(untouchable) == dict.fromkeys(RINGS, 0)
 
 
@@ -128,14 +136,14 @@ def test_a_mapping_that_is_not_valid_yaml_is_named_with_its_line(untouchable, tm
 
 def test_blocked_hosts_fail_before_anything_is_touched_and_the_others_are_repaired(fleet, tmp_path):
     inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
-    # CS-0001 is locked and the escrow export has no row for it; CS-0002 refused the inventory's login.
+    # CS-0004 is locked and the escrow export has no row for it; CS-0002 refused the inventory's login.
     escrow = tmp_path / "escrow.csv"
     lines = Path(fleet.content["bitlocker_escrow_file"]).read_text(encoding="utf-8").splitlines()
-    escrow.write_text("\n".join(line for line in lines if not line.startswith("CS-0001")) + "\n")
+    escrow.write_text("\n".join(line for line in lines if not line.startswith("CS-0004")) + "\n")
     escrow.chmod(0o600)
     set_host_vars(
         inventory,
-        CS_0001={"lifeline_bitlocker_locked": True, "lifeline_bitlocker_escrow_file": str(escrow)},
+        CS_0004={"lifeline_bitlocker_locked": True, "lifeline_bitlocker_escrow_file": str(escrow)},
         CS_0002={
             "lifeline_reachability": "login_refused",
             "lifeline_operator_error": "the WinRM login as 'lifeline' (ntlm) was refused: check the account",
@@ -147,14 +155,14 @@ def test_blocked_hosts_fail_before_anything_is_touched_and_the_others_are_repair
     assert result.returncode != 0, result.stdout[-3000:]
     summary = report(tmp_path)
     statuses = {name: host["status"] for name, host in summary["hosts"].items()}
-    assert statuses == {"CS-0001": "blocked", "CS-0002": "blocked", "CS-0003": "recovered", "CS-0004": "recovered"}
-    assert "CS-0001" in summary["hosts"]["CS-0001"]["reason"] and "escrow" in summary["hosts"]["CS-0001"]["reason"]
+    assert statuses == {"CS-0004": "blocked", "CS-0002": "blocked", "CS-0007": "recovered", "CS-0008": "recovered"}
+    assert "CS-0004" in summary["hosts"]["CS-0004"]["reason"] and "escrow" in summary["hosts"]["CS-0004"]["reason"]
     assert "refused" in summary["hosts"]["CS-0002"]["reason"]
     assert {name: recap(result.stdout, name)["failed"] for name in RINGS} == {
-        "CS-0001": 1, "CS-0002": 1, "CS-0003": 0, "CS-0004": 0}  # fmt: skip
+        "CS-0004": 1, "CS-0002": 1, "CS-0007": 0, "CS-0008": 0}  # fmt: skip
     touched = commands(fleet)
-    assert (touched["CS-0001"], touched["CS-0002"]) == (0, 0)
-    assert running_normally(fleet, "CS-0003") and running_normally(fleet, "CS-0004")
+    assert (touched["CS-0004"], touched["CS-0002"]) == (0, 0)
+    assert running_normally(fleet, "CS-0007") and running_normally(fleet, "CS-0008")
 
 
 def test_a_remediation_whose_include_fails_is_judged_as_a_failure(fleet, tmp_path):
@@ -183,11 +191,11 @@ def test_a_remediation_whose_include_fails_is_judged_as_a_failure(fleet, tmp_pat
 
     assert result.returncode != 0
     summary = report(tmp_path)
-    assert summary["hosts"]["CS-0001"]["status"] == "failed" and summary["halted"]
-    assert summary["batches"][0]["hosts"] == ["CS-0001"] and summary["batches"][0]["failed"] == 1
-    assert recap(result.stdout, "CS-0001")["failed"] == 1
-    assert {name: host["status"] for name, host in summary["hosts"].items() if name != "CS-0001"} == dict.fromkeys(
-        ["CS-0002", "CS-0003", "CS-0004"], "untouched"
+    assert summary["hosts"]["CS-0004"]["status"] == "failed" and summary["halted"]
+    assert summary["batches"][0]["hosts"] == ["CS-0004"] and summary["batches"][0]["failed"] == 1
+    assert recap(result.stdout, "CS-0004")["failed"] == 1
+    assert {name: host["status"] for name, host in summary["hosts"].items() if name != "CS-0004"} == dict.fromkeys(
+        ["CS-0002", "CS-0007", "CS-0008"], "untouched"
     )
 
 
@@ -221,7 +229,7 @@ def test_a_second_rollout_of_the_same_inventory_is_refused_while_the_first_runs(
         assert second.returncode != 0
         assert "another rollout of this inventory is running: run " in second.stdout, second.stdout[-3000:]
         assert "Plan each host's remediation and wave" not in second.stdout
-        assert recap(second.stdout, "CS-0001")["failed"] == 1
+        assert recap(second.stdout, "CS-0002")["failed"] == 1
         assert first.wait(timeout=300) == 0, output.read_text()[-3000:]
         assert all(running_normally(fleet, name) for name in RINGS)
         assert report(tmp_path)["totals"] == {"recovered": 4}
@@ -237,27 +245,27 @@ def test_an_interrupted_run_is_reported_as_interrupted(tmp_path):
         summary = report(tmp_path)
         assert summary["interrupted"] and summary["interrupted_by"] == "SIGINT"
         statuses = {name: host["status"] for name, host in summary["hosts"].items()}
-        assert statuses == {"CS-0001": "interrupted", "CS-0002": "interrupted", "CS-0003": "untouched",
-                            "CS-0004": "untouched"}  # fmt: skip
+        assert statuses == {"CS-0004": "interrupted", "CS-0002": "interrupted", "CS-0007": "untouched",
+                            "CS-0008": "untouched"}  # fmt: skip
         assert "INTERRUPTED (SIGINT)" in output.read_text()
-        assert commands(fleet)["CS-0003"] == 0 and commands(fleet)["CS-0004"] == 0
+        assert commands(fleet)["CS-0007"] == 0 and commands(fleet)["CS-0008"] == 0
 
 
 def test_a_host_another_controllers_run_holds_is_skipped_and_its_lease_left_alone(fleet, tmp_path):
     inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
-    # Another controller's run took CS-0003 (WinRE, Windows on D:) a moment ago.
-    take_lease(inventory, tmp_path, "CS-0003", "D:")
-    lease = "C:\\ProgramData\\Lifeline\\lease.json"  # the ground truth names files by their letter in Windows
-    held = fleet.show("CS-0003")["machine"]["files"][lease]
+    # Another controller's run took CS-0007 (in Safe Mode, Windows on C:) a moment ago.
+    take_lease(inventory, tmp_path, "CS-0007", "C:")
+    lease = "C:\\ProgramData\\Lifeline\\lease.json"
+    held = fleet.show("CS-0007")["machine"]["files"][lease]
 
     result = run(inventory, REMEDIATE, tmp_path)
 
     summary = report(tmp_path)
-    assert summary["hosts"]["CS-0003"]["status"] == "skipped"
-    assert "leased by ops@controller-b (run other-run)" in summary["hosts"]["CS-0003"]["reason"]
-    assert fleet.show("CS-0003")["machine"]["files"][lease] == held  # not taken, not released
-    assert fleet.show("CS-0003")["machine"]["environment"] == "winre"  # and not repaired behind the other run
-    for name in ("CS-0001", "CS-0002", "CS-0004"):
+    assert summary["hosts"]["CS-0007"]["status"] == "skipped"
+    assert "leased by ops@controller-b (run other-run)" in summary["hosts"]["CS-0007"]["reason"]
+    assert fleet.show("CS-0007")["machine"]["files"][lease] == held  # not taken, not released
+    assert fleet.show("CS-0007")["machine"]["environment"] == "safe_mode_network"  # not repaired behind the other run
+    for name in ("CS-0004", "CS-0002", "CS-0008"):
         assert summary["hosts"][name]["status"] == "recovered" and running_normally(fleet, name), name
         assert lease not in fleet.show(name)["machine"]["files"], name  # given back after the proven boot
     assert result.returncode == 0, result.stdout[-3000:]  # a skipped host is reported, not a failure
@@ -280,15 +288,21 @@ def test_a_remediation_that_does_not_prove_the_boot_itself_is_proven_by_the_roll
 
 
 def test_a_wrong_service_account_password_fails_the_run_and_touches_no_host(fleet, tmp_path):
-    # The real inventory, as a platform team configures it, with the password mistyped.
+    # The real inventory, as a platform team configures it, with the password mistyped; the monitoring export cut
+    # down to the rollout's hosts (a signal names a host: it would join the inventory).
     password = f"wrong-{secrets.token_hex(8)}"
+    signals = tmp_path / "signals.jsonl"
+    lines = Path(fleet.content["signals_file"]).read_text().splitlines(keepends=True)
+    signals.write_text("".join(line for line in lines if json.loads(line)["host"] in RINGS))
     config = tmp_path / "estate.lifeline.yml"
     config.write_text(
         yaml.safe_dump(
             {
                 "plugin": "lifeline.recovery.fleet",
-                "hosts": [{"name": host["name"], "address": host["address"]} for host in fleet.hosts],
-                "signals_files": [fleet.content["signals_file"]],
+                "hosts": [
+                    {"name": host["name"], "address": host["address"]} for host in fleet.hosts if host["name"] in RINGS
+                ],
+                "signals_files": [str(signals)],
                 "winrm_scheme": "https",
                 "winrm_port": fleet.hosts[0]["https_port"],
                 "winrm_ca_file": fleet.ca_file,
@@ -321,4 +335,4 @@ def test_a_rollback_leaves_a_host_another_run_holds_untouched(fleet, tmp_path):
     assert recap(rolled_back.stdout, "CS-0002")["failed"] == 1
     assert "leased by ops@controller-b (run other-run)" in rolled_back.stdout
     assert on_disk(fleet.show("CS-0002")) == remediated  # not rolled back behind the other run
-    assert all(recap(rolled_back.stdout, name)["failed"] == 0 for name in ("CS-0001", "CS-0003", "CS-0004"))
+    assert all(recap(rolled_back.stdout, name)["failed"] == 0 for name in ("CS-0004", "CS-0007", "CS-0008"))
