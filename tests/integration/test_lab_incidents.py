@@ -17,7 +17,7 @@ from .conftest import LabFleet, lab, sealed_session, start_fleet
 pytestmark = pytest.mark.integration
 
 REBOOT_SECONDS = "0.3"
-PIN_HOST = "CS-0009"  # crowdstrike-291's ninth host: its TPM And PIN profile, landed at the PIN prompt
+PIN_HOST = "CS-0011"  # crowdstrike-291's eleventh host: its TPM And PIN profile, landed at the PIN prompt
 
 
 def wait_for(fleet: LabFleet, name: str, done: Callable[[dict], bool], timeout: float = 20.0) -> dict:
@@ -93,7 +93,7 @@ def test_an_incident_strikes_the_share_its_seed_chooses(healthy: LabFleet) -> No
 
 
 def test_a_tpm_and_pin_host_waits_at_the_pin_prompt_until_a_person_types_it(tmp_path) -> None:
-    fleet = start_fleet(tmp_path, "--scenario", "crowdstrike-291", "--hosts", "9", "--reboot-seconds", REBOOT_SECONDS)
+    fleet = start_fleet(tmp_path, "--scenario", "crowdstrike-291", "--hosts", "11", "--reboot-seconds", REBOOT_SECONDS)
     fleet_file = str(fleet.fleet_file)
     try:
         host = fleet.host(8)
