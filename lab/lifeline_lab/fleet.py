@@ -36,6 +36,7 @@ HTTP_PORT = 5985
 HTTPS_PORT = 5986
 HOSTS_PER_SUBNET = 250
 MAX_HOSTS = 250 * 256
+MONITOR_SECONDS = 1.0  # how often the monitoring samples the fleet (heartbeats, new crashes)
 
 
 @dataclass
@@ -61,6 +62,9 @@ class Fleet:
     password: str = field(default="", repr=False)  # of the fleet's one account
     _servers: list[asyncio.Server] = field(default_factory=list)
     _collector: asyncio.Task | None = None
+    _monitor: asyncio.Task | None = None
+    _heartbeats: dict[str, dt.datetime] = field(default_factory=dict)  # the monitoring agent's last heartbeat
+    _monitored: tuple = ()  # what the signals export last showed: (host, runs normally, crashes) per host
 
     async def start(self) -> None:
         """Bind every listener, issue certificates, and serve. Returns once every host accepts connections."""
@@ -83,6 +87,7 @@ class Fleet:
             self._servers.append(await asyncio.start_server(_handler(host), sock=http_socket))
             self._servers.append(await asyncio.start_server(_handler(host, tls), sock=https_socket))
         self._collector = asyncio.create_task(self._collect_idle_shells())
+        self._monitor = asyncio.create_task(self._monitor_fleet())
         for host in self.hosts:
             if host.machine.power in ("booting", PIN_PROMPT):
                 host.machine.restart(0)  # boot-looping machines and those at the PIN prompt start their cycle now
@@ -115,12 +120,41 @@ class Fleet:
             for host in self.hosts:
                 host.winrs.collect_idle(self.options.idle_timeout)
 
+    async def _monitor_fleet(self) -> None:
+        """The organisation's monitoring, sampled every MONITOR_SECONDS: a host running Windows normally
+        heartbeats, and the export is written again when a host stopped or started running normally or
+        crashed since (a bad update landing on running hosts reaches the inventory this way)."""
+        while True:
+            await asyncio.sleep(MONITOR_SECONDS)
+            self._sample_heartbeats()
+            if self._monitored != self._monitoring_state():
+                self.write_signals_export()
+
+    def _sample_heartbeats(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        for host in self.hosts:
+            machine = host.machine
+            if machine.power == "running" and machine.environment == "normal":
+                self._heartbeats[host.name] = now
+            elif host.name not in self._heartbeats:
+                # Failed before the fleet came up: the agent fell silent just before the first crash.
+                first = machine.crashes[0].time if machine.crashes else machine.boot_time
+                self._heartbeats[host.name] = first - dt.timedelta(seconds=1)
+
+    def _monitoring_state(self) -> tuple:
+        return tuple(
+            (host.name, host.machine.power == "running" and host.machine.environment == "normal",
+             host.machine.crashes[-1].time if host.machine.crashes else None)
+            for host in self.hosts
+        )  # fmt: skip
+
     def host(self, name: str) -> LabHost | None:
         return next((host for host in self.hosts if host.name.lower() == name.lower()), None)
 
     async def stop(self) -> None:
-        if self._collector:
-            self._collector.cancel()
+        for task in (self._collector, self._monitor):
+            if task:
+                task.cancel()
         for server in self._servers:
             server.close()
         for host in self.hosts:
@@ -199,19 +233,18 @@ class Fleet:
         line): the time of each host's last heartbeat, and the bugchecks its crash reporting saw.
 
         Monitoring data, not Windows behaviour: an agent heartbeats while Windows runs normally (it does
-        not start in Safe Mode or WinRE), so a host that has failed since fell silent just before its
-        first recorded crash; a crash is reported with its bugcheck code and the faulting module (as the
-        crash analytics names it). Boot failures without a bugcheck (a broken BCD, servicing) leave
-        only the silence."""
-        now = dt.datetime.now(dt.UTC)
+        not start in Safe Mode or WinRE), sampled every MONITOR_SECONDS, so a host that fails falls
+        silent just before its crash (one that had failed before the fleet came up, just before its first
+        recorded crash); the export is rewritten as the fleet changes (_monitor_fleet); a crash is
+        reported with its bugcheck code and the faulting module (as the crash analytics names it). Boot
+        failures without a bugcheck (a broken BCD, servicing) leave only the silence."""
+        self._sample_heartbeats()
+        self._monitored = self._monitoring_state()
         lines = []
         for host in self.hosts:
             machine = host.machine
             crashes = machine.crashes
-            if machine.power == "running" and machine.environment == "normal":
-                heartbeat = now
-            else:
-                heartbeat = (crashes[0].time if crashes else machine.boot_time) - dt.timedelta(seconds=1)
+            heartbeat = self._heartbeats[host.name]
             lines.append({"host": host.name, "event": "heartbeat", "time": heartbeat.isoformat()})
             for crash in crashes:
                 if crash.bugcheck is not None:
@@ -226,7 +259,9 @@ class Fleet:
                         }
                     )
         path = self.state_dir / "monitoring-signals.jsonl"
-        path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        partial = path.with_name(path.name + ".tmp")
+        partial.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        partial.replace(path)  # readers see the old export or the new one, never half of one
         return path
 
 
