@@ -190,9 +190,15 @@ class Fleet:
             writer.writerows([host.name, host.spec.address] for host in self.hosts)
         return path
 
+    @property
+    def reports_dir(self) -> Path:
+        """``<fleet file>.reports``: where the demo and the tests keep Lifeline's run reports (LIFELINE_REPORT_DIR)."""
+        return self.state_dir.with_name(self.state_dir.name.removesuffix(".d") + ".reports")
+
     def write_inventory_configs(self, cmdb_file: Path, signals_file: Path) -> dict[str, Path]:
         """The lifeline.recovery.fleet inventory configuration an operator would write for this estate:
-        the CMDB export and the monitoring signals as sources, the fleet's one account, and either HTTPS
+        the CMDB export and the monitoring signals as sources, the readiness reports of playbooks/prepare.yml
+        (which say why a silent host needs hands), the fleet's one account, and either HTTPS
         validated against the fleet's CA (``https``) or NTLM with message encryption over HTTP
         (``http``, only where the hosts accept NTLM). Mode 0600: they hold the account's password."""
         transports = self.options.transports
@@ -205,6 +211,8 @@ class Fleet:
                 "plugin": "lifeline.recovery.fleet",
                 "cmdb_files": [str(cmdb_file)],
                 "signals_files": [str(signals_file)],
+                # Where the operator keeps playbooks/prepare.yml's readiness reports: beside the fleet file.
+                "readiness_files": [str(self.reports_dir / "readiness-*.json")],
                 **connection,
                 "winrm_transport": "ntlm" if "ntlm" in transports else "basic",
                 "winrm_user": self.options.username,
