@@ -184,6 +184,9 @@ def classify(
             path, reason = NEEDS_HANDS, needs_hands_reason(readiness)
             origin = f" ({readiness.origin})" if readiness is not None else ""
             evidence.append(f"readiness{origin}: {reason}")
+        elif readiness is not None and reachability in (NO_ANSWER, NOT_PROBED):
+            # Silent without a crash signal: not known to be down, but what its readiness says still helps.
+            evidence.append(f"readiness ({readiness.origin}), if it is down: {needs_hands_reason(readiness)}")
         return Verdict(
             name,
             state,

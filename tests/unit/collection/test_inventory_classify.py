@@ -129,6 +129,10 @@ def test_a_silent_host_needs_hands_and_its_readiness_says_why() -> None:
     assert "failover not armed" in reasons["unarmed"] and "Windows RE is disabled" in reasons["unarmed"]
     assert "PIN prompt" in reasons["pin"]
     assert "no readiness record" in reasons["none"]
+    quiet = classify("WS-1", silent(), None, readiness=pin)  # silent, no crash signal: not known to be down
+    assert (quiet.recovery_state, quiet.recovery_path) == ("unknown", None)
+    said = "readiness (readiness.json), if it is down: BitLocker TPM+PIN"
+    assert any(item.startswith(said) for item in quiet.evidence)
     reachable = classify("WS-1", in_safe_mode_with(), None, readiness=armed)
     assert (reachable.recovery_path, reachable.recovery_path_reason) == (
         "in_band",
