@@ -26,6 +26,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# The armed hosts of a scenario carry the collection's own WinRE failover.
+FAILOVER = REPO / "roles" / "winre_failover" / "files" / "lifeline-failover.cmd"
 BIN = Path(sys.executable).parent
 
 
@@ -68,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as directory:
         fleet_file = Path(directory) / "fleet.yml"
         lab("up", "--fleet-file", str(fleet_file), "--scenario", args.scenario, "--hosts", str(args.hosts),
-            "--reboot-seconds", str(args.reboot_seconds))  # fmt: skip
+            "--reboot-seconds", str(args.reboot_seconds), "--winre-failover", str(FAILOVER))  # fmt: skip
         try:
             described = yaml.safe_load(fleet_file.read_text())
             escrow = described["bitlocker_escrow_file"]

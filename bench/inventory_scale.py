@@ -27,6 +27,8 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+# The armed hosts of a scenario carry the collection's own WinRE failover.
+FAILOVER = REPO / "roles" / "winre_failover" / "files" / "lifeline-failover.cmd"
 BIN = Path(sys.executable).parent
 
 
@@ -56,7 +58,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lifeline-bench-") as directory:
         fleet_file = Path(directory) / "fleet.yml"
         lab("up", "--fleet-file", str(fleet_file), "--scenario", "mixed", "--hosts", str(args.hosts),
-            "--reboot-seconds", "0.3")  # fmt: skip
+            "--reboot-seconds", "0.3", "--winre-failover", str(FAILOVER))  # fmt: skip
         try:
             written = yaml.safe_load(fleet_file.read_text())["inventory_files"]["https"]
             config = Path(directory) / "bench.lifeline.yml"
