@@ -452,28 +452,31 @@ def restore_script(where: Paths) -> str:
     )
 
 
+def _record_from_stdin(where: Paths) -> list[str]:
+    """The record given on stdin (``record``, when not null) written to its file."""
+    write = _records.write_statements(quote(_records.folder(where.os_volume)), quote(where.record), "$plan.record")
+    return ["if ($null -ne $plan.record) {", *("    " + line for line in write), "}"]
+
+
+def _enable_again() -> list[str]:
+    """``reagentc /enable`` then ``reagentc /info``, their output captured as ``enable`` and ``info``."""
+    return _quiet(
+        *_report.captured("enable", reagentc_enable(), quietly=True),
+        *_report.captured("info", reagentc_info(), quietly=True),
+    )
+
+
 def enable_script(where: Paths, remove_copy: bool = False, enable: bool = True) -> str:
     """The record (``record`` on stdin, when not null) written, then ``reagentc /enable`` and ``reagentc /info``
     (``enable``, ``info``); ``remove_copy``: the original copy deleted first (the original is back, byte-exact);
     ``enable=False``: Windows RE was disabled before the task and stays so (record and copy only)."""
     remove = [f"Remove-Item -LiteralPath {quote(where.original_copy)} -Force"] if remove_copy else []
-    reagentc = _quiet(
-        *_report.captured("enable", reagentc_enable(), quietly=True),
-        *_report.captured("info", reagentc_info(), quietly=True),
-    )
     return script(
         "$plan = $input | Out-String | ConvertFrom-Json",
         "$report = @{}",
-        "if ($null -ne $plan.record) {",
-        *(
-            "    " + line
-            for line in _records.write_statements(
-                quote(_records.folder(where.os_volume)), quote(where.record), "$plan.record"
-            )
-        ),
-        "}",
+        *_record_from_stdin(where),
         *remove,
-        *(reagentc if enable else []),
+        *(_enable_again() if enable else []),
         "ConvertTo-Json -InputObject $report -Compress",
     )
 
@@ -502,18 +505,8 @@ def rollback_script(where: Paths, restore_original: bool) -> str:
         ),
         *restore,
         *_hash_if_there("image_sha256", quote(where.image)),
-        "if ($null -ne $plan.record) {",
-        *(
-            "    " + line
-            for line in _records.write_statements(
-                quote(_records.folder(where.os_volume)), quote(where.record), "$plan.record"
-            )
-        ),
-        "}",
-        *_quiet(
-            *_report.captured("enable", reagentc_enable(), quietly=True),
-            *_report.captured("info", reagentc_info(), quietly=True),
-        ),
+        *_record_from_stdin(where),
+        *_enable_again(),
         "ConvertTo-Json -InputObject $report -Compress",
     )
 
