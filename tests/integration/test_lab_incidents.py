@@ -96,7 +96,7 @@ def test_a_tpm_and_pin_host_waits_at_the_pin_prompt_until_a_person_types_it(tmp_
     fleet = start_fleet(tmp_path, "--scenario", "crowdstrike-291", "--hosts", "11", "--reboot-seconds", REBOOT_SECONDS)
     fleet_file = str(fleet.fleet_file)
     try:
-        host = fleet.host(8)
+        host = fleet.host(10)
         assert host["name"] == PIN_HOST
         machine = wait_for(fleet, PIN_HOST, lambda m: m["power"] == "pin_prompt")
         bitlocker = machine["bitlocker"]
