@@ -1,5 +1,7 @@
-"""lifeline.recovery.win_boot_config on lab hosts, judged by the lab's ground truth BCD: a crowdstrike-291 Safe Mode
-host (safeboot cleared and restored) and a broken-bcd WinRE host (device/osdevice repaired, then it boots)."""
+"""lifeline.recovery.win_boot_config on the live BCD store of armed crowdstrike-291 hosts the WinRE failover sent to
+Safe Mode with Networking, judged by the lab's ground truth BCD: safeboot cleared and restored; the devices from
+the facts (partition=C:) already right, recoveryenabled turned off and restored, the failover's marker deleted.
+(A broken BCD breaks Safe Mode too: such a host ends in WinRE after the failover and needs hands.)"""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from .conftest import lab, start_fleet, winrm_session
 from .playbooks import FACTS_FIRST, play_tasks, static_inventory
 
 pytestmark = pytest.mark.integration
+
+MARKER = "{07b12ddd-c467-4140-8aab-3313b0711336}"  # the WinRE failover's BCD object: Safe Mode was tried
 
 
 def fleet_of(tmp_path_factory, scenario: str, hosts: str, wanted):
@@ -33,8 +37,9 @@ def safe_mode(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def broken(tmp_path_factory):
-    started = fleet_of(tmp_path_factory, "broken-bcd", "1", lambda m: m["environment"] == "winre")
+def armed_tpm(tmp_path_factory):
+    started = fleet_of(tmp_path_factory, "crowdstrike-291", "4",
+                       lambda m: m["environment"] == "safe_mode_network" and m["bitlocker"] is not None)  # fmt: skip
     yield started
     lab("down", "--fleet-file", str(started.fleet_file))
 
@@ -103,24 +108,29 @@ def test_safeboot_cleared_in_safe_mode_check_mode_rerun_and_restore(safe_mode):
     assert loader(safe_mode) == before_set
 
 
-def test_broken_bcd_repaired_in_winre_boots_normal(broken):
-    host = broken.host_name
-    before = loader(broken)
+def test_devices_recovery_and_the_marker_on_the_live_store(armed_tpm):
+    host = armed_tpm.host_name
+    before = armed_tpm.show(host)["machine"]["bcd"]
+    assert MARKER in before["entries"] and loader(armed_tpm)["recoveryenabled"] == "Yes"
     volume = "partition={{ ansible_facts.lifeline_recovery.os_volume }}"
-    checked = play(broken, "check", [config(device=volume, osdevice=volume)], "--check").result("config", host)
-    assert checked["changed"] is True and checked["values"] == {"device": "partition=D:", "osdevice": "partition=D:"}
-    assert loader(broken) == before
+    run = play(armed_tpm, "live", [config("devices", device=volume, osdevice=volume),
+                                   config("recovery", recoveryenabled=False)], "--diff")  # fmt: skip
+    devices = run.result("devices", host)  # the running Windows reads its own volume as C:: nothing to do
+    assert devices["changed"] is False and devices["values"] == {"device": "partition=C:", "osdevice": "partition=C:"}
+    recovery = run.result("recovery", host)
+    assert recovery["changed"] is True and recovery["previous"] == {"recoveryenabled": "Yes"}, recovery
+    off = loader(armed_tpm)
+    assert off["recoveryenabled"] == "No" and off["device"] == before["entries"][before["os_entry"]]["device"]
 
-    run = play(broken, "repair", [config(device=volume, osdevice=volume), config("again", device=volume,
-                                                                                  osdevice=volume)])  # fmt: skip
-    first = run.result("config", host)
-    assert first["changed"] is True and set(first["previous"]) == {"device", "osdevice"}, first
-    assert first["previous"]["device"] == before["device"]
-    assert run.result("again", host)["changed"] is False
+    back = play(armed_tpm, "restore", [config(state="restored")]).result("config", host)
+    assert back["changed"] is True, back
+    assert armed_tpm.show(host)["machine"]["bcd"] == before
 
-    booted = play(broken, "boot", [{"name": "reboot", "lifeline.recovery.win_recovery_reboot": {"target": "normal"}}])
-    assert booted.result("reboot", host)["environment"] == "normal", booted.stdout[-3000:]
-
-    # in Windows the same volume is C:: the facts-based value asks for partition=C: and nothing changes
-    rerun = play(broken, "rerun", [config(device=volume, osdevice=volume)]).result("config", host)
-    assert rerun["changed"] is False and rerun["values"]["device"] == "partition=C:", rerun
+    tasks = [config("marker", identifier=MARKER, state="absent"), config("again", identifier=MARKER, state="absent"),
+             config("loader", identifier="{default}", state="absent")]  # fmt: skip
+    deleted = play(armed_tpm, "marker", tasks)
+    assert deleted.result("marker", host)["changed"] is True and deleted.result("again", host)["changed"] is False
+    refused = deleted.result("loader", host)
+    assert refused["_status"] == "fatal" and refused.get("commands_sent", 0) == 0, refused
+    after = armed_tpm.show(host)["machine"]["bcd"]
+    assert after["entries"] == {name: entry for name, entry in before["entries"].items() if name != MARKER}

@@ -1,5 +1,7 @@
-"""lifeline.recovery.win_boot_driver on bad-boot-driver lab hosts (WinRE, the crashing boot filter ctxflt),
-judged by the lab's ground truth: Start in the hive file, the record on the volume, the boot after the restart."""
+"""lifeline.recovery.win_boot_driver on an armed bad-boot-driver lab host the WinRE failover sent to Safe Mode with
+Networking (the crashing boot filter ctxflt is not listed under SafeBoot\\Network, so Safe Mode boots): the live
+hive, judged by the lab's ground truth: Start in the registry, the record on C:, the normal boot after the
+restart. Hosts nobody armed sit in stock WinRE (no WinRM, no offline hive to reach) and need hands."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from .playbooks import FACTS_FIRST, play_tasks, static_inventory
 
 pytestmark = pytest.mark.integration
 
-RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"  # ground truth keys files by C: path
+RECORD = "C:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def fleet(tmp_path_factory):
 
 
 def play(fleet, name: str, tasks: list[dict], *arguments: str):
-    """The facts win_recovery_facts gathers first, then the tasks, on the WinRE host."""
+    """The facts win_recovery_facts gathers first, then the tasks, on the Safe Mode host."""
     return play_tasks(fleet, name, [FACTS_FIRST, *tasks], *arguments)
 
 
@@ -52,10 +54,11 @@ def record_on_host(fleet, path: str) -> dict:
     return json.loads(text[text.index("{") :])  # after the UTF-8 BOM Set-Content writes
 
 
-def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
+def test_disable_in_safe_mode_check_mode_rerun_refusals_reboot_and_restore(fleet):
     host = fleet.host_name
     before = truth(fleet)
-    assert before["environment"] == "winre" and before["registry"]["services"]["ctxflt"]["Start"] == 0
+    assert before["environment"] == "safe_mode_network" and before["registry"]["services"]["ctxflt"]["Start"] == 0
+    loaded = hklm_keys(fleet)  # the live hives: the module loads no hive of its own online
 
     checked = play(fleet, "check", [driver(name="ctxflt")], "--check", "--diff")
     result = checked.result("driver", host)
@@ -63,7 +66,7 @@ def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
     assert result["commands_sent"] == 1 and result["record"] is None
     after_check = truth(fleet)
     assert after_check["registry"] == before["registry"] and RECORD not in after_check["files"]
-    assert hklm_keys(fleet) == ["HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SYSTEM"]
+    assert hklm_keys(fleet) == loaded
 
     refused = play(fleet, "refused", [driver("storport", name="storport"), driver("bad name", name="a\\b"),
                                       driver("missing", name="NoSuchDriver")])  # fmt: skip
@@ -78,24 +81,24 @@ def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
 
     run = play(fleet, "disable", [driver(name="ctxflt"), driver("again", name="ctxflt")], "--diff")
     first, again = run.result("driver", host), run.result("again", host)
-    assert first["changed"] is True and first["previous_start"] == 0 and first["control_set"] == "ControlSet001"
-    assert first["group"] == "FSFilter Activity Monitor"
-    assert first["record"] == "D:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"
+    assert first["changed"] is True and first["previous_start"] == 0 and first["offline"] is False, first
+    assert first["group"] == "FSFilter Activity Monitor" and first["control_set"] == "CurrentControlSet"
+    assert first["record"] == RECORD
     assert again["changed"] is False and again["commands_sent"] == 1
     disabled = truth(fleet)
     assert disabled["registry"]["services"]["ctxflt"]["Start"] == 4
-    assert hklm_keys(fleet) == ["HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SYSTEM"]
+    assert hklm_keys(fleet) == loaded
     entry = next(h for h in fleet.hosts if h["name"] == host)
-    typed = winrm_session(entry).run_cmd("type", ["D:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json"])
-    text = typed.std_out.decode("utf-8", "replace")
-    record = json.loads(text[text.index("{") :])  # after the UTF-8 BOM Set-Content writes (code page 437 here)
+    record = record_on_host(fleet, RECORD)
     assert record["previous"]["Start"] == 0 and record["value"] == {"Start": 4} and record["service"] == "ctxflt"
 
     booted = play(fleet, "boot", [{"name": "reboot", "lifeline.recovery.win_recovery_reboot": {"target": "normal"}}])
     assert booted.result("reboot", host)["environment"] == "normal", booted.stdout[-3000:]
-    assert truth(fleet)["environment"] == "normal"
+    booted_truth = truth(fleet)
+    assert booted_truth["environment"] == "normal" and "safeboot" not in booted_truth["bcd"]["entries"][
+        booted_truth["bcd"]["os_entry"]]  # fmt: skip
 
-    # in Windows now: the live key, the record on C:
+    # in normal Windows now: the same live key and record
     back = play(fleet, "restore", [driver(name="ctxflt", state="restored"),
                                    driver("restore again", name="ctxflt", state="restored")], "--diff")  # fmt: skip
     restored = back.result("driver", host)
@@ -103,7 +106,7 @@ def test_disable_offline_check_mode_rerun_refusals_reboot_and_restore(fleet):
     assert restored["previous_start"] == 4
     assert back.result("restore again", host)["changed"] is False
     assert truth(fleet)["registry"]["services"]["ctxflt"]["Start"] == 0
-    used = record_on_host(fleet, "C:\\ProgramData\\Lifeline\\records\\boot_driver-ctxflt.json")
+    used = record_on_host(fleet, RECORD)
     assert used["restored_at"] and used["previous"]["Start"] == 0
 
     # an operator sets Start by hand afterwards: running the rollback again must not undo that

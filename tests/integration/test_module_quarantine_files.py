@@ -1,18 +1,15 @@
 """lifeline.recovery.win_quarantine_files on crowdstrike-291 lab hosts, judged by the lab's ground truth.
 
-One Safe Mode host (C:) and one WinRE host (D:), neither BitLocker-protected. Ground truth keys files by
-their C: path whatever letter the environment gives the volume.
+The two armed hosts the WinRE failover sent to Safe Mode with Networking (where WinRM answers): one plain, one
+whose TPM-only BitLocker volume unlocked itself. Hosts in stock WinRE answer no WinRM and are not played.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-import yaml
 
 from .conftest import lab, start_fleet
-from .playbooks import ansible_playbook, static_inventory
+from .playbooks import FACTS_FIRST, play_tasks, static_inventory
 
 pytestmark = pytest.mark.integration
 
@@ -38,9 +35,9 @@ def fleet(tmp_path_factory):
     hosts = {}
     for entry in started.hosts:
         machine = started.show(entry["name"])["machine"]
-        if machine["bitlocker"] is None:
-            hosts[machine["environment"]] = entry["name"]
-    assert set(hosts) == {"safe_mode_network", "winre"}, hosts
+        if machine["environment"] == "safe_mode_network":
+            hosts["bitlocker" if machine["bitlocker"] else "plain"] = entry["name"]
+    assert set(hosts) == {"plain", "bitlocker"}, hosts
     started.picked = hosts
     started.inventory = static_inventory(started, directory, names=list(hosts.values()))
     started.directory = directory
@@ -49,19 +46,8 @@ def fleet(tmp_path_factory):
 
 
 def play(fleet, name: str, tasks: list[dict], *arguments: str):
-    """A play on the two hosts: the facts win_recovery_facts sets (C: in Safe Mode, D: in WinRE), then tasks."""
-    winre = fleet.picked["winre"]
-    facts = {
-        "name": "facts",
-        "ansible.builtin.set_fact": {
-            "ansible_facts": {
-                "lifeline_recovery": {"os_volume": f"{{{{ 'D:' if inventory_hostname == '{winre}' else 'C:' }}}}"}
-            }
-        },
-    }
-    path = Path(fleet.directory) / f"{name}.yml"
-    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [facts, *tasks]}]))
-    return ansible_playbook(fleet.inventory, path, *arguments)
+    """A play on the two hosts: win_recovery_facts finds the Windows volume (C: in Safe Mode), then tasks."""
+    return play_tasks(fleet, name, [FACTS_FIRST, *tasks], *arguments)
 
 
 def task(name: str, **options) -> dict:
@@ -94,8 +80,7 @@ def test_quarantine_check_mode_rerun_and_restore(fleet):
     for host in hosts:
         result = run.result("quarantine", host)
         assert result["changed"] is True and result["commands_sent"] == 2
-        volume = "D:" if host == fleet.picked["winre"] else "C:"
-        assert result["quarantine_folder"].startswith(volume + "\\Lifeline\\Quarantine\\")
+        assert result["quarantine_folder"].startswith(QUARANTINE)
         after = files(fleet, host)
         moved = QUARANTINE + result["quarantine_id"] + "\\C-00000291-00000000-00000032.sys"
         assert BAD not in after
@@ -108,7 +93,7 @@ def test_quarantine_check_mode_rerun_and_restore(fleet):
         assert manifest["files"][0]["size"] == before[host][BAD]["size"]
         on_host = RECORDS + "quarantine-" + result["quarantine_id"] + ".json"
         assert on_host in after  # the rollback record is on the host, with the others
-        assert result["record"] == on_host.replace("C:", volume)
+        assert result["record"] == on_host
         again = run.result("again", host)
         assert again["changed"] is False and again["matched"] == [] and again["commands_sent"] == 1
 
@@ -146,7 +131,7 @@ def test_quarantine_check_mode_rerun_and_restore(fleet):
     ],
 )
 def test_bad_input_fails_before_anything_is_sent(fleet, options, message):
-    host = fleet.picked["safe_mode_network"]
+    host = fleet.picked["plain"]
     before = files(fleet, host)
     run = play(fleet, "bad", [task("bad", **dict(CROWDSTRIKE, **options))])
     result = run.result("bad", host)
@@ -157,7 +142,7 @@ def test_bad_input_fails_before_anything_is_sent(fleet, options, message):
 
 
 def test_restore_refuses_to_overwrite_a_file_that_reappeared(fleet):
-    host = fleet.picked["safe_mode_network"]
+    host = fleet.picked["plain"]
     options = dict(CROWDSTRIKE, quarantine_id="reappeared")
     run = play(fleet, "reappear-1", [task("quarantine", **options)])
     assert run.result("quarantine", host)["changed"] is True

@@ -1,7 +1,9 @@
 """lifeline.recovery.win_recovery_reboot on crowdstrike-291 lab hosts the armed WinRE failover sent to Safe Mode with
 Networking: a repaired host boots normally, an unrepaired one crashes back into WinRE (where the failover, having
-tried Safe Mode once, leaves it) and never answers again, a hung restart times out, check mode restarts nothing,
-bad input is refused without touching the host; judged by the lab's ground truth (boots, boot time, BCD)."""
+tried Safe Mode once, leaves it) and never answers again, or, with the marker deleted, comes back in Safe Mode
+with Networking (the failover ran again) and fails as not the normal boot asked for, a hung restart times out,
+check mode restarts nothing, bad input is refused without touching the host; judged by the lab's ground truth
+(boots, boot time, BCD, what WinRE ran)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ MARKER = "{07b12ddd-c467-4140-8aab-3313b0711336}"  # the failover's marker: Safe
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
-    # seven hosts: a second armed host in Safe Mode without BitLocker (CS-0007) for the unrepaired restart
-    yield from crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_reboot"), hosts=7)
+    # nine hosts: a second armed host in Safe Mode without BitLocker (CS-0007) and a second one with BitLocker
+    # (CS-0009) for the unrepaired restarts
+    yield from crowdstrike_fleet_by_kind(tmp_path_factory.mktemp("recovery_reboot"), hosts=9)
 
 
 def play(fleet, name: str, host: str, tasks: list[dict], *arguments: str):
@@ -102,7 +105,31 @@ def test_an_unrepaired_host_crashes_back_into_winre_and_the_restart_fails_for_wa
     assert len(after["crashes"]) == len(before["crashes"]) + 2
     assert after["crashes"][-1]["bugcheck"] == "0x00000050"
     assert (after["power"], after["environment"]) == ("running", "winre")
+    # this WinRE start ran the failover script, which found the marker and ended, then WinRE's own app, which waits
+    ran = [(entry["app"].rsplit("\\", 1)[-1].lower(), entry["exit_code"]) for entry in after["winpeshl_log"]]
+    assert ran == [("cmd.exe", 0), ("recenv.exe", None)], after["winpeshl_log"]
+    assert "safeboot" not in default_loader(after)  # safeboot cleared for the restart, not set again
     assert fleet.show(host)["winrm_reachable"] is False
+
+
+def test_an_unrepaired_host_whose_marker_was_deleted_fails_over_to_safe_mode_again(fleet):
+    host = fleet.by_kind[("safe_mode_network", True)][1]
+    before = machine(fleet, host)
+    tasks = [
+        {"name": "marker", "lifeline.recovery.win_boot_config": {"identifier": MARKER, "state": "absent"}},
+        reboot(target="normal", reboot_timeout=20, connect_timeout=2),
+    ]
+    run = play(fleet, "unrepaired-unmarked", host, tasks)
+    assert run.result("marker", host)["changed"] is True
+    result = run.result("reboot", host)
+    # two failed boots, WinRE, the failover finds no marker: it creates it and sends the host to Safe Mode again
+    assert result["_status"] == "fatal" and result["environment"] == "safe_mode_network", result
+    assert "came back in safe_mode_network" in result["msg"] and "expected normal" in result["msg"], result["msg"]
+    after = machine(fleet, host)
+    assert len(after["crashes"]) == len(before["crashes"]) + 2 and after["crashes"][-1]["bugcheck"] == "0x00000050"
+    assert (after["power"], after["environment"]) == ("running", "safe_mode_network")
+    assert MARKER in after["bcd"]["entries"] and default_loader(after)["safeboot"] == "Network"
+    assert after["bitlocker"]["locked"] is False  # the TPM unlocked the volume again
 
 
 def test_a_hung_restart_fails_with_a_timeout(fleet):

@@ -5,8 +5,9 @@ Each test runs the role as remediate.yml would (facts, the role, exit_recovery a
 ground truth, not by what the modules say: the repair is on the disk, safeboot and the marker are gone from the
 system store (the failover is armed again), and the host runs Windows normally with no new crash.
 
-Where a host comes from: the crowdstrike-291 scenario's hosts in Safe Mode with Networking carry channel file 291
-(csagent.sys crashes every normal boot, Safe Mode does not load it); healthy hosts prepared for remote recovery are
+Where a host comes from: the crowdstrike-291 scenario's armed hosts went through the failover (they carry its marker)
+and sit in Safe Mode with Networking with channel file 291 (csagent.sys crashes every normal boot, Safe Mode does
+not load it); healthy hosts prepared for remote recovery are
 sent to Safe Mode with the failover's own commands (the marker, safeboot network, a restart). A lab failure that
 Safe Mode survives and a quality update or the loader entry repairs does not exist (bad-quality-update's storport,
 broken-bcd and stuck-pending-actions stop Safe Mode too: those hosts end in WinRE with the marker, for hands), so
@@ -113,10 +114,12 @@ def failed_over(fleet, name: str) -> dict:
     return machine
 
 
-def with_marker(fleet, name: str) -> dict:
-    """A scenario host already in Safe Mode with Networking gets the marker the failover would have left."""
-    shell(fleet, name, failover_create_command())
-    return truth(fleet, name)
+def as_failed_over(fleet, name: str) -> dict:
+    """An armed scenario host as the failover left it: in Safe Mode with Networking, its marker in the store."""
+    machine = truth(fleet, name)
+    assert machine["environment"] == "safe_mode_network" and MARKER in machine["bcd"]["entries"], name
+    assert machine["winpeshl_log"], machine  # WinRE ran the failover script
+    return machine
 
 
 def run_role(fleet, name: str, role: str, variables: dict, *arguments: str):
@@ -152,7 +155,7 @@ def facts_before(run, name: str) -> dict:
 
 def test_channel_file_quarantined_online_with_bitlocker_unlocked_by_the_tpm(crowdstrike):
     name = crowdstrike.safe[True]
-    before = with_marker(crowdstrike, name)
+    before = as_failed_over(crowdstrike, name)
     assert before["bitlocker"]["locked"] is False and MARKER in before["bcd"]["entries"] and BAD in before["files"]
     run = run_role(crowdstrike, name, "channel_file_remediation", {})
     seen = facts_before(run, name)
@@ -171,7 +174,7 @@ def test_channel_file_quarantined_online_with_bitlocker_unlocked_by_the_tpm(crow
 
 def test_boot_driver_disabled_in_the_live_hive_online(crowdstrike):
     name = crowdstrike.safe[False]
-    before = with_marker(crowdstrike, name)
+    before = as_failed_over(crowdstrike, name)
     assert before["registry"]["services"]["CSAgent"]["Start"] == 1
     run = run_role(crowdstrike, name, "boot_driver_remediation", {"boot_driver_remediation_drivers": ["CSAgent"]})
     assert facts_before(run, name)["marker_before"] is True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from .conftest import REPO, lab, sealed_session, start_fleet
+from .conftest import lab, start_fleet
 from .rollout_support import LAB_MAPPING, REMEDIATE, on_disk, recap, report, rollout_inventory, run
 
 pytestmark = pytest.mark.integration
@@ -162,16 +162,12 @@ def test_failures_that_break_safe_mode_too_are_reported_as_needing_hands_and_lef
 
 
 def test_hosts_the_failover_put_in_safe_mode_go_canary_then_pilot_and_the_failover_is_armed_again(fleet, tmp_path):
-    # CS-0002 and CS-0004 are in Safe Mode with Networking (CS-0004 with BitLocker, unlocked by the TPM), each with
-    # the marker the WinRE failover leaves there, created by the failover script's own command.
-    marker = "{07b12ddd-c467-4140-8aab-3313b0711336}"
-    script = REPO / "roles" / "winre_failover" / "files" / "lifeline-failover.cmd"
-    create = next(line for line in script.read_text().splitlines() if line.startswith("bcdedit /create "))
+    # CS-0002 and CS-0004 are armed: the WinRE failover sent them to Safe Mode with Networking (CS-0004 with
+    # BitLocker, unlocked by the TPM) and left its marker in the store.
     rings = {"CS-0002": "canary", "CS-0004": "pilot"}
     for name in rings:
-        entry = next(h for h in fleet.hosts if h["name"] == name)
-        assert sealed_session(entry).run_cmd(create.split(" >nul", 1)[0]).status_code == 0
-        assert marker in fleet.show(name)["machine"]["bcd"]["entries"]
+        machine = fleet.show(name)["machine"]
+        assert machine["environment"] == "safe_mode_network" and MARKER in machine["bcd"]["entries"], name
     before = {name: fleet.show(name)["machine"] for name in rings}
     inventory = rollout_inventory(fleet, tmp_path, {**RINGS, **rings}, SIGNATURE)
 
@@ -185,5 +181,5 @@ def test_hosts_the_failover_put_in_safe_mode_go_canary_then_pilot_and_the_failov
         machine = fleet.show(name)["machine"]
         assert (machine["power"], machine["environment"]) == ("running", "normal"), name
         assert len(machine["crashes"]) == len(before[name]["crashes"]), name
-        assert marker not in machine["bcd"]["entries"], name  # armed again for the next incident
+        assert MARKER not in machine["bcd"]["entries"], name  # armed again for the next incident
         assert "safeboot" not in machine["bcd"]["entries"][machine["bcd"]["os_entry"]], name

@@ -1,6 +1,8 @@
 """playbooks/rollback.yml after playbooks/remediate.yml: every host's files, services, boot settings
 and packages are as they were before the remediation (the lab's ground truth, compared whole), whatever mapping
-the remediation used, from the host's records alone; a host without records has nothing to restore."""
+the remediation used, from the host's records alone; a host without records has nothing to restore. The one
+exception is by design: the WinRE failover's marker, which exit_recovery deletes so the failover is armed again,
+is not put back (win_boot_config state=absent writes no record for it)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,14 @@ from .playbooks import static_inventory
 from .rollout_support import LAB_MAPPING, REMEDIATE, ROLLBACK, on_disk, recap, rollout_inventory, run
 
 pytestmark = pytest.mark.integration
+
+MARKER = "{07b12ddd-c467-4140-8aab-3313b0711336}"  # the WinRE failover's BCD object: Safe Mode was tried
+
+
+def armed_again(state: dict) -> dict:
+    """``on_disk`` state as a rollback leaves it: the same, without the failover's marker."""
+    entries = {name: entry for name, entry in state["bcd"]["entries"].items() if name != MARKER}
+    return {**state, "bcd": {**state["bcd"], "entries": entries}}
 
 
 def reachable(fleet) -> list[str]:
@@ -31,6 +41,7 @@ def test_remediate_then_rollback_puts_every_host_back_as_it_was(tmp_path, scenar
         names = reachable(fleet)
         inventory = rollout_inventory(fleet, tmp_path, dict.fromkeys(names, "canary"), signature)
         before = {name: on_disk(fleet.show(name)) for name in names}
+        assert all(MARKER in before[name]["bcd"]["entries"] for name in names)  # the armed hosts failed over
 
         remediated = run(inventory, REMEDIATE, tmp_path, *LAB_MAPPING)
         assert remediated.returncode == 0, remediated.stdout[-4000:]
@@ -39,7 +50,7 @@ def test_remediate_then_rollback_puts_every_host_back_as_it_was(tmp_path, scenar
         rolled_back = run(inventory, ROLLBACK, tmp_path)
         assert rolled_back.returncode == 0, rolled_back.stdout[-4000:]
         for name in names:
-            assert on_disk(fleet.show(name)) == before[name], name
+            assert on_disk(fleet.show(name)) == armed_again(before[name]), name
 
         again = run(inventory, ROLLBACK, tmp_path)
         assert again.returncode == 0 and "changed=0" in again.stdout, again.stdout[-3000:]
@@ -70,7 +81,7 @@ def test_a_remediation_with_its_own_mapping_is_rolled_back_without_the_mapping(t
         rolled_back = run(inventory, ROLLBACK, tmp_path)
         assert rolled_back.returncode == 0, rolled_back.stdout[-4000:]
         for name in names:
-            assert on_disk(fleet.show(name)) == before[name], name
+            assert on_disk(fleet.show(name)) == armed_again(before[name]), name
             undone = rolled_back.result("Undo what the host's records say, newest first", name)
             assert undone["changed"] is True and "quarantine" in [step["kind"] for step in undone["undone"]]
     finally:
