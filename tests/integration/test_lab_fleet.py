@@ -135,6 +135,7 @@ def test_up_writes_what_a_real_estate_gives_lifeline(tmp_path):
             "plugin": "lifeline.recovery.fleet",
             "cmdb_files": [fleet.content["cmdb_file"]],
             "signals_files": [fleet.content["signals_file"]],
+            "readiness_files": [f"{fleet_file}.reports/readiness-*.json"],  # prepare.yml's, beside the fleet file
         }
         account = {"winrm_transport": "ntlm", "winrm_user": "Administrator", "winrm_password": ESTATE_PASSWORD}
         configs = {scheme: Path(path) for scheme, path in fleet.content["inventory_files"].items()}

@@ -10,6 +10,7 @@ import json
 import secrets
 import signal
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -210,6 +211,13 @@ def rollout_under_way(directory, reboot_seconds: str):
         output = directory / "rollout.log"
         process = start_playbook(inventory, REMEDIATE, output, env=run_env(directory))
         wait_for_output(output, "Restart into Windows and prove the boot", process)
+        # ... and a canary is down for its restart (the lab's ground truth), so the run is inside the proof.
+        canaries = [name for name, ring in RINGS.items() if ring == "canary"]
+        deadline = time.monotonic() + 120
+        while all(fleet.show(name)["machine"]["power"] == "running" for name in canaries):
+            assert process.poll() is None, output.read_text()[-3000:]
+            assert time.monotonic() < deadline, "no canary restarted within 120 s"
+            time.sleep(0.2)
         yield fleet, inventory, process, output
     finally:
         if process is not None and process.poll() is None:
