@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import secrets
 import socket
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
@@ -286,3 +288,20 @@ def test_a_refused_bmc_login_leaves_needs_hands_and_one_warning_without_the_pass
     assert "refused the login as 'lifeline-oob' (HTTP 401)" in found["lifeline_recovery_path_reason"]
     assert "the BMC login was refused on 1 host as 'lifeline-oob'" in " ".join(result.stderr.split())
     assert password not in result.stderr
+
+
+# --- the recovery image's script ------------------------------------------------------------------
+
+
+def test_the_recovery_image_script_lists_what_readiness_lists_in_plain_lines() -> None:
+    root = Path(__file__).resolve().parents[3]
+    script = (root / "roles/oob_recovery/files/lifeline-oob.cmd").read_text()
+    wanted = yaml.safe_load((root / "roles/recovery_readiness/defaults/main.yml").read_text())[
+        "recovery_readiness_safe_mode_network_services"
+    ]
+    listed = re.findall(r"ControlSet001\\Control\\SafeBoot\\Network\\(\w+) /ve /t REG_SZ /d Service /f", script)
+    assert listed == wanted
+    assert listed == re.findall(r"ControlSet002\\Control\\SafeBoot\\Network\\(\w+) /ve", script)
+    commands = [line.split()[0].lower() for line in script.splitlines() if line and not line.startswith("rem")]
+    assert not {"for", "goto", "call", "powershell"} & set(commands)
+    assert "bcdedit /set {default} safeboot network" in script and script.rstrip().endswith("exit /b %RESULT%")
