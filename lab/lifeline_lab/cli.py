@@ -74,6 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--winre-failover", type=Path, help="the failover script armed profiles install into winre.wim"
         )
+        sub.add_argument(
+            "--oob-image-script",
+            type=Path,
+            help="the script the Lifeline recovery image (lifeline-recovery.iso on a BMC's virtual media) runs",
+        )
+        sub.add_argument("--bmc-username", default="lifeline-oob", help="the fleet's one BMC account")
+        sub.add_argument("--bmc-password", help="that BMC account's password on every BMC (default: a random one)")
         if name == "up":
             sub.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the fleet to serve")
 
@@ -129,16 +136,19 @@ def _options(args: argparse.Namespace) -> FleetOptions:
         first_octet=args.first_octet,
         reboot_seconds=args.reboot_seconds,
         winre_failover=_failover_script(args.winre_failover),
+        bmc_username=args.bmc_username,
+        bmc_password=args.bmc_password,
+        oob_image_script=_failover_script(args.oob_image_script, "--oob-image-script"),
     )
 
 
-def _failover_script(path: Path | None) -> bytes | None:
+def _failover_script(path: Path | None, option: str = "--winre-failover") -> bytes | None:
     if path is None:
         return None
     try:
         return path.read_bytes()
     except OSError as error:
-        raise scenarios.ScenarioError(f"--winre-failover {path}: {error.strerror}") from None
+        raise scenarios.ScenarioError(f"{option} {path}: {error.strerror}") from None
 
 
 # --- up / serve ------------------------------------------------------------------------------
@@ -200,6 +210,11 @@ def _serve_arguments(args: argparse.Namespace) -> list[str]:
         arguments += ["--reboot-seconds", str(args.reboot_seconds)]
     if args.winre_failover is not None:
         arguments += ["--winre-failover", str(args.winre_failover.resolve())]
+    if args.oob_image_script is not None:
+        arguments += ["--oob-image-script", str(args.oob_image_script.resolve())]
+    arguments += ["--bmc-username", args.bmc_username]
+    if args.bmc_password:
+        arguments += ["--bmc-password", args.bmc_password]
     return arguments
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import yaml
 
 from . import scenarios
+from .bmc import BMC_PORT, Bmc, BmcSpec
+from .bmc import server as bmc_server
 from .host import HostSpec, LabHost
 from .machine import new_machine
 from .machine.machine import PIN_PROMPT
@@ -50,6 +52,9 @@ class FleetOptions:
     first_octet: int | None = None  # the 127.N.x.y block; None: pick a free one
     reboot_seconds: float | None = None  # None: the scenario's
     winre_failover: bytes | None = None  # the script armed profiles install into winre.wim (--winre-failover)
+    bmc_username: str = "lifeline-oob"  # the fleet's one BMC account, apart from the WinRM account
+    bmc_password: str | None = None  # None: a random password
+    oob_image_script: bytes | None = None  # the script of the Lifeline recovery image (--oob-image-script)
 
 
 @dataclass
@@ -60,6 +65,8 @@ class Fleet:
     hosts: list[LabHost] = field(default_factory=list)
     ca_file: Path | None = None
     password: str = field(default="", repr=False)  # of the fleet's one account
+    bmc_password: str = field(default="", repr=False)  # of the fleet's one BMC account
+    _bmc_connections: list[set] = field(default_factory=list)
     _servers: list[asyncio.Server] = field(default_factory=list)
     _collector: asyncio.Task | None = None
     _monitor: asyncio.Task | None = None
@@ -78,14 +85,18 @@ class Fleet:
         authority.write_ca_file(self.ca_file)
         profiles = self.scenario.assign(self.options.hosts)
         self.password = self.options.password or _random_password()
+        self.bmc_password = self.options.bmc_password or _random_password()
+        with_bmc = [index for index, profile in enumerate(profiles) if profile.bmc]
+        bmc_sockets = bind_bmc_block(with_bmc, int(sockets[0][0].split(".")[1])) if with_bmc else {}
         for index, (address, http_socket, https_socket) in enumerate(sockets):
             host = self._make_host(index, address, authority, profiles[index])
             self.hosts.append(host)
-            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            tls.minimum_version = ssl.TLSVersion.TLSv1_2
-            tls.load_cert_chain(self.state_dir / "certs" / f"{host.name}.pem")
             self._servers.append(await asyncio.start_server(_handler(host), sock=http_socket))
-            self._servers.append(await asyncio.start_server(_handler(host, tls), sock=https_socket))
+            self._servers.append(
+                await asyncio.start_server(_handler(host, _tls(self.state_dir, host.name)), sock=https_socket)
+            )
+            if index in bmc_sockets:
+                await self._add_bmc(host, authority, *bmc_sockets[index])
         self._collector = asyncio.create_task(self._collect_idle_shells())
         self._monitor = asyncio.create_task(self._monitor_fleet())
         for host in self.hosts:
@@ -113,6 +124,16 @@ class Fleet:
         rng = random.Random(f"{self.scenario.name}/{index}")
         scenarios.apply(machine, profile, rng, self.options.winre_failover)
         return LabHost(spec, account, certificate.der, machine, profile=profile)
+
+    async def _add_bmc(self, host: LabHost, authority: CertificateAuthority, address: str, sock: socket.socket) -> None:
+        """The server's BMC on its own address, HTTPS with a certificate from the fleet's CA."""
+        name = f"{host.name}-BMC"
+        authority.issue(name, address, self.state_dir / "certs")
+        spec = BmcSpec(address, BMC_PORT, self.options.bmc_username, self.bmc_password)
+        host.bmc = Bmc(spec, host.machine, host.faults, self.options.oob_image_script)
+        server, connections = await bmc_server.serve(host.bmc, _tls(self.state_dir, name), sock)
+        self._servers.append(server)
+        self._bmc_connections.append(connections)
 
     async def _collect_idle_shells(self) -> None:
         while True:
@@ -161,6 +182,11 @@ class Fleet:
             host.winrs.close_all()
             for writer in list(host.connections):
                 writer.close()
+            if host.bmc is not None:
+                host.bmc.close()
+        for connections in self._bmc_connections:
+            for writer in list(connections):
+                writer.close()
         await asyncio.gather(*(server.wait_closed() for server in self._servers), return_exceptions=True)
 
     def describe(self) -> dict:
@@ -177,17 +203,20 @@ class Fleet:
             "inventory_files": {
                 scheme: str(path) for scheme, path in self.write_inventory_configs(cmdb_file, signals_file).items()
             },
-            "hosts": [host.spec.to_fleet_entry() for host in self.hosts],
+            "hosts": [host.fleet_entry() for host in self.hosts],
         }
 
     def write_cmdb_export(self) -> Path:
         """The fleet as an organisation's CMDB exports its Windows servers: one CSV row per machine,
-        its name and address. It knows nothing about failures."""
+        its name and address, and its BMC's address and port (empty for a server without one; never the BMC's
+        credentials). It knows nothing about failures."""
         path = self.state_dir / "cmdb.csv"
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["name", "address"])
-            writer.writerows([host.name, host.spec.address] for host in self.hosts)
+            writer.writerow(["name", "address", "bmc_address", "bmc_port"])
+            for host in self.hosts:
+                bmc = host.bmc.spec if host.bmc is not None else None
+                writer.writerow([host.name, host.spec.address, bmc.address if bmc else "", bmc.port if bmc else ""])
         return path
 
     @property
@@ -297,6 +326,13 @@ def _handler(host: LabHost, tls: ssl.SSLContext | None = None):
     return handle
 
 
+def _tls(state_dir: Path, name: str) -> ssl.SSLContext:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.minimum_version = ssl.TLSVersion.TLSv1_2
+    tls.load_cert_chain(state_dir / "certs" / f"{name}.pem")
+    return tls
+
+
 def _write_private(path: Path, text: str) -> None:
     """Write a file that holds secrets, readable by its owner only from the start."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -334,6 +370,27 @@ def bind_block(count: int, first_octet: int | None) -> list[tuple[str, socket.so
                 raise
             last_error = exc
     raise OSError(errno.EADDRINUSE, f"no free 127.N block for {count} hosts: {last_error}")
+
+
+def bind_bmc_block(indexes: list[int], host_octet: int) -> dict[int, tuple[str, socket.socket]]:
+    """Bind BMC_PORT for the hosts `indexes` on another free 127.M block: the BMC of 127.N.x.y is 127.M.x.y
+    (a management network beside the servers' own)."""
+    candidates = [octet for octet in random.sample(range(16, 255), 60) if octet != host_octet]
+    last_error: OSError | None = None
+    for octet in candidates:
+        bound: dict[int, tuple[str, socket.socket]] = {}
+        try:
+            for index in indexes:
+                address = host_address(octet, index)
+                bound[index] = (address, _listen(address, BMC_PORT))
+            return bound
+        except OSError as exc:
+            for _, sock in bound.values():
+                sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            last_error = exc
+    raise OSError(errno.EADDRINUSE, f"no free 127.M block for {len(indexes)} BMCs: {last_error}")
 
 
 def _listen(address: str, port: int) -> socket.socket:

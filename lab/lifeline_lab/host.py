@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import incidents
+from .bmc import Bmc
+from .bmc.service import FAULTS as BMC_FAULTS
 from .machine import Machine
 from .scenarios import Profile
 from .shell import ProcessContext, run_command_line
@@ -22,6 +24,7 @@ FAULTS = {
     "refuse-logins": "refuse every login with 401",
     "hang-reboot": "the next restart never comes back",
     "garbage": "answer the next N requests with bytes that are not HTTP",
+    **BMC_FAULTS,  # only for hosts with a BMC
 }
 
 COUNTER_NAMES = (
@@ -75,6 +78,7 @@ class LabHost:
     arrived: list[str] = field(default_factory=list)  # failures that landed while the fleet ran (incidents.py)
     winrs: WinRS = field(init=False)
     connections: set[asyncio.StreamWriter] = field(default_factory=set)
+    bmc: Bmc | None = None  # the server's BMC, when the scenario gives it one
 
     def __post_init__(self) -> None:
         url = f"http://{self.spec.address}:{self.spec.http_port}/wsman"
@@ -100,6 +104,8 @@ class LabHost:
     def set_fault(self, kind: str, value: float) -> None:
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind!r}; one of {', '.join(FAULTS)}, clear")
+        if kind in BMC_FAULTS and self.bmc is None:
+            raise ValueError(f"{self.name} has no BMC: fault {kind} needs one")
         if kind == "hang-reboot":
             self.machine.hang_next_reboot = True
         self.faults[kind] = value
@@ -125,6 +131,8 @@ class LabHost:
 
     def clear_faults(self) -> None:
         self.faults.clear()
+        if self.bmc is not None:
+            self.bmc.close()  # requests held by bmc-reset-hang end (their connections close)
         self.machine.hang_next_reboot = False
 
     @property
@@ -150,7 +158,7 @@ class LabHost:
     ) -> int:
         environment = self.machine.environment_variables(self.spec.username) | shell_environment
         if not working_directory:
-            working_directory = "X:\\windows\\system32" if self.machine.in_winre else environment["USERPROFILE"]
+            working_directory = "X:\\windows\\system32" if self.machine.in_winpe else environment["USERPROFILE"]
         context = ProcessContext(
             computer_name=self.machine.hostname,
             environment=environment,
@@ -177,4 +185,12 @@ class LabHost:
         }
 
     def show(self) -> dict:
-        return {**self.status(), "machine": self.machine.snapshot()}
+        bmc = {"bmc": self.bmc.status()} if self.bmc is not None else {}
+        return {**self.status(), **bmc, "machine": self.machine.snapshot()}
+
+    def fleet_entry(self) -> dict:
+        """The host in the fleet file: how to reach it, and its BMC (`bmc: {address, port, username, password}`)."""
+        entry = self.spec.to_fleet_entry()
+        if self.bmc is not None:
+            entry["bmc"] = self.bmc.spec.to_fleet_entry()
+        return entry

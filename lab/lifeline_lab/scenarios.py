@@ -8,6 +8,7 @@ failover in winre.wim), and where the machine is when the fleet comes up (`lands
 safe_mode_network, winre (stock WinRE: it waits for a person and answers no WinRM), boot_loop
 (recoveryenabled No: it keeps crashing and never reaches WinRE), or pin_prompt (a TPM And PIN host that
 restarted and waits for its PIN: after the running crash for a failure that bites at once, incidents.py).
+`bmc: true` gives the host's server a BMC: a DMTF Redfish service on its own address (fleet.py, bmc/).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Profile:
     prepared: bool = False
     armed: bool = False  # prepared, and the WinRE failover installed in winre.wim (needs the fleet's script)
     boot_window_seconds: float = 0.0
+    bmc: bool = False  # the server has a BMC: a Redfish service the fleet serves beside it (bmc/)
 
 
 @dataclass(frozen=True)

@@ -101,11 +101,16 @@ def rollout_report(
             "signature": outcome.get("signature") or planned.get("signature"),
             "remediation": outcome.get("remediation") or planned.get("remediation"),
             "state_before": planned.get("state"),
+            # How Lifeline reached it (in_band, out_of_band through its BMC), or needs_hands; null when skipped.
+            "path": outcome.get("path") or planned.get("path"),
             "reason": reason,
         }
     by_wave: dict[str, Counter] = defaultdict(Counter)
     by_signature: dict[str, Counter] = defaultdict(Counter)
+    by_path: dict[str, Counter] = defaultdict(Counter)
     for host in hosts.values():
+        if host["path"]:
+            by_path[host["path"]][host["status"]] += 1
         by_wave[host["wave"] or "-"][host["status"]] += 1
         by_signature[host["signature"] or "(none)"][host["status"]] += 1
     return {
@@ -120,6 +125,7 @@ def rollout_report(
         "totals": dict(Counter(host["status"] for host in hosts.values())),
         "by_wave": {wave: dict(counts) for wave, counts in by_wave.items()},
         "by_signature": {signature: dict(counts) for signature, counts in by_signature.items()},
+        "by_path": {path: dict(counts) for path, counts in by_path.items()},
         "batches": [
             {key: batch.get(key) for key in ("wave", "batch", "hosts", "recovered", "failed", "failure_rate", "halt")}
             for batch in batches
@@ -213,6 +219,10 @@ class CallbackModule(CallbackBase):
         display("")
         for line in _table("signature", report["by_signature"]):
             display(line)
+        if report["by_path"]:
+            display("")
+            for line in _table("path", report["by_path"]):
+                display(line)
         if report["batches"]:
             display("\n  batches:")
             for batch in report["batches"]:
@@ -234,7 +244,8 @@ class CallbackModule(CallbackBase):
         if noted:
             display("\n  hosts not recovered by this run:")
             for name, host in noted:
-                display(f"    {name:<16} {host['status']:<11} {host['reason']}")
+                path = f"[{host['path']}] " if host.get("path") in ("in_band", "out_of_band") else ""
+                display(f"    {name:<16} {host['status']:<11} {path}{host['reason']}")
 
     def _show_readiness(self, report: dict) -> None:
         display = self._display.display

@@ -29,6 +29,7 @@ _PLAN_VARIABLES = (
     "lifeline_recovery_state",
     "lifeline_reachability",
     "lifeline_operator_error",
+    "lifeline_recovery_path",
     "lifeline_recovery_path_reason",
     "lifeline_failure_signature",
     "lifeline_recovery_ring",

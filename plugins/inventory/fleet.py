@@ -59,9 +59,24 @@ description:
     (or the system store) used and what failed; with V(look_failed), that no account is configured
     (Identify still tells a silent host from one that answers). A playbook should stop when any host
     has one."
-  - "C(lifeline_recovery_path): V(in_band) for a V(recovery_reachable) host (WinRM answers), V(needs_hands)
-    for an V(unbootable) one, null otherwise; C(lifeline_recovery_path_reason) says why, for an
-    unbootable host from its newest readiness record (O(readiness_files)): the WinRE failover was armed
+  - "Out-of-band evidence: a source record may name the host's BMC (a DMTF Redfish service: iDRAC, iLO,
+    XCC, OpenBMC) in the columns or keys C(bmc_address) (or C(bmc_ip), C(bmc_host), C(bmc)), C(bmc_port)
+    (default O(bmc_port)) and C(bmc_system_id) (the ComputerSystem Id, when the BMC has several). When
+    probing, the plugin asks the BMC of each host silent in band (HTTPS, O(bmc_user) and O(bmc_password),
+    the certificate validated against O(bmc_ca_file)) for the system's C(PowerState), its
+    C(BootProgress.LastState) and the newest C(OS Stop/Shutdown) entry of its logs. A silent host whose
+    BMC reports it powered off, or on with a LastState other than C(OSRunning), is V(unbootable) even
+    without a signal. C(lifeline_bmc) (every host with a BMC): its C(address), C(port), C(base_uri),
+    C(system_id), C(manager_id), C(reachability) (V(answered), V(login_refused), V(certificate_rejected),
+    V(no_answer), V(error), V(not_asked)), C(detail), C(power_state), C(boot_progress) and C(os_stop);
+    never a credential. C(lifeline_bmc_user), C(lifeline_bmc_ca_file) and C(lifeline_bmc_cert_validation)
+    come from this file; C(lifeline_bmc_password) is read again from O(bmc_password) on every run, like
+    the WinRM password (never cached)."
+  - "C(lifeline_recovery_path): V(in_band) for a V(recovery_reachable) host (WinRM answers), V(out_of_band)
+    for an V(unbootable) host whose BMC answered, V(needs_hands) for any other V(unbootable) one (no BMC,
+    or a BMC that refused or did not answer: the reason says which), null otherwise;
+    C(lifeline_recovery_path_reason) says why, for an unbootable host from its newest readiness record
+    (O(readiness_files)): the WinRE failover was armed
     yet Safe Mode with Networking failed too; it was not armed, so the host waits in WinRE; or BitLocker
     TPM+PIN holds every boot at the PIN prompt. C(lifeline_readiness): the host's newest readiness
     record (C(armed), C(tpm_pin), C(lacking), C(checked)), for every host that has one."
@@ -72,7 +87,8 @@ description:
     plus whatever O(compose), O(groups) and O(keyed_groups) construct (they see the variables above)."
   - "One warning per run sums up the refused logins (how many hosts, as which account), one the
     rejected certificates (how many hosts, against which CA), one the hosts without an account, and
-    one says for how many hosts O(winrm_cert_validation) is off."
+    one says for how many hosts O(winrm_cert_validation) is off; the same for the BMCs (refused logins,
+    rejected certificates, O(bmc_cert_validation) off)."
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
     send Lifeline elsewhere or choose Basic over HTTP). Every host uses O(winrm_scheme), O(winrm_port),
@@ -199,6 +215,30 @@ options:
         inventory warns once per run, naming how many hosts it concerns.
     type: bool
     default: true
+  bmc_port:
+    description: The BMCs' HTTPS port where a source names a BMC without C(bmc_port).
+    type: int
+    default: 443
+  bmc_user:
+    description: The account Lifeline logs on to the BMCs with (Redfish, HTTP Basic over HTTPS).
+    type: str
+    env:
+      - name: LIFELINE_BMC_USER
+  bmc_password:
+    description:
+      - Password of O(bmc_user); put it in ansible-vault (an inline C(!vault) value) or the environment.
+        It is never cached, never shown, and reaches the hosts' variables only as C(lifeline_bmc_password).
+    type: str
+    env:
+      - name: LIFELINE_BMC_PASSWORD
+  bmc_ca_file:
+    description: CA bundle that validates the BMCs' certificates (the system store when unset).
+    type: path
+  bmc_cert_validation:
+    description:
+      - Validate the BMCs' certificates. Turning it off is for test rigs only; the inventory warns once per run.
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -211,6 +251,12 @@ winrm_scheme: https
 winrm_ca_file: /etc/pki/corp-ca.pem
 winrm_user: CORP\svc-lifeline
 # winrm_password: !vault |
+#   $ANSIBLE_VAULT;1.1;AES256
+#   ...
+# The CSV's bmc_address (and bmc_port) columns name each server's BMC (Redfish over HTTPS).
+bmc_user: lifeline-oob
+bmc_ca_file: /etc/pki/bmc-ca.pem
+# bmc_password: !vault |
 #   $ANSIBLE_VAULT;1.1;AES256
 #   ...
 keyed_groups:
@@ -253,12 +299,20 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     LOGIN_REFUSED,
     LOOK_FAILED,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._redfish import (
+    BMC_CERTIFICATE_REJECTED,
+    BMC_LOGIN_REFUSED,
+    BMC_NOT_ASKED,
+    BmcEvidence,
+    BmcTarget,
+)
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
     HostRecord,
     Signal,
     SourceError,
     SourceProblem,
     address_range,
+    bmc_endpoint,
     merge_hosts,
     read_cmdb,
     read_signals,
@@ -280,8 +334,10 @@ _CONSTANT_VARS = frozenset(
     }
 )
 PASSWORD_VAR = "ansible_password"
+BMC_PASSWORD_VAR = "lifeline_bmc_password"
+BMC_VAR = "lifeline_bmc"
 # Secrets are marked unsafe whatever they contain.
-_ALWAYS_UNSAFE_VARS = frozenset({PASSWORD_VAR})
+_ALWAYS_UNSAFE_VARS = frozenset({PASSWORD_VAR, BMC_PASSWORD_VAR})
 _TEMPLATE_CHARS = re.compile(r"[{}]")
 
 
@@ -369,6 +425,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             "validate": self.get_option("winrm_cert_validation"),
         }
 
+    def _config_bmc(self) -> dict[str, Any]:
+        user = self.get_option("bmc_user")
+        password = self.get_option("bmc_password")
+        return {
+            "user": None if user is None else str(user),
+            "password": None if password is None else str(password),
+            "ca_file": self.get_option("bmc_ca_file"),
+            "validate": self.get_option("bmc_cert_validation"),
+        }
+
     # --- discovery: sources, probe, verdicts ---------------------------------------------------
 
     def _discover(self, config_path: str) -> list[dict[str, Any]]:
@@ -432,15 +498,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self.display.warning(f"lifeline.recovery.fleet skipped {problem}")
 
         connection = self._config_connection()
+        bmc_config = self._config_bmc()
         classifying = self.get_option("probe") or bool(signal_sources or self.get_option("signals_urls"))
         entries: list[dict[str, Any]] = []
         targets = []
+        bmcs: dict[str, BmcTarget] = {}
         for record in hosts:
             variables, target = self._connection(record, connection)
             entries.append({"name": record.name, "groups": [], "vars": variables})
             targets.append(target)
             if record.data:
                 variables["lifeline_source_data"] = dict(record.data)
+            bmc = self._bmc(record, bmc_config)
+            if bmc is not None:
+                bmcs[record.name] = bmc
+                variables[BMC_VAR] = BmcEvidence(BMC_NOT_ASKED, "the inventory did not ask this BMC").hostvar(bmc)
+                variables.update(self._bmc_settings(bmc_config))
         if not classifying:
             return entries
 
@@ -449,6 +522,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import probe_fleet
 
             probes = probe_fleet(targets, self.get_option("probe_workers"), float(self.get_option("probe_timeout")))
+        bmc_evidence = self._ask_bmcs(hosts, probes, bmcs)
         by_host = signals_by_host(signals)
         for record, entry in zip(hosts, entries, strict=True):
             verdict = classify(
@@ -459,8 +533,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 float(self.get_option("ring_canary_percent")),
                 float(self.get_option("ring_pilot_percent")),
                 readiness.get(record.name.lower()),
+                bmc_evidence.get(record.name),
             )
             entry["vars"].update(verdict.hostvars())
+            if record.name in bmc_evidence:
+                entry["vars"][BMC_VAR] = bmc_evidence[record.name].hostvar(bmcs[record.name])
             if record.name.lower() in readiness:
                 entry["vars"]["lifeline_readiness"] = readiness[record.name.lower()].hostvar()
             entry["groups"] += [
@@ -475,6 +552,54 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if verdict.recovery_path:
                 entry["groups"].append(f"recovery_path_{verdict.recovery_path}")
         return entries
+
+    def _bmc(self, record: HostRecord, bmc_config: dict[str, Any]) -> BmcTarget | None:
+        """The BMC the host's source record names, or None; a bad BMC column is a warning (an error
+        with strict_sources) and leaves the host without a BMC."""
+        try:
+            endpoint = bmc_endpoint(record.data, self.get_option("bmc_port"))
+        except ValueError as exc:
+            problem = f"{record.origin or record.name}: {exc} (host {record.name})"
+            if self.get_option("strict_sources"):
+                raise AnsibleParserError(f"cannot read the fleet's sources:\n{problem}") from None
+            self.display.warning(f"lifeline.recovery.fleet skipped the BMC of {problem}")
+            return None
+        if endpoint is None:
+            return None
+        address, port, system_id = endpoint
+        return BmcTarget(
+            record.name,
+            address,
+            port,
+            bmc_config["user"],
+            bmc_config["password"],
+            bmc_config["ca_file"],
+            bmc_config["validate"],
+            system_id,
+        )
+
+    @staticmethod
+    def _bmc_settings(bmc_config: dict[str, Any]) -> dict[str, Any]:
+        """The BMC connection settings a role needs, from this file (the password is added on every run)."""
+        return {
+            "lifeline_bmc_user": bmc_config["user"],
+            "lifeline_bmc_ca_file": bmc_config["ca_file"],
+            "lifeline_bmc_cert_validation": bool(bmc_config["validate"]),
+        }
+
+    def _ask_bmcs(self, hosts: list[HostRecord], probes: dict, bmcs: dict[str, BmcTarget]) -> dict[str, BmcEvidence]:
+        """When probing: what the BMC of each host silent in band says (hosts that answered are not asked)."""
+        if not self.get_option("probe"):
+            return {}
+        from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import NO_ANSWER
+        from ansible_collections.lifeline.recovery.plugins.plugin_utils._redfish import read_bmcs
+
+        silent = [
+            bmcs[record.name]
+            for record in hosts
+            if record.name in bmcs and getattr(probes.get(record.name), "reachability", NO_ANSWER) == NO_ANSWER
+        ]
+        return read_bmcs(silent, self.get_option("probe_workers"), float(self.get_option("probe_timeout")))
 
     def _read_readiness(self, config_path: str, problems: list[str]) -> dict:
         """The newest readiness record per host (lower-case name) from the configured reports."""
@@ -564,8 +689,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         refused: Counter = Counter()
         rejected: Counter = Counter()
         unvalidated = no_account = 0
+        bmc_refused: Counter = Counter()
+        bmc_rejected: Counter = Counter()
+        bmc_unvalidated = 0
         for entry in entries:
             variables = entry["vars"]
+            bmc = variables.get(BMC_VAR)
+            if bmc is not None:
+                if bmc["reachability"] == BMC_LOGIN_REFUSED:
+                    bmc_refused[f"as {variables.get('lifeline_bmc_user')!r}"] += 1
+                elif bmc["reachability"] == BMC_CERTIFICATE_REJECTED:
+                    bmc_rejected[f"against {variables.get('lifeline_bmc_ca_file') or 'the system CA store'}"] += 1
+                bmc_unvalidated += not variables.get("lifeline_bmc_cert_validation", True)
             reachability = variables.get("lifeline_reachability")
             if reachability == LOGIN_REFUSED:
                 refused[f"as {variables.get('ansible_user')!r} ({variables['ansible_winrm_transport'][0]})"] += 1
@@ -590,6 +725,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 f"lifeline.recovery.fleet: no WinRM account is configured for {_hosts(no_account)}: "
                 f"set winrm_user and winrm_password {see}"
             )
+        if bmc_refused:
+            self.display.warning(
+                f"lifeline.recovery.fleet: the BMC login was refused on {_counted(bmc_refused)}: check bmc_user "
+                "and bmc_password (those hosts keep needs_hands)"
+            )
+        if bmc_rejected:
+            self.display.warning(
+                f"lifeline.recovery.fleet: the BMC certificate did not validate on {_counted(bmc_rejected)}: "
+                "check bmc_ca_file and the BMCs' certificates"
+            )
+        if bmc_unvalidated:
+            self.display.warning(
+                f"lifeline.recovery.fleet: BMC certificate validation is off (bmc_cert_validation: false) for "
+                f"{_hosts(bmc_unvalidated)}: anything on the network path can pose as their BMCs and receive the "
+                "password; use it on test rigs only"
+            )
         if unvalidated:
             self.display.warning(
                 f"lifeline.recovery.fleet: certificate validation is off (winrm_cert_validation: false) for "
@@ -598,11 +749,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             )
 
     def _with_password(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The entries with the configured password, read again on every run (never from the cache)."""
+        """The entries with the configured passwords (WinRM, and the BMC's for hosts with a BMC), read
+        again on every run (never from the cache)."""
         password = self._config_connection()["password"]
-        if password is None:
-            return entries
-        return [{**entry, "vars": {**entry["vars"], PASSWORD_VAR: password}} for entry in entries]
+        bmc_password = self._config_bmc()["password"]
+        found = []
+        for entry in entries:
+            secrets = {}
+            if password is not None:
+                secrets[PASSWORD_VAR] = password
+            if bmc_password is not None and BMC_VAR in entry["vars"]:
+                secrets[BMC_PASSWORD_VAR] = bmc_password
+            found.append({**entry, "vars": {**entry["vars"], **secrets}} if secrets else entry)
+        return found
 
     def _populate(self, entries: list[dict[str, Any]]) -> None:
         strict = self.get_option("strict")

@@ -11,10 +11,15 @@ recovery_state:
   certificate that did not validate (something answered TLS: never ``unbootable``), or answered
   with a look that could not be read (``lifeline_reachability`` says which).
 
+A host silent in band is also ``unbootable`` when its BMC (Redfish, ``_redfish.py``) says the OS is
+not running: powered off, or on with a BootProgress.LastState other than OSRunning.
+
 ``recovery_path`` says how Lifeline can reach a host that is not healthy: ``in_band`` where WinRM
-answers, ``needs_hands`` for an unbootable host, with ``recovery_path_reason`` taken from the host's
-readiness record (playbooks/prepare.yml): failover armed but Safe Mode failed too, failover not
-armed, or TPM+PIN waiting at the pre-boot prompt.
+answers; ``out_of_band`` for an unbootable host whose BMC answered (roles/oob_recovery boots it from
+the Lifeline recovery image through the BMC); ``needs_hands`` for an unbootable host without a BMC
+or whose BMC did not answer, with ``recovery_path_reason`` taken from the host's readiness record
+(playbooks/prepare.yml): failover armed but Safe Mode failed too, failover not armed, or TPM+PIN
+waiting at the pre-boot prompt (and what its BMC did, when it has one).
 
 ``operator_error`` is the probe's sentence when the failure is the operator's to fix (a refused
 login, a certificate not validated, no account configured), so that a wrong password or CA file
@@ -44,6 +49,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import (
     ProbeResult,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import Readiness, needs_hands_reason
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._redfish import BmcEvidence, os_down_reason
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import RINGS, HostSignals, Signal
 
 __all__ = [
@@ -62,7 +68,9 @@ NOT_PROBED = "not_probed"
 # (Safe Mode with Networking), or not at all without a person at the machine.
 IN_BAND = "in_band"
 NEEDS_HANDS = "needs_hands"
-RECOVERY_PATHS = (IN_BAND, NEEDS_HANDS)
+# Through the host's BMC (Redfish): virtual media, one-time boot, restart.
+OUT_OF_BAND = "out_of_band"
+RECOVERY_PATHS = (IN_BAND, OUT_OF_BAND, NEEDS_HANDS)
 _GROUP_CHARS = re.compile(r"[^a-z0-9]+")
 
 
@@ -146,6 +154,7 @@ def classify(
     canary_percent: float = 5.0,
     pilot_percent: float = 20.0,
     readiness: Readiness | None = None,
+    bmc: BmcEvidence | None = None,
 ) -> Verdict:
     """The verdict for one host (the rules are in this module's docstring)."""
     evidence: list[str] = []
@@ -160,10 +169,9 @@ def classify(
         evidence.insert(0, f"probe: {probe.detail}")
     if look is None:
         reachability = NOT_PROBED if probe is None else probe.reachability
-        if crash is not None and reachability in (NO_ANSWER, NOT_PROBED):
-            state = "unbootable"
-        else:
-            state = "unknown"
+        silent = reachability in (NO_ANSWER, NOT_PROBED)
+        bmc_down = os_down_reason(bmc.power_state, bmc.last_state) if bmc is not None and bmc.answered else None
+        state = "unbootable" if silent and (crash is not None or bmc_down) else "unknown"
         if crash is not None:
             evidence.append(_crash_sentence(crash))
         elif signals is not None and signals.latest_crash is not None:
@@ -179,11 +187,23 @@ def classify(
         signature = failure_signature(crash.bugcheck, crash.module) if crash else None
         seen = probe.finished if probe is not None and probe.reachability != NO_ANSWER else heartbeat
         operator_error = probe.operator_error if probe is not None else None
+        if bmc is not None:
+            evidence.append(f"BMC: {bmc.sentence()}")
+            if bmc.answered and silent and bmc_down is None:
+                evidence.append(
+                    "BMC: it does not report the OS down (silent in band for another reason, or it cannot tell)"
+                )
         path = reason = None
-        if state == "unbootable":
+        if state == "unbootable" and bmc is not None and bmc.answered:
+            path = OUT_OF_BAND
+            told = bmc_down or "a signal reports a crash"
+            reason = f"silent in band; {told} ({bmc.sentence()}): recovery through its BMC"
+        elif state == "unbootable":
             path, reason = NEEDS_HANDS, needs_hands_reason(readiness)
             origin = f" ({readiness.origin})" if readiness is not None else ""
             evidence.append(f"readiness{origin}: {reason}")
+            if bmc is not None:
+                reason = f"{reason}; its BMC cannot help: {bmc.detail}"
         elif readiness is not None and reachability in (NO_ANSWER, NOT_PROBED):
             # Silent without a crash signal: not known to be down, but what its readiness says still helps.
             evidence.append(f"readiness ({readiness.origin}), if it is down: {needs_hands_reason(readiness)}")

@@ -42,6 +42,12 @@ FACT_SIGNATURES = {
 }
 
 
+# How a remediated host is reached (the inventory's lifeline_recovery_path): over WinRM where it
+# answers, or through its BMC first (roles/oob_recovery), then over WinRM.
+IN_BAND = "in_band"
+OUT_OF_BAND = "out_of_band"
+
+
 class RolloutError(ValueError):
     """A mapping or setting that cannot drive a rollout; the message names the entry and the problem."""
 
@@ -166,9 +172,11 @@ def plan(
     """Each host's part in the rollout, from what the inventory says about it.
 
     A host is remediated when the inventory found it reachable in recovery (recovery_state
-    recovery_reachable) and its failure signature is mapped; it is blocked when the operator's settings
-    kept the inventory from looking at it (refused login, rejected certificate: the run fails for it);
-    otherwise it is skipped with the reason. The canary ring gets at least ``min_canary`` hosts while
+    recovery_reachable: path ``in_band``), or unbootable with a BMC that answered (recovery_path
+    out_of_band: path ``out_of_band``, brought within WinRM's reach by roles/oob_recovery first), and its
+    failure signature is mapped (or it has none: the wave reads it from the facts); it is blocked when the
+    operator's settings kept the inventory from looking at it (refused login, rejected certificate: the run
+    fails for it); otherwise it is skipped with the reason. The canary ring gets at least ``min_canary`` hosts while
     there are hosts to remediate (promoted from pilot, then broad, by name). Returns {"hosts": {name:
     {...}}, "waves": {ring: [names]}, "remediations": the checked mapping, "warnings": [...]}.
     """
@@ -194,20 +202,23 @@ def plan(
             "vars": {},
             "action": "skip",
             "reason": "",
+            "path": None,
         }
+        out_of_band = state == "unbootable" and variables.get("lifeline_recovery_path") == OUT_OF_BAND
         entry = by_signature.get(signature)
         if reachability in OPERATOR_ERRORS:
             record["action"] = "blocked"
             record["reason"] = str(variables.get("lifeline_operator_error") or OPERATOR_ERRORS[reachability])
         elif state == "healthy":
             record["reason"] = "already healthy"
-        elif state == "unbootable":
+        elif state == "unbootable" and not out_of_band:
             record["action"] = "needs_hands"
+            record["path"] = "needs_hands"
             record["reason"] = str(
                 variables.get("lifeline_recovery_path_reason")
                 or "unbootable: WinRM does not answer, so Lifeline cannot reach it in band"
             )
-        elif state != "recovery_reachable":
+        elif state != "recovery_reachable" and not out_of_band:
             record["reason"] = f"{state}: not known to be reachable over WinRM ({reachability or 'not probed'})"
         elif not signature:
             # No crash was seen: the wave reads the host's facts and picks the remediation there.
@@ -218,6 +229,8 @@ def plan(
         else:
             record.update(action="remediate", remediation=entry["name"], role=entry["role"], vars=entry["vars"])
             waves[ring].append(host)
+        if record["action"] == "remediate":
+            record["path"] = OUT_OF_BAND if out_of_band else IN_BAND
         planned[host] = record
     warnings = _fill_canary(planned, waves, minimum)
     return {"hosts": planned, "waves": waves, "remediations": entries, "warnings": warnings}

@@ -33,6 +33,7 @@ __all__ = [
     "SourceProblem",
     "address_problem",
     "address_range",
+    "bmc_endpoint",
     "merge_hosts",
     "name_problem",
     "parse_bugcheck",
@@ -290,6 +291,35 @@ def merge_hosts(sources: Iterable[Iterable[HostRecord]]) -> list[HostRecord]:
                 {**record.data, **known.data},
             )
     return list(merged.values())
+
+
+# The CMDB columns (or static host keys) that name a host's BMC: its address, port and system id.
+BMC_ADDRESS_COLUMNS = ("bmc_address", "bmc_ip", "bmc_host", "bmc")
+BMC_PORT_COLUMN = "bmc_port"
+BMC_SYSTEM_COLUMN = "bmc_system_id"
+_PORT_LIMIT = 65535
+
+
+def bmc_endpoint(data: Mapping[str, str], default_port: int) -> tuple[str, int, str | None] | None:
+    """The BMC a source record names (address, port, system id), or None when it names none; a
+    ``ValueError`` says what is wrong with the columns that are there."""
+    address = next((data[key].strip() for key in BMC_ADDRESS_COLUMNS if str(data.get(key) or "").strip()), None)
+    if address is None:
+        return None
+    problem = address_problem(address)
+    if problem is not None:
+        raise ValueError(f"BMC {problem}")
+    port_text = str(data.get(BMC_PORT_COLUMN) or "").strip()
+    if not port_text:
+        port = default_port
+    elif port_text.isdigit() and 0 < int(port_text) <= _PORT_LIMIT:
+        port = int(port_text)
+    else:
+        raise ValueError(f"bmc_port {_shown(port_text)} is not a port number (1-{_PORT_LIMIT})")
+    system = str(data.get(BMC_SYSTEM_COLUMN) or "").strip() or None
+    if system is not None and _host_name(system) is None:
+        raise ValueError(f"bmc_system_id {_shown(system)} is not a Redfish resource id (letters, digits, . _ -)")
+    return address, port, system
 
 
 def parse_bugcheck(value: object) -> int | None:

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import struct
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from . import boot, wim, windows_image
@@ -28,7 +28,9 @@ BCD_PATH = r"EFI\Microsoft\Boot\BCD"
 FAILED_BOOTS_BEFORE_WINRE = 2
 CRASH_HISTORY = 50  # like Windows' MinidumpsCount default: older records and dumps are dropped
 SAFE_BOOT_OPTION = r"HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Option"
-ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre")
+ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre", "winpe")
+WINPE = "winpe"  # Windows PE started from other media (a BMC's virtual media): firmware.py
+OFF = "off"  # a power state: the machine is powered off (a BMC's ForceOff, GracefulShutdown)
 PIN_PROMPT = "pin_prompt"  # a power state: the boot manager waits for the BitLocker PIN
 
 
@@ -74,9 +76,15 @@ class Machine:
     reboot_seconds: float = 5.0
     boot_window_seconds: float = 0.0  # a crashing boot answers WinRM this long before it bugchecks
     hang_next_reboot: bool = False  # fault injection: the next restart never comes back
+    # The firmware's say in each boot (a BMC's boot override, bmc/firmware.py): awaited before the disk boots;
+    # True when it started something else. None: the firmware boots the disk's boot manager.
+    firmware: Callable[[Machine], Awaitable[bool]] | None = None
+    media: Volume | None = None  # the CD a BMC's virtual media presents (D: in Windows PE started from it)
     boot_to_winre: bool = False  # reagentc /boottore: the next start goes to WinRE (if WinRE is allowed)
 
-    power: str = "running"  # running, booting, hung, window (a crashing boot's first seconds), pin_prompt
+    # running, booting, hung, window (a crashing boot's first seconds), pin_prompt, off, or a firmware state
+    # (bmc/firmware.py: setup, unknown_media)
+    power: str = "running"
     environment: str = "normal"
     boot_time: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     failed_boots: int = 0
@@ -101,19 +109,27 @@ class Machine:
         return self.environment == "winre"
 
     @property
+    def in_winpe(self) -> bool:
+        """WinRE, or Windows PE started from other media: X: is the system drive (windows-tools.md §9.1)."""
+        return self.environment in ("winre", WINPE)
+
+    @property
     def hostname(self) -> str:
         """WinPE names itself MININT-… at every start (Microsoft Learn, "WinPE: Network drivers")."""
-        if self.in_winre:
+        if self.in_winpe:
             return "MININT-" + hashlib.sha256(self.computer_name.encode()).hexdigest()[:7].upper()
         return self.computer_name
 
     def environment_variables(self, username: str) -> dict[str, str]:
-        if self.in_winre:
+        if self.in_winpe:
             return winre_environment(self.hostname)
         return windows_environment(self.computer_name, username)
 
     def current_entry_id(self) -> str | None:
-        """What {current} names: the loader this environment was started from."""
+        """What {current} names: the loader this environment was started from (none in the system store for
+        Windows PE started from other media: its loader is in the media's own store)."""
+        if self.environment == WINPE:
+            return None
         return self.recovery_entry_id if self.in_winre else self.os_entry_id
 
     def winrm_reachable(self) -> bool:
@@ -242,6 +258,8 @@ class Machine:
             self._go_down("hung")
             return
         while True:
+            if self.firmware is not None and await self.firmware(self):
+                return  # the firmware started another device (a BMC's boot override)
             if self.os_volume.bitlocker and self.os_volume.bitlocker.pin_at_boot and not self._winre_next():
                 await self._wait_for_pin()
             await asyncio.sleep(self.reboot_seconds)
@@ -264,6 +282,38 @@ class Machine:
                 await asyncio.sleep(self.boot_window_seconds)
             self.record_crash(outcome)
             self._go_down("booting")
+
+    def power_off(self) -> None:
+        """Power removed (a BMC's ForceOff; Windows that shut down): every process ends, nothing boots until
+        `power_on`."""
+        task = self._restart
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+        self._go_down(OFF)
+
+    def power_on(self) -> bool:
+        """Power applied to a machine that is off: it boots. False if it was not off."""
+        if self.power != OFF:
+            return False
+        self.restart(0)
+        return True
+
+    def stay_in_firmware(self, state: str) -> None:
+        """The firmware stays where a boot took it (its setup utility, a medium the lab cannot run): powered,
+        nothing of Windows runs, until the machine is reset (bmc/firmware.py)."""
+        self._go_down(state)
+
+    def start_winpe(self, image: bytes, media: Volume) -> None:
+        """Windows PE started by the firmware from other media (a CD): its boot.wim expanded to the X: RAM disk
+        (Microsoft Learn, "WinPE: Create Apps": winpeshl.exe runs first and starts the [LaunchApps] of
+        winpeshl.ini), the CD as D:, the OS volume as C: (the lab's letters: "WinPE: Identify drive letters with
+        a script" says letters vary and scripts should find volumes by their files). A BitLocker OS volume stays
+        locked there: no TPM unseals its key for another boot (bitlocker.py)."""
+        self.registry.release_files()
+        self.ramdisk = windows_image.winre_ramdisk(image, self.ramdisk.serial)
+        self.media = media
+        self._enter(WINPE)
+        self._winpeshl = asyncio.get_running_loop().create_task(self._run_winpeshl())
 
     async def _run_winpeshl(self) -> None:
         from ..shell.winpeshl import run_winpeshl  # the shell runs on machines: import at call time
@@ -351,12 +401,18 @@ class Machine:
         self.power = power
         self.boot_time = dt.datetime.now(dt.UTC)
         self.boots += 1
-        if environment == "winre":
+        if environment in ("winre", WINPE):
             if self.os_volume.bitlocker:
                 self.os_volume.bitlocker.lock_for_boot(tpm_can_unlock=False)
-            self.ramdisk = self._expand_winre()
             self.winpeshl_log = []
-            self.drives = Drives({"X:": self.ramdisk, self.recovery_image.os_letter: self.os_volume})
+            if environment == WINPE:
+                letters = {"X:": self.ramdisk, "C:": self.os_volume}
+                if self.media is not None:
+                    letters["D:"] = self.media
+                self.drives = Drives(letters)
+            else:
+                self.ramdisk = self._expand_winre()
+                self.drives = Drives({"X:": self.ramdisk, self.recovery_image.os_letter: self.os_volume})
             self.registry = Registry(self.drives)
             self.registry.load("HKLM", "SYSTEM", r"X:\Windows\System32\config\SYSTEM", in_use_by="System")
             self.registry.load("HKLM", "SOFTWARE", r"X:\Windows\System32\config\SOFTWARE", in_use_by="System")
@@ -383,7 +439,7 @@ class Machine:
 
     def _drop_volatile_keys(self) -> None:
         """Volatile keys never reach the hive file (RegCreateKeyEx REG_OPTION_VOLATILE, Microsoft Learn)."""
-        if self.environment != "winre" and self.registry.open(SAFE_BOOT_OPTION) is not None:
+        if not self.in_winpe and self.registry.open(SAFE_BOOT_OPTION) is not None:
             self.registry.delete_key(SAFE_BOOT_OPTION)
 
     def _finish_pending_servicing(self) -> None:

@@ -117,6 +117,29 @@ def test_the_report_counts_failed_needing_hands_skipped_and_untouched_per_wave_a
     assert report["halted"] and report["batches"][0]["halt"]
 
 
+def test_an_unbootable_host_whose_bmc_answered_is_remediated_out_of_band_in_its_ring():
+    oob = {**host("unbootable", "0x50:csagent.sys", "pilot"), "lifeline_recovery_path": "out_of_band"}
+    silent_unmapped = {**host("unbootable", "0x1e:unknown.sys"), "lifeline_recovery_path": "out_of_band"}
+    hostvars = {**HOSTVARS, "H": oob, "I": silent_unmapped, "J": {**oob, "lifeline_failure_signature": None}}
+
+    planned = plan(hostvars, hostvars, MAPPING)
+    hosts = planned["hosts"]
+
+    assert (hosts["H"]["action"], hosts["H"]["path"]) == ("remediate", "out_of_band")
+    assert hosts["H"]["role"] == "lifeline.recovery.channel_file_remediation"
+    assert "H" in planned["waves"]["pilot"]
+    assert (hosts["J"]["action"], hosts["J"]["path"]) == ("remediate", "out_of_band")  # from its facts
+    assert (hosts["I"]["action"], hosts["I"]["path"]) == ("skip", None)  # nothing mapped: not booted for nothing
+    assert (hosts["A"]["path"], hosts["D"]["path"], hosts["C"]["path"]) == ("in_band", "needs_hands", None)
+
+    outcomes = {"H": {**outcome("recovered"), "path": "out_of_band"}, "A": {**outcome("recovered"), "path": "in_band"}}
+    report = rollout_report(planned, outcomes, [], "")
+    assert report["hosts"]["H"]["path"] == "out_of_band" and report["hosts"]["A"]["path"] == "in_band"
+    assert report["hosts"]["D"]["path"] == "needs_hands"
+    assert report["by_path"]["out_of_band"] == {"recovered": 1, "untouched": 1}
+    assert report["by_path"]["needs_hands"] == {"needs_hands": 1}
+
+
 # win_recovery_facts as the lab's WinRE hosts report them (broken-bcd, stuck-pending-actions, crowdstrike-291).
 def facts(device: str = "partition=D:", pending: bool = False, os_volume: str | None = "D:") -> dict:
     return {

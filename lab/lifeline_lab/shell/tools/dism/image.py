@@ -49,13 +49,13 @@ class Image:
 
 def running_volume(machine) -> Volume:
     """The volume of the Windows that is running now: the WinRE RAM disk in WinRE, else the OS volume."""
-    return machine.ramdisk if machine.in_winre else machine.os_volume
+    return machine.ramdisk if machine.in_winpe else machine.os_volume
 
 
 def open_image(machine, image_path: str | None, working_directory: str) -> Image:
     drives: Drives = machine.drives
     if image_path is None:
-        if machine.in_winre:
+        if machine.in_winpe:
             raise DismError(m.ERROR_NOT_SUPPORTED, m.WINPE_ONLINE)
         volume = machine.os_volume
         letter = drives.letter_of(volume) or "C:"

@@ -31,4 +31,4 @@ def find(machine: Machine, drive: str) -> Volume | None:
 
 
 def is_running_os(machine: Machine, volume: Volume) -> bool:
-    return volume is machine.os_volume and not machine.in_winre
+    return volume is machine.os_volume and not machine.in_winpe
