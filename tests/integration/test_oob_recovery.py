@@ -1,0 +1,143 @@
+"""Out-of-band recovery against the lab's BMCs: the fleet inventory's BMC evidence, and remediate.yml bringing an
+unarmed host in WinRE back through its BMC (role oob_recovery, community.general's redfish modules), each BMC
+fault leaving the host as it was with the reason; asserted against the lab's ground truth (`lifeline-lab show`).
+
+crowdstrike-291, five hosts: CS-0001 (WinRE, BitLocker TPM, BMC), CS-0002 (armed, Safe Mode with Networking),
+CS-0003 (WinRE, BMC), CS-0004 (armed, Safe Mode with Networking, BitLocker), CS-0005 (boot loop, no BMC).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import REPO, LabFleet, lab, start_fleet
+from .playbooks import BIN, ansible_playbook
+from .rollout_support import LAB_MAPPING, REMEDIATE, report, run_env
+
+OOB_SCRIPT = REPO / "roles" / "oob_recovery" / "files" / "lifeline-oob.cmd"
+# The lab knows the Lifeline recovery image by this file name (lab/README.md, BMCs).
+IMAGE_URL = "https://deploy.example.net/images/lifeline-recovery.iso"
+UNCHANGED = ("power", "environment", "boots", "bcd")
+
+
+@pytest.fixture(scope="module")
+def oob_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
+    directory = tmp_path_factory.mktemp("oob")
+    arguments = ("--scenario", "crowdstrike-291", "--hosts", "5", "--reboot-seconds", "0.2")
+    started = start_fleet(directory, *arguments, "--oob-image-script", str(OOB_SCRIPT))
+    yield started
+    lab("down", "--fleet-file", str(started.fleet_file))
+
+
+def inventory_config(fleet: LabFleet, directory: Path, **changes) -> Path:
+    """The lab's own inventory configuration (CMDB with the BMC columns, signals, the WinRM account) plus the
+    BMC account from the fleet file and the lab CA, as an operator would add them."""
+    config = yaml.safe_load(Path(fleet.content["inventory_files"]["https"]).read_text())
+    bmc = next(host["bmc"] for host in fleet.hosts if "bmc" in host)
+    config.update(
+        bmc_user=bmc["username"], bmc_password=bmc["password"], bmc_ca_file=str(fleet.ca_file), probe_timeout=8
+    )
+    config.update(changes)
+    path = directory / "fleet.lifeline.yml"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return path
+
+
+def plain(value):
+    """Undo the {'__ansible_unsafe': ...} markers that `ansible-inventory --list` may print."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    return [plain(item) for item in value] if isinstance(value, list) else value
+
+
+def hostvars(config: Path, directory: Path) -> tuple[dict, str]:
+    """`ansible-inventory --list` with the repository's ansible.cfg: the hosts' variables, and all it printed."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "LIFELINE_"))}
+    environment.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(config), "--list"],
+        capture_output=True, text=True, cwd=directory, env=environment, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return plain(json.loads(result.stdout))["_meta"]["hostvars"], result.stdout + result.stderr
+
+
+def test_the_inventory_adds_each_silent_hosts_bmc_evidence_and_picks_the_path(oob_fleet, tmp_path) -> None:
+    found, output = hostvars(inventory_config(oob_fleet, tmp_path), tmp_path)
+
+    for name in ("CS-0001", "CS-0003"):
+        truth = oob_fleet.show(name)
+        bmc = found[name]["lifeline_bmc"]
+        assert bmc["reachability"] == "answered", bmc["detail"]
+        assert (bmc["power_state"], truth["machine"]["power"], truth["environment"]) == ("On", "running", "winre")
+        assert bmc["boot_progress"] == "OSRunning"  # WinRE is an OS the firmware started
+        assert bmc["os_stop"] is not None  # the bugcheck that sent it to WinRE
+        assert (found[name]["lifeline_recovery_state"], found[name]["lifeline_recovery_path"]) == (
+            "unbootable",
+            "out_of_band",
+        )
+    # No BMC: needs hands, as before.
+    assert found["CS-0005"]["lifeline_recovery_path"] == "needs_hands"
+    assert "lifeline_bmc" not in found["CS-0005"]
+    # Hosts that answer in band are not asked.
+    assert found["CS-0002"]["lifeline_recovery_path"] == "in_band"
+    password = next(host["bmc"]["password"] for host in oob_fleet.hosts if "bmc" in host)
+    assert output.count(password) == 2  # the two hosts' lifeline_bmc_password, nothing else
+
+
+@pytest.mark.parametrize("fault", ["bmc-refuse-logins", "bmc-error", "bmc-media-refused"])
+def test_a_bmc_that_refuses_leaves_the_host_as_it_was_with_the_reason(oob_fleet, tmp_path, fault) -> None:
+    name = "CS-0001"
+    config = inventory_config(oob_fleet, tmp_path)
+    before = oob_fleet.show(name)
+    lab("fault", name, fault, "--fleet-file", str(oob_fleet.fleet_file))
+    try:
+        if fault == "bmc-media-refused":
+            done = ansible_playbook(
+                config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}", "--limit", name,
+                env=run_env(tmp_path),
+            )  # fmt: skip
+            assert done.returncode != 0, done.stdout[-6000:]
+            host = report(tmp_path)["hosts"][name]
+            assert (host["status"], host["path"]) == ("failed", "out_of_band")
+            assert "VirtualMediaInsert" in host["reason"] or "insert" in host["reason"]
+        else:
+            found, _ = hostvars(config, tmp_path)
+            assert found[name]["lifeline_recovery_path"] == "needs_hands"
+            assert "its BMC cannot help" in found[name]["lifeline_recovery_path_reason"]
+    finally:
+        lab("fault", name, "clear", "--fleet-file", str(oob_fleet.fleet_file))
+    after = oob_fleet.show(name)
+    assert {key: after["machine"][key] for key in UNCHANGED} == {key: before["machine"][key] for key in UNCHANGED}
+    assert after["bmc"]["virtual_media"]["inserted"] is False
+    assert after["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
+def test_remediate_brings_an_unarmed_host_in_winre_back_through_its_bmc(oob_fleet, tmp_path) -> None:
+    name = "CS-0003"
+    assert oob_fleet.show(name)["environment"] == "winre"
+    config = inventory_config(oob_fleet, tmp_path)
+
+    done = ansible_playbook(
+        config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+        "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_boot_timeout=120",
+        "-e", "exit_recovery_pre_reboot_delay=0", "--limit", name, env=run_env(tmp_path),
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout[-4000:]
+    host = report(tmp_path)["hosts"][name]
+    assert (host["status"], host["path"]) == ("recovered", "out_of_band")
+    truth = oob_fleet.show(name)
+    assert truth["environment"] == "normal" and truth["winrm_reachable"]
+    assert truth["bmc"]["virtual_media"]["inserted"] is False
+    assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
