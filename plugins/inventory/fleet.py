@@ -126,7 +126,8 @@ options:
   cmdb_files:
     description:
       - CMDB exports, CSV with a header row or JSON (a list of objects, or one under C(hosts)). Columns
-        or keys C(name) (or C(hostname), C(computername)), C(address) (or C(ip), C(fqdn)), C(ring); the
+        or keys C(name) (or C(hostname), C(computername)), C(address) (or C(ip), C(fqdn)), C(ring), the
+        BMC's C(bmc_address) (or C(bmc_ip), C(bmc_host), C(bmc)), C(bmc_port), C(bmc_system_id); the
         others become C(lifeline_source_data). Relative paths are relative to this file.
       - A CSV record with a field longer than 131072 characters is skipped with a warning naming the
         file and line; the other records still count.
@@ -307,6 +308,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._redfish import 
     BmcTarget,
 )
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._sources import (
+    BMC_SOURCE_COLUMNS,
     HostRecord,
     Signal,
     SourceError,
@@ -507,8 +509,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             variables, target = self._connection(record, connection)
             entries.append({"name": record.name, "groups": [], "vars": variables})
             targets.append(target)
-            if record.data:
-                variables["lifeline_source_data"] = dict(record.data)
+            other = {key: value for key, value in record.data.items() if key.lower() not in BMC_SOURCE_COLUMNS}
+            if other:
+                variables["lifeline_source_data"] = other  # the BMC columns are read into lifeline_bmc
             bmc = self._bmc(record, bmc_config)
             if bmc is not None:
                 bmcs[record.name] = bmc

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "BMC_SOURCE_COLUMNS",
     "CSV_FIELD_LIMIT",
     "RINGS",
     "HostRecord",
@@ -297,6 +298,7 @@ def merge_hosts(sources: Iterable[Iterable[HostRecord]]) -> list[HostRecord]:
 BMC_ADDRESS_COLUMNS = ("bmc_address", "bmc_ip", "bmc_host", "bmc")
 BMC_PORT_COLUMN = "bmc_port"
 BMC_SYSTEM_COLUMN = "bmc_system_id"
+BMC_SOURCE_COLUMNS = frozenset((*BMC_ADDRESS_COLUMNS, BMC_PORT_COLUMN, BMC_SYSTEM_COLUMN))
 _PORT_LIMIT = 65535
 
 
