@@ -146,6 +146,20 @@ def _crash_after_heartbeat(signals: HostSignals | None) -> Signal | None:
     return crash
 
 
+def _out_of_band_futile(readiness: Readiness | None) -> str:
+    """Why booting the recovery image through the BMC cannot bring this host within reach, or ''. It ends
+    in the same Safe Mode with Networking the armed failover reaches, and boots Windows from the disk
+    again: a TPM+PIN volume still waits at the PIN prompt, and where the failover was armed and the host
+    is silent, Safe Mode with Networking failed already."""
+    if readiness is None:
+        return ""
+    if readiness.tpm_pin:
+        return "after the recovery image, Windows boots from the disk and waits at the PIN prompt again"
+    if readiness.armed:
+        return "the recovery image would only try Safe Mode with Networking again"
+    return ""
+
+
 def classify(
     name: str,
     probe: ProbeResult | None,
@@ -194,7 +208,11 @@ def classify(
                     "BMC: it does not report the OS down (silent in band for another reason, or it cannot tell)"
                 )
         path = reason = None
-        if state == "unbootable" and bmc is not None and bmc.answered:
+        futile = _out_of_band_futile(readiness)
+        if state == "unbootable" and bmc is not None and bmc.answered and futile:
+            path, reason = NEEDS_HANDS, f"{needs_hands_reason(readiness)}; its BMC cannot help: {futile}"
+            evidence.append(f"readiness ({readiness.origin}): {reason}")
+        elif state == "unbootable" and bmc is not None and bmc.answered:
             path = OUT_OF_BAND
             told = bmc_down or "a signal reports a crash"
             reason = f"silent in band; {told} ({bmc.sentence()}): recovery through its BMC"

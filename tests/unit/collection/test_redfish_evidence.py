@@ -15,6 +15,7 @@ import yaml
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._classify import classify
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import ProbeResult
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import Readiness
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._redfish import (
     BmcEvidence,
     BmcTarget,
@@ -148,6 +149,20 @@ def test_a_crashed_host_whose_bmc_refused_the_login_needs_hands_with_the_reason(
 
     assert (verdict.recovery_state, verdict.recovery_path) == ("unbootable", "needs_hands")
     assert verdict.recovery_path_reason.endswith("its BMC cannot help: " + refused.detail)
+
+
+def test_a_bmc_cannot_help_an_armed_host_whose_safe_mode_failed_nor_a_tpm_pin_host() -> None:
+    """The recovery image ends where the armed failover does (Safe Mode with Networking), and Windows then
+    boots from the disk: the PIN prompt again. Their readiness says so; an unarmed host goes out of band."""
+    crash = HostSignals(Signal("WS-1", "crash", NOW, 0x50, "csagent.sys", None, "siem"), None)
+    bmc = bmc_said("On", "OSBootStarted")
+    ready = {name: Readiness("WS-1", armed, pin, (), "2026-01-01", "r.json") for name, armed, pin in
+             (("armed", True, False), ("pin", False, True), ("unarmed", False, False))}  # fmt: skip
+    verdicts = {name: classify("WS-1", silent(), crash, bmc=bmc, readiness=record) for name, record in ready.items()}
+    assert {name: verdict.recovery_path for name, verdict in verdicts.items()} == {
+        "armed": "needs_hands", "pin": "needs_hands", "unarmed": "out_of_band"}  # fmt: skip
+    assert "its BMC cannot help: the recovery image would only try Safe Mode" in verdicts["armed"].recovery_path_reason
+    assert "waits at the PIN prompt again" in verdicts["pin"].recovery_path_reason
 
 
 def test_a_host_without_a_bmc_keeps_needs_hands() -> None:
