@@ -229,7 +229,8 @@ class Fleet:
         the CMDB export and the monitoring signals as sources, the readiness reports of playbooks/prepare.yml
         (which say why a silent host needs hands), the fleet's one account, and either HTTPS
         validated against the fleet's CA (``https``) or NTLM with message encryption over HTTP
-        (``http``, only where the hosts accept NTLM). Mode 0600: they hold the account's password."""
+        (``http``, only where the hosts accept NTLM), and the BMC account where hosts have a BMC. Mode 0600:
+        they hold the accounts' passwords."""
         transports = self.options.transports
         configs = {"https": {"winrm_scheme": "https", "winrm_ca_file": str(self.ca_file)}}
         if "ntlm" in transports:
@@ -247,6 +248,13 @@ class Fleet:
                 "winrm_user": self.options.username,
                 "winrm_password": self.password,
             }
+            if any(host.bmc is not None for host in self.hosts):
+                # The estate's BMC account (the CMDB names each BMC, never its credentials).
+                config |= {
+                    "bmc_user": self.options.bmc_username,
+                    "bmc_password": self.bmc_password,
+                    "bmc_ca_file": str(self.ca_file),
+                }
             path = self.state_dir / f"inventory-{scheme}.lifeline.yml"
             _write_private(path, f"# Written by lifeline-lab up.\n{yaml.safe_dump(config, sort_keys=False)}")
             written[scheme] = path
