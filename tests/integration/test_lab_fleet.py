@@ -130,7 +130,9 @@ def test_up_writes_what_a_real_estate_gives_lifeline(tmp_path):
         state_dir = Path(fleet.content["state_dir"])
         assert {(host["username"], host["password"]) for host in fleet.hosts} == {("Administrator", ESTATE_PASSWORD)}
         with open(fleet.content["cmdb_file"], newline="", encoding="utf-8") as handle:
-            assert list(csv.DictReader(handle)) == [{"name": h["name"], "address": h["address"]} for h in fleet.hosts]
+            assert list(csv.DictReader(handle)) == [
+                {"name": h["name"], "address": h["address"], "bmc_address": "", "bmc_port": ""} for h in fleet.hosts
+            ]  # no BMCs in this scenario: the columns are empty
         sources = {
             "plugin": "lifeline.recovery.fleet",
             "cmdb_files": [fleet.content["cmdb_file"]],
