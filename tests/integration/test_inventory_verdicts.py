@@ -67,7 +67,10 @@ def lab_config(fleet: LabFleet, scheme: str = "https") -> Path:
 
 
 def lab_options(fleet: LabFleet, scheme: str = "https") -> dict:
-    return yaml.safe_load(lab_config(fleet, scheme).read_text())
+    """The lab's inventory configuration without its BMC account: these tests judge the in-band verdicts
+    (test_oob_recovery.py judges what the BMCs add)."""
+    options = yaml.safe_load(lab_config(fleet, scheme).read_text())
+    return {key: value for key, value in options.items() if not key.startswith("bmc_")}
 
 
 def signature(crash: dict) -> str:

@@ -25,6 +25,39 @@ SEL = f"{SYSTEM}/LogServices/SEL"
 SERVICE_UUID_PREFIX = "4c4c4544-0000-1000-8000-"
 
 
+SCHEMAS = "http://redfish.dmtf.org/schemas/v1"
+# The namespaces and versions this service's documents use (the $metadata document references them).
+NAMESPACES = {
+    "ServiceRoot": "v1_15_0", "SessionService": "v1_1_9", "Session": "v1_7_0", "ComputerSystem": "v1_20_0",
+    "ActionInfo": "v1_4_0", "LogService": "v1_5_0", "LogEntry": "v1_15_0", "Manager": "v1_19_0",
+    "VirtualMedia": "v1_6_0", "Chassis": "v1_23_0", "ComputerSystemCollection": "", "ManagerCollection": "",
+    "ChassisCollection": "", "SessionCollection": "", "LogServiceCollection": "", "LogEntryCollection": "",
+    "VirtualMediaCollection": "", "Message": "v1_1_1",
+}  # fmt: skip
+
+
+def metadata() -> bytes:
+    """/redfish/v1/$metadata (DSP0266 "OData $metadata"): the CSDL document that references the DMTF schema
+    files of each namespace used and defines the service's EntityContainer."""
+    references = "".join(
+        f'  <edmx:Reference Uri="{SCHEMAS}/{name}_v1.xml">\n    <edmx:Include Namespace="{name}"/>\n'
+        + (f'    <edmx:Include Namespace="{name}.{version}"/>\n' if version else "")
+        + "  </edmx:Reference>\n"
+        for name, version in NAMESPACES.items()
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.0">\n'
+        f"{references}"
+        "  <edmx:DataServices>\n"
+        '    <Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="Service">\n'
+        f'      <EntityContainer Name="Service" Extends="ServiceRoot.{NAMESPACES["ServiceRoot"]}.ServiceContainer"/>\n'
+        "    </Schema>\n"
+        "  </edmx:DataServices>\n"
+        "</edmx:Edmx>\n"
+    ).encode()
+
+
 def versions() -> dict:
     return {"v1": f"{ROOT}/"}
 

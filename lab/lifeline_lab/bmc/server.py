@@ -23,6 +23,7 @@ REASONS = {
     412: "Precondition Failed",
     413: "Request Entity Too Large",
     500: "Internal Server Error",
+    501: "Not Implemented",
 }
 
 
@@ -34,6 +35,13 @@ def encode(status: int, body: dict | None, headers: list[tuple[str, str]], head_
     lines += [f"{name}: {value}" for name, value in headers]
     lines.append(f"Content-Length: {len(payload)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else payload)
+
+
+def _xml(document: bytes, headers: list[tuple[str, str]], head_only: bool) -> bytes:
+    lines = ["HTTP/1.1 200 OK", "OData-Version: 4.0", "Content-Type: application/xml;charset=utf-8"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    lines.append(f"Content-Length: {len(document)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else document)
 
 
 def handler(bmc: Bmc, connections: set[asyncio.StreamWriter]):
@@ -50,7 +58,9 @@ def handler(bmc: Bmc, connections: set[asyncio.StreamWriter]):
                 if request is None:
                     return
                 reply = await bmc.handle(request.method, request.path, request.headers, request.body)
-                if reply.status == 204:
+                if reply.xml is not None:
+                    writer.write(_xml(reply.xml, reply.headers, request.method == "HEAD"))
+                elif reply.status == 204:
                     writer.write(encode(204, None, reply.headers, head_only=True))
                 else:
                     writer.write(encode(reply.status, reply.body, reply.headers, request.method == "HEAD"))

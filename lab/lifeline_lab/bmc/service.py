@@ -73,6 +73,7 @@ class Reply:
     status: int
     body: dict | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
+    xml: bytes | None = None  # the $metadata document (application/xml) instead of a JSON body
 
 
 class Bmc:
@@ -98,14 +99,26 @@ class Bmc:
 
     async def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         self.requests += 1
-        path = target.split("?", 1)[0]
+        path, _, query = target.partition("?")
         if len(path) > 1 and path.endswith("/"):
             path = path.rstrip("/")
         try:
             if "bmc-error" in self.faults:
                 raise messages.internal_error()
+            version = headers.get("odata-version", "4.0").strip()
+            if version != "4.0":  # DSP0266 "Request headers": an unsupported OData-Version gets 412
+                raise messages.RedfishError(
+                    412, "HeaderInvalid", f"The header OData-Version: {version} is not supported.", [version]
+                )
+            if any(part.startswith(("$", "only", "excerpt")) for part in query.split("&") if part):
+                # DSP0266 "Query parameters": the lab supports none; one it does not support gets 501
+                raise messages.RedfishError(
+                    501, "QueryNotSupported", "Querying is not supported by the implementation.", [query]
+                )
+            if method in ("GET", "HEAD") and path == f"{ROOT}/$metadata":
+                return Reply(200, None, [("Allow", "GET, HEAD")], xml=resources.metadata())
             if not (method in ("GET", "HEAD") and path in OPEN_GETS) and not (
-                method == "POST" and path == resources.SESSIONS
+                method == "POST" and path in (resources.SESSIONS, f"{resources.SESSIONS}/Members")
             ):
                 self._authenticate(headers)
             return await self._route(method, path, headers, body)
@@ -166,6 +179,8 @@ class Bmc:
             EJECT: self._eject,
         }
         action_owner = {RESET: SYSTEM, INSERT: MEDIA, EJECT: MEDIA}
+        if path == f"{resources.SESSIONS}/Members":
+            path = resources.SESSIONS  # DSP0266 "POST (create)": the collection's Members URI creates too
         entry_prefix, session_prefix = f"{resources.SEL}/Entries/", f"{resources.SESSIONS}/"
         if path.startswith(session_prefix) and path.count("/") == resources.SESSIONS.count("/") + 1:
             return self._session(method, path[len(session_prefix) :])
@@ -197,7 +212,12 @@ class Bmc:
 
     @staticmethod
     def _get(method: str, path: str, document: dict, allow: str) -> Reply:
-        return Reply(200, document if method == "GET" else None, [("ETag", etag(document)), ("Allow", allow)])
+        headers = [("ETag", etag(document)), ("Allow", allow)]
+        odata_type = str(document.get("@odata.type", "")).lstrip("#")
+        if odata_type:  # DSP0266 "Link header": rel=describedby names the resource's JSON schema
+            schema = odata_type.rsplit(".", 1)[0]  # ComputerSystem.v1_20_0, or a collection's unversioned name
+            headers.append(("Link", f"<{resources.SCHEMAS}/{schema}.json>; rel=describedby"))
+        return Reply(200, document if method == "GET" else None, headers)
 
     @staticmethod
     def _check_if_match(headers: dict[str, str], path: str, document: dict) -> None:
