@@ -122,7 +122,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
 
 
 def test_mixed_fleet_verdicts_match_the_ground_truth_host_by_host(mixed: LabFleet, tmp_path: Path) -> None:
-    listed = inventory(lab_config(mixed), tmp_path)
+    listed = inventory(write_config(tmp_path / "signals.lifeline.yml", **lab_options(mixed)), tmp_path)
     options = {key: value for key, value in lab_options(mixed, "http").items() if key != "signals_files"}
     unsignalled = inventory(write_config(tmp_path / "nosignals.lifeline.yml", **options), tmp_path)
     with ThreadPoolExecutor(2) as pool:

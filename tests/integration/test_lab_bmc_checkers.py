@@ -33,7 +33,7 @@ def checker(name: str, arguments: list[str], ca_file: str) -> subprocess.Complet
 def test_dmtf_checkers_against_a_lab_bmc(tmp_path: Path) -> None:
     fleet = start_fleet(tmp_path, "--scenario", "estate", "--hosts", "2", "--reboot-seconds", "0.2")
     try:
-        bmc = fleet.host(1)["bmc"]
+        bmc = fleet.host(0)["bmc"]  # estate: the hosts without BitLocker have a BMC
         login = ["-u", bmc["username"], "-p", bmc["password"], "-r", f"https://{bmc['address']}:{bmc['port']}"]
         use_cases = checker(
             "rf_use_case_checkers",
