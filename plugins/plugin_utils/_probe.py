@@ -134,7 +134,7 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
         # NTLM over HTTP logs in while the session is built, to seal its messages: a 401 then is a refused login.
         return refused(f"the WinRM listener at {target.endpoint} refused the {target.auth} login")
     except Exception as exc:  # any other failure to get an HTTP answer means nothing answered...
-        rejected = _certificate_error(exc)
+        rejected = verification_error(exc)
         if rejected is not None:  # ...except a TLS server whose certificate does not validate
             return result(
                 CERTIFICATE_REJECTED,
@@ -189,7 +189,7 @@ def certificate_error(target: ProbeTarget, reason: str) -> str:
     )
 
 
-def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+def verification_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     """The certificate verification error somewhere in the chain requests and urllib3 wrap around it."""
     pending: list[object] = [exc]
     seen: set[int] = set()

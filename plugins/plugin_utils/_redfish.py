@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import ssl
 import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._probe import verification_error
 
 __all__ = [
     "BMC_ANSWERED",
@@ -248,19 +249,6 @@ class _Refused(Exception):
         self.evidence = evidence
 
 
-def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    pending: list[object] = [exc]
-    seen: set[int] = set()
-    while pending:
-        item = pending.pop()
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return item
-        if isinstance(item, BaseException) and id(item) not in seen:
-            seen.add(id(item))
-            pending.extend((item.__cause__, item.__context__, getattr(item, "reason", None), *item.args))
-    return None
-
-
 class _Client:
     def __init__(self, target: BmcTarget, deadline: float):
         self.target = target
@@ -379,7 +367,7 @@ def read_bmc(target: BmcTarget, timeout: float) -> BmcEvidence:
     except _Refused as refused:
         return refused.evidence
     except Exception as exc:  # anything else the network did
-        rejected = _certificate_error(exc)
+        rejected = verification_error(exc)
         if rejected is not None:
             trusted = f"the CA file {target.ca_file}" if target.ca_file else "the system's CA store"
             return BmcEvidence(
