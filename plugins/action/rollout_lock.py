@@ -29,6 +29,7 @@ class ActionModule(ActionBase):
         "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
         "inventory_sources": {"type": "list", "elements": "str"},
         "lock_dir": {"type": "path"},
+        "key": {"type": "str", "default": ""},
     }
 
     def run(self, tmp=None, task_vars=None):
@@ -39,7 +40,7 @@ class ActionModule(ActionBase):
         if not sources:
             return {**result, "failed": True, "msg": "no inventory sources to lock: pass inventory_sources"}
         directory = args["lock_dir"] or os.environ.get(LOCK_DIR_ENV) or DEFAULT_LOCK_DIR
-        path = lock.lock_path(directory, sources)
+        path = lock.lock_path(directory, sources, args["key"])
         holder_pid = os.getppid()  # the ansible-playbook process that forked this worker
         if args["state"] == "released":
             released = lock.release(path, holder_pid)

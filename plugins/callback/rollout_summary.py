@@ -49,7 +49,17 @@ from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import readiness_report
 
-STATUSES = ("recovered", "failed", "blocked", "interrupted", "would_change", "needs_hands", "skipped", "untouched")
+STATUSES = (
+    "recovered",
+    "failed",
+    "blocked",
+    "interrupted",
+    "would_change",
+    "needs_hands",
+    "skipped",
+    "untouched",
+    "halted_by_peer",
+)
 
 
 def _plain(value: Any) -> Any:
@@ -65,11 +75,13 @@ def rollout_report(
     interrupted: str = "",
     run_id: str = "",
     current_batch: Iterable[str] = (),
+    halted_by_peer: bool = False,
 ) -> dict:
     """Every planned host's final status and the counts per wave and per signature.
 
     ``interrupted`` names what ended the run early (a signal): the hosts of the batch then under way
-    (``current_batch``) that recorded no outcome are ``interrupted``, perhaps changed halfway."""
+    (``current_batch``) that recorded no outcome are ``interrupted``, perhaps changed halfway. A slice of a
+    sliced rollout that another slice halted (``halted_by_peer``) left its remaining hosts ``halted_by_peer``."""
     current_batch = set(current_batch)
     hosts = {}
     for name, planned in sorted((plan.get("hosts") or {}).items()):
@@ -92,6 +104,8 @@ def rollout_report(
                 )
             elif interrupted:
                 reason = f"the run was stopped ({interrupted}) before this host's batch"
+            elif halted_by_peer:
+                status, reason = "halted_by_peer", "another slice halted the rollout before this host's batch"
             else:
                 reason = "the rollout halted before this host's batch" if halt_reason else "not reached"
         hosts[name] = {
@@ -122,6 +136,7 @@ def rollout_report(
         "warnings": list(plan.get("warnings") or []),
         "halted": bool(halt_reason),
         "halt_reason": halt_reason,
+        "halted_by_peer": halted_by_peer,
         "totals": dict(Counter(host["status"] for host in hosts.values())),
         "by_wave": {wave: dict(counts) for wave, counts in by_wave.items()},
         "by_signature": {signature: dict(counts) for signature, counts in by_signature.items()},
@@ -154,6 +169,7 @@ class CallbackModule(CallbackBase):
         self._outcomes: dict[str, dict] = {}
         self._batches: list = []
         self._halt_reason = ""
+        self._halted_by_peer = False
         self._run_id = ""
         self._current_batch: list[str] = []
         self._readiness: dict[str, dict] = {}
@@ -181,6 +197,8 @@ class CallbackModule(CallbackBase):
             self._run_id = str(facts["lifeline_run_id"])
         if facts.get("lifeline_rollout_halt_reason"):
             self._halt_reason = str(facts["lifeline_rollout_halt_reason"])
+        if "lifeline_rollout_halted_by_peer" in facts:
+            self._halted_by_peer = bool(facts["lifeline_rollout_halted_by_peer"])
         if "recovery_readiness_report" in facts:
             self._readiness[host] = _plain(facts["recovery_readiness_report"])
 
@@ -195,7 +213,14 @@ class CallbackModule(CallbackBase):
     def _report_rollout(self, interrupted: str = "") -> None:
         self._reported = True
         report = rollout_report(
-            self._plan, self._outcomes, self._batches, self._halt_reason, interrupted, self._run_id, self._current_batch
+            self._plan,
+            self._outcomes,
+            self._batches,
+            self._halt_reason,
+            interrupted,
+            self._run_id,
+            self._current_batch,
+            self._halted_by_peer,
         )
         self._show_rollout(report)
         self._write(report, "rollout")

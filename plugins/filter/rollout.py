@@ -85,7 +85,9 @@ def role_options(role: str) -> Mapping | None:
     return dict(main.get("options") or {})
 
 
-def rollout_plan(hosts: Iterable[str], hostvars: Mapping, mapping_file: str, min_canary: Any = 1):
+def rollout_plan(
+    hosts: Iterable[str], hostvars: Mapping, mapping_file: str, min_canary: Any = 1, waves: Any = None, sliced=False
+):
     hosts = list(hosts)
     try:
         result = plan(
@@ -95,6 +97,8 @@ def rollout_plan(hosts: Iterable[str], hostvars: Mapping, mapping_file: str, min
             mapping_file,
             role_options,
             min_canary,
+            waves,
+            bool(sliced),
         )
     except RolloutError as error:
         raise AnsibleFilterError(str(error)) from None

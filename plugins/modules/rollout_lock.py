@@ -31,6 +31,14 @@ options:
     description: The inventory sources the lock stands for. Default the run's own, C(ansible_inventory_sources).
     type: list
     elements: str
+  key:
+    description:
+      - Sets this lock apart from the inventory's own lock. Each slice of a sliced rollout (several jobs of one
+        run at once, each over its own hosts) passes its run ID and slice, so the slices do not wait for each
+        other while two runs of the same slice, or two unsliced runs, still do.
+      - Empty (the default) for the inventory's one lock.
+    type: str
+    default: ""
   lock_dir:
     description:
       - The folder of the lock files, created with mode 0700 when missing.

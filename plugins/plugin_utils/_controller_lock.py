@@ -38,10 +38,11 @@ class ControllerLock:
     took_over: dict | None  # the stale lock replaced, if any
 
 
-def lock_path(directory: str, inventory_sources: Iterable[str]) -> str:
-    """The lock file for these inventory sources (their real paths, order ignored)."""
+def lock_path(directory: str, inventory_sources: Iterable[str], key: str = "") -> str:
+    """The lock file for these inventory sources (their real paths, order ignored); ``key`` (a slice of a
+    sliced rollout) names a lock of its own beside the inventory's."""
     sources = sorted({os.path.realpath(os.path.expanduser(str(source))) for source in inventory_sources})
-    digest = hashlib.sha256("\n".join(sources).encode("utf-8")).hexdigest()[:16]
+    digest = hashlib.sha256("\n".join([*sources, *([f"key:{key}"] if key else [])]).encode("utf-8")).hexdigest()[:16]
     return os.path.join(os.path.expanduser(directory), f"rollout-{digest}.lock")
 
 

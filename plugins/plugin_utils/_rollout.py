@@ -22,6 +22,7 @@ __all__ = [
     "RolloutError",
     "plan",
     "remediation_from_facts",
+    "select_waves",
     "signature_from_facts",
     "validate_remediations",
     "verdict",
@@ -156,6 +157,22 @@ def validate_remediations(
     return checked
 
 
+def select_waves(value: Any) -> list[str]:
+    """The waves a run remediates (``lifeline_waves``), in ring order: all three when unset or empty; a list
+    of ring names (or one name, or names separated by commas, as a survey or a command line gives them).
+    An unknown name is a clear error, raised before any host is touched."""
+    if value is None or value == "" or value == []:
+        return list(RING_ORDER)
+    names = value.split(",") if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(name, str) for name in names):
+        raise RolloutError(f"lifeline_waves must be a list of wave names ({', '.join(RING_ORDER)}), not {value!r}")
+    wanted = {name.strip().lower() for name in names if name.strip()}
+    unknown = sorted(wanted - set(RING_ORDER))
+    if unknown:
+        raise RolloutError(f"lifeline_waves names unknown wave(s) {unknown}: the waves are {', '.join(RING_ORDER)}")
+    return [ring for ring in RING_ORDER if ring in wanted] or list(RING_ORDER)
+
+
 def _ring(value: Any) -> str:
     ring = str(value or "broad").strip().lower()
     return ring if ring in RING_ORDER else "broad"
@@ -168,6 +185,8 @@ def plan(
     source: str = "the remediation mapping",
     role_options: Callable[[str], Mapping | None] | None = None,
     min_canary: Any = 1,
+    waves: Any = None,
+    sliced: bool = False,
 ) -> dict:
     """Each host's part in the rollout, from what the inventory says about it.
 
@@ -179,9 +198,22 @@ def plan(
     fails for it); otherwise it is skipped with the reason. The canary ring gets at least ``min_canary`` hosts while
     there are hosts to remediate (promoted from pilot, then broad, by name). Returns {"hosts": {name:
     {...}}, "waves": {ring: [names]}, "remediations": the checked mapping, "warnings": [...]}.
+
+    ``waves`` (lifeline_waves, see select_waves) are the waves this run remediates: a host of another ring is
+    skipped with the reason, and it keeps the ring the inventory gives it, so that one job per wave (an AWX
+    workflow: canary, approval, pilot, broad) plans every ring the same way. The canary ring is topped up
+    only by a run that remediates it. A ``sliced`` run (one of several jobs that share the hosts of one wave
+    and its halt record, AWX job slicing) sees only its slice: it names exactly one wave and promotes nothing,
+    since each slice would otherwise pick a canary of its own.
     """
     entries = validate_remediations(remediations, source, role_options)
-    minimum = _count(min_canary, "lifeline_min_canary")
+    selected = select_waves(waves)
+    if sliced and len(selected) != 1:
+        raise RolloutError(
+            f"a sliced run (lifeline_halt_dir set) remediates one wave, not {', '.join(selected)}: set lifeline_waves "
+            "to the one wave the slices share and run the rings one after another (an AWX workflow)"
+        )
+    minimum = _count(min_canary, "lifeline_min_canary") if "canary" in selected and not sliced else 0
     by_signature = {signature: entry for entry in entries for signature in entry["signatures"]}
     planned: dict[str, dict] = {}
     waves: dict[str, list[str]] = {ring: [] for ring in RING_ORDER}
@@ -232,8 +264,19 @@ def plan(
         if record["action"] == "remediate":
             record["path"] = OUT_OF_BAND if out_of_band else IN_BAND
         planned[host] = record
-    warnings = _fill_canary(planned, waves, minimum)
-    return {"hosts": planned, "waves": waves, "remediations": entries, "warnings": warnings}
+    warnings = _fill_canary(planned, waves, minimum, selected)
+    for record in planned.values():
+        # A host of another wave is that wave's job: remediated, or failed as blocked, there.
+        if record["wave"] not in selected and record["action"] in ("remediate", "blocked"):
+            record.update(action="skip", path=None)
+            record["reason"] = (
+                f"in the {record['wave']} ring: this run remediates the {' and '.join(selected)} wave(s) only "
+                "(lifeline_waves)"
+            )
+    for ring in RING_ORDER:
+        if ring not in selected:
+            waves[ring] = []
+    return {"hosts": planned, "waves": waves, "selected_waves": selected, "remediations": entries, "warnings": warnings}
 
 
 def _count(value: Any, name: str) -> int:
@@ -246,9 +289,9 @@ def _count(value: Any, name: str) -> int:
     return number
 
 
-def _fill_canary(planned: dict, waves: dict[str, list[str]], minimum: int) -> list[str]:
+def _fill_canary(planned: dict, waves: dict[str, list[str]], minimum: int, selected: list[str]) -> list[str]:
     """Promote hosts into the canary ring until it has ``minimum`` (a small fleet can hash none into it),
-    and say which rings are empty; returns the warnings."""
+    and say which of the ``selected`` rings are empty; returns the warnings."""
     warnings = []
     for ring in RING_ORDER[1:]:
         while len(waves["canary"]) < minimum and waves[ring]:
@@ -262,7 +305,7 @@ def _fill_canary(planned: dict, waves: dict[str, list[str]], minimum: int) -> li
             )
     waves["canary"].sort()
     if any(waves.values()):
-        empty = [ring for ring in RING_ORDER if not waves[ring]]
+        empty = [ring for ring in selected if not waves[ring]]
         warnings.extend(f"the {ring} ring has no host to remediate" for ring in empty)
     return warnings
 
