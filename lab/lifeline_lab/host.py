@@ -23,6 +23,8 @@ FAULTS = {
     "slow": "delay every answer by N seconds",
     "refuse-logins": "refuse every login with 401",
     "hang-reboot": "the next restart never comes back",
+    # A lab control for ordering a test's events, not a Windows behaviour: `fault HOST clear` releases it.
+    "hold-boot": "the next restart stays down (power held, no WinRM) until the host's faults are cleared",
     "garbage": "answer the next N requests with bytes that are not HTTP",
     **BMC_FAULTS,  # only for hosts with a BMC
 }
@@ -108,6 +110,8 @@ class LabHost:
             raise ValueError(f"{self.name} has no BMC: fault {kind} needs one")
         if kind == "hang-reboot":
             self.machine.hang_next_reboot = True
+        if kind == "hold-boot":
+            self.machine.hold_next_boot = True
         self.faults[kind] = value
 
     def arrive(self, failure: str, restart: bool = False) -> str:
@@ -134,6 +138,7 @@ class LabHost:
         if self.bmc is not None:
             self.bmc.close()  # requests held by bmc-reset-hang end (their connections close)
         self.machine.hang_next_reboot = False
+        self.machine.release_boot()  # a held boot goes on
 
     @property
     def name(self) -> str:

@@ -32,6 +32,7 @@ ENVIRONMENTS = ("normal", "safe_mode", "safe_mode_network", "winre", "winpe")
 WINPE = "winpe"  # Windows PE started from other media (a BMC's virtual media): firmware.py
 OFF = "off"  # a power state: the machine is powered off (a BMC's ForceOff, GracefulShutdown)
 PIN_PROMPT = "pin_prompt"  # a power state: the boot manager waits for the BitLocker PIN
+HELD = "held"  # a power state of the lab's test control hold-boot: down, nothing boots until released
 
 
 @dataclass
@@ -76,13 +77,14 @@ class Machine:
     reboot_seconds: float = 5.0
     boot_window_seconds: float = 0.0  # a crashing boot answers WinRM this long before it bugchecks
     hang_next_reboot: bool = False  # fault injection: the next restart never comes back
+    hold_next_boot: bool = False  # test control: the next restart stays down until `release_boot`
     # The firmware's say in each boot (a BMC's boot override, bmc/firmware.py): awaited before the disk boots;
     # True when it started something else. None: the firmware boots the disk's boot manager.
     firmware: Callable[[Machine], Awaitable[bool]] | None = None
     media: Volume | None = None  # the CD a BMC's virtual media presents (D: in Windows PE started from it)
     boot_to_winre: bool = False  # reagentc /boottore: the next start goes to WinRE (if WinRE is allowed)
 
-    # running, booting, hung, window (a crashing boot's first seconds), pin_prompt, off, or a firmware state
+    # running, booting, hung, held, window (a crashing boot's first seconds), pin_prompt, off, or a firmware state
     # (bmc/firmware.py: setup, unknown_media)
     power: str = "running"
     environment: str = "normal"
@@ -98,6 +100,7 @@ class Machine:
     _restart: asyncio.Task | None = None
     _winpeshl: asyncio.Task | None = None
     _pin_typed: asyncio.Event | None = None
+    _released: asyncio.Event | None = None
 
     def __post_init__(self) -> None:
         self._enter("normal")
@@ -257,6 +260,8 @@ class Machine:
             self.hang_next_reboot = False
             self._go_down("hung")
             return
+        if self.hold_next_boot:
+            await self._hold()
         while True:
             if self.firmware is not None and await self.firmware(self):
                 return  # the firmware started another device (a BMC's boot override)
@@ -347,6 +352,27 @@ class Machine:
         if self.power != PIN_PROMPT or self._pin_typed is None:
             return False
         self._pin_typed.set()
+        return True
+
+    async def _hold(self) -> None:
+        """The lab's test control hold-boot, not a Windows behaviour: the machine stays down (powered, nothing
+        runs, no WinRM) until `release_boot`, so a test can order what happens elsewhere meanwhile."""
+        self.hold_next_boot = False
+        released = self._released = asyncio.Event()
+        self._go_down(HELD)
+        try:
+            await released.wait()
+        finally:
+            if self._released is released:
+                self._released = None
+        self._go_down("booting")
+
+    def release_boot(self) -> bool:
+        """End hold-boot: a held machine boots on; one not held yet will not be. False if it was not held."""
+        self.hold_next_boot = False
+        if self._released is None:
+            return False
+        self._released.set()
         return True
 
     def boot_outcome(self) -> boot.BootOutcome:
