@@ -17,7 +17,12 @@ description:
   - At the end of C(playbooks/prepare.yml) prints a table of the hosts (ready, failover armed,
     BitLocker TPM+PIN, what each lacks) and what to rehearse on one real machine first; the JSON
     report it writes is the one the fleet inventory reads (its option C(readiness_files)).
-  - Writes the same as a JSON report file in O(report_dir) (one file per run, mode 0600).
+  - Writes the same as a JSON report file in O(report_dir) (one file per run, mode 0600); beside a rollout's
+    JSON file, a self-contained HTML page (counts, batches, recoveries over time, hosts not recovered; it
+    loads nothing from the network) and JUnit XML (one test case per host) with the same name.
+  - Under ansible-runner (and so AWX), writes the same files in the job's artifact directory too (the
+    directory runner names in the environment variable C(AWX_ISOLATED_DATA_DIR)).
+  - Each host's finish time in the report is when the callback saw its outcome recorded.
   - Reads only what the playbooks record (the facts C(lifeline_rollout_plan), C(lifeline_rollout_outcome),
     C(lifeline_rollout_batches), C(recovery_readiness_report)); silent for other playbooks.
   - Contains no secret: the playbooks never record one in those facts.
@@ -27,7 +32,8 @@ requirements:
 options:
   report_dir:
     description:
-      - Directory for the JSON reports, created when missing. Empty to write no file.
+      - Directory for the reports, created when missing. Empty to write no file here (runner's artifact
+        directory still gets its copy).
     type: path
     default: ~/.ansible/lifeline/reports
     env:
@@ -41,25 +47,22 @@ import atexit
 import datetime as dt
 import json
 import os
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report_html, _report_junit
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import readiness_report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout_report import STATUSES, rollout_report
 
-STATUSES = (
-    "recovered",
-    "failed",
-    "blocked",
-    "interrupted",
-    "would_change",
-    "needs_hands",
-    "skipped",
-    "untouched",
-    "halted_by_peer",
-)
+__all__ = ["STATUSES", "CallbackModule", "rollout_report"]
+# ansible-runner tells the playbook its job's artifact directory in this variable (ansible-runner 2.4.3,
+# ansible_runner/config/_base.py): the reports are written there too, where runner's caller collects them.
+RUNNER_ARTIFACT_DIR = "AWX_ISOLATED_DATA_DIR"
+# Beside each rollout's JSON report, for people (HTML) and for CI systems (JUnit XML).
+_ROLLOUT_RENDERINGS = (("html", _report_html.render), ("junit.xml", _report_junit.render))
 
 
 def _plain(value: Any) -> Any:
@@ -67,86 +70,8 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def rollout_report(
-    plan: Mapping,
-    outcomes: Mapping,
-    batches: list,
-    halt_reason: str,
-    interrupted: str = "",
-    run_id: str = "",
-    current_batch: Iterable[str] = (),
-    halted_by_peer: bool = False,
-) -> dict:
-    """Every planned host's final status and the counts per wave and per signature.
-
-    ``interrupted`` names what ended the run early (a signal): the hosts of the batch then under way
-    (``current_batch``) that recorded no outcome are ``interrupted``, perhaps changed halfway. A slice of a
-    sliced rollout that another slice halted (``halted_by_peer``) left its remaining hosts ``halted_by_peer``."""
-    current_batch = set(current_batch)
-    hosts = {}
-    for name, planned in sorted((plan.get("hosts") or {}).items()):
-        outcome = outcomes.get(name) or {}
-        if outcome:
-            status, reason = outcome.get("outcome", "failed"), outcome.get("reason", "")
-        elif planned.get("action") == "blocked":
-            status, reason = "blocked", planned.get("reason", "")
-        elif planned.get("action") == "needs_hands":
-            status, reason = "needs_hands", planned.get("reason", "")
-        elif planned.get("action") != "remediate":
-            status, reason = "skipped", planned.get("reason", "")
-        else:
-            status = "untouched"
-            if interrupted and name in current_batch:
-                status = "interrupted"
-                reason = (
-                    f"the run was stopped ({interrupted}) while this host was being remediated: it may be changed "
-                    "halfway; run remediate.yml again, or rollback.yml"
-                )
-            elif interrupted:
-                reason = f"the run was stopped ({interrupted}) before this host's batch"
-            elif halted_by_peer:
-                status, reason = "halted_by_peer", "another slice halted the rollout before this host's batch"
-            else:
-                reason = "the rollout halted before this host's batch" if halt_reason else "not reached"
-        hosts[name] = {
-            "status": status,
-            "wave": planned.get("wave"),
-            # A host without a crash signature gets its signature and remediation from its facts in the wave.
-            "signature": outcome.get("signature") or planned.get("signature"),
-            "remediation": outcome.get("remediation") or planned.get("remediation"),
-            "state_before": planned.get("state"),
-            # How Lifeline reached it (in_band, out_of_band through its BMC), or needs_hands; null when skipped.
-            "path": outcome.get("path") or planned.get("path"),
-            "reason": reason,
-        }
-    by_wave: dict[str, Counter] = defaultdict(Counter)
-    by_signature: dict[str, Counter] = defaultdict(Counter)
-    by_path: dict[str, Counter] = defaultdict(Counter)
-    for host in hosts.values():
-        if host["path"]:
-            by_path[host["path"]][host["status"]] += 1
-        by_wave[host["wave"] or "-"][host["status"]] += 1
-        by_signature[host["signature"] or "(none)"][host["status"]] += 1
-    return {
-        "kind": "rollout",
-        "run_id": run_id,
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "interrupted": bool(interrupted),
-        "interrupted_by": interrupted,
-        "warnings": list(plan.get("warnings") or []),
-        "halted": bool(halt_reason),
-        "halt_reason": halt_reason,
-        "halted_by_peer": halted_by_peer,
-        "totals": dict(Counter(host["status"] for host in hosts.values())),
-        "by_wave": {wave: dict(counts) for wave, counts in by_wave.items()},
-        "by_signature": {signature: dict(counts) for signature, counts in by_signature.items()},
-        "by_path": {path: dict(counts) for path, counts in by_path.items()},
-        "batches": [
-            {key: batch.get(key) for key in ("wave", "batch", "hosts", "recovered", "failed", "failure_rate", "halt")}
-            for batch in batches
-        ],
-        "hosts": hosts,
-    }
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _table(title: str, rows: Mapping[str, Mapping[str, int]]) -> list[str]:
@@ -172,6 +97,9 @@ class CallbackModule(CallbackBase):
         self._halted_by_peer = False
         self._run_id = ""
         self._current_batch: list[str] = []
+        self._started = _now()
+        self._finished_at: dict[str, str] = {}
+        self._max_failure_rate: float | None = None
         self._readiness: dict[str, dict] = {}
         self._reported = False
         # A run stopped by Ctrl-C (SIGINT) never reaches v2_playbook_on_stats: ansible-playbook exits
@@ -189,6 +117,9 @@ class CallbackModule(CallbackBase):
             self._plan = _plain(facts["lifeline_rollout_plan"])
         if "lifeline_rollout_outcome" in facts:
             self._outcomes[host] = _plain(facts["lifeline_rollout_outcome"])
+            self._finished_at[host] = _now()  # when the host's end was recorded: the report's chart over time
+        if isinstance(facts.get("lifeline_rollout_threshold"), Mapping):
+            self._max_failure_rate = _plain(facts["lifeline_rollout_threshold"]).get("threshold")
         if "lifeline_rollout_batches" in facts:
             self._batches = _plain(facts["lifeline_rollout_batches"])
         if "lifeline_rollout_batch" in facts:
@@ -220,7 +151,10 @@ class CallbackModule(CallbackBase):
             interrupted,
             self._run_id,
             self._current_batch,
-            self._halted_by_peer,
+            started=self._started,
+            finished_at=self._finished_at,
+            max_failure_rate=self._max_failure_rate,
+            halted_by_peer=self._halted_by_peer,
         )
         self._show_rollout(report)
         self._write(report, "rollout")
@@ -296,17 +230,22 @@ class CallbackModule(CallbackBase):
             display(f"    - {item}")
 
     def _write(self, report: dict, kind: str) -> None:
-        directory = self.get_option("report_dir")
-        if not directory:
-            return
-        try:
-            os.makedirs(directory, exist_ok=True)
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-            path = os.path.join(directory, f"{kind}-{stamp}.json")
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(report, handle, indent=2, sort_keys=True)
-        except OSError as error:
-            self._display.warning(f"rollout_summary: could not write the {kind} report in {directory}: {error}")
-            return
-        self._display.display(f"\n  report: {path}")
+        """The JSON report in report_dir and, under ansible-runner, in the job's artifact directory; a rollout's
+        HTML page and JUnit XML beside each JSON file."""
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        renderings = [("json", lambda data: json.dumps(data, indent=2, sort_keys=True))]
+        if kind == "rollout":
+            renderings.extend(_ROLLOUT_RENDERINGS)
+        directories = [self.get_option("report_dir"), os.environ.get(RUNNER_ARTIFACT_DIR)]
+        for directory in dict.fromkeys(os.path.abspath(os.path.expanduser(d)) for d in directories if d):
+            for extension, render in renderings:
+                path = os.path.join(directory, f"{kind}-{stamp}.{extension}")
+                try:
+                    os.makedirs(directory, exist_ok=True)
+                    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                        handle.write(render(report))
+                except OSError as error:
+                    self._display.warning(f"rollout_summary: could not write the {kind} report in {directory}: {error}")
+                    break
+                self._display.display(f"\n  report: {path}" if extension == "json" else f"  {extension}: {path}")

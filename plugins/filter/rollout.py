@@ -23,6 +23,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import 
     remediation_from_facts,
     verdict,
 )
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout_report import rollout_report, stats_summary
 
 display = Display()
 _PLAN_VARIABLES = (
@@ -122,10 +123,37 @@ def rollout_remediation(planned: Mapping, facts: Any, remediations: Iterable[Map
     return remediation_from_facts(planned, facts, remediations)
 
 
+def rollout_summary(
+    plan: Mapping,
+    hostvars: Mapping,
+    batches: list,
+    halt_reason: str = "",
+    run_id: str = "",
+    halted_by_peer: bool = False,
+):
+    """The counts of the rollout report (what the rollout_summary callback writes), for set_stats: AWX and
+    ansible-runner keep them as the job's artifacts."""
+    outcomes = {
+        host: _variables(hostvars, host, ["lifeline_rollout_outcome"]).get("lifeline_rollout_outcome")
+        for host in (plan.get("hosts") or {})
+    }
+    plain = {host: dict(outcome) for host, outcome in outcomes.items() if isinstance(outcome, Mapping)}
+    report = rollout_report(
+        plan,
+        plain,
+        list(batches or []),
+        str(halt_reason or ""),
+        run_id=str(run_id),
+        halted_by_peer=bool(halted_by_peer),
+    )
+    return stats_summary(report)
+
+
 class FilterModule:
     def filters(self) -> dict:
         return {
             "rollout_plan": rollout_plan,
             "rollout_remediation": rollout_remediation,
+            "rollout_summary": rollout_summary,
             "rollout_verdict": rollout_verdict,
         }

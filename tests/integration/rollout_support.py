@@ -4,10 +4,14 @@ ground-truth snapshots to compare before and after a playbook."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import yaml
 
+from ..unit.collection.report_pages import Page, read_page
 from .conftest import REPO, LabFleet
 from .playbooks import PlayRun, ansible_playbook, static_inventory
 
@@ -71,6 +75,39 @@ def report(directory: Path) -> dict:
     reports = sorted((directory / "reports").glob("rollout-*.json"))
     assert reports, "the rollout_summary callback wrote no report"
     return yaml.safe_load(reports[-1].read_text())
+
+
+# A recovery password as manage-bde and escrow exports write it: eight groups of six digits.
+_RECOVERY_PASSWORD = re.compile(r"\b\d{6}(?:-\d{6}){7}\b")
+
+
+def browser_dom(page: Path) -> str:
+    """The page as headless Chromium (Debian package chromium, installed by scripts/bootstrap) builds its DOM."""
+    chromium = shutil.which("chromium")
+    assert chromium, "no chromium: run scripts/bootstrap as root, or apt-get install chromium"
+    # --no-sandbox: the suite runs as root in CI, where Chromium's sandbox refuses to start.
+    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0 and "</html>" in done.stdout, done.stderr[-2000:]
+    return done.stdout
+
+
+def renderings(directory: Path, fleet: LabFleet) -> tuple[Page, ET.Element]:
+    """The newest rollout report's HTML page as Chromium renders it, and its JUnit XML; neither (nor the JSON
+    report) holds a secret of the fleet: an account password or an escrowed recovery password."""
+    newest = sorted((directory / "reports").glob("rollout-*.json"))[-1]
+    html, junit = newest.with_suffix(".html"), newest.with_name(newest.stem + ".junit.xml")
+    secrets = {host["password"] for host in fleet.hosts}
+    secrets |= set(_RECOVERY_PASSWORD.findall(Path(fleet.content["bitlocker_escrow_file"]).read_text()))
+    for path in (newest, html, junit):
+        text = path.read_text()
+        assert not [secret for secret in secrets if secret in text], path
+    return read_page(browser_dom(html)), ET.fromstring(junit.read_text())
+
+
+def junit_verdicts(junit: ET.Element) -> dict[str, str]:
+    """Each host's JUnit verdict: passed, failure or skipped."""
+    return {case.get("name"): (case[0].tag if len(case) else "passed") for case in junit.iter("testcase")}
 
 
 def on_disk(truth: dict) -> dict:

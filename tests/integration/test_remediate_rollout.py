@@ -10,7 +10,17 @@ import pytest
 import yaml
 
 from .conftest import lab, start_fleet
-from .rollout_support import LAB_MAPPING, REMEDIATE, on_disk, recap, report, rollout_inventory, run
+from .rollout_support import (
+    LAB_MAPPING,
+    REMEDIATE,
+    junit_verdicts,
+    on_disk,
+    recap,
+    renderings,
+    report,
+    rollout_inventory,
+    run,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,6 +67,19 @@ def test_the_staged_rollout_recovers_every_host_and_a_second_run_changes_nothing
                                        and "\\drivers\\CrowdStrike\\" in p), name  # fmt: skip
 
         assert machine["bcd"]["entries"][machine["bcd"]["os_entry"]].get("safeboot") is None, name
+
+    # The HTML page (read back from Chromium's DOM) and the JUnit XML say what the JSON report and the lab say.
+    page, junit = renderings(tmp_path, fleet)
+    healthy = {name for name in RINGS if fleet.show(name)["machine"]["environment"] == "normal"}
+    assert healthy == set(REACHABLE)
+    for table, counts in (("by-wave", "by_wave"), ("by-signature", "by_signature"), ("by-path", "by_path")):
+        assert page.counts(table) == summary[counts], table
+    batches = [(b["hosts"], b["failed"], b["threshold"], b["verdict"]) for b in page.tables["batches"].values()]
+    assert batches == [("1", "0", "20%", "go on")] * 2
+    assert page.points == {"recovered": len(healthy)}  # one point per recovery on the chart
+    assert {name: row["status"] for name, row in page.tables["not-recovered"].items()} == dict.fromkeys(
+        IN_WINRE, "needs_hands")  # fmt: skip
+    assert junit_verdicts(junit) == {**dict.fromkeys(healthy, "passed"), **dict.fromkeys(IN_WINRE, "skipped")}
 
     boots = {name: fleet.show(name)["machine"]["boots"] for name in RINGS}
     # The inventory now finds the repaired hosts healthy; the others still need hands.
@@ -121,6 +144,12 @@ def test_a_fix_that_does_not_work_on_the_canary_ring_halts_before_the_next_wave(
         "CS-0001": "needs_hands", "CS-0002": "failed", "CS-0003": "needs_hands", "CS-0004": "untouched"}  # fmt: skip
     # Ansible's own recap (and so AWX and JUnit) agrees: the canary failed, the untouched host did not.
     assert (recap(halted.stdout, "CS-0002")["failed"], recap(halted.stdout, "CS-0004")["failed"]) == (1, 0)
+    page, junit = renderings(tmp_path, fleet)
+    assert page.texts["halted"] == "HALTED: " + summary["halt_reason"]
+    assert page.tables["batches"]["canary#1"]["verdict"] == "HALT" and page.points == {"failed": 1}
+    assert page.tables["not-recovered"]["CS-0002"]["reason"] == summary["hosts"]["CS-0002"]["reason"]
+    assert junit_verdicts(junit) == {
+        "CS-0001": "skipped", "CS-0002": "failure", "CS-0003": "skipped", "CS-0004": "skipped"}  # fmt: skip
     for name, before in outside.items():  # the lab: nothing outside the canary ring was touched
         after = fleet.show(name)
         assert on_disk(after) == on_disk(before), name
