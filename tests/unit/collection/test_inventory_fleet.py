@@ -327,3 +327,19 @@ def test_the_example_inventory_as_the_readme_passes_it_holds_exactly_the_cmdb_ho
     for name, address, _ring, site, _owner in rows:
         assert hostvars[name]["ansible_host"] == address
         assert name in listed[f"site_{site}"]["hosts"]  # the example's keyed_groups, from the CSV's columns
+
+
+def test_discover_prints_the_table_and_no_line_per_host(tmp_path: Path) -> None:
+    """At normal verbosity playbooks/discover.yml prints the counts and the table only: no `skipping:` line and
+    no task result per host; with -v the evidence joins the table."""
+    write_cmdb(tmp_path / "cmdb.csv")
+    config = write_config(tmp_path / "fleet.lifeline.yml", cmdb_files=[str(tmp_path / "cmdb.csv")])
+    played = run("ansible-playbook", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    assert played.returncode == 0, played.stdout + played.stderr
+    results = [line for line in played.stdout.splitlines() if re.match(r"^(ok|changed|skipping|failed): ", line)]
+    assert not [line for line in results if line.startswith("skipping")], played.stdout
+    assert len(results) == 4 and all("[localhost]" in line for line in results), played.stdout  # 3 counts, 1 table
+    assert all(f'"WS-000{number}  ' in played.stdout for number in (1, 2, 3))
+    assert "The evidence for each verdict" not in played.stdout
+    verbose = run("ansible-playbook", "-v", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    assert "The evidence for each verdict" in verbose.stdout and "skipping" not in verbose.stdout
