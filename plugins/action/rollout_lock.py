@@ -35,7 +35,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
         sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
         if not sources:
             return {**result, "failed": True, "msg": "no inventory sources to lock: pass inventory_sources"}

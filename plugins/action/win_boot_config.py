@@ -71,8 +71,7 @@ class ActionModule(RecoveryAction):
             record_file = _records.path(os_volume, "boot_config", bcd_identifier(identifier))
         read_script = boot_config_read(identifier, store, record_file)
         for element, value in wanted.items():  # refuse bad values before anything is sent
-            bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))],
-                                     store)  # fmt: skip
+            bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))], store)
         if state == "restored" and record_file is None:
             raise RecoveryFailed(
                 "state=restored needs the rollback record: os_volume is not set and no lifeline_recovery.os_volume "
@@ -107,7 +106,7 @@ class ActionModule(RecoveryAction):
         needed = changes_needed(entry, wanted)
         if state == "restored":
             result["nothing_to_restore"] = not needed
-        result["previous"] = {element: shown_value(current) for element, (current, _) in needed.items()}
+        result["previous"] = {element: shown_value(current) for element, (current, _wanted) in needed.items()}
         result["values"] = {element: shown_value(value) for element, value in wanted.items()}
         if self._task.diff:
             before = entry.get
@@ -134,7 +133,7 @@ class ActionModule(RecoveryAction):
                     "writing the rollback record", _records.write_script(os_volume, "boot_config", identifier, merged)
                 )
                 result["record"] = record_file
-        changes = [(e, None if new is None else set_value(e, new)) for e, (_, new) in needed.items()]
+        changes = [(e, None if new is None else set_value(e, new)) for e, (_current, new) in needed.items()]
         self.checked(f"changing {identifier} ({summary})", bcdedit_changes(identifier, changes, store))
         if state == "restored":
             self.checked(

@@ -62,7 +62,7 @@ class ActionModule(RecoveryAction):
             found = lease.ABSENT_FILE  # the first swap creates it, or reads what is there instead
         else:
             found = self.run_lease_script("reading the lease", lease.lease_read(path))[1]
-        for _ in range(MAX_SWAPS):
+        for _swap in range(MAX_SWAPS):
             now = datetime.datetime.now(datetime.UTC)
             decision = (
                 lease.decide_acquire(found, run, owner, minutes, now, args["force"])

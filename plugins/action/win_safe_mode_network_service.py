@@ -82,7 +82,7 @@ class ActionModule(RecoveryAction):
         result = {
             "services": services,
             "state": state,
-            "added": [name for name, _ in todo.add],
+            "added": [name for name, _kind in todo.add],
             "removed": list(todo.remove),
             "kept": list(todo.kept),
             "listed": [name for name in todo.listed_after if name.casefold() in wanted],

@@ -9,7 +9,7 @@ type: aggregate
 short_description: The summary of a Lifeline rollout (remediate) or readiness check (prepare), on screen and as JSON
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - At the end of C(playbooks/remediate.yml) prints how many hosts were recovered, failed, skipped
     and left untouched, per wave and per failure signature, the verdict of every batch and, when the
@@ -25,7 +25,7 @@ description:
   - Each host's finish time in the report is when the callback saw its outcome recorded.
   - Reads only what the playbooks record (the facts C(lifeline_rollout_plan), C(lifeline_rollout_outcome),
     C(lifeline_rollout_batches), C(recovery_readiness_report)); silent for other playbooks.
-  - Contains no secret: the playbooks never record one in those facts.
+  - Contains no secret (the playbooks never record one in those facts).
 requirements:
   - enable in ansible.cfg (C(callbacks_enabled = lifeline.recovery.rollout_summary)), as this collection's
     ansible.cfg does

@@ -8,7 +8,7 @@ name: fleet
 short_description: The Lifeline fleet inventory, with each machine's recovery state
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Builds the inventory of Windows machines that Lifeline works on, tells in seconds which are
     healthy, which are reachable in a recovery environment and which are down, and groups them for

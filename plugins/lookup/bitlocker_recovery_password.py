@@ -8,7 +8,7 @@ name: bitlocker_recovery_password
 short_description: A computer's BitLocker recovery password, read from an escrow export when it is needed
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Returns the BitLocker recovery password of each computer named in the terms, read from an escrow
     export at the moment of use, for a task that unlocks the computer's volume.

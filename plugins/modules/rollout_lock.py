@@ -6,7 +6,7 @@ module: rollout_lock
 short_description: One Lifeline rollout at a time per inventory on this controller
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Takes or releases the controller's lock for a rollout of an inventory, so that two
     C(playbooks/remediate.yml) runs of the same inventory on one controller (two engineers, or a
@@ -44,10 +44,17 @@ options:
       - The folder of the lock files, created with mode 0700 when missing.
       - Default the environment variable C(LIFELINE_LOCK_DIR), else C(~/.ansible/lifeline/locks).
     type: path
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
+    support: none
+  diff_mode:
     support: none
   check_mode:
     support: full

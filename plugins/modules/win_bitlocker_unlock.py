@@ -6,7 +6,7 @@ module: win_bitlocker_unlock
 short_description: Unlock a BitLocker volume with its recovery password
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Unlocks a BitLocker-protected volume of a Windows host with its 48-digit recovery password, typically the
     offline Windows volume of a host that sits in the Windows Recovery Environment (WinRE), so that it can be
@@ -49,6 +49,8 @@ options:
       - To choose the escrow entry, pass the same ID as C(key_id) to the
         P(lifeline.recovery.bitlocker_recovery_password#lookup) lookup.
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -6,7 +6,7 @@ module: win_boot_config
 short_description: Set or clear safeboot, bootstatuspolicy, recoveryenabled and the devices of a Windows boot entry
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Reads a boot entry with C(bcdedit /enum <identifier> /v) and changes only the elements that differ. All
     changes are made in one script of C(bcdedit /set) and C(bcdedit /deletevalue) commands, which stops at the
@@ -85,6 +85,8 @@ options:
       - The volume that holds Windows and the rollback records (V(C:), or V(D:) in WinRE).
       - Defaults to the C(lifeline_recovery.os_volume) fact. Without either, nothing is recorded on the host.
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

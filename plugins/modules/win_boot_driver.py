@@ -6,7 +6,7 @@ module: win_boot_driver
 short_description: Disable or restore a Windows service or driver in the live or offline SYSTEM hive
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Sets the C(Start) value of C(HKLM\SYSTEM\<control set>\Services\<name>) to 4 (disabled), so that a crashing
     boot-start driver is not loaded at the next boot. O(state=restored) puts back the value that it replaced.
@@ -64,6 +64,8 @@ options:
         and the rollback record.
       - Defaults to the C(lifeline_recovery.os_volume) fact from M(lifeline.recovery.win_recovery_facts).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -32,7 +32,7 @@ description:
   - Works in Safe Mode and in WinRE (where the Windows volume usually is C(D:)), with Windows PowerShell 5.1
     cmdlets only (Get-ChildItem, Get-FileHash, Get-Content, ConvertTo-Json, Move-Item, Set-Content).
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 options:
   path:
     description:
@@ -101,6 +101,8 @@ options:
     type: str
     choices: [quarantined, restored]
     default: quarantined
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -147,7 +149,7 @@ matched:
   contains:
     path: {description: Full path of the file., type: str}
     size: {description: Size in bytes., type: int}
-    sha256: {description: SHA-256, 64 upper-case hex digits., type: str}
+    sha256: {description: 'SHA-256, 64 upper-case hex digits.', type: str}
     last_write_time: {description: LastWriteTimeUtc in ISO 8601 (UTC)., type: str}
   sample: [{path: 'C:\Windows\System32\drivers\CrowdStrike\C-00000291-00000000-00000032.sys', size: 40960,
             sha256: 328F53AFA28EDD77EF1E155A85184A38FB4D4EA3796B773AE2F4DD09CD0947C0,

@@ -6,7 +6,7 @@ module: win_recovery_facts
 short_description: Gather where a Windows host is (normal, Safe Mode or WinRE) and the state of its Windows
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Sets C(ansible_facts.lifeline_recovery) for a Windows host that may be in normal mode, in Safe Mode, or in the
     Windows Recovery Environment (WinRE). It reports the environment, the volume holding Windows, BitLocker state, boot
@@ -40,6 +40,9 @@ options:
     elements: str
     choices: [environment, bitlocker, boot, drivers, servicing, crashes, remote]
     default: [environment, bitlocker, boot, drivers, servicing, crashes, remote]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full

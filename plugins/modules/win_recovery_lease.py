@@ -6,7 +6,7 @@ module: win_recovery_lease
 short_description: Make sure only one rollout at a time works on a Windows host
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Records a lease on the host itself, so that two rollouts started from different controllers (two engineers,
     or AWX and a laptop) do not work on the same host at the same time.
@@ -70,6 +70,8 @@ options:
         facts say that the volume is locked by BitLocker, the task fails before it sends anything.
     type: str
     aliases: [volume]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

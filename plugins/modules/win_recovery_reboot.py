@@ -6,7 +6,7 @@ module: win_recovery_reboot
 short_description: Restart a Windows host into normal mode or Safe Mode and prove that it booted
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Restarts a Windows host that is in normal mode, in Safe Mode or in the Windows Recovery Environment (WinRE).
     It waits for the host to come back over WinRM and proves the boot. The proof is a new last boot time, the
@@ -47,6 +47,8 @@ options:
         boot.
     type: int
     default: 0
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

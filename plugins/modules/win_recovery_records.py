@@ -6,7 +6,7 @@ module: win_recovery_records
 short_description: List what Lifeline changed on a Windows host, from its rollback records, and undo it
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Every Lifeline module that changes a host first writes a rollback record on the host, in
     C(<os_volume>\ProgramData\Lifeline\records), one JSON file per changed thing. All records share one versioned
@@ -54,6 +54,8 @@ options:
         volume must be unlocked first.
       - Defaults to the C(lifeline_recovery.os_volume) fact from M(lifeline.recovery.win_recovery_facts).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
@@ -96,9 +98,9 @@ records:
              winre_failover.",
            type: str}
     module: {description: The module that wrote the record., type: str}
-    time: {description: When the change was recorded (ISO 8601, UTC)., type: str}
-    restored_at: {description: When the record was used by a restore, or null., type: str}
-    summary: {description: What was changed, in one line., type: str}
+    time: {description: 'When the change was recorded (ISO 8601, UTC).', type: str}
+    restored_at: {description: 'When the record was used by a restore, or null.', type: str}
+    summary: {description: 'What was changed, in one line.', type: str}
     pending: {description: Whether the change is still in place on the host., type: bool}
     undo:
       description: The module call that undoes the record (C(module) and C(args)), or null.

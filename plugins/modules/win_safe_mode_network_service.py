@@ -6,7 +6,7 @@ module: win_safe_mode_network_service
 short_description: Let services such as WinRM run in Safe Mode with Networking
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Safe Mode with Networking starts only the drivers and services that have a subkey under
     C(HKLM\SYSTEM\CurrentControlSet\Control\SafeBoot\Network), by name or by load-order group. Any other service
@@ -47,6 +47,8 @@ options:
       - The volume that holds Windows and the record, normally V(C:).
       - Defaults to the C(lifeline_recovery.os_volume) fact from M(lifeline.recovery.win_recovery_facts).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

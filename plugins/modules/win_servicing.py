@@ -6,7 +6,7 @@ module: win_servicing
 short_description: List, remove or revert Windows servicing packages with DISM, offline from WinRE or online
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Lists the servicing packages of a Windows image with C(dism /Get-Packages). It can remove one package with
     C(dism /Remove-Package /PackageName:<identity> /NoRestart), either a named package or the newest quality
@@ -58,6 +58,8 @@ options:
         records.
       - Defaults to the C(os_volume) fact of M(lifeline.recovery.win_recovery_facts).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

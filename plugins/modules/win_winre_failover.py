@@ -6,7 +6,7 @@ module: win_winre_failover
 short_description: Arm Lifeline's failover in the Windows Recovery Environment image, or put the original back
 version_added: 0.2.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Stock Windows RE has no PowerShell and no WinRM, and after two failed boots it waits for a person. This module
     installs Lifeline's failover into C(winre.wim) so that Windows RE, each time it starts, first runs a cmd script
@@ -59,6 +59,8 @@ options:
       - The volume that holds Windows, the work folder and the record, normally V(C:).
       - Defaults to the C(lifeline_recovery.os_volume) fact from M(lifeline.recovery.win_recovery_facts).
     type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -92,13 +92,13 @@ class RecoveryAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         try:
-            _, args = self.validate_argument_spec(
+            args = self.validate_argument_spec(
                 argument_spec=self.ARGUMENT_SPEC,
                 mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
                 required_if=self.REQUIRED_IF,
                 required_together=self.REQUIRED_TOGETHER,
                 required_one_of=self.REQUIRED_ONE_OF,
-            )
+            )[1]
         except AnsibleActionFail as error:
             self._secrets += self._no_log_values(self._task.args)
             return redact({**result, "failed": True, "msg": str(error.message), "commands_sent": 0}, self._secrets)

@@ -63,21 +63,19 @@ DISABLED = 4
 START_TYPES = {0: "boot", 1: "system", 2: "automatic", 3: "manual", 4: "disabled"}
 _TOOL = "the boot driver read (reg query as JSON)"
 
-DENIED_SERVICES = frozenset(
-    (
-     # storage: port/miniport drivers and the disk class driver (0x7B when lost)
-     "storport", "stornvme", "storahci", "storvsc", "storflt", "storufs", "iastorav", "iastorv", "megasas",
-     "lsi_sas", "lsi_sas2i", "lsi_sas3i", "atapi", "pciide", "intelide", "disk", "ehstorclass", "spaceport",
-     # partitions and volumes, snapshots, BitLocker
-     "partmgr", "volmgr", "volmgrx", "volsnap", "volume", "mountmgr", "fvevol", "iorate", "vhdmp",
-     # file systems, the filter manager and the log file system under the registry's transactions
-     "ntfs", "refs", "fltmgr", "clfs", "fileinfo", "wof", "ksecdd", "cng", "ksecpkg",
-     # buses and the platform
-     "pci", "acpi", "acpiex", "msisadrv", "vdrvroot", "pdc", "vmbus", "vpci", "tpm", "wdf01000",
-     # what remote recovery over WinRM needs
-     "ndis", "tcpip", "afd", "netbt", "winrm", "rpcss", "http",
-    )
-)  # fmt: skip
+DENIED_SERVICES = frozenset((
+    # storage: port/miniport drivers and the disk class driver (0x7B when lost)
+    "storport", "stornvme", "storahci", "storvsc", "storflt", "storufs", "iastorav", "iastorv", "megasas",
+    "lsi_sas", "lsi_sas2i", "lsi_sas3i", "atapi", "pciide", "intelide", "disk", "ehstorclass", "spaceport",
+    # partitions and volumes, snapshots, BitLocker
+    "partmgr", "volmgr", "volmgrx", "volsnap", "volume", "mountmgr", "fvevol", "iorate", "vhdmp",
+    # file systems, the filter manager and the log file system under the registry's transactions
+    "ntfs", "refs", "fltmgr", "clfs", "fileinfo", "wof", "ksecdd", "cng", "ksecpkg",
+    # buses and the platform
+    "pci", "acpi", "acpiex", "msisadrv", "vdrvroot", "pdc", "vmbus", "vpci", "tpm", "wdf01000",
+    # what remote recovery over WinRM needs
+    "ndis", "tcpip", "afd", "netbt", "winrm", "rpcss", "http",
+))  # fmt: skip
 PROTECTED_GROUPS = frozenset(
     group.casefold()
     for group in (

@@ -218,7 +218,8 @@ def _package(block: list[tuple[int, str]]) -> Package:
         if not match or match.group("label") != label:
             raise ParseError(_PACKAGES_TOOL, f"expected '{label} : ...'; {_LOCALIZED_HINT}", number, line)
         values.append((number, line, (match.group("value") or "").strip()))
-    (id_number, id_line, identity), (_, _, state), (_, _, release_type), (time_number, time_line, time) = values
+    (id_number, id_line, identity), state_field, type_field, (time_number, time_line, time) = values
+    state, release_type = state_field[2], type_field[2]  # the value (number and line only locate errors)
     if not _IDENTITY.fullmatch(identity):
         raise ParseError(_PACKAGES_TOOL, "not a package identity (letters, digits, _.~-)", id_number, id_line)
     if not state or not release_type:

@@ -410,7 +410,12 @@ def parse_unlock_report(text: str, volume: str) -> UnlockReport:
     if "unlock" not in document:
         return UnlockReport(before)
     unlock, unlock_rc = document["unlock"] or "", document.get("unlock_rc")  # Out-String of nothing may be null
-    well_formed = isinstance(unlock, str) and type(unlock_rc) is int and isinstance(document.get("status_after"), str)
+    well_formed = (
+        isinstance(unlock, str)
+        and isinstance(unlock_rc, int)
+        and not isinstance(unlock_rc, bool)
+        and isinstance(document.get("status_after"), str)
+    )
     if not well_formed:
         raise ParseError(_REPORT_TOOL, "an unlock without its exit code or the status after it")
     return UnlockReport(before, unlock, unlock_rc, _status_of(document["status_after"], volume))

@@ -132,7 +132,7 @@ def parse_reagentc_result(text: str) -> str | None:
     """None when ``reagentc /enable`` or ``/disable`` printed ``REAGENTC.EXE: Operation Successful.``, else the
     message reagentc gave (or a description of the output), for the task's error."""
     numbered = [(number, line.strip()) for number, line in enumerate(split_lines(text), start=1) if line.strip()]
-    if any(line == REAGENTC_SUCCESS for _, line in numbered):
+    if any(line == REAGENTC_SUCCESS for _number, line in numbered):
         return None
     failure = _failure(numbered)
     if failure:
@@ -144,7 +144,7 @@ def _failure(numbered: list[tuple[int, str]]) -> str | None:
     """The ``REAGENTC.EXE:`` lines other than the success line, joined (reagentc's error), or None."""
     messages = [
         match.group("message")
-        for match in (_REAGENTC_LINE.fullmatch(line) for _, line in numbered)
+        for match in (_REAGENTC_LINE.fullmatch(line) for _number, line in numbered)
         if match and match.group(0) != REAGENTC_SUCCESS
     ]
     return " ".join(messages) or None

@@ -456,7 +456,7 @@ def parse_listing(output: str) -> tuple[list[tuple[str, dict]], list[dict]]:
                 continue
             if name == "manifests" and any(
                 r["kind"] == "quarantine" and r["quarantine_id"].casefold() == record["quarantine_id"].casefold()
-                for _, r in records
+                for _found, r in records
             ):
                 continue
             records.append((found, record))

@@ -84,25 +84,23 @@ _LETTER = re.compile(r"[A-Za-z]:")
 
 # Boot- and system-start drivers of default Windows installations (Services\<name> Start 0 or 1 on Windows 10/11
 # and Server 2016-2025, physical, Hyper-V and Azure), lower case. Kept short on purpose: see the module docstring.
-INBOX_BOOT_AND_SYSTEM_DRIVERS = frozenset(
-    (
-     "acpi", "acpiex", "acpipagr", "afd", "afunix", "ahcache", "amdsata", "amdsbs", "amdxata", "arcsas", "atapi",
-     "b06bdrv", "bam", "basicdisplay", "basicrender", "beep", "bindflt", "bowser", "bttflt", "cdrom", "cimfs",
-     "cldflt", "clfs", "cmbatt", "cng", "compositebus", "condrv", "csc", "dam", "dfsc", "disk", "dxgkrnl",
-     "ehstorclass", "ehstortcgdrv", "filecrypt", "fileinfo", "filetrace", "fltmgr", "fvevol", "gencounter",
-     "gpuenergydrv", "hvcrash", "hvservice", "hwpolicy", "hyperkbd", "hypervideo", "iastorav", "iastorv", "intelide",
-     "intelpep", "intelppm", "iorate", "ksecdd", "ksecpkg", "kdnic", "lsi_sas", "lsi_sas2i", "lsi_sas3i", "luafv",
-     "megasas", "megasas2i", "megasas35i", "megasr", "mountmgr", "mpsdrv", "msfs", "mshidkmdf", "msisadrv", "msquic",
-     "msrpc", "mssecflt", "mssmbios", "mup", "ndis", "ndiscap", "ndu", "netbios", "netbt", "netvsc", "npfs",
-     "npsvctrig", "nsiproxy", "ntfs", "null", "nvraid", "nvstor", "partmgr", "pci", "pciide", "pcw", "pdc", "peauth",
-     "percsas2i", "percsas3i", "ramdisk", "rdyboost", "refs", "sgrmagent", "spaceport", "spaceparser", "srv2",
-     "srvnet", "stexstor", "storahci", "storflt", "stornvme", "storport", "storqosflt", "storvsc", "storufs",
-     "tcpip", "tcpip6", "tcpipreg", "tdx", "tpm", "tsusbhub", "uefi", "umbus", "vdrvroot", "vhdmp", "vid", "vmbus",
-     "vmgid", "vmbushid", "volmgr", "volmgrx", "volsnap", "volume", "vpci", "vsmraid", "vstxraid", "wcifs", "wcnfs",
-     "wdboot", "wdfilter", "wdf01000", "wfplwfs", "wimmount", "windowstrustedrt", "windowstrustedrtproxy", "wof",
-     "ws2ifsl", "wtd",
-    )
-)  # fmt: skip
+INBOX_BOOT_AND_SYSTEM_DRIVERS = frozenset((
+    "acpi", "acpiex", "acpipagr", "afd", "afunix", "ahcache", "amdsata", "amdsbs", "amdxata", "arcsas", "atapi",
+    "b06bdrv", "bam", "basicdisplay", "basicrender", "beep", "bindflt", "bowser", "bttflt", "cdrom", "cimfs",
+    "cldflt", "clfs", "cmbatt", "cng", "compositebus", "condrv", "csc", "dam", "dfsc", "disk", "dxgkrnl",
+    "ehstorclass", "ehstortcgdrv", "filecrypt", "fileinfo", "filetrace", "fltmgr", "fvevol", "gencounter",
+    "gpuenergydrv", "hvcrash", "hvservice", "hwpolicy", "hyperkbd", "hypervideo", "iastorav", "iastorv", "intelide",
+    "intelpep", "intelppm", "iorate", "ksecdd", "ksecpkg", "kdnic", "lsi_sas", "lsi_sas2i", "lsi_sas3i", "luafv",
+    "megasas", "megasas2i", "megasas35i", "megasr", "mountmgr", "mpsdrv", "msfs", "mshidkmdf", "msisadrv", "msquic",
+    "msrpc", "mssecflt", "mssmbios", "mup", "ndis", "ndiscap", "ndu", "netbios", "netbt", "netvsc", "npfs",
+    "npsvctrig", "nsiproxy", "ntfs", "null", "nvraid", "nvstor", "partmgr", "pci", "pciide", "pcw", "pdc", "peauth",
+    "percsas2i", "percsas3i", "ramdisk", "rdyboost", "refs", "sgrmagent", "spaceport", "spaceparser", "srv2",
+    "srvnet", "stexstor", "storahci", "storflt", "stornvme", "storport", "storqosflt", "storvsc", "storufs",
+    "tcpip", "tcpip6", "tcpipreg", "tdx", "tpm", "tsusbhub", "uefi", "umbus", "vdrvroot", "vhdmp", "vid", "vmbus",
+    "vmgid", "vmbushid", "volmgr", "volmgrx", "volsnap", "volume", "vpci", "vsmraid", "vstxraid", "wcifs", "wcnfs",
+    "wdboot", "wdfilter", "wdf01000", "wfplwfs", "wimmount", "windowstrustedrt", "windowstrustedrtproxy", "wof",
+    "ws2ifsl", "wtd",
+))  # fmt: skip
 
 
 # --- the environment survey ------------------------------------------------------------------------------------

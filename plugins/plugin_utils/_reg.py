@@ -95,7 +95,7 @@ def _value_switch(value: object) -> list[str]:
 
 def _mount_key(value: object) -> str:
     key = _registry_key(value, "hive mount key")
-    root, _, name = key.partition("\\")
+    root, _separator, name = key.partition("\\")
     if root not in ("HKLM", "HKU") or not _MOUNT_NAME.fullmatch(name):
         raise ValueError(f"hive mount key {shown(value)} is not HKLM\\<name> or HKU\\<name> (letters, digits, _ -)")
     return key

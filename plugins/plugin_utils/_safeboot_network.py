@@ -177,7 +177,7 @@ def plan(state: str, requested: list[str], read: SafeBootRead, recorded: list[di
         add = tuple((key.name, key.kind) for key in read.services if key and key.name.casefold() not in listed)
         for name, kind in add:
             ours.setdefault(name.casefold(), {"name": name, "kind": kind})
-        after = {**listed, **{name.casefold(): name for name, _ in add}}
+        after = {**listed, **{name.casefold(): name for name, _kind in add}}
         return Plan(add, (), (), tuple(ours.values()), tuple(sorted(after.values(), key=str.casefold)))
     remove = tuple(listed[n.casefold()] for n in requested if n.casefold() in listed and n.casefold() in ours)
     kept = tuple(listed[n.casefold()] for n in requested if n.casefold() in listed and n.casefold() not in ours)

@@ -304,3 +304,42 @@ def test_ansible_doc_finds_the_plugin_from_any_directory_and_it_knows_no_lab(tmp
     assert {"cmdb_files", "signals_files", "winrm_user", "keyed_groups", "cache"} <= set(entry["doc"]["options"])
     # A real estate has no lab: no option, group, variable or sentence of the plugin's documentation names one.
     assert not re.findall(r"\blab\b|lifeline.lab", json.dumps(entry), re.IGNORECASE)
+
+
+def test_the_example_inventory_as_the_readme_passes_it_holds_exactly_the_cmdb_hosts(tmp_path: Path) -> None:
+    """inventories/example copied as the README says, passed with -i as its README says (the configuration
+    file): the hosts are the CMDB export's, grouped by its sites; no line of the CSV became a host."""
+    example = tmp_path / "example"
+    subprocess.run(["cp", "-r", str(REPO / "inventories" / "example"), str(example)], check=True)
+    config = example / "fleet.lifeline.yml"
+    readme = (REPO / "inventories" / "example" / "README.md").read_text()
+    assert "-i inventories/example/fleet.lifeline.yml" in readme and "-i inventories/example " not in readme
+    options = yaml.safe_load(config.read_text())
+    # These addresses do not exist: no probe, no cache under ~; every other setting as shipped.
+    options.update(probe=False, cache=False, signals_files=[])
+    config.write_text(yaml.safe_dump(options, sort_keys=False))
+    with (example / "cmdb" / "windows-servers.csv").open() as export:
+        rows = [line.split(",") for line in export.read().splitlines()[1:]]
+    listed = inventory_list("-i", str(config), cwd=tmp_path)
+    hostvars = listed["_meta"]["hostvars"]
+    assert sorted(hostvars) == sorted(row[0] for row in rows)
+    assert not listed.get("ungrouped", {}).get("hosts")
+    for name, address, _ring, site, _owner in rows:
+        assert hostvars[name]["ansible_host"] == address
+        assert name in listed[f"site_{site}"]["hosts"]  # the example's keyed_groups, from the CSV's columns
+
+
+def test_discover_prints_the_table_and_no_line_per_host(tmp_path: Path) -> None:
+    """At normal verbosity playbooks/discover.yml prints the counts and the table only: no `skipping:` line and
+    no task result per host; with -v the evidence joins the table."""
+    write_cmdb(tmp_path / "cmdb.csv")
+    config = write_config(tmp_path / "fleet.lifeline.yml", cmdb_files=[str(tmp_path / "cmdb.csv")])
+    played = run("ansible-playbook", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    assert played.returncode == 0, played.stdout + played.stderr
+    results = [line for line in played.stdout.splitlines() if re.match(r"^(ok|changed|skipping|failed): ", line)]
+    assert not [line for line in results if line.startswith("skipping")], played.stdout
+    assert len(results) == 4 and all("[localhost]" in line for line in results), played.stdout  # 3 counts, 1 table
+    assert all(f'"WS-000{number}  ' in played.stdout for number in (1, 2, 3))
+    assert "The evidence for each verdict" not in played.stdout
+    verbose = run("ansible-playbook", "-v", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
+    assert "The evidence for each verdict" in verbose.stdout and "skipping" not in verbose.stdout
