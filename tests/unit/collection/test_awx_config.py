@@ -278,3 +278,31 @@ def test_ansible_renders_the_derived_objects_leaving_awx_templates_alone():
     body = json.loads(result.stdout[result.stdout.index("{") :])
     (rendered,) = (value for key, value in body.items() if key.startswith("lifeline_awx"))
     assert rendered == json.loads(json.dumps(OBJECTS))
+
+
+TEAM_REPO = REPO / "examples" / "team-repo"
+
+
+def test_the_settings_name_files_the_example_team_repository_has():
+    for path in (SETTINGS["inventory_file"], SETTINGS["remediations_file"], *SETTINGS["playbooks"].values()):
+        assert (TEAM_REPO / path).is_file(), path
+    inventory = yaml.safe_load((TEAM_REPO / SETTINGS["inventory_file"]).read_text())
+    assert inventory["plugin"] == "lifeline.recovery.fleet"
+    # No account or password in the project: the credential gives them.
+    assert not {"winrm_user", "winrm_password", "bmc_user", "bmc_password"} & set(inventory)
+
+
+def test_the_team_repository_mapping_is_valid():
+    from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import validate_remediations
+
+    mapping = yaml.safe_load((TEAM_REPO / SETTINGS["remediations_file"]).read_text())["lifeline_remediations"]
+    assert validate_remediations(mapping)
+
+
+@pytest.mark.parametrize("playbook", ["discover", "prepare", "remediate"])
+def test_the_team_repository_playbooks_import_the_collections(playbook: str):
+    path = TEAM_REPO / SETTINGS["playbooks"][playbook]
+    (play,) = yaml.safe_load(path.read_text())
+    assert play["ansible.builtin.import_playbook"] == f"lifeline.recovery.{playbook}"
+    result = run(str(BIN / "ansible-playbook"), "-i", "localhost,", "--syntax-check", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
