@@ -8,7 +8,7 @@ name: awx_config
 short_description: The AWX / Ansible Automation Platform objects that run Lifeline, from a few settings
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Derives every object awx/configure.yml creates with the awx.awx collection from the settings in
     awx/settings.yml, as the arguments of the awx.awx modules (credential types, execution environment,
