@@ -26,7 +26,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        _spec, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         folder, run_id = args["folder"], args["run_id"]
         path = halt.record_path(folder, run_id) if run_id else folder
         try:

@@ -6,7 +6,7 @@ module: rollout_halt
 short_description: The shared halt record of a Lifeline rollout that runs as several slices at once
 version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - A wave of C(playbooks/remediate.yml) may run as several jobs at once, each over its own share of the
     hosts (AWX job slicing). Each slice judges its own batches; a slice whose batch fails past the threshold
@@ -52,10 +52,17 @@ options:
     description: Why the run halted (V(halted)).
     type: str
     default: ""
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
+    support: none
+  diff_mode:
     support: none
   check_mode:
     support: full

@@ -99,7 +99,7 @@ def _chart(report: Mapping) -> str:
         return '<p id="recoveries" class="muted" data-points="0">No host finished in this run.</p>'
     start = _time(report.get("started")) or ends[0][0]
     span = max((ends[-1][0] - start).total_seconds(), 1.0)
-    top = max(sum(1 for _, status in ends if status == name) for name, _ in _SERIES) or 1
+    top = max(sum(1 for _when, status in ends if status == name) for name, _colour in _SERIES) or 1
     width, height = _CHART_WIDTH - 2 * _MARGIN, _CHART_HEIGHT - 2 * _MARGIN
 
     def point(seconds: float, count: int) -> tuple[float, float]:
