@@ -291,6 +291,26 @@ def test_no_password_in_any_variable_nor_in_the_cache(tmp_path: Path) -> None:
         assert configured not in cached(tmp_path)
 
 
+def test_a_playbook_without_the_password_stops_before_touching_a_host_naming_the_variable(tmp_path) -> None:
+    """The inventory hands out no password: without ansible_password from the operator each host stops at the
+    first task, the variable named, before any connection (these hosts do not exist). rollback.yml imports the
+    same check first; remediate.yml's plan: tests/integration/test_oob_recovery.py."""
+    config = write_config(tmp_path / "fleet.lifeline.yml", cmdb_files=[str(write_cmdb(tmp_path / "cmdb.csv"))])
+    environment = {"LIFELINE_REPORT_DIR": str(tmp_path / "reports"), "LIFELINE_LOCK_DIR": str(tmp_path / "locks")}
+
+    result = run(
+        "ansible-playbook", "-i", str(config), "-e", "lifeline_target=all", str(REPO / "playbooks/prepare.yml"),
+        cwd=tmp_path, env=environment,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    assert "ansible_password is not set: the inventory never holds the WinRM account's password" in output
+    for name in ("WS-0001", "WS-0002", "WS-0003"):
+        assert f"fatal: [{name}]: FAILED! => " in output
+        assert f"{name} : ok=0 changed=0 unreachable=0 failed=1" in output
+
+
 def test_ansible_doc_finds_the_plugin_from_any_directory_and_it_knows_no_lab(tmp_path: Path) -> None:
     result = run("ansible-doc", "-t", "inventory", "--json", "lifeline.recovery.fleet", cwd=tmp_path)
 
