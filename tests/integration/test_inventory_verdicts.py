@@ -383,7 +383,7 @@ CACHED_FLEET_PASSWORD = f"Lf1!{secrets.token_hex(8)}"
 
 
 @pytest.mark.fleet_args("--hosts", "2", "--password", CACHED_FLEET_PASSWORD)
-def test_a_run_from_the_cache_connects_with_the_password_read_again(small_fleet: LabFleet, tmp_path: Path) -> None:
+def test_a_run_from_the_cache_holds_no_password_and_connects_with_the_operators(small_fleet, tmp_path) -> None:
     cache = tmp_path / "cache"
     config = write_config(
         tmp_path / "cached.lifeline.yml",
@@ -399,11 +399,15 @@ def test_a_run_from_the_cache_connects_with_the_password_read_again(small_fleet:
     assert states == dict.fromkeys(names, "healthy")
     assert names[0] in "".join(path.read_text() for path in cache.iterdir())
     assert CACHED_FLEET_PASSWORD not in "".join(path.read_text() for path in cache.iterdir())
+    assert CACHED_FLEET_PASSWORD not in json.dumps(listed)
 
     connections = [host["counters"]["connections"] for host in small_fleet.status()["hosts"]]
     assert inventory(config, tmp_path) == listed  # from the cache: no host was probed again
     assert [host["counters"]["connections"] for host in small_fleet.status()["hosts"]] == connections
-    result = run("ansible", "all", "-i", str(config), "-m", "ansible.builtin.raw", "-a", "hostname", cwd=tmp_path)
+    # The password from the operator (the lab's secrets vars file), never from the inventory.
+    secrets_vars = ("-e", "@" + small_fleet.content["secrets_file"])
+    result = run("ansible", "all", "-i", str(config), *secrets_vars, "-m", "ansible.builtin.raw", "-a", "hostname",
+                 cwd=tmp_path)  # fmt: skip
 
     assert result.returncode == 0, result.stdout + result.stderr
     answers = parse_adhoc_output(result.stdout)
