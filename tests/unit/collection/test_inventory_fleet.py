@@ -129,6 +129,9 @@ def test_the_default_inventory_is_what_the_lab_writes_for_the_fleet_at_dot_lab()
     assert "inventory = inventories/lab/fleet.lifeline.yml" in (REPO / "ansible.cfg").read_text().splitlines()
     assert default.is_symlink()
     assert default.resolve() == REPO / ".lab" / "fleet.yml.d" / "inventory-https.lifeline.yml"
+    # Beside it, not in group_vars/ (an AWX sync would store it): the playbooks' secrets, for -e @<it>.
+    assert (REPO / "inventories" / "lab" / "secrets.yml").resolve() == REPO / ".lab" / "fleet.yml.d" / "secrets.yml"
+    assert not (REPO / "inventories" / "lab" / "group_vars").exists()
 
 
 def test_constructed_groups_and_compose(tmp_path: Path) -> None:
