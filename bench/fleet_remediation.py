@@ -92,8 +92,11 @@ def main() -> None:
                 raise SystemExit(f"ansible-inventory failed: {listed.stderr[-2000:]}")
             before = counters(fleet_file)
             wall, cpu, run = timed(
-                [str(BIN / "ansible-playbook"), "-i", inventory, "-e", mapping, "playbooks/remediate.yml"], environment
-            )
+                # The passwords come from the secrets vars file the lab writes (the inventory hands out none).
+                [str(BIN / "ansible-playbook"), "-i", inventory, "-e", f"@{described['secrets_file']}", "-e", mapping,
+                 "playbooks/remediate.yml"],
+                environment,
+            )  # fmt: skip
             after = counters(fleet_file)
         finally:
             lab("down", "--fleet-file", str(fleet_file))

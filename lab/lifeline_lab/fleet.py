@@ -1,8 +1,9 @@
 """A fleet: many hosts in one process, each on its own loopback address with ports 5985 and 5986.
 
 Beside the fleet file the fleet also writes what an organisation's estate gives Lifeline: a CMDB
-export, the monitoring signals, the BitLocker escrow export, and an inventory configuration for the
-lifeline.recovery.fleet inventory, as an operator would write it for the estate.
+export, the monitoring signals, the BitLocker escrow export, an inventory configuration for the
+lifeline.recovery.fleet inventory, as an operator would write it for the estate, and the secrets vars file
+an operator passes to the playbooks (``-e @secrets.yml``).
 """
 
 from __future__ import annotations
@@ -203,6 +204,7 @@ class Fleet:
             "inventory_files": {
                 scheme: str(path) for scheme, path in self.write_inventory_configs(cmdb_file, signals_file).items()
             },
+            "secrets_file": str(self.write_secrets_vars()),
             "hosts": [host.fleet_entry() for host in self.hosts],
         }
 
@@ -259,6 +261,20 @@ class Fleet:
             _write_private(path, f"# Written by lifeline-lab up.\n{yaml.safe_dump(config, sort_keys=False)}")
             written[scheme] = path
         return written
+
+    def write_secrets_vars(self) -> Path:
+        """The fleet's accounts as the vars file an operator passes to the playbooks (``-e @secrets.yml``, in
+        a real estate vault-encrypted), since the inventory hands the playbooks no password: the service
+        account's as ``ansible_password`` (the variable Ansible's winrm connection reads) and, where hosts
+        have a BMC, the BMC account's as ``lifeline_bmc_password``. Mode 0600, beside the inventory
+        configurations."""
+        secrets_vars = {"ansible_password": self.password}
+        if any(host.bmc is not None for host in self.hosts):
+            secrets_vars["lifeline_bmc_password"] = self.bmc_password
+        path = self.state_dir / "secrets.yml"
+        text = "# Written by lifeline-lab up: pass it to ansible-playbook with -e @<this file>.\n"
+        _write_private(path, text + yaml.safe_dump(secrets_vars, sort_keys=False))
+        return path
 
     def write_escrow_export(self) -> Path:
         """The fleet's BitLocker recovery passwords as an escrow export (one row per protected OS volume),

@@ -70,8 +70,7 @@ description:
     C(system_id), C(manager_id), C(reachability) (V(answered), V(login_refused), V(certificate_rejected),
     V(no_answer), V(error), V(not_asked)), C(detail), C(power_state), C(boot_progress) and C(os_stop);
     never a credential. C(lifeline_bmc_user), C(lifeline_bmc_ca_file) and C(lifeline_bmc_cert_validation)
-    come from this file; C(lifeline_bmc_password) is read again from O(bmc_password) on every run, like
-    the WinRM password (never cached)."
+    come from this file; the BMC password never becomes a variable (see the secrets below)."
   - "C(lifeline_recovery_path): V(in_band) for a V(recovery_reachable) host (WinRM answers), V(out_of_band)
     for an V(unbootable) host whose BMC answered, V(needs_hands) for any other V(unbootable) one (no BMC,
     or a BMC that refused or did not answer: the reason says which), null otherwise;
@@ -92,13 +91,20 @@ description:
   - With O(probe) off and no signals source, the plugin adds only hosts and connection variables.
   - Connection settings come from this file only, never from a source (a CMDB or a signal cannot
     send Lifeline elsewhere or choose Basic over HTTP). Every host uses O(winrm_scheme), O(winrm_port),
-    O(winrm_transport), O(winrm_user), O(winrm_password) (an inline ansible-vault value works) and
-    O(winrm_ca_file). Basic is allowed only inside HTTPS.
+    O(winrm_transport), O(winrm_user) and O(winrm_ca_file) (host variables C(ansible_user),
+    C(ansible_winrm_*)). Basic is allowed only inside HTTPS.
+  - "Secrets: O(winrm_password) and O(bmc_password) (inline ansible-vault values or the environment) serve
+    the probe only. No password is ever a host or group variable, nor in the cache: an inventory sync
+    (AWX/AAP) stores what the inventory returns. The playbooks take them as variables the operator
+    supplies: C(ansible_password) (the WinRM account's, the variable ansible-core's winrm connection
+    reads) and C(lifeline_bmc_password) (the BMC account's, for out-of-band recovery), as extra vars
+    (C(-e @secrets.yml --ask-vault-pass), a vault-encrypted file) or from an AWX/AAP credential that
+    injects them as extra vars. playbooks/prepare.yml, remediate.yml and rollback.yml stop a host that
+    lacks one before touching it, naming the variable. See docs/connection-secrets.md."
   - Data read from sources or reported by hosts is never templated, on any supported ansible-core.
   - The configuration file name must end in C(.lifeline.yml) or C(.lifeline.yaml).
-  - "With caching on, the cache holds the hosts, their verdicts and connection variables, but no
-    password: a run from the cache reads it again from O(winrm_password) (the configuration, its
-    vault value or the environment)."
+  - "With caching on, the cache holds the hosts, their verdicts and connection variables, never a
+    password."
 requirements:
   - PyYAML
   - pywinrm (for the probe)
@@ -203,7 +209,9 @@ options:
     env:
       - name: LIFELINE_WINRM_USER
   winrm_password:
-    description: Password of O(winrm_user); put it in ansible-vault (an inline C(!vault) value) or the environment.
+    description:
+      - Password of O(winrm_user), for the probe only; put it in ansible-vault (an inline C(!vault) value) or
+        the environment. It never becomes a variable; playbooks get it as C(ansible_password) from the operator.
     type: str
     env:
       - name: LIFELINE_WINRM_PASSWORD
@@ -227,8 +235,9 @@ options:
       - name: LIFELINE_BMC_USER
   bmc_password:
     description:
-      - Password of O(bmc_user); put it in ansible-vault (an inline C(!vault) value) or the environment.
-        It is never cached, never shown, and reaches the hosts' variables only as C(lifeline_bmc_password).
+      - Password of O(bmc_user), for the probe only; put it in ansible-vault (an inline C(!vault) value) or
+        the environment. It is never cached, never shown and never a variable; playbooks get it as
+        C(lifeline_bmc_password) from the operator.
     type: str
     env:
       - name: LIFELINE_BMC_PASSWORD
@@ -244,7 +253,7 @@ options:
 
 EXAMPLES = r"""
 # A real estate: a CMDB export and a SIEM export; HTTPS validated against the estate's CA; the
-# service account's password from ansible-vault; groups by site (a CMDB column).
+# service account's password (for the probe) from ansible-vault; groups by site (a CMDB column).
 plugin: lifeline.recovery.fleet
 cmdb_files: [cmdb/windows-servers.csv]
 signals_files: [/var/exports/crashes.jsonl]
@@ -335,11 +344,7 @@ _CONSTANT_VARS = frozenset(
         "ansible_winrm_message_encryption",
     }
 )
-PASSWORD_VAR = "ansible_password"
-BMC_PASSWORD_VAR = "lifeline_bmc_password"
 BMC_VAR = "lifeline_bmc"
-# Secrets are marked unsafe whatever they contain.
-_ALWAYS_UNSAFE_VARS = frozenset({PASSWORD_VAR, BMC_PASSWORD_VAR})
 _TEMPLATE_CHARS = re.compile(r"[{}]")
 
 
@@ -396,7 +401,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if entries is None:
             entries = self._discover(path)
         if cache_needs_update:
-            self._cache[cache_key] = entries  # no password in it (see _with_password)
+            self._cache[cache_key] = entries  # no password in it: the passwords serve the probe only
         self._populate(entries)
 
     # --- configuration ------------------------------------------------------------------------
@@ -583,7 +588,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     @staticmethod
     def _bmc_settings(bmc_config: dict[str, Any]) -> dict[str, Any]:
-        """The BMC connection settings a role needs, from this file (the password is added on every run)."""
+        """The BMC connection settings a role needs, from this file (never the password)."""
         return {
             "lifeline_bmc_user": bmc_config["user"],
             "lifeline_bmc_ca_file": bmc_config["ca_file"],
@@ -751,33 +756,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 "the password; use it on test rigs only"
             )
 
-    def _with_password(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The entries with the configured passwords (WinRM, and the BMC's for hosts with a BMC), read
-        again on every run (never from the cache)."""
-        password = self._config_connection()["password"]
-        bmc_password = self._config_bmc()["password"]
-        found = []
-        for entry in entries:
-            secrets = {}
-            if password is not None:
-                secrets[PASSWORD_VAR] = password
-            if bmc_password is not None and BMC_VAR in entry["vars"]:
-                secrets[BMC_PASSWORD_VAR] = bmc_password
-            found.append({**entry, "vars": {**entry["vars"], **secrets}} if secrets else entry)
-        return found
-
     def _populate(self, entries: list[dict[str, Any]]) -> None:
         strict = self.get_option("strict")
         self._warn_operator_errors(entries)
-        for entry in self._with_password(entries):
+        for entry in entries:
             name = self.inventory.add_host(make_unsafe(entry["name"]))
             for group in entry["groups"]:
                 self.inventory.add_group(group)
                 self.inventory.add_child(group, name)
             for key, value in entry["vars"].items():
-                if key in _ALWAYS_UNSAFE_VARS:
-                    value = wrap_var(value)
-                elif key not in _CONSTANT_VARS:
+                if key not in _CONSTANT_VARS:
                     value = make_unsafe(value)
                 self.inventory.set_variable(name, key, value)
 

@@ -43,6 +43,12 @@ def connection_vars(fleet: LabFleet, host: dict, transport: str = "http") -> dic
     return variables
 
 
+def secrets(fleet: LabFleet) -> tuple[str, str]:
+    """The extra vars that give a playbook the lab's passwords (``-e @<fleet>.d/secrets.yml``: ansible_password,
+    and lifeline_bmc_password where hosts have a BMC): the fleet inventory hands the playbooks none."""
+    return "-e", "@" + fleet.content["secrets_file"]
+
+
 def static_inventory(fleet: LabFleet, directory: Path, transport: str = "http", names: list[str] | None = None) -> Path:
     """A YAML inventory of the fleet's hosts (or `names`), read from the lab's fleet file: the fleet
     inventory's connection variables without its sources and probe."""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO
+from .playbooks import secrets
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ def run_ansible(inventory: Path, *arguments: str) -> subprocess.CompletedProcess
 @pytest.mark.parametrize("transport", ["http", "https"])
 def test_raw_hostname_on_50_hosts_with_25_forks(fleet, transport):
     inventory = Path(fleet.content["inventory_files"][transport])  # what the lab writes for its estate
-    result = run_ansible(inventory, "-m", "ansible.builtin.raw", "-a", "hostname", "--forks", "25")
+    result = run_ansible(inventory, *secrets(fleet), "-m", "ansible.builtin.raw", "-a", "hostname", "--forks", "25")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert parse_adhoc_output(result.stdout) == {host["name"]: ("CHANGED", 0, host["name"]) for host in fleet.hosts}
 

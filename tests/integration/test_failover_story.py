@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO, LabFleet, lab, start_fleet
-from .playbooks import ansible_playbook
+from .playbooks import ansible_playbook, secrets
 
 pytestmark = pytest.mark.integration
 
@@ -60,7 +60,9 @@ def test_prepare_then_an_incident_then_remediate_recovers_the_armed_hosts_with_n
         LIFELINE_BITLOCKER_ESCROW_FILE=fleet.content["bitlocker_escrow_file"],
     )
     try:
-        prepared = ansible_playbook(Path(config), REPO / "playbooks/prepare.yml", "--limit", f"!{UNPREPARED}", env=env)
+        prepared = ansible_playbook(
+            Path(config), REPO / "playbooks/prepare.yml", *secrets(fleet), "--limit", f"!{UNPREPARED}", env=env
+        )
         assert prepared.returncode == 0, prepared.stdout[-4000:] + prepared.stderr[-2000:]
         assert "LIFELINE RECOVERY READINESS" in prepared.stdout
         readiness = json.loads(sorted((tmp_path / "fleet.yml.reports").glob("readiness-*.json"))[-1].read_text())
@@ -89,6 +91,7 @@ def test_prepare_then_an_incident_then_remediate_recovers_the_armed_hosts_with_n
         remediated = ansible_playbook(
             Path(config),
             REPO / "playbooks/remediate.yml",
+            *secrets(fleet),
             "-e",
             f"lifeline_remediations_file={REPO / 'inventories/lab/remediations.yml'}",
             "-e",

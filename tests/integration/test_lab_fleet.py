@@ -147,11 +147,16 @@ def test_up_writes_what_a_real_estate_gives_lifeline(tmp_path):
         assert {path.parent for path in configs.values()} == {state_dir}
         assert all(path.name.endswith(".lifeline.yml") for path in configs.values())
 
-        private = {fleet_file, *configs.values(), Path(fleet.content["bitlocker_escrow_file"])}
+        # The playbooks' secrets vars file (-e @secrets.yml): the account's password, no BMC in this scenario.
+        secrets_file = Path(fleet.content["secrets_file"])
+        assert secrets_file.parent == state_dir
+        assert yaml.safe_load(secrets_file.read_text()) == {"ansible_password": ESTATE_PASSWORD}
+
+        private = {fleet_file, *configs.values(), Path(fleet.content["bitlocker_escrow_file"]), secrets_file}
         assert {path: stat.S_IMODE(path.stat().st_mode) for path in private} == dict.fromkeys(private, 0o600)
         holding = {path for path in [fleet_file, *state_dir.rglob("*")] if path.is_file() and ESTATE_PASSWORD in
                    path.read_text(errors="replace")}  # fmt: skip
-        assert holding == {fleet_file, *configs.values()}
+        assert holding == {fleet_file, *configs.values(), secrets_file}
         assert ESTATE_PASSWORD not in up.stdout + up.stderr
     finally:
         lab("down", "--fleet-file", str(fleet_file))

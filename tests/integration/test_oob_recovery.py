@@ -18,13 +18,15 @@ import pytest
 import yaml
 
 from .conftest import REPO, LabFleet, lab, start_fleet
-from .playbooks import BIN, ansible_playbook
+from .playbooks import BIN, ansible_playbook, secrets
 from .rollout_support import LAB_MAPPING, REMEDIATE, report, run_env
 
 OOB_SCRIPT = REPO / "roles" / "oob_recovery" / "files" / "lifeline-oob.cmd"
 # The lab knows the Lifeline recovery image by this file name (lab/README.md, BMCs).
 IMAGE_URL = "https://deploy.example.net/images/lifeline-recovery.iso"
 UNCHANGED = ("power", "environment", "boots", "bcd")
+BMC_STATE = ("virtual_media", "boot_override")
+SECRET_VARS = {"ansible_password", "lifeline_bmc_password"}
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +93,41 @@ def test_the_inventory_adds_each_silent_hosts_bmc_evidence_and_picks_the_path(oo
     assert "lifeline_bmc" not in found["CS-0005"]
     # Hosts that answer in band are not asked.
     assert found["CS-0002"]["lifeline_recovery_path"] == "in_band"
-    password = next(host["bmc"]["password"] for host in oob_fleet.hosts if "bmc" in host)
-    assert output.count(password) == 2  # the two hosts' lifeline_bmc_password, nothing else
+    # The passwords serve the probe only: in no variable (an AWX inventory sync would store them).
+    bmc_password = next(host["bmc"]["password"] for host in oob_fleet.hosts if "bmc" in host)
+    assert [output.count(password) for password in (bmc_password, oob_fleet.host()["password"])] == [0, 0]
+    assert not [name for name, found_vars in found.items() if SECRET_VARS & set(found_vars)]
+
+
+def test_a_run_without_the_secrets_stops_before_touching_a_host_naming_the_variable(oob_fleet, tmp_path) -> None:
+    """The inventory hands the playbooks no password: without the operator's (extra vars, an AWX credential)
+    each host stops in the plan, the variable named, and is never touched."""
+    config = inventory_config(oob_fleet, tmp_path)
+    names = ("CS-0002", "CS-0003")  # in band (Safe Mode with Networking), out of band (WinRE, BMC)
+    before = {name: oob_fleet.show(name) for name in names}
+    only_winrm = tmp_path / "winrm-only.yml"
+    only_winrm.write_text(yaml.safe_dump({"ansible_password": oob_fleet.host()["password"]}))
+    arguments = (*LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}")
+
+    for extra, limit, variable in (
+        ((), ",".join(names), "ansible_password"),
+        (("-e", f"@{only_winrm}"), "CS-0003", "lifeline_bmc_password"),
+    ):
+        directory = tmp_path / variable
+        done = ansible_playbook(config, REMEDIATE, *arguments, *extra, "--limit", limit, env=run_env(directory))
+        assert done.returncode != 0, done.stdout[-4000:]
+        hosts = report(directory)["hosts"]
+        assert sorted(hosts) == sorted(limit.split(","))
+        for host in hosts.values():
+            assert host["status"] == "blocked", host
+            assert host["reason"].startswith(f"{variable} is not set"), host["reason"]
+        assert "Remediate one batch" not in done.stdout  # no wave started
+
+    for name in names:
+        after = oob_fleet.show(name)
+        assert [after["machine"][key] for key in UNCHANGED] == [before[name]["machine"][key] for key in UNCHANGED]
+    bmc_after = oob_fleet.show("CS-0003")["bmc"]
+    assert [bmc_after[key] for key in BMC_STATE] == [before["CS-0003"]["bmc"][key] for key in BMC_STATE]
 
 
 @pytest.mark.parametrize("fault", ["bmc-refuse-logins", "bmc-error", "bmc-media-refused"])
@@ -104,8 +139,8 @@ def test_a_bmc_that_refuses_leaves_the_host_as_it_was_with_the_reason(oob_fleet,
     try:
         if fault == "bmc-media-refused":
             done = ansible_playbook(
-                config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}", "--limit", name,
-                env=run_env(tmp_path),
+                config, REMEDIATE, *secrets(oob_fleet), *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+                "--limit", name, env=run_env(tmp_path),
             )  # fmt: skip
             assert done.returncode != 0, done.stdout[-6000:]
             host = report(tmp_path)["hosts"][name]
@@ -129,7 +164,7 @@ def test_remediate_brings_an_unarmed_host_in_winre_back_through_its_bmc(oob_flee
     config = inventory_config(oob_fleet, tmp_path)
 
     done = ansible_playbook(
-        config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+        config, REMEDIATE, *secrets(oob_fleet), *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
         "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_boot_timeout=120",
         "-e", "exit_recovery_pre_reboot_delay=0", "--limit", name, env=run_env(tmp_path),
     )  # fmt: skip

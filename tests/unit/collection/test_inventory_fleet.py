@@ -84,7 +84,6 @@ def test_a_cmdb_export_over_https(tmp_path: Path) -> None:
         "ansible_connection": "winrm",
         "ansible_shell_type": "powershell",
         "ansible_user": "CORP\\svc-lifeline",
-        "ansible_password": "pw-1",
         "ansible_winrm_scheme": "https",
         "ansible_winrm_transport": ["ntlm"],
         "ansible_winrm_server_cert_validation": "validate",
@@ -130,6 +129,9 @@ def test_the_default_inventory_is_what_the_lab_writes_for_the_fleet_at_dot_lab()
     assert "inventory = inventories/lab/fleet.lifeline.yml" in (REPO / "ansible.cfg").read_text().splitlines()
     assert default.is_symlink()
     assert default.resolve() == REPO / ".lab" / "fleet.yml.d" / "inventory-https.lifeline.yml"
+    # Beside it, not in group_vars/ (an AWX sync would store it): the playbooks' secrets, for -e @<it>.
+    assert (REPO / "inventories" / "lab" / "secrets.yml").resolve() == REPO / ".lab" / "fleet.yml.d" / "secrets.yml"
+    assert not (REPO / "inventories" / "lab" / "group_vars").exists()
 
 
 def test_constructed_groups_and_compose(tmp_path: Path) -> None:
@@ -160,15 +162,13 @@ def test_hostile_source_data_and_passwords_are_never_templated(tmp_path: Path) -
     )
 
     hostvars = inventory_list("-i", str(config), cwd=tmp_path)["_meta"]["hostvars"]["WS-0001"]
-    assert hostvars["ansible_password"] == hostile
+    assert "ansible_password" not in hostvars  # the password serves the probe only
     assert hostvars["ansible_user"] == hostile + "-user"
     assert hostvars["lifeline_source_data"] == {"owner": hostile}
     assert not marker.exists()
 
     # A task that reads the variables, directly and through a template of the task's own.
     for argument in (
-        "var=ansible_password",
-        "msg={{ ansible_password }}",
         "var=ansible_user",
         "msg={{ lifeline_source_data.owner }}",
     ):
@@ -276,24 +276,42 @@ def test_cache_is_read_until_flushed(tmp_path: Path) -> None:
     assert sorted(flushed) == ["WS-0001"]
 
 
-def test_the_cache_holds_no_password_and_a_cached_run_reads_it_again_from_the_configuration(tmp_path: Path) -> None:
+def test_no_password_in_any_variable_nor_in_the_cache(tmp_path: Path) -> None:
+    """An inventory sync (AWX/AAP) stores what the inventory returns: the WinRM password serves the probe
+    only; the playbooks get it as ansible_password from the operator (extra vars, a credential)."""
     configured = f"config-secret-{secrets.token_hex(8)}"
     options = {"cmdb_files": [str(write_cmdb(tmp_path / "cmdb.csv"))], "winrm_user": "svc", **cache_options(tmp_path)}
     config = write_config(tmp_path / "fleet.lifeline.yml", **options, winrm_password=configured)
 
-    first = inventory_list("-i", str(config), cwd=tmp_path)["_meta"]["hostvars"]
+    for _ in ("fresh", "from the cache"):
+        result = run("ansible-inventory", "-i", str(config), "--list", "--export", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        hostvars = plain(json.loads(result.stdout))["_meta"]["hostvars"]
+        assert sorted(hostvars) == ["WS-0001", "WS-0002", "WS-0003"]
+        assert all(found["ansible_user"] == "svc" and "ansible_password" not in found for found in hostvars.values())
+        assert configured not in result.stdout + result.stderr
+        assert "WS-0001" in cached(tmp_path)
+        assert configured not in cached(tmp_path)
 
-    assert {name: found["ansible_password"] for name, found in first.items()} == dict.fromkeys(first, configured)
-    assert "WS-0001" in cached(tmp_path)
-    assert configured not in cached(tmp_path)
 
-    # The password is rotated in the configuration: the run from the cache connects with the new one.
-    rotated = f"rotated-{secrets.token_hex(8)}"
-    write_config(config, **options, winrm_password=rotated)
-    second = inventory_list("-i", str(config), cwd=tmp_path)["_meta"]["hostvars"]
+def test_a_playbook_without_the_password_stops_before_touching_a_host_naming_the_variable(tmp_path) -> None:
+    """The inventory hands out no password: without ansible_password from the operator each host stops at the
+    first task, the variable named, before any connection (these hosts do not exist). rollback.yml imports the
+    same check first; remediate.yml's plan: tests/integration/test_oob_recovery.py."""
+    config = write_config(tmp_path / "fleet.lifeline.yml", cmdb_files=[str(write_cmdb(tmp_path / "cmdb.csv"))])
+    environment = {"LIFELINE_REPORT_DIR": str(tmp_path / "reports"), "LIFELINE_LOCK_DIR": str(tmp_path / "locks")}
 
-    assert {name: found["ansible_password"] for name, found in second.items()} == dict.fromkeys(first, rotated)
-    assert not [secret for secret in (configured, rotated) if secret in cached(tmp_path)]
+    result = run(
+        "ansible-playbook", "-i", str(config), "-e", "lifeline_target=all", str(REPO / "playbooks/prepare.yml"),
+        cwd=tmp_path, env=environment,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    output = " ".join(result.stdout.split())
+    assert "ansible_password is not set: the inventory never holds the WinRM account's password" in output
+    for name in ("WS-0001", "WS-0002", "WS-0003"):
+        assert f"fatal: [{name}]: FAILED! => " in output
+        assert f"{name} : ok=0 changed=0 unreachable=0 failed=1" in output
 
 
 def test_ansible_doc_finds_the_plugin_from_any_directory_and_it_knows_no_lab(tmp_path: Path) -> None:
