@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
           opened and closed in every task.
         - The first task on a host starts a small keeper process (forked from its worker) that holds the session;
           later tasks send their commands to it over a Unix socket in a directory only this user can enter.
-          It ends with the ansible-playbook run, or after 5 minutes without a command.
+          It ends with the ansible-playbook run, or after a minute without a command.
         - A session idle for a minute is renewed before the next command; a failed command drops it, and a
           connection reset (a restart) drops it too. Commands are never retried.
         - Only commands go through the kept session; put_file and fetch_file use a connection of their own.

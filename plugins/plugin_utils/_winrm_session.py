@@ -47,8 +47,8 @@ __all__ = [
     "to_text",
 ]
 
-KEEPER_IDLE_SECONDS = 300
-SESSION_IDLE_SECONDS = 60
+KEEPER_IDLE_SECONDS = 60  # as long as a session is kept idle: a keeper idle longer has nothing to keep
+SESSION_IDLE_SECONDS = 60  # under the 2 minutes HTTP.sys keeps an idle connection
 START_SECONDS = 10.0
 _HEADER = struct.Struct("!I")
 _MAX_MESSAGE = 64 * 1024 * 1024
