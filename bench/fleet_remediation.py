@@ -7,6 +7,7 @@ Brings up a lab fleet (default: 500 hosts of the crowdstrike-291 scenario, reboo
 - WinRM round trips (HTTP requests) and bytes in and out per host, from the lab's own counters;
 - how many hosts the lab's ground truth shows running normally afterwards;
 - the lab's CPU per WinRM command (it must not be the bottleneck).
+Controller CPU includes the session keepers of lifeline.recovery.winrm (the bench adopts and reaps them).
 It does so once per connection plugin (default: ansible.builtin.winrm, then lifeline.recovery.winrm), each on a
 fresh fleet of the same scenario in the same run, and prints the ratios against the first.
 
@@ -17,6 +18,7 @@ Run: .venv/bin/python bench/fleet_remediation.py [--hosts 500] [--scenario crowd
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import resource
@@ -38,6 +40,8 @@ KEPT = "lifeline.recovery.winrm"  # the collection's connection: one session and
 # 0, or 2 when hosts failed: the scenario has hosts out of WinRM's reach (needs hands, or out of band
 # without a recovery image), which the rollout fails in its last play.
 EXPECTED_EXIT_CODES = (0, 2)
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
+KEEPER_END_SECONDS = 3.0
 
 
 def lab(*arguments: str) -> str:
@@ -104,6 +108,27 @@ class Figures:
         }
 
 
+def adopt_orphans() -> None:
+    """Become the child subreaper (Linux prctl PR_SET_CHILD_SUBREAPER): the session keepers that
+    lifeline.recovery.winrm forks away from ansible-playbook's workers are then reaped here, and their CPU
+    counted in the controller's (RUSAGE_CHILDREN), like the workers'."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        raise SystemExit(f"prctl(PR_SET_CHILD_SUBREAPER) failed: errno {ctypes.get_errno()}")
+
+
+def reap_orphans() -> None:
+    """Reap the adopted processes that have ended (keepers end within a second of their run; a lab that was
+    brought down too), without waiting for the ones still running (the lab of the next run)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User + system seconds of a running process (the lab's), from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -136,14 +161,20 @@ def remediate(args: argparse.Namespace, connection: str, directory: Path) -> Fig
             raise SystemExit(f"ansible-inventory failed: {listed.stderr[-2000:]}")
         lab_pid = int(json.loads(lab("status", "--fleet-file", str(fleet_file), "--json"))["pid"])
         before, lab_before = counters(fleet_file), process_cpu_seconds(lab_pid)
+        reap_orphans()  # a lab brought down before this run: not this run's CPU
         wall, cpu, run = timed(
             [str(BIN / "ansible-playbook"), "-i", inventory, "-e", mapping, "-e", f"ansible_connection={connection}",
              "playbooks/remediate.yml"], environment,
         )  # fmt: skip
+        cpu_before = children_cpu_seconds()
+        time.sleep(KEEPER_END_SECONDS)  # the keepers see their run end (they look every second) and end
+        reap_orphans()
+        cpu += children_cpu_seconds() - cpu_before
         lab_cpu = process_cpu_seconds(lab_pid) - lab_before
         after = counters(fleet_file)
     finally:
         lab("down", "--fleet-file", str(fleet_file))
+        reap_orphans()
 
     def delta(*keys: str) -> int:
         return sum(totals(after, key) - totals(before, key) for key in keys)
@@ -177,6 +208,7 @@ def main() -> None:
         "--connections", default=f"{BASELINE},{KEPT}", help="comma-separated; the first is the baseline of the ratios"
     )
     args = parser.parse_args()
+    adopt_orphans()
 
     fleet = f"{args.hosts} hosts, scenario {args.scenario}, reboots of {args.reboot_seconds} s, {args.forks} forks"
     print(f"fleet: {fleet}, load average {os.getloadavg()[0]:.2f} at the start")
