@@ -9,7 +9,9 @@ Like ansible.windows.win_reboot (a thin action plugin with a reconnect loop), wi
    recorded on the host in the entry's rollback record, as that module records every change), and returned in
    ``boot_config_change``;
 3. ``wpeutil reboot`` in WinRE, ``shutdown /r /t <pre_reboot_delay> /f`` elsewhere;
-4. reconnect (close + reset, ``connect_timeout`` per attempt) and survey until the boot time is new, then after
+4. after ``pre_reboot_delay`` (``shutdown /t``: Windows does not begin to shut down before it ends, so a survey
+   sooner could only find the old boot), reconnect (close + reset, ``connect_timeout`` per attempt) and survey
+   until the boot time is new, then after
    ``post_reboot_delay`` once more: a boot that crashes in that delay is not counted as a boot;
 5. the verdict: the environment the boot settings promise, and no minidump that was not there before.
 """
@@ -88,8 +90,9 @@ class ActionModule(RecoveryAction):
         if (wanted or "").lower() != (current or "").lower():
             result["boot_config_change"] = {"entry": "{default}", "element": "safeboot", "previous": current}
             result["boot_config_change"]["value"] = wanted
+        quiet = args["pre_reboot_delay"]  # shutdown /t: "the time-out period before shutdown" (Microsoft Learn)
         if before.environment == "winre":
-            restart_script = native_script(wpeutil_reboot())
+            restart_script, quiet = native_script(wpeutil_reboot()), 0
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would restart into {expected} (check mode: not restarted)"}
         if result["boot_config_change"] is not None:
@@ -97,7 +100,7 @@ class ActionModule(RecoveryAction):
         self.restart(restart_script)
         result["rebooted"] = True
         started = time.monotonic()
-        after = self.wait_for_new_boot(survey_script, before, args, started)
+        after = self.wait_for_new_boot(survey_script, before, args, started, quiet)
         result["elapsed"] = round(time.monotonic() - started, 1)
         if after is None:
             raise RecoveryFailed(
@@ -150,10 +153,12 @@ class ActionModule(RecoveryAction):
                 pass
 
     def wait_for_new_boot(
-        self, script: str, before: EnvironmentSurvey, args: dict, started: float
+        self, script: str, before: EnvironmentSurvey, args: dict, started: float, quiet: float = 0
     ) -> EnvironmentSurvey | None:
-        """The survey of a new boot that survived ``post_reboot_delay``, or None after ``reboot_timeout``."""
+        """The survey of a new boot that survived ``post_reboot_delay``, or None after ``reboot_timeout``; the
+        first look after ``quiet`` seconds, in which the host cannot have restarted yet."""
         deadline = started + args["reboot_timeout"]
+        time.sleep(min(quiet, args["reboot_timeout"]))
         wait, seen = 0.5, None
         while time.monotonic() < deadline:
             self.reconnect(args["connect_timeout"])
