@@ -118,7 +118,7 @@ def running_fleet(directory: Path, scenario: str, hosts: int) -> Iterator[LabFle
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
-    yield from running_fleet(tmp_path_factory.mktemp("mixed"), "mixed", 200)
+    yield from running_fleet(tmp_path_factory.mktemp("mixed"), "mixed", 105)
 
 
 def test_mixed_fleet_verdicts_match_the_ground_truth_host_by_host(mixed: LabFleet, tmp_path: Path) -> None:

@@ -19,7 +19,15 @@ PLUGINS = ROOT / "plugins"
 COLLECTION = "lifeline.recovery"
 PACKAGE = "ansible_collections.lifeline.recovery.plugins"
 # Plugin types whose files are plugins of that name (plugin_utils, action and doc_fragments are not).
-FILE_TYPES = {"modules": "module", "inventory": "inventory", "lookup": "lookup", "callback": "callback"}
+FILE_TYPES = {
+    "modules": "module",
+    "inventory": "inventory",
+    "lookup": "lookup",
+    "callback": "callback",
+    "connection": "connection",
+}
+# Folders of plugins/ that hold no plugin of their own type: modules' actions, and shared code.
+NOT_PLUGIN_TYPES = {"action", "plugin_utils", "filter"}
 TIMEOUT = 120
 
 
@@ -65,7 +73,12 @@ def test_the_tree_has_plugins_of_every_type() -> None:
     assert {"rollout_plan", "rollout_verdict", "rollout_remediation"} <= set(found["filter"])
 
 
-@pytest.mark.parametrize("plugin_type", ["module", "inventory", "lookup", "callback", "filter"])
+def test_every_plugin_folder_is_rendered() -> None:
+    folders = {path.name for path in PLUGINS.iterdir() if path.is_dir() and not path.name.startswith("_")}
+    assert folders - NOT_PLUGIN_TYPES - {"__pycache__"} == set(FILE_TYPES)
+
+
+@pytest.mark.parametrize("plugin_type", [*FILE_TYPES.values(), "filter"])
 def test_ansible_doc_renders_every_plugin_without_error_or_warning(rendered, plugin_type: str) -> None:
     completed, names = rendered[plugin_type]
     assert completed.returncode == 0, completed.stderr.decode()
