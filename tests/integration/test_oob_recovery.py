@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +142,45 @@ def test_remediate_brings_an_unarmed_host_in_winre_back_through_its_bmc(oob_flee
     assert truth["environment"] == "normal" and truth["winrm_reachable"]
     assert truth["bmc"]["virtual_media"]["inserted"] is False
     assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
+@pytest.mark.parametrize("fault", ["bmc-boot-ignored", "bmc-reset-hang"])
+def test_a_bmc_that_ignores_the_boot_or_hangs_the_reset_gives_a_clear_verdict_soon(oob_fleet, tmp_path, fault) -> None:
+    """Within seconds, not oob_recovery_boot_timeout: a reset that never answers fails the host at the request's
+    timeout with nothing done; a one-time boot the firmware ignores shows as a new OS stop in the BMC's log after
+    the restart (Windows booted from its disk and crashed again), each of the two attempts, and the host needs
+    hands. Either way the host is where it was (WinRE, the same boot configuration), the image ejected."""
+    name = "CS-0001"
+    config = inventory_config(oob_fleet, tmp_path)
+    before = oob_fleet.show(name)
+    lab("fault", name, fault, "--fleet-file", str(oob_fleet.fleet_file))
+    try:
+        started = time.monotonic()
+        done = ansible_playbook(
+            config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+            "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_request_timeout=5", "--limit", name,
+            env=run_env(tmp_path),
+        )  # fmt: skip
+        took = time.monotonic() - started
+    finally:
+        lab("fault", name, "clear", "--fleet-file", str(oob_fleet.fleet_file))
+    host = report(tmp_path)["hosts"][name]
+    after = oob_fleet.show(name)
+    assert took < 90, f"{took:.0f} s: the role waited instead of reading what the BMC did"
+    assert host["path"] == "out_of_band"
+    if fault == "bmc-reset-hang":
+        assert done.returncode != 0, done.stdout[-6000:]
+        assert host["status"] == "failed"
+        assert "turn the system off failed" in host["reason"], host["reason"]
+        assert {key: after["machine"][key] for key in UNCHANGED} == {key: before["machine"][key] for key in UNCHANGED}
+    else:
+        assert host["status"] == "needs_hands", host["reason"]
+        assert "new OS stop" in host["reason"] and "attempt 2 of 2" in host["reason"], host["reason"]
+        assert "one-time boot was ignored" in host["reason"]
+        # Restarted by the BMC, it booted its disk (not the image) and crashed back into WinRE: no change made.
+        assert after["machine"]["boots"] > before["machine"]["boots"]
+        assert len(after["machine"]["crashes"]) > len(before["machine"]["crashes"])
+        unchanged = ("environment", "bcd")
+        assert {key: after["machine"][key] for key in unchanged} == {key: before["machine"][key] for key in unchanged}
+    assert after["bmc"]["virtual_media"]["inserted"] is False
+    assert after["bmc"]["boot_override"]["enabled"] == "Disabled"
