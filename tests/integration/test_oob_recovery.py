@@ -154,12 +154,13 @@ def test_a_bmc_that_ignores_the_boot_or_hangs_the_reset_gives_a_clear_verdict_so
     config = inventory_config(oob_fleet, tmp_path)
     before = oob_fleet.show(name)
     lab("fault", name, fault, "--fleet-file", str(oob_fleet.fleet_file))
+    # Only the reset is made to give up early: the log reads while the host boots keep the default time.
+    hang_timeout = ("-e", "oob_recovery_request_timeout=5") if fault == "bmc-reset-hang" else ()
     try:
         started = time.monotonic()
         done = ansible_playbook(
             config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
-            "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_request_timeout=5", "--limit", name,
-            env=run_env(tmp_path),
+            "-e", "oob_recovery_poll_interval=1", *hang_timeout, "--limit", name, env=run_env(tmp_path),
         )  # fmt: skip
         took = time.monotonic() - started
     finally:
