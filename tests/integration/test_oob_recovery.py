@@ -131,7 +131,7 @@ def test_remediate_brings_an_unarmed_host_in_winre_back_through_its_bmc(oob_flee
 
     done = ansible_playbook(
         config, REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
-        "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_boot_timeout=120",
+        "-e", "oob_recovery_poll_interval=3", "-e", "oob_recovery_boot_timeout=120",
         "-e", "exit_recovery_pre_reboot_delay=0", "--limit", name, env=run_env(tmp_path),
     )  # fmt: skip
 
@@ -186,41 +186,3 @@ def test_a_bmc_that_ignores_the_boot_or_hangs_the_reset_gives_a_clear_verdict_so
         assert {key: after["machine"][key] for key in unchanged} == {key: before["machine"][key] for key in unchanged}
     assert after["bmc"]["virtual_media"]["inserted"] is False
     assert after["bmc"]["boot_override"]["enabled"] == "Disabled"
-
-
-@pytest.fixture(scope="module")
-def mixed_fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabFleet]:
-    """The mixed scenario's first 16 hosts: one of each BMC profile (MX-0004 unarmed in WinRE, MX-0009 boot loop,
-    MX-0016 Safe Mode without WinRM) beside unreachable hosts without a BMC (WinRE with BitLocker, Safe Mode
-    broken by storport, broken BCD, stuck servicing)."""
-    directory = tmp_path_factory.mktemp("mixed-oob")
-    arguments = ("--scenario", "mixed", "--hosts", "16", "--reboot-seconds", "0.2")
-    started = start_fleet(directory, *arguments, "--oob-image-script", str(OOB_SCRIPT))
-    yield started
-    lab("down", "--fleet-file", str(started.fleet_file))
-
-
-def test_on_a_mixed_fleet_every_bmc_host_out_of_reach_comes_back_and_the_others_need_hands(mixed_fleet, tmp_path):
-    truths = {host["name"]: mixed_fleet.show(host["name"]) for host in mixed_fleet.hosts}
-    silent = sorted(name for name, truth in truths.items() if not truth["winrm_reachable"])
-    with_bmc = sorted(name for name in silent if any(h["name"] == name and "bmc" in h for h in mixed_fleet.hosts))
-    assert with_bmc == ["MX-0004", "MX-0009", "MX-0016"], with_bmc  # one per BMC profile of the scenario
-
-    done = ansible_playbook(
-        inventory_config(mixed_fleet, tmp_path), REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
-        "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_boot_timeout=120",
-        "-e", "exit_recovery_pre_reboot_delay=0", "--limit", ",".join(silent), env=run_env(tmp_path),
-    )  # fmt: skip
-
-    hosts = report(tmp_path)["hosts"]
-    for name in with_bmc:
-        truth = mixed_fleet.show(name)
-        assert (hosts[name]["status"], hosts[name]["path"]) == ("recovered", "out_of_band"), (name, hosts[name])
-        assert (truth["environment"], truth["winrm_reachable"]) == ("normal", True), name
-        assert truth["bmc"]["virtual_media"]["inserted"] is False
-    for name in sorted(set(silent) - set(with_bmc)):
-        # Not touched: a needs-hands verdict with the reason, or (no crash seen, broken BCD or stuck servicing)
-        # skipped as not known to be reachable, with that reason.
-        assert hosts[name]["status"] in ("needs_hands", "skipped") and hosts[name]["reason"], (name, hosts[name])
-        assert mixed_fleet.show(name)["machine"]["boots"] == truths[name]["machine"]["boots"], name
-    assert done.returncode == 0, done.stdout[-4000:]
