@@ -186,3 +186,35 @@ def test_a_bmc_that_ignores_the_boot_or_hangs_the_reset_gives_a_clear_verdict_so
         assert {key: after["machine"][key] for key in unchanged} == {key: before["machine"][key] for key in unchanged}
     assert after["bmc"]["virtual_media"]["inserted"] is False
     assert after["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
+def test_a_failure_that_breaks_safe_mode_too_needs_hands_without_waiting_out_the_boot_timeout(tmp_path) -> None:
+    """An unprepared server with a BMC whose storport update bugchecks in Safe Mode too: the recovery image boots
+    and sets Safe Mode with Networking, Windows crashes there, the BMC logs the OS stop, and the host needs hands
+    after the two attempts, long before oob_recovery_boot_timeout."""
+    fleet = start_fleet(tmp_path / "lab", "--scenario", "estate", "--hosts", "1", "--reboot-seconds", "0.2",
+                        "--oob-image-script", str(OOB_SCRIPT))  # fmt: skip
+    name = "EST-0001"
+    try:
+        lab("fault", name, "bad-quality-update", "--restart", "--fleet-file", str(fleet.fleet_file))
+        deadline = time.monotonic() + 30
+        while fleet.show(name)["environment"] != "winre" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        crashes = len(fleet.show(name)["machine"]["crashes"])
+        started = time.monotonic()
+        ansible_playbook(
+            inventory_config(fleet, tmp_path), REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+            "-e", "oob_recovery_poll_interval=5", "-e", "oob_recovery_boot_timeout=300", env=run_env(tmp_path),
+        )  # fmt: skip
+        took = time.monotonic() - started
+        host = report(tmp_path)["hosts"][name]
+        truth = fleet.show(name)
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
+    assert took < 90, f"{took:.0f} s: the role waited instead of reading the BMC's log"
+    assert (host["status"], host["path"]) == ("needs_hands", "out_of_band"), host
+    assert "new OS stop" in host["reason"] and "breaks Safe Mode with Networking" in host["reason"], host["reason"]
+    # Windows crashed again after the boots through the BMC, and the host is back in WinRE.
+    assert len(truth["machine"]["crashes"]) > crashes and truth["environment"] == "winre"
+    assert truth["bmc"]["virtual_media"]["inserted"] is False
+    assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
