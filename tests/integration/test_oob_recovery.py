@@ -188,6 +188,47 @@ def test_a_bmc_that_ignores_the_boot_or_hangs_the_reset_gives_a_clear_verdict_so
     assert after["bmc"]["boot_override"]["enabled"] == "Disabled"
 
 
+# Last of the tests on the module's fleet (--dist loadscope keeps a module's tests in order on one worker): it
+# leaves CS-0001 in Safe Mode with Networking, where the earlier tests need it in WinRE.
+def test_a_host_running_windows_without_winrm_needs_hands_after_the_grace_not_the_boot_timeout(
+    oob_fleet, tmp_path
+) -> None:
+    """CS-0001, unprepared with a TPM-only BitLocker volume: the recovery image cannot read the locked volume, so it
+    sets only safeboot network (the BCD on the EFI partition); Windows starts Safe Mode with Networking and unlocks
+    itself, but WinRM is not listed under SafeBoot\\Network and never answers, and nothing crashes. The BMC
+    reports OSRunning, so after oob_recovery_winrm_grace the host needs hands with the reason, at once (no second
+    boot of the image), not after oob_recovery_boot_timeout."""
+    name = "CS-0001"
+    before = oob_fleet.show(name)
+    assert before["environment"] == "winre" and "WinRM" not in before["machine"]["registry"]["safeboot"]["Network"]
+    started = time.monotonic()
+    done = ansible_playbook(
+        inventory_config(oob_fleet, tmp_path), REMEDIATE, *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+        "-e", "oob_recovery_poll_interval=2", "-e", "oob_recovery_boot_timeout=300",
+        "-e", "oob_recovery_winrm_grace=6", "--limit", name, env=run_env(tmp_path),
+    )  # fmt: skip
+    took = time.monotonic() - started
+    host = report(tmp_path)["hosts"][name]
+    truth = oob_fleet.show(name)
+    assert took < 90, f"{took:.0f} s: the role waited for WinRM instead of reading what the BMC reports"
+    assert (host["status"], host["path"]) == ("needs_hands", "out_of_band"), (host, done.stdout[-4000:])
+    reason = host["reason"]
+    for said in ("BootProgress.LastState OSRunning", "WinRM did not answer in Safe Mode with Networking",
+                 "not listed under SafeBoot\\Network", "BitLocker-locked", "never prepared",
+                 "keeps safeboot network", "bcdedit /deletevalue {default} safeboot", "attempt 1 of 2"):  # fmt: skip
+        assert said in reason, reason
+    # Ground truth: Windows runs Safe Mode with Networking without WinRM, the volume unlocked by its TPM; the boot
+    # configuration keeps safeboot network; one boot through the BMC; the image ejected, the override cleared.
+    machine = truth["machine"]
+    assert (machine["power"], truth["environment"], truth["winrm_reachable"]) == ("running", "safe_mode_network", False)
+    assert machine["bitlocker"]["locked"] is False
+    assert machine["bcd"]["entries"][machine["bcd"]["os_entry"]].get("safeboot", "").lower() == "network"
+    assert "WinRM" not in machine["registry"]["safeboot"]["Network"]
+    assert len(machine["crashes"]) == len(before["machine"]["crashes"])
+    assert truth["bmc"]["virtual_media"]["inserted"] is False
+    assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
 def test_a_failure_that_breaks_safe_mode_too_needs_hands_without_waiting_out_the_boot_timeout(tmp_path) -> None:
     """An unprepared server with a BMC whose storport update bugchecks in Safe Mode too: the recovery image boots
     and sets Safe Mode with Networking, Windows crashes there, the BMC logs the OS stop, and the host needs hands
