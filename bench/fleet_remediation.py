@@ -11,8 +11,14 @@ Controller CPU includes the session keepers of lifeline.recovery.winrm (the benc
 It does so once per connection plugin (default: ansible.builtin.winrm, then lifeline.recovery.winrm), each on a
 fresh fleet of the same scenario in the same run, and prints the ratios against the first.
 
+With --out-of-band the hosts' BMCs take part: the lab's Lifeline recovery image runs the collection's
+lifeline-oob.cmd, the inventory configuration gets the fleet's BMC account, and remediate.yml runs once per
+path (the hosts the inventory puts in band, then those it puts out of band, with --limit), so each path's hosts,
+minutes and hosts per minute are printed apart. `--scenario mixed` gives BMCs to hosts they can bring back.
+
 Run: .venv/bin/python bench/fleet_remediation.py [--hosts 500] [--scenario crowdstrike-291]
      [--reboot-seconds 3] [--forks 50] [--connections ansible.builtin.winrm,lifeline.recovery.winrm]
+     [--out-of-band [--oob-boot-timeout 300]]
 """
 
 from __future__ import annotations
@@ -34,6 +40,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 # The armed hosts of a scenario carry the collection's own WinRE failover.
 FAILOVER = REPO / "roles" / "winre_failover" / "files" / "lifeline-failover.cmd"
+OOB_SCRIPT = REPO / "roles" / "oob_recovery" / "files" / "lifeline-oob.cmd"
+# The lab knows the Lifeline recovery image by this file name (lab/README.md, BMCs).
+IMAGE_URL = "https://deploy.example.net/images/lifeline-recovery.iso"
+PATHS = ("in_band", "out_of_band")
+RUNNING_NORMALLY = ("normal", "running")
 BIN = Path(sys.executable).parent
 BASELINE = "ansible.builtin.winrm"
 KEPT = "lifeline.recovery.winrm"  # the collection's connection: one session and shell per host for the run
@@ -89,6 +100,7 @@ class Figures:
     inventory_wall: float
     inventory_cpu: float
     tail: str
+    by_path: list[str]
 
     @property
     def per(self) -> int:
@@ -135,15 +147,65 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def bmc_inventory(described: dict, directory: Path) -> str:
+    """The lab's inventory configuration plus the fleet's BMC account and the lab CA, as an operator adds them."""
+    config = yaml.safe_load(Path(described["inventory_files"]["http"]).read_text())
+    account = next((host["bmc"] for host in described["hosts"] if "bmc" in host), None)
+    if account is None:
+        raise SystemExit("--out-of-band: no host of this fleet has a BMC (try --scenario mixed)")
+    config.update(bmc_user=account["username"], bmc_password=account["password"], bmc_ca_file=described["ca_file"])
+    path = directory / "fleet-bmc.lifeline.yml"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return str(path)
+
+
+def hosts_by_path(listing: str) -> dict[str, list[str]]:
+    """The hosts `ansible-inventory --list` puts on each path (lifeline_recovery_path)."""
+    hostvars = json.loads(listing)["_meta"]["hostvars"]
+    found: dict[str, list[str]] = {path: [] for path in PATHS}
+    for name, variables in hostvars.items():
+        path = variables.get("lifeline_recovery_path")
+        path = path.get("__ansible_unsafe") if isinstance(path, dict) else path
+        if path in found:
+            found[path].append(name)
+    return found
+
+
+def path_runs(args, command: list[str], listing: str, environment: dict, fleet_file: Path):
+    """remediate.yml once per path; a line per path (hosts, minutes, recovered by the lab's ground truth, hosts/min),
+    and the runs' wall and CPU seconds together and the exit code of the last that failed (else 0)."""
+    lines, wall_total, cpu_total, code, tail = [], 0.0, 0.0, 0, ""
+    extra = ["-e", f"oob_recovery_image_url={IMAGE_URL}", "-e", f"oob_recovery_boot_timeout={args.oob_boot_timeout}"]
+    for path, names in hosts_by_path(listing).items():
+        if not names:
+            lines.append(f"  {path}: no hosts")
+            continue
+        wall, cpu, run = timed([*command, *extra, "--limit", ",".join(names), "playbooks/remediate.yml"], environment)
+        wall_total, cpu_total, code = wall_total + wall, cpu_total + cpu, run.returncode or code
+        tail = run.stdout[-3000:] if run.returncode not in EXPECTED_EXIT_CODES else tail
+        status = counters(fleet_file)
+        normal = sum(1 for name in names if (status[name]["environment"], status[name]["power"]) == RUNNING_NORMALLY)
+        lines.append(
+            f"  {path}: {len(names)} hosts, {wall / 60:.1f} min (exit {run.returncode}), {normal} running normally "
+            f"afterwards, {normal / (wall / 60):.1f} hosts recovered per minute"
+        )
+    return lines, wall_total, cpu_total, subprocess.CompletedProcess([], code, tail, "")
+
+
 def remediate(args: argparse.Namespace, connection: str, directory: Path) -> Figures:
     """One fresh fleet remediated by remediate.yml over ``connection``; the lab's counters and CPU around the run."""
     fleet_file = directory / "fleet.yml"
     lab("up", "--fleet-file", str(fleet_file), "--scenario", args.scenario, "--hosts", str(args.hosts),
-        "--reboot-seconds", str(args.reboot_seconds), "--winre-failover", str(FAILOVER))  # fmt: skip
+        "--reboot-seconds", str(args.reboot_seconds), "--winre-failover", str(FAILOVER),
+        *(("--oob-image-script", str(OOB_SCRIPT)) if args.out_of_band else ()))  # fmt: skip
+    by_path: list[str] = []
     try:
         described = yaml.safe_load(fleet_file.read_text())
         escrow = described["bitlocker_escrow_file"]
         inventory = described["inventory_files"]["http"]  # what the lab writes for its estate: NTLM, sealed
+        if args.out_of_band:
+            inventory = bmc_inventory(described, directory)
         # The lab estate's mapping: the shipped one plus the lab scenarios' fictional incidents.
         mapping = f"lifeline_remediations_file={REPO / 'inventories' / 'lab' / 'remediations.yml'}"
         environment = dict(
@@ -162,11 +224,13 @@ def remediate(args: argparse.Namespace, connection: str, directory: Path) -> Fig
         lab_pid = int(json.loads(lab("status", "--fleet-file", str(fleet_file), "--json"))["pid"])
         before, lab_before = counters(fleet_file), process_cpu_seconds(lab_pid)
         reap_orphans()  # a lab brought down before this run: not this run's CPU
-        wall, cpu, run = timed(
-            # The passwords come from the secrets vars file the lab writes (the inventory hands out none).
-            [str(BIN / "ansible-playbook"), "-i", inventory, "-e", f"@{described['secrets_file']}", "-e", mapping,
-             "-e", f"ansible_connection={connection}", "playbooks/remediate.yml"], environment,
-        )  # fmt: skip
+        # The passwords come from the secrets vars file the lab writes (the inventory hands out none).
+        command = [str(BIN / "ansible-playbook"), "-i", inventory, "-e", f"@{described['secrets_file']}", "-e", mapping,
+                   "-e", f"ansible_connection={connection}"]  # fmt: skip
+        if args.out_of_band:
+            by_path, wall, cpu, run = path_runs(args, command, listed.stdout, environment, fleet_file)
+        else:
+            wall, cpu, run = timed([*command, "playbooks/remediate.yml"], environment)
         cpu_before = children_cpu_seconds()
         time.sleep(KEEPER_END_SECONDS)  # the keepers see their run end (they look every second) and end
         reap_orphans()
@@ -196,6 +260,7 @@ def remediate(args: argparse.Namespace, connection: str, directory: Path) -> Fig
         inventory_wall=inventory_wall,
         inventory_cpu=inventory_cpu,
         tail=run.stdout[-3000:],
+        by_path=by_path,
     )
 
 
@@ -205,6 +270,8 @@ def main() -> None:
     parser.add_argument("--scenario", default="crowdstrike-291")
     parser.add_argument("--reboot-seconds", type=float, default=3.0)
     parser.add_argument("--forks", type=int, default=50)
+    parser.add_argument("--out-of-band", action="store_true", help="BMCs take part; time each path apart")
+    parser.add_argument("--oob-boot-timeout", type=int, default=300, help="oob_recovery_boot_timeout (seconds)")
     parser.add_argument(
         "--connections", default=f"{BASELINE},{KEPT}", help="comma-separated; the first is the baseline of the ratios"
     )
@@ -223,6 +290,9 @@ def main() -> None:
             f"{figures.inventory_cpu:.1f} s controller CPU; {figures.touched} hosts remediated (WinRM commands seen "
             f"by the lab), {figures.normal} of {figures.hosts} running normally afterwards (lab ground truth)"
         )
+        if figures.by_path:
+            print("  per path (one remediate.yml run each, one after the other; the figures below add them up):")
+            print("\n".join(f"  {line}" for line in figures.by_path))
         if figures.exit_code not in EXPECTED_EXIT_CODES:
             print(f"remediate.yml output over {connection} (tail):\n{figures.tail}", file=sys.stderr)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,7 +166,7 @@ def test_remediate_brings_an_unarmed_host_in_winre_back_through_its_bmc(oob_flee
 
     done = ansible_playbook(
         config, REMEDIATE, *secrets(oob_fleet), *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
-        "-e", "oob_recovery_poll_interval=1", "-e", "oob_recovery_boot_timeout=120",
+        "-e", "oob_recovery_poll_interval=3", "-e", "oob_recovery_boot_timeout=120",
         "-e", "exit_recovery_pre_reboot_delay=0", "--limit", name, env=run_env(tmp_path),
     )  # fmt: skip
 
@@ -174,5 +175,126 @@ def test_remediate_brings_an_unarmed_host_in_winre_back_through_its_bmc(oob_flee
     assert (host["status"], host["path"]) == ("recovered", "out_of_band")
     truth = oob_fleet.show(name)
     assert truth["environment"] == "normal" and truth["winrm_reachable"]
+    assert truth["bmc"]["virtual_media"]["inserted"] is False
+    assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
+@pytest.mark.parametrize("fault", ["bmc-boot-ignored", "bmc-reset-hang"])
+def test_a_bmc_that_ignores_the_boot_or_hangs_the_reset_gives_a_clear_verdict_soon(oob_fleet, tmp_path, fault) -> None:
+    """Within seconds, not oob_recovery_boot_timeout: a reset that never answers fails the host at the request's
+    timeout with nothing done; a one-time boot the firmware ignores shows as a new OS stop in the BMC's log after
+    the restart (Windows booted from its disk and crashed again), each of the two attempts, and the host needs
+    hands. Either way the host is where it was (WinRE, the same boot configuration), the image ejected."""
+    name = "CS-0001"
+    config = inventory_config(oob_fleet, tmp_path)
+    before = oob_fleet.show(name)
+    lab("fault", name, fault, "--fleet-file", str(oob_fleet.fleet_file))
+    # Only the reset is made to give up early: the log reads while the host boots keep the default time.
+    hang_timeout = ("-e", "oob_recovery_request_timeout=5") if fault == "bmc-reset-hang" else ()
+    try:
+        started = time.monotonic()
+        done = ansible_playbook(
+            config, REMEDIATE, *secrets(oob_fleet), *LAB_MAPPING, "-e", f"oob_recovery_image_url={IMAGE_URL}",
+            "-e", "oob_recovery_poll_interval=5", "-e", "oob_recovery_boot_timeout=300", *hang_timeout,
+            "--limit", name, env=run_env(tmp_path),
+        )  # fmt: skip
+        took = time.monotonic() - started
+    finally:
+        lab("fault", name, "clear", "--fleet-file", str(oob_fleet.fleet_file))
+    host = report(tmp_path)["hosts"][name]
+    after = oob_fleet.show(name)
+    assert took < 90, f"{took:.0f} s: the role waited instead of reading what the BMC did"
+    assert host["path"] == "out_of_band"
+    if fault == "bmc-reset-hang":
+        assert done.returncode != 0, done.stdout[-6000:]
+        assert host["status"] == "failed"
+        assert "turn the system off failed" in host["reason"], host["reason"]
+        assert {key: after["machine"][key] for key in UNCHANGED} == {key: before["machine"][key] for key in UNCHANGED}
+    else:
+        assert host["status"] == "needs_hands", host["reason"]
+        assert "new OS stop" in host["reason"] and "attempt 2 of 2" in host["reason"], host["reason"]
+        assert "one-time boot was ignored" in host["reason"]
+        # Restarted by the BMC, it booted its disk (not the image) and crashed back into WinRE: no change made.
+        assert after["machine"]["boots"] > before["machine"]["boots"]
+        assert len(after["machine"]["crashes"]) > len(before["machine"]["crashes"])
+        unchanged = ("environment", "bcd")
+        assert {key: after["machine"][key] for key in unchanged} == {key: before["machine"][key] for key in unchanged}
+    assert after["bmc"]["virtual_media"]["inserted"] is False
+    assert after["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
+# Last of the tests on the module's fleet (--dist loadscope keeps a module's tests in order on one worker): it
+# leaves CS-0001 in Safe Mode with Networking, where the earlier tests need it in WinRE.
+def test_a_host_running_windows_without_winrm_needs_hands_after_the_grace_not_the_boot_timeout(
+    oob_fleet, tmp_path
+) -> None:
+    """CS-0001, unprepared with a TPM-only BitLocker volume: the recovery image cannot read the locked volume, so it
+    sets only safeboot network (the BCD on the EFI partition); Windows starts Safe Mode with Networking and unlocks
+    itself, but WinRM is not listed under SafeBoot\\Network and never answers, and nothing crashes. The BMC
+    reports OSRunning, so after oob_recovery_winrm_grace the host needs hands with the reason, at once (no second
+    boot of the image), not after oob_recovery_boot_timeout."""
+    name = "CS-0001"
+    before = oob_fleet.show(name)
+    assert before["environment"] == "winre" and "WinRM" not in before["machine"]["registry"]["safeboot"]["Network"]
+    # Small, for the role's looks are made up front (boot_timeout / poll_interval of them, skipped once one ended
+    # the wait), yet more than the run takes: the timeout cannot be what ends it.
+    boot_timeout = 60
+    started = time.monotonic()
+    done = ansible_playbook(
+        inventory_config(oob_fleet, tmp_path), REMEDIATE, *secrets(oob_fleet), *LAB_MAPPING,
+        "-e", f"oob_recovery_image_url={IMAGE_URL}", "-e", "oob_recovery_poll_interval=2", "-e", f"oob_recovery_boot_timeout={boot_timeout}",
+        "-e", "oob_recovery_winrm_grace=6", "--limit", name, env=run_env(tmp_path),
+    )  # fmt: skip
+    took = time.monotonic() - started
+    host = report(tmp_path)["hosts"][name]
+    truth = oob_fleet.show(name)
+    assert took < boot_timeout, f"{took:.0f} s: the role waited for WinRM instead of reading what the BMC reports"
+    assert (host["status"], host["path"]) == ("needs_hands", "out_of_band"), (host, done.stdout[-4000:])
+    reason = host["reason"]
+    for said in ("BootProgress.LastState OSRunning", "WinRM did not answer in Safe Mode with Networking",
+                 "not listed under SafeBoot\\Network", "BitLocker-locked", "never prepared",
+                 "keeps safeboot network", "bcdedit /deletevalue {default} safeboot", "attempt 1 of 2"):  # fmt: skip
+        assert said in reason, reason
+    # Ground truth: Windows runs Safe Mode with Networking without WinRM, the volume unlocked by its TPM; the boot
+    # configuration keeps safeboot network; one boot through the BMC; the image ejected, the override cleared.
+    machine = truth["machine"]
+    assert (machine["power"], truth["environment"], truth["winrm_reachable"]) == ("running", "safe_mode_network", False)
+    assert machine["bitlocker"]["locked"] is False
+    assert machine["bcd"]["entries"][machine["bcd"]["os_entry"]].get("safeboot", "").lower() == "network"
+    assert "WinRM" not in machine["registry"]["safeboot"]["Network"]
+    assert len(machine["crashes"]) == len(before["machine"]["crashes"])
+    assert truth["bmc"]["virtual_media"]["inserted"] is False
+    assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
+
+
+def test_a_failure_that_breaks_safe_mode_too_needs_hands_without_waiting_out_the_boot_timeout(tmp_path) -> None:
+    """An unprepared server with a BMC whose storport update bugchecks in Safe Mode too: the recovery image boots
+    and sets Safe Mode with Networking, Windows crashes there, the BMC logs the OS stop, and the host needs hands
+    after the two attempts, long before oob_recovery_boot_timeout."""
+    fleet = start_fleet(tmp_path / "lab", "--scenario", "estate", "--hosts", "1", "--reboot-seconds", "0.2",
+                        "--oob-image-script", str(OOB_SCRIPT))  # fmt: skip
+    name = "EST-0001"
+    try:
+        lab("fault", name, "bad-quality-update", "--restart", "--fleet-file", str(fleet.fleet_file))
+        deadline = time.monotonic() + 30
+        while fleet.show(name)["environment"] != "winre" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        crashes = len(fleet.show(name)["machine"]["crashes"])
+        started = time.monotonic()
+        ansible_playbook(
+            inventory_config(fleet, tmp_path), REMEDIATE, *secrets(fleet), *LAB_MAPPING,
+            "-e", f"oob_recovery_image_url={IMAGE_URL}", "-e", "oob_recovery_poll_interval=5",
+            "-e", "oob_recovery_boot_timeout=300", env=run_env(tmp_path),
+        )  # fmt: skip
+        took = time.monotonic() - started
+        host = report(tmp_path)["hosts"][name]
+        truth = fleet.show(name)
+    finally:
+        lab("down", "--fleet-file", str(fleet.fleet_file))
+    assert took < 90, f"{took:.0f} s: the role waited instead of reading the BMC's log"
+    assert (host["status"], host["path"]) == ("needs_hands", "out_of_band"), host
+    assert "new OS stop" in host["reason"] and "breaks Safe Mode with Networking" in host["reason"], host["reason"]
+    # Windows crashed again after the boots through the BMC, and the host is back in WinRE.
+    assert len(truth["machine"]["crashes"]) > crashes and truth["environment"] == "winre"
     assert truth["bmc"]["virtual_media"]["inserted"] is False
     assert truth["bmc"]["boot_override"]["enabled"] == "Disabled"
