@@ -147,14 +147,18 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bmc_inventory(described: dict, directory: Path) -> str:
-    """The lab's inventory configuration plus the fleet's BMC account and the lab CA, as an operator adds them."""
+def bench_inventory(described: dict, directory: Path, connection: str, out_of_band: bool) -> str:
+    """The lab's inventory configuration (NTLM over HTTP, sealed, as the lab writes for its estate) with the
+    connection plugin under test (option winrm_connection) and, out of band, the fleet's BMC account and the lab CA,
+    as an operator adds them."""
     config = yaml.safe_load(Path(described["inventory_files"]["http"]).read_text())
-    account = next((host["bmc"] for host in described["hosts"] if "bmc" in host), None)
-    if account is None:
-        raise SystemExit("--out-of-band: no host of this fleet has a BMC (try --scenario mixed)")
-    config.update(bmc_user=account["username"], bmc_password=account["password"], bmc_ca_file=described["ca_file"])
-    path = directory / "fleet-bmc.lifeline.yml"
+    config["winrm_connection"] = connection
+    if out_of_band:
+        account = next((host["bmc"] for host in described["hosts"] if "bmc" in host), None)
+        if account is None:
+            raise SystemExit("--out-of-band: no host of this fleet has a BMC (try --scenario mixed)")
+        config.update(bmc_user=account["username"], bmc_password=account["password"], bmc_ca_file=described["ca_file"])
+    path = directory / "fleet-bench.lifeline.yml"
     path.write_text(yaml.safe_dump(config))
     path.chmod(0o600)
     return str(path)
@@ -203,9 +207,7 @@ def remediate(args: argparse.Namespace, connection: str, directory: Path) -> Fig
     try:
         described = yaml.safe_load(fleet_file.read_text())
         escrow = described["bitlocker_escrow_file"]
-        inventory = described["inventory_files"]["http"]  # what the lab writes for its estate: NTLM, sealed
-        if args.out_of_band:
-            inventory = bmc_inventory(described, directory)
+        inventory = bench_inventory(described, directory, connection, args.out_of_band)
         # The lab estate's mapping: the shipped one plus the lab scenarios' fictional incidents.
         mapping = f"lifeline_remediations_file={REPO / 'inventories' / 'lab' / 'remediations.yml'}"
         environment = dict(
@@ -225,8 +227,7 @@ def remediate(args: argparse.Namespace, connection: str, directory: Path) -> Fig
         before, lab_before = counters(fleet_file), process_cpu_seconds(lab_pid)
         reap_orphans()  # a lab brought down before this run: not this run's CPU
         # The passwords come from the secrets vars file the lab writes (the inventory hands out none).
-        command = [str(BIN / "ansible-playbook"), "-i", inventory, "-e", f"@{described['secrets_file']}", "-e", mapping,
-                   "-e", f"ansible_connection={connection}"]  # fmt: skip
+        command = [str(BIN / "ansible-playbook"), "-i", inventory, "-e", f"@{described['secrets_file']}", "-e", mapping]
         if args.out_of_band:
             by_path, wall, cpu, run = path_runs(args, command, listed.stdout, environment, fleet_file)
         else:

@@ -81,7 +81,7 @@ def test_a_cmdb_export_over_https(tmp_path: Path) -> None:
     assert hostvars["WS-0002"] == {
         "ansible_host": "10.20.0.2",
         "ansible_port": 5986,
-        "ansible_connection": "winrm",
+        "ansible_connection": "ansible.builtin.winrm",
         "ansible_shell_type": "powershell",
         "ansible_user": "CORP\\svc-lifeline",
         "ansible_winrm_scheme": "https",
@@ -104,7 +104,7 @@ def test_a_json_cmdb_export_over_http_uses_ntlm_with_encryption(tmp_path: Path) 
         "WS-0001": {
             "ansible_host": "10.20.0.1",
             "ansible_port": 5985,
-            "ansible_connection": "winrm",
+            "ansible_connection": "ansible.builtin.winrm",
             "ansible_shell_type": "powershell",
             "ansible_user": "svc",
             "ansible_winrm_scheme": "http",
@@ -361,3 +361,18 @@ def test_discover_prints_the_table_and_no_line_per_host(tmp_path: Path) -> None:
     assert "The evidence for each verdict" not in played.stdout
     verbose = run("ansible-playbook", "-v", "-i", str(config), str(REPO / "playbooks/discover.yml"), cwd=tmp_path)
     assert "The evidence for each verdict" in verbose.stdout and "skipping" not in verbose.stdout
+
+
+def test_the_kept_session_connection_is_chosen_in_the_configuration(tmp_path: Path) -> None:
+    """winrm_connection names the hosts' connection plugin (an extra var would also take over the tasks a play
+    delegates to the controller); anything but the two WinRM plugins is refused."""
+    config = write_config(
+        tmp_path / "fleet.lifeline.yml", hosts=["WS-0001"], winrm_connection="lifeline.recovery.winrm"
+    )
+    hostvars = inventory_list("-i", str(config), cwd=tmp_path)["_meta"]["hostvars"]["WS-0001"]
+    assert hostvars["ansible_connection"] == "lifeline.recovery.winrm"
+
+    refused = write_config(tmp_path / "ssh.lifeline.yml", hosts=["WS-0001"], winrm_connection="ssh")
+    result = run("ansible-inventory", "-i", str(refused), "--list", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "winrm_connection" in result.stderr

@@ -65,7 +65,7 @@ def test_connection_settings_come_from_the_config_never_from_a_source(tmp_path: 
         winrm_password="secret",
     )
     hostvars = inventory_list("-i", str(config), cwd=tmp_path)["_meta"]["hostvars"]["WS-1"]
-    assert hostvars["ansible_connection"] == "winrm"
+    assert hostvars["ansible_connection"] == "ansible.builtin.winrm"
     assert hostvars["ansible_port"] == 5985
     assert hostvars["ansible_winrm_message_encryption"] == "always"
     assert hostvars["ansible_user"] == "svc"
