@@ -243,7 +243,8 @@ def test_a_host_running_windows_without_winrm_needs_hands_after_the_grace_not_th
     done = ansible_playbook(
         inventory_config(oob_fleet, tmp_path), REMEDIATE, *secrets(oob_fleet), *LAB_MAPPING,
         "-e", f"oob_recovery_image_url={IMAGE_URL}", "-e", "oob_recovery_poll_interval=2",
-        "-e", f"oob_recovery_boot_timeout={boot_timeout}", "-e", "oob_recovery_winrm_grace=6", "--limit", name, env=run_env(tmp_path),
+        "-e", f"oob_recovery_boot_timeout={boot_timeout}", "-e", "oob_recovery_winrm_grace=6",
+        "--limit", name, env=run_env(tmp_path),
     )  # fmt: skip
     took = time.monotonic() - started
     host = report(tmp_path)["hosts"][name]
