@@ -32,7 +32,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+        _spec, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
         address, port = split_baseuri(args["baseuri"])
         target = BmcTarget(
             name=(task_vars or {}).get("inventory_hostname", address),

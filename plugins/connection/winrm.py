@@ -1,9 +1,11 @@
 # Copyright: (c) 2026, Lifeline maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# The options below are ansible.builtin.winrm's (ansible-core 2.19, GPLv3+), restated because a connection plugin
+# must document every option it reads; only the description and the class's session keeping are Lifeline's.
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-    author: Lifeline maintainers
+    author: Lifeline maintainers (@lifeline)
     name: winrm
     short_description: ansible.builtin.winrm with one session and shell per host for the whole run
     description:
@@ -103,7 +105,6 @@ DOCUMENTATION = r"""
         type: str
         vars:
           - name: ansible_winrm_kinit_args
-        version_added: '2.11'
       kinit_env_vars:
         description:
         - A list of environment variables to pass through to C(kinit) when getting the Kerberos authentication ticket.
@@ -118,7 +119,6 @@ DOCUMENTATION = r"""
           key: kinit_env_vars
         vars:
           - name: ansible_winrm_kinit_env_vars
-        version_added: '2.12'
       kerberos_mode:
         description:
             - kerberos usage mode.
@@ -164,8 +164,9 @@ DOCUMENTATION = r"""
 """
 
 EXAMPLES = r"""
-# In the inventory (or -e on the command line): every other winrm setting stays as it is.
-ansible_connection: lifeline.recovery.winrm
+# In the fleet inventory's configuration (plugin lifeline.recovery.fleet): every other winrm setting stays as it
+# is. (As an extra var, -e ansible_connection=..., it would also take over the tasks delegated to the controller.)
+winrm_connection: lifeline.recovery.winrm
 """
 
 import os

@@ -4,9 +4,9 @@
 DOCUMENTATION = r"""
 module: bmc_evidence
 short_description: What a host's BMC says about it now (Redfish, read only)
-version_added: 0.2.0
+version_added: 0.1.0
 author:
-  - Lifeline maintainers
+  - Lifeline maintainers (@lifeline)
 description:
   - Reads a server's BMC over DMTF Redfish, as the fleet inventory does for its out-of-band evidence, and
     returns the ComputerSystem's C(PowerState), C(BootProgress.LastState) and the newest C(OS Stop/Shutdown)
@@ -45,10 +45,17 @@ options:
     description: Seconds all the reads may take together.
     type: int
     default: 30
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
   async:
+    support: none
+  bypass_host_loop:
+    support: none
+  diff_mode:
     support: none
   check_mode:
     support: full

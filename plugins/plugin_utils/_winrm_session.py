@@ -185,7 +185,7 @@ def serve(path: str, run_pid: int, handle: Callable[[dict], dict], on_exit: Call
         while time.monotonic() - last_call < KEEPER_IDLE_SECONDS and _alive(run_pid):
             if not selector.select(timeout=1.0):
                 continue
-            client, _ = listener.accept()
+            client, _address = listener.accept()
             with client:
                 try:
                     request = _receive(client)
