@@ -4,11 +4,12 @@
 
 1. one read script: ``bcdedit [/store] /enum <id> /v`` and the rollback record (when the Windows volume is known);
 2. only the elements that differ are changed, all in ONE script (bcdedit /set and /deletevalue, stopping at the
-   first failure), after the rollback record (kind boot_config, ``_records.py``; what it keeps: _boot_config.py)
-   has been written;
+   first failure) that first writes the rollback record (kind boot_config, ``_records.py``; what it keeps:
+   _boot_config.py): a change costs two commands, the read and this one;
 3. ``state: restored`` puts back the recorded previous values, again changing only what differs, then marks the
-   record used (``restored_at``); a used record is never applied again (later changes by someone else stay). With
-   ``missing_ok``, no record is nothing to restore (ok, ``nothing_to_restore``) instead of a failure;
+   record used (``restored_at``) in the same script, after the change; a used record is never applied again
+   (later changes by someone else stay). With ``missing_ok``, no record is nothing to restore (ok,
+   ``nothing_to_restore``) instead of a failure;
 4. ``state: absent`` deletes a whole object named by its GUID (``bcdedit /delete``), such as the WinRE failover's
    marker, and never a boot application (an object with a ``path``: a loader, the boot manager).
 """
@@ -121,25 +122,24 @@ class ActionModule(RecoveryAction):
         summary = ", ".join(f"{e} {shown_value(old)} -> {shown_value(new)}" for e, (old, new) in needed.items())
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would change {identifier}: {summary} (check mode)"}
+        before, after, what = [], [], f"changing {identifier} ({summary})"
         if state == "present":
             if record_file is None:
                 warnings.append(
                     "the Windows volume is not known (no os_volume): the previous values are in this result only, "
                     "not recorded on the host"
                 )
-            else:
-                merged = merge_record(record, identifier, store, needed)
-                self.checked(
-                    "writing the rollback record", _records.write_script(os_volume, "boot_config", identifier, merged)
-                )
-                result["record"] = record_file
+            else:  # the record first, in the same script: the change never runs when writing it failed
+                before = _records.write_record(os_volume, "boot_config", identifier,
+                                               merge_record(record, identifier, store, needed))  # fmt: skip
+                what = f"writing the rollback record {record_file}, then {what}"
+        else:  # the record is marked used only after the change, in the same script
+            after = _records.write_record(os_volume, "boot_config", identifier, _records.restored(record))
+            what = f"{what}, then marking the rollback record as restored (the values are back)"
         changes = [(e, None if new is None else set_value(e, new)) for e, (_current, new) in needed.items()]
-        self.checked(f"changing {identifier} ({summary})", bcdedit_changes(identifier, changes, store))
-        if state == "restored":
-            self.checked(
-                "marking the rollback record as restored (the values are back)",
-                _records.write_script(os_volume, "boot_config", identifier, _records.restored(record)),
-            )
+        self.checked(what, bcdedit_changes(identifier, changes, store, before, after))
+        if state == "present" and record_file is not None:
+            result["record"] = record_file
         if warnings:
             result["warnings"] = warnings
         return {**result, "changed": True, "msg": f"changed {identifier}: {summary}"}

@@ -4,7 +4,9 @@
 
 ``state: acquired`` (not in check mode) starts with ONE script that creates the lease if there is none
 (``_lease.lease_swap`` from absent) and otherwise reads what is there; ``state: released`` and check mode start
-with a read. The controller then decides (``_lease.decide_acquire`` / ``decide_release``) and, when the file must
+with a read, except a release given the ``lease`` the acquiring task returned: it starts with the swap that
+removes exactly that file (its SHA-256 computed on the controller), one command when nothing changed it since.
+The controller then decides (``_lease.decide_acquire`` / ``decide_release``) and, when the file must
 change, sends one compare-and-swap script that also reads the file again when someone changed it in between; the
 decision is then taken again on what it found, ``MAX_SWAPS`` times at most.
 """
@@ -42,6 +44,7 @@ class ActionModule(RecoveryAction):
         "duration": {"type": "int", "default": lease.DEFAULT_MINUTES},
         "force": {"type": "bool", "default": False},
         "os_volume": {"type": "str", "aliases": ["volume"]},
+        "lease": {"type": "dict"},
     }
 
     def recover(self, args: dict, task_vars: dict) -> dict:
@@ -55,11 +58,19 @@ class ActionModule(RecoveryAction):
                 "the Windows volume is locked by BitLocker and the lease lives on it: unlock it first "
                 "(lifeline.recovery.win_bitlocker_unlock) and gather the facts again; nothing was changed"
             )
-        path = lease.lease_path(self.from_facts(args, "os_volume", "os_volume", task_vars))
         acquiring = args["state"] == "acquired"
+        held = None
+        if args["lease"] is not None:
+            if acquiring:
+                raise RecoveryFailed("lease is for state released only (the lease the acquiring task returned)")
+            held = lease.held_lease(args["lease"], run)
+        path = lease.lease_path(self.from_facts(args, "os_volume", "os_volume", task_vars))
         result = {"path": path, "run_id": run, "state": args["state"]}
         if acquiring and not self._task.check_mode:
             found = lease.ABSENT_FILE  # the first swap creates it, or reads what is there instead
+        elif held is not None and not self._task.check_mode:
+            # what this run wrote: the swap removes it if the file still holds exactly that, or reads what it holds
+            found = lease.LeaseFile(lease.lease_text(held), lease.lease_sha256(held))
         else:
             found = self.run_lease_script("reading the lease", lease.lease_read(path))[1]
         for _swap in range(MAX_SWAPS):

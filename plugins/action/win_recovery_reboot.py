@@ -85,6 +85,7 @@ class ActionModule(RecoveryAction):
             "environment": before.environment,
             "last_boot_time": before.last_boot_time.isoformat(),
             "new_crashes": [],
+            "os_volume": None,
             "boot_config_change": None,
         }
         if (wanted or "").lower() != (current or "").lower():
@@ -186,6 +187,7 @@ class ActionModule(RecoveryAction):
         result.update(
             environment=after.environment, last_boot_time=after.last_boot_time.isoformat(), new_crashes=new_crashes
         )
+        result["os_volume"] = None if where.locked else where.os_volume  # where the next task finds the lease
         crashed = ""
         if new_crashes:  # newest first
             crashed = f"{crash_text(new_crashes[0])} ({len(new_crashes)} new crash(es) since the restart)"

@@ -10,8 +10,9 @@ author:
 description:
   - Reads a boot entry with C(bcdedit /enum <identifier> /v) and changes only the elements that differ. All
     changes are made in one script of C(bcdedit /set) and C(bcdedit /deletevalue) commands, which stops at the
-    first failure.
-  - Before it changes anything, it records the previous values. They are returned in C(previous), where V(absent)
+    first failure. A change sends two commands, the read and that script.
+  - Before it changes anything, it records the previous values (the same script writes the record first, and
+    changes nothing when that fails). They are returned in C(previous), where V(absent)
     means that the element did not exist. When the Windows volume is known, they are also written to the rollback
     record C(<os_volume>\ProgramData\Lifeline\records\boot_config-<entry>.json), for example
     C(boot_config-default.json) (Lifeline's one record format, kind C(boot_config)). Otherwise the module warns that
@@ -21,8 +22,9 @@ description:
     M(lifeline.recovery.win_recovery_reboot) changes C(safeboot) through this module, so its change is in the same
     record.
   - O(state=restored) puts back the recorded previous values. It changes only the elements that differ. Then it
-    marks the record as used with a C(restored_at) time. A used record is not applied again. If the entry changed
-    after the restore, a rerun leaves it as it is and warns. The next change with this module starts a new record.
+    marks the record as used with a C(restored_at) time, in the same script, only when the change succeeded. A
+    used record is not applied again. If the entry changed after the restore, a rerun leaves it as it is and
+    warns. The next change with this module starts a new record.
   - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing.
 options:
   identifier:

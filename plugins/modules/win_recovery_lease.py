@@ -30,7 +30,8 @@ description:
     read before (compare and swap). If another controller changed it in between, the module decides again on what
     is there now.
   - Runs on the controller as an action plugin over the host's WinRM connection and uploads nothing. Acquiring a
-    free host sends one command. Renewing, taking over and releasing send two.
+    free host sends one command. Renewing and taking over send two. Releasing sends two, or one when O(lease) is
+    the lease the acquiring task returned and the file still holds exactly it.
 options:
   state:
     description:
@@ -70,6 +71,14 @@ options:
         facts say that the volume is locked by BitLocker, the task fails before it sends anything.
     type: str
     aliases: [volume]
+  lease:
+    description:
+      - With O(state=released) only, the lease that the acquiring task of this run returned (its RV(lease) result).
+      - The module then removes the file in one compare and swap, without reading it first, when the file still
+        holds exactly this lease (the same SHA-256). When it holds something else (renewed since, or changed by
+        someone else), the module decides on what the file holds now, as without this option.
+      - Its C(run_id) must be O(run_id).
+    type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -99,6 +108,7 @@ EXAMPLES = r"""
   lifeline.recovery.win_recovery_lease:
     run_id: "{{ lifeline_run_id }}"
     duration: 180
+  register: taken
 
 # ... the remediation, the restart into Windows and its proof ...
 
@@ -106,10 +116,11 @@ EXAMPLES = r"""
   lifeline.recovery.win_recovery_facts:
     gather: [environment]
 
-- name: Give the host back
+- name: Give the host back (one command when the file still holds the lease taken above)
   lifeline.recovery.win_recovery_lease:
     run_id: "{{ lifeline_run_id }}"
     state: released
+    lease: "{{ taken.lease }}"
 """
 
 RETURN = r"""

@@ -122,6 +122,16 @@ new_crashes:
   returned: always
   type: list
   elements: dict
+os_volume:
+  description:
+    - The volume that holds Windows in the boot the host came back in (V(C:) in Windows, the offline volume in
+      WinRE), read by the survey that proved the new boot, as the C(lifeline_recovery.os_volume) fact of
+      M(lifeline.recovery.win_recovery_facts) would say.
+    - A later task that needs the volume (the lease's release) can take it from here instead of gathering the facts
+      again.
+    - It is null when the host did not come back, in check mode, and when the volume cannot be told or is locked.
+  returned: always
+  type: str
 boot_config_change:
   description: The safeboot change made before the restart (entry, element, previous, value, record), or null.
   returned: always

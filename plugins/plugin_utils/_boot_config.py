@@ -189,18 +189,28 @@ def recorded_previous(record: dict) -> dict[str, str | None]:
 # --- the scripts (Microsoft Learn: bcdedit /set, /deletevalue, /store) ----------------------------------
 
 
-def bcdedit_changes(identifier: str, changes: Sequence[tuple[str, str | None]], store: str | None = None) -> str:
+def bcdedit_changes(
+    identifier: str,
+    changes: Sequence[tuple[str, str | None]],
+    store: str | None = None,
+    before: Sequence[str] = (),
+    after: Sequence[str] = (),
+) -> str:
     """Several ``bcdedit [/store <file>] /set <id> <element> <value>`` (or ``/deletevalue <id> <element>`` for a
-    None value) in ONE script that stops at the first failure with its exit code (one round trip)."""
+    None value) in ONE script that stops at the first failure with its exit code (one round trip).
+
+    ``before`` and ``after`` are statements run first and last in the same script (writing the rollback record
+    before the change, marking it restored after it): a failing cmdlet stops the script (``$ErrorActionPreference
+    = 'Stop'``, exit 1), a failing bcdedit ends it with its exit code, so what comes after a failure never runs."""
     if isinstance(changes, str) or not changes:
         raise ValueError("a BCD change needs at least one element to set or delete")
-    statements = []
+    statements = list(before)
     for element, value in changes:
         if value is None:
             statements += checked(bcdedit_deletevalue(identifier, element, store))
         else:
             statements += checked(bcdedit_set(identifier, element, value, store))
-    return script(*statements, "exit 0")
+    return script(*statements, *after, "exit 0")
 
 
 def object_delete(identifier: str, store: str | None = None) -> str:

@@ -27,6 +27,7 @@ The decisions (``decide_acquire``, ``decide_release``) are pure functions of wha
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import ntpath
 import re
@@ -65,6 +66,7 @@ __all__ = [
     "iso_time",
     "lease_path",
     "lease_read",
+    "lease_sha256",
     "lease_swap",
     "lease_text",
     "new_lease",
@@ -192,6 +194,26 @@ def new_lease(
 def lease_text(lease: Lease) -> str:
     """The file's text: one line of ASCII JSON (non-ASCII owners are escaped by JSON, not by an encoding)."""
     return json.dumps(lease.to_result(), ensure_ascii=True)
+
+
+def lease_sha256(lease: Lease) -> str:
+    """The SHA-256 (upper-case hex, as Get-FileHash prints it) of the file New-Item writes for ``lease``: the text
+    is ASCII and New-Item writes UTF-8 without a BOM (see above), so the file's bytes are the text's."""
+    return hashlib.sha256(lease_text(lease).encode("ascii")).hexdigest().upper()
+
+
+def held_lease(value: object, run: str) -> Lease:
+    """The lease this run holds, as the acquiring task returned it (its ``lease`` result): refused when it is not
+    a version 1 lease or belongs to another run."""
+    if not isinstance(value, dict):
+        raise ValueError(f"lease must be the lease result of the acquiring task (a dictionary), not {shown(value)}")
+    try:
+        held = parse_lease(json.dumps(value))
+    except (TypeError, UnreadableLease) as error:
+        raise ValueError(f"lease is not a lease this module wrote: {error}") from None
+    if held.run_id != run:
+        raise ValueError(f"lease is run {shown(held.run_id)}'s, not run {shown(run)}'s")
+    return held
 
 
 def _time(document: dict, name: str) -> datetime.datetime:

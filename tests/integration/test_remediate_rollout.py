@@ -28,6 +28,7 @@ RINGS = {"CS-0001": "canary", "CS-0002": "canary", "CS-0003": "pilot", "CS-0004"
 REACHABLE = ("CS-0002", "CS-0004")  # armed: in Safe Mode with Networking, WinRM answers
 IN_WINRE = ("CS-0001", "CS-0003")  # not armed: stock WinRE, no WinRM
 SIGNATURE = "0x50:csagent.sys"
+LEASE = "C:\\ProgramData\\Lifeline\\lease.json"  # the rollout's lease: C: in Safe Mode and in Windows
 MARKER = "{07b12ddd-c467-4140-8aab-3313b0711336}"  # the WinRE failover's BCD object: Safe Mode was tried
 
 
@@ -67,6 +68,7 @@ def test_the_staged_rollout_recovers_every_host_and_a_second_run_changes_nothing
                                        and "\\drivers\\CrowdStrike\\" in p), name  # fmt: skip
 
         assert machine["bcd"]["entries"][machine["bcd"]["os_entry"]].get("safeboot") is None, name
+        assert LEASE not in machine["files"], name  # given back, on the volume the proof of the boot found
 
     # The HTML page (read back from Chromium's DOM) and the JUnit XML say what the JSON report and the lab say.
     page, junit = renderings(tmp_path, fleet)
@@ -150,6 +152,7 @@ def test_a_fix_that_does_not_work_on_the_canary_ring_halts_before_the_next_wave(
     assert page.tables["not-recovered"]["CS-0002"]["reason"] == summary["hosts"]["CS-0002"]["reason"]
     assert junit_verdicts(junit) == {
         "CS-0001": "skipped", "CS-0002": "failure", "CS-0003": "skipped", "CS-0004": "skipped"}  # fmt: skip
+    assert LEASE not in fleet.show("CS-0002")["machine"]["files"]  # the failed canary is given back too
     for name, before in outside.items():  # the lab: nothing outside the canary ring was touched
         after = fleet.show(name)
         assert on_disk(after) == on_disk(before), name

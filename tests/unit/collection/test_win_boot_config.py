@@ -148,12 +148,12 @@ def test_safeboot_cleared_in_safe_mode_rerun_and_restored_in_process() -> None:
     checked = action(machine, args, check_mode=True)[0].run(task_vars=facts)
     assert checked["changed"] is True and checked["commands_sent"] == 1 and default_entry_text(machine) == before
     done = action(machine, args)[0].run(task_vars=facts)
-    assert done["changed"] is True and done["commands_sent"] == 3
+    assert done["changed"] is True and done["commands_sent"] == 2
     assert done["previous"]["safeboot"] == "Network"
     assert "safeboot" not in default_entry_text(machine) and machine.boot_outcome().environment == "normal"
     assert action(machine, args)[0].run(task_vars=facts)["changed"] is False
     restored = action(machine, {"state": "restored"})[0].run(task_vars=facts)
-    assert restored["changed"] is True and restored["commands_sent"] == 3 and default_entry_text(machine) == before
+    assert restored["changed"] is True and restored["commands_sent"] == 2 and default_entry_text(machine) == before
     assert machine.boot_outcome().environment == "safe_mode_network"
     text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{RECORD}' -Raw -Encoding UTF8\"").stdout
     assert read_record(text.strip())["restored_at"] is not None
@@ -168,6 +168,19 @@ def test_safeboot_cleared_in_safe_mode_rerun_and_restored_in_process() -> None:
         and "safeboot absent (recorded Network)" in stale["msg"]
     )
     assert "safeboot" not in default_entry_text(machine) and machine.boot_outcome().environment == "normal"
+
+
+def test_a_record_that_cannot_be_written_stops_the_change_in_the_same_script() -> None:
+    """The record is written first in the one change script: when Windows refuses it, bcdedit never runs."""
+    machine = new_machine("T-0503", 503)
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "environment": "normal"}}}
+    machine.drives.mkdir("C:\\ProgramData\\Lifeline", parents=True)
+    machine.drives.write("C:\\ProgramData\\Lifeline\\records", b"a file where the records folder goes")
+    before = default_entry_text(machine)
+    result = action(machine, {"bootstatuspolicy": "IgnoreAllFailures"})[0].run(task_vars=facts)
+    assert result["failed"] is True and result["commands_sent"] == 2, result
+    assert result["msg"].startswith(f"writing the rollback record {RECORD}, then changing {{default}}"), result
+    assert default_entry_text(machine) == before
 
 
 def test_bad_input_sends_nothing_and_no_volume_means_result_only() -> None:

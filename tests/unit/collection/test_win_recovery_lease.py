@@ -315,6 +315,30 @@ def test_release_by_another_run_leaves_the_lease_and_by_its_own_run_removes_it()
     assert (again["changed"], again["outcome"], len(sent)) == (False, "absent", 1)
 
 
+def test_a_release_given_the_lease_it_took_removes_it_in_one_command_and_decides_again_when_it_changed() -> None:
+    machine = safe_mode_host("T-0912", 912)
+    taken, _ = run_task(machine, run_id="r1", owner="alice@awx")
+    released, sent = run_task(machine, run_id="r1", state="released", lease=taken["lease"])
+    assert (released["changed"], released["outcome"], len(sent)) == (True, "removed", 1), released
+    assert on_host(machine) is None and json.loads(released["diff"]["before"]) == taken["lease"]
+    again, sent = run_task(machine, run_id="r1", state="released", lease=taken["lease"])
+    assert (again["changed"], again["outcome"], len(sent)) == (False, "absent", 1)
+
+    # renewed by this run since: the first swap finds another SHA-256, reads it, and the second removes it
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    put(machine, lease.Lease("alice@awx", "r1", now - 100 * MINUTE, now + 120 * MINUTE))
+    renewed, sent = run_task(machine, run_id="r1", state="released", lease=taken["lease"])
+    assert (renewed["outcome"], len(sent)) == ("removed", 2) and on_host(machine) is None
+    # taken over by another run since: left alone, whatever this run believed it held
+    other = lease_of("r2", now + 60 * MINUTE)
+    put(machine, other)
+    kept, sent = run_task(machine, run_id="r1", state="released", lease=taken["lease"])
+    assert (kept["changed"], kept["outcome"], len(sent)) == (False, "not_ours", 1)
+    assert on_host(machine) == other.to_result()
+    checked, sent = run_task(machine, check_mode=True, run_id="r2", state="released", lease=other.to_result())
+    assert (checked["outcome"], len(sent)) == ("removed", 1) and on_host(machine) == other.to_result()
+
+
 def test_check_mode_reads_and_changes_nothing() -> None:
     machine = safe_mode_host("T-0906", 906)
     checked, sent = run_task(machine, check_mode=True, run_id="r1")
@@ -381,6 +405,9 @@ def test_bad_input_and_a_locked_volume_send_nothing() -> None:
         ({"run_id": "r1", "os_volume": "DD:"}, FACTS, "volume 'DD:'"),
         ({"run_id": "r1"}, locked, "locked by BitLocker"),
         ({}, FACTS, "run_id"),
+        ({"run_id": "r1", "lease": lease_of("r1", NOW).to_result()}, FACTS, "lease is for state released only"),
+        ({"run_id": "r1", "state": "released", "lease": lease_of("r2", NOW).to_result()}, FACTS, "run 'r2'"),
+        ({"run_id": "r1", "state": "released", "lease": {"version": 2}}, FACTS, "its version is 2"),
     ]
     for args, task_vars, message in cases:
         result, sent = run_task(machine, task_vars=task_vars, **args)

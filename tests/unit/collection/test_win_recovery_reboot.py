@@ -86,6 +86,7 @@ def test_a_clean_boot_in_the_expected_environment_passes() -> None:
     old = [("071924-01.dmp", 1000, 0x50)]
     result = verdict(survey("normal", 1000, old), survey("normal", 9000, old), "normal")
     assert result["environment"] == "normal" and result["new_crashes"] == []
+    assert result["os_volume"] == "C:"  # where the lease's release finds the volume without reading the facts again
 
 
 def test_coming_back_in_winre_after_crashing_names_the_newest_bugcheck() -> None:
@@ -98,7 +99,7 @@ def test_coming_back_in_winre_after_crashing_names_the_newest_bugcheck() -> None
     assert "071924-03.dmp" in failed.value.msg and "2 new crash(es)" in failed.value.msg
     assert failed.value.msg.endswith("expected normal")
     assert [c["file"] for c in failed.value.details["new_crashes"]] == ["071924-03.dmp", "071924-02.dmp"]
-    assert failed.value.details["environment"] == "winre"
+    assert failed.value.details["environment"] == "winre" and failed.value.details["os_volume"] == "D:"
 
 
 def test_the_right_environment_with_a_new_crash_still_fails() -> None:
@@ -123,7 +124,7 @@ def test_the_safeboot_change_is_win_boot_configs_and_lands_in_the_entrys_one_rec
     module.set_safeboot(before, "Network", result)
     assert result["boot_config_change"]["record"] == RECORD and "warnings" not in result
     assert "Network" in run(machine, "bcdedit /enum {default}").stdout
-    assert module._commands_sent == len(sent) == 4  # the survey, then win_boot_config: read, record, change
+    assert module._commands_sent == len(sent) == 3  # the survey, then win_boot_config: read, record and change
     record = json.loads(run(machine, f"type {RECORD}").stdout.lstrip("\ufeff"))
     assert (record["kind"], record["changes"]) == ("boot_config", [{"element": "safeboot", "previous": None,
                                                                     "value": "Network"}])  # fmt: skip
