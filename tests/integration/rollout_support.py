@@ -82,7 +82,7 @@ _RECOVERY_PASSWORD = re.compile(r"\b\d{6}(?:-\d{6}){7}\b")
 
 
 def browser_dom(page: Path) -> str:
-    """The page as headless Chromium (Debian package chromium, installed by scripts/bootstrap) builds its DOM."""
+    """The page as headless Chromium (Debian package chromium, installed by scripts/test) builds its DOM."""
     chromium = shutil.which("chromium")
     assert chromium, "no chromium: run scripts/bootstrap as root, or apt-get install chromium"
     # --no-sandbox: the suite runs as root in CI, where Chromium's sandbox refuses to start.
