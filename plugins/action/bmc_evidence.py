@@ -10,16 +10,11 @@ System Event Log under the ComputerSystem too. Runs on the controller; changes n
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._controller_action import ControllerAction
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._redfish import DEFAULT_BMC_PORT, BmcTarget, read_bmc
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _requires_connection = False
-
+class ActionModule(ControllerAction):
     ARGUMENT_SPEC = {
         "baseuri": {"type": "str", "required": True},
         "system_id": {"type": "str"},
@@ -30,12 +25,10 @@ class ActionModule(ActionBase):
         "timeout": {"type": "int", "default": 30},
     }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _spec, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+    def run_on_controller(self, args, task_vars, result):
         address, port = split_baseuri(args["baseuri"])
         target = BmcTarget(
-            name=(task_vars or {}).get("inventory_hostname", address),
+            name=task_vars.get("inventory_hostname", address),
             address=address,
             port=port,
             username=args["username"],

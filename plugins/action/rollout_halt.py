@@ -4,16 +4,11 @@
 
 from __future__ import annotations
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _halt_record as halt
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._controller_action import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _requires_connection = False
-
+class ActionModule(ControllerAction):
     ARGUMENT_SPEC = {
         "folder": {"type": "path", "required": True},
         "run_id": {"type": "str", "required": True},
@@ -24,9 +19,7 @@ class ActionModule(ActionBase):
         "reason": {"type": "str", "default": ""},
     }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        _spec, args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)
+    def run_on_controller(self, args, task_vars, result):
         folder, run_id = args["folder"], args["run_id"]
         path = halt.record_path(folder, run_id) if run_id else folder
         try:

@@ -12,19 +12,14 @@ from __future__ import annotations
 import os
 import uuid
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _controller_lock as lock
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._controller_action import ControllerAction
 
 DEFAULT_LOCK_DIR = "~/.ansible/lifeline/locks"
 LOCK_DIR_ENV = "LIFELINE_LOCK_DIR"
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _requires_connection = False
-
+class ActionModule(ControllerAction):
     ARGUMENT_SPEC = {
         "state": {"type": "str", "choices": ["acquired", "released"], "default": "acquired"},
         "inventory_sources": {"type": "list", "elements": "str"},
@@ -32,10 +27,7 @@ class ActionModule(ActionBase):
         "key": {"type": "str", "default": ""},
     }
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        args = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
+    def run_on_controller(self, args, task_vars, result):
         sources = args["inventory_sources"] or task_vars.get("ansible_inventory_sources") or []
         if not sources:
             return {**result, "failed": True, "msg": "no inventory sources to lock: pass inventory_sources"}

@@ -124,3 +124,16 @@ def on_disk(truth: dict) -> dict:
         "bcd": machine["bcd"],
         "packages": machine["packages"],
     }
+
+
+def wrong_mapping(directory: Path) -> Path:
+    """The shipped mapping quarantining a good channel file (290) instead of 291: a remediated host comes back
+    crashing, so its boot proof fails (what the halt tests need)."""
+    mapping = yaml.safe_load((REMEDIATE.parent / "vars" / "remediations.yml").read_text())
+    wrong = mapping["lifeline_remediations"][0]["vars"]
+    wrong["channel_file_remediation_patterns"] = ["C-00000290*.sys"]
+    wrong["channel_file_remediation_modified_after"] = wrong["channel_file_remediation_modified_before"] = ""
+    wrong["channel_file_remediation_quarantine_id"] = "wrong-file"
+    path = directory / "remediations.yml"
+    path.write_text(yaml.safe_dump(mapping))
+    return path

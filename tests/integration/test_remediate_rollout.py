@@ -7,7 +7,6 @@ needing hands."""
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from .conftest import lab, start_fleet
 from .rollout_support import (
@@ -20,6 +19,7 @@ from .rollout_support import (
     report,
     rollout_inventory,
     run,
+    wrong_mapping,
 )
 
 pytestmark = pytest.mark.integration
@@ -126,13 +126,7 @@ def test_check_mode_shows_what_would_change_and_changes_nothing(fleet, tmp_path)
 
 def test_a_fix_that_does_not_work_on_the_canary_ring_halts_before_the_next_wave(fleet, tmp_path):
     # A mapping that quarantines the wrong channel file (290, a good one): the canaries come back crashing.
-    mapping = yaml.safe_load((REMEDIATE.parent / "vars" / "remediations.yml").read_text())
-    wrong = mapping["lifeline_remediations"][0]["vars"]
-    wrong["channel_file_remediation_patterns"] = ["C-00000290*.sys"]
-    wrong["channel_file_remediation_modified_after"] = wrong["channel_file_remediation_modified_before"] = ""
-    wrong["channel_file_remediation_quarantine_id"] = "wrong-file"
-    mapping_file = tmp_path / "remediations.yml"
-    mapping_file.write_text(yaml.safe_dump(mapping))
+    mapping_file = wrong_mapping(tmp_path)
     inventory = rollout_inventory(fleet, tmp_path, RINGS, SIGNATURE)
     outside = {name: fleet.show(name) for name in ("CS-0001", "CS-0003", "CS-0004")}
 

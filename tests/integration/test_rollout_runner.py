@@ -9,27 +9,14 @@ import os
 
 import ansible_runner
 import pytest
-import yaml
 
 from .conftest import REPO, lab, start_fleet
 from .playbooks import BIN
-from .rollout_support import REMEDIATE, report, rollout_inventory, run_env
+from .rollout_support import REMEDIATE, report, rollout_inventory, run_env, wrong_mapping
 
 pytestmark = pytest.mark.integration
 
 SIGNATURE = "0x50:csagent.sys"
-
-
-def wrong_mapping(directory):
-    """The shipped mapping quarantining a good channel file (290): the remediated host comes back crashing."""
-    mapping = yaml.safe_load((REMEDIATE.parent / "vars" / "remediations.yml").read_text())
-    wrong = mapping["lifeline_remediations"][0]["vars"]
-    wrong["channel_file_remediation_patterns"] = ["C-00000290*.sys"]
-    wrong["channel_file_remediation_modified_after"] = wrong["channel_file_remediation_modified_before"] = ""
-    wrong["channel_file_remediation_quarantine_id"] = "wrong-file"
-    path = directory / "remediations.yml"
-    path.write_text(yaml.safe_dump(mapping))
-    return path
 
 
 def test_the_reports_stats_and_failed_hosts_reach_ansible_runner(tmp_path):
