@@ -56,6 +56,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report_html, _report_junit
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import readiness_report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout_report import STATUSES, rollout_report
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._warmup import prime_plugins
 
 __all__ = ["STATUSES", "CallbackModule", "rollout_report"]
 # ansible-runner tells the playbook its job's artifact directory in this variable (ansible-runner 2.4.3,
@@ -107,6 +108,12 @@ class CallbackModule(CallbackBase):
         # Forked workers inherit the hook; only this process acts on it.
         self._pid = os.getpid()
         atexit.register(self._on_exit)
+
+    def v2_playbook_on_start(self, playbook) -> None:
+        # Before the first worker forks: the workers inherit the plugins loaded here (plugin_utils/_warmup.py).
+        missed = prime_plugins()
+        if missed:
+            self._display.vvv(f"{self.CALLBACK_NAME}: not loaded before the workers fork: {', '.join(missed)}")
 
     def v2_runner_on_ok(self, result) -> None:
         facts = result._result.get("ansible_facts")
