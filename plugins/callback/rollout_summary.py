@@ -56,7 +56,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.lifeline.recovery.plugins.plugin_utils import _report_html, _report_junit
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._readiness import readiness_report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout_report import STATUSES, rollout_report
-from ansible_collections.lifeline.recovery.plugins.plugin_utils._warmup import prime_plugins
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._warmup import warm_up
 
 __all__ = ["STATUSES", "CallbackModule", "rollout_report"]
 # ansible-runner tells the playbook its job's artifact directory in this variable (ansible-runner 2.4.3,
@@ -111,7 +111,7 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_start(self, playbook) -> None:
         # Before the first worker forks: the workers inherit the plugins loaded here (plugin_utils/_warmup.py).
-        missed = prime_plugins()
+        missed = warm_up()
         if missed:
             self._display.vvv(f"{self.CALLBACK_NAME}: not loaded before the workers fork: {', '.join(missed)}")
 

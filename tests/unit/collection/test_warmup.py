@@ -1,5 +1,6 @@
 """plugin_utils/_warmup.py: after the warm-up in the parent, a forked worker loads no plugin module and parses no
-plugin documentation for what the collection's runs use; a plugin that is missing costs nothing but speed.
+plugin documentation for what the collection's runs use, and its collector skips the objects it inherited;
+a plugin that is missing costs nothing but speed.
 
 Each check runs in a fresh interpreter: the plugin loaders' caches are process-wide, and the test forks."""
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 # What a forked worker of a Lifeline run asks the loaders for (names as the task executor and the winrm
 # connection pass them), after the parent's warm-up; the child counts the loads it still has to do.
 _FORKED_WORKER = """\
-    import json, os
+    import gc, json, os
     from ansible import constants as C
     from ansible.plugins.loader import (
         PluginLoader, action_loader, connection_loader, filter_loader, init_plugin_loader, shell_loader, test_loader,
@@ -25,7 +26,7 @@ _FORKED_WORKER = """\
     init_plugin_loader()
     from ansible_collections.lifeline.recovery.plugins.plugin_utils import _warmup
 
-    missed = _warmup.prime_plugins()
+    missed = _warmup.warm_up()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -56,6 +57,7 @@ _FORKED_WORKER = """\
             action_loader.get("ansible.builtin.set_fact", class_only=True) is not None,
         ]
         os.write(write, json.dumps({
+            "inherited_objects_frozen": gc.get_freeze_count() > 0,
             "found": all(found), "wrappers_inherited": wrappers_inherited,
             "modules_loaded": loads, "config_definitions_parsed": config_definitions,
         }).encode())
@@ -99,6 +101,7 @@ def test_a_forked_worker_finds_the_plugins_loaded_and_their_configuration_define
     report = _run(_FORKED_WORKER)
     assert report["missed"] == []
     assert report["child"] == {
+        "inherited_objects_frozen": True,
         "found": True,
         "wrappers_inherited": True,
         "modules_loaded": [],
