@@ -86,7 +86,7 @@ options:
     description:
       - With O(state=present), whole BCD objects named by their GUID that are deleted with C(bcdedit /delete) in the
         same script as the change, after it (so a failed change leaves them in place). Meant for the WinRE failover's
-        marker, which role C(exit_recovery) deletes together with clearing Safe Mode (two commands in all: the read
+        marker, which role C(exit_recovery) deletes together with clearing Safe Mode (two commands in all, the read
         and the change).
       - Each is read together with the entry. One that does not exist is nothing to delete; an object with a
         C(path) element (a boot application) is refused before anything is changed. No rollback record is written
