@@ -10,7 +10,11 @@
    record used (``restored_at``) in the same script, after the change; a used record is never applied again
    (later changes by someone else stay). With ``missing_ok``, no record is nothing to restore (ok,
    ``nothing_to_restore``) instead of a failure;
-4. ``state: absent`` deletes a whole object named by its GUID (``bcdedit /delete``), such as the WinRE failover's
+4. ``delete_objects`` (with ``state: present``): whole objects named by their GUID deleted in the same script, after
+   the entry's change (exit_recovery's safeboot clear and the WinRE failover marker's deletion: the read, then one
+   script that writes the record, changes the entry and deletes the marker); read with the entry, so one that is
+   not there is nothing to delete, and a boot application is refused before anything is sent;
+5. ``state: absent`` deletes a whole object named by its GUID (``bcdedit /delete``), such as the WinRE failover's
    marker, and never a boot application (an object with a ``path``: a loader, the boot manager).
 """
 
@@ -29,6 +33,7 @@ from ansible_collections.lifeline.recovery.plugins.plugin_utils._boot_config imp
     object_delete,
     parse_config_read,
     parse_object_read,
+    parse_objects_read,
     read_record,
     recorded_previous,
     set_value,
@@ -53,6 +58,7 @@ class ActionModule(RecoveryAction):
         "state": {"type": "str", "choices": ["present", "restored", "absent"], "default": "present"},
         "os_volume": {"type": "str"},
         "missing_ok": {"type": "bool", "default": False},
+        "delete_objects": {"type": "list", "elements": "str", "default": []},
     }
     REQUIRED_IF = [("state", "present", MANAGED, True)]
 
@@ -62,6 +68,13 @@ class ActionModule(RecoveryAction):
             raise RecoveryFailed("state=restored takes no element options: it puts back what the record holds")
         if args["missing_ok"] and state != "restored":
             raise RecoveryFailed("missing_ok applies to state=restored only; nothing was sent")
+        deletions = list(dict.fromkeys(args["delete_objects"]))
+        if deletions and state != "present":
+            raise RecoveryFailed("delete_objects applies to state=present only; nothing was sent")
+        for name in deletions:
+            object_delete(name, store)  # refuses a well-known identifier before anything is sent
+            if name.lower() == identifier.lower():
+                raise RecoveryFailed(f"delete_objects names the entry {identifier} itself; nothing was sent")
         if state == "absent":
             return self.delete_object(args)
         wanted = wanted_values(args)
@@ -70,7 +83,7 @@ class ActionModule(RecoveryAction):
         if os_volume:
             os_volume = volume(os_volume)
             record_file = _records.path(os_volume, "boot_config", bcd_identifier(identifier))
-        read_script = boot_config_read(identifier, store, record_file)
+        read_script = boot_config_read(identifier, store, record_file, deletions)
         for element, value in wanted.items():  # refuse bad values before anything is sent
             bcdedit_changes(identifier, [(element, None if value is None else set_value(element, value))], store)
         if state == "restored" and record_file is None:
@@ -87,6 +100,7 @@ class ActionModule(RecoveryAction):
         if entry is None:
             raise RecoveryFailed(f"bcdedit cannot read the entry {identifier}: {error}; nothing was changed")
         result: dict = {"identifier": identifier, "entry": entry.identifier, "store": store, "record": None}
+        deleting = self.objects_to_delete(completed.stdout, completed.rc, deletions, result)
         warnings = []
         if record is not None:
             try:
@@ -115,15 +129,20 @@ class ActionModule(RecoveryAction):
                 "before": {element: shown_value(before(element)) for element in wanted},  # type: ignore[arg-type]
                 "after": {element: shown_value(value) for element, value in wanted.items()},
             }
-        if not needed:
+        if not needed and not deleting:
             if record is not None:
                 result["record"] = record_file
             return {**result, "changed": False, "msg": f"{identifier} already has these boot settings"}
-        summary = ", ".join(f"{e} {shown_value(old)} -> {shown_value(new)}" for e, (old, new) in needed.items())
+        summary = ", ".join(
+            [f"{e} {shown_value(old)} -> {shown_value(new)}" for e, (old, new) in needed.items()]
+            + [f"delete {name}" for name in deleting]
+        )
         if self._task.check_mode:
             return {**result, "changed": True, "msg": f"would change {identifier}: {summary} (check mode)"}
         before, after, what = [], [], f"changing {identifier} ({summary})"
-        if state == "present":
+        if state == "present" and not needed:
+            what = f"deleting {', '.join(deleting)}"  # no element changes: nothing to record
+        elif state == "present":
             if record_file is None:
                 warnings.append(
                     "the Windows volume is not known (no os_volume): the previous values are in this result only, "
@@ -137,12 +156,33 @@ class ActionModule(RecoveryAction):
             after = _records.write_record(os_volume, "boot_config", identifier, _records.restored(record))
             what = f"{what}, then marking the rollback record as restored (the values are back)"
         changes = [(e, None if new is None else set_value(e, new)) for e, (_current, new) in needed.items()]
-        self.checked(what, bcdedit_changes(identifier, changes, store, before, after))
-        if state == "present" and record_file is not None:
+        self.checked(what, bcdedit_changes(identifier, changes, store, before, after, deleting))
+        if state == "present" and needed and record_file is not None:
             result["record"] = record_file
         if warnings:
             result["warnings"] = warnings
         return {**result, "changed": True, "msg": f"changed {identifier}: {summary}"}
+
+    def objects_to_delete(self, text: str, rc: int, deletions: list[str], result: dict) -> list[str]:
+        """The ``delete_objects`` the store holds (read with the entry; one not there is nothing to delete), and
+        ``result["deleted"]``; a boot application among them fails the task before anything is changed."""
+        result["deleted"] = []
+        if not deletions:
+            return []
+        try:
+            found = parse_objects_read(text, deletions)
+        except ParseError as failure:
+            raise RecoveryFailed(f"reading the objects to delete failed (exit code {rc}): {failure}; nothing was "
+                                 "changed", rc=rc, **result) from None  # fmt: skip
+        for name, entry in zip(deletions, found, strict=True):
+            if entry is not None and entry.get("path") is not None:
+                raise RecoveryFailed(
+                    f"{name} is a boot application ({entry.title}, path {entry.get('path')}): delete_objects deletes "
+                    "only objects without a path, such as the WinRE failover's marker; nothing was changed",
+                    **result,
+                )
+        result["deleted"] = [name for name, entry in zip(deletions, found, strict=True) if entry is not None]
+        return result["deleted"]
 
     def delete_object(self, args: dict) -> dict:
         """``state: absent``: the object goes, with no rollback record. What Lifeline deletes this way is a marker such

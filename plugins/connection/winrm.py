@@ -236,7 +236,7 @@ class Connection(WinRMConnection):
 
     def _settings(self) -> dict:
         """What a task may set on its connection that the kept session must follow (win_recovery_reboot's
-        connect_timeout): a session built with other values is renewed."""
+        connect_timeout): the kept session takes its timeouts for the next requests (``_follow_timeout``)."""
         return {"connection_timeout": self.get_option("connection_timeout")}
 
     def _ask(self, request: dict, start: bool):
@@ -288,11 +288,11 @@ class Connection(WinRMConnection):
             self.set_option("connection_timeout", timeout)
             return {"ok": True}
         now = time.monotonic()
-        if self.protocol is not None and (
-            now - self._session_used > keeper.SESSION_IDLE_SECONDS or timeout != self.get_option("connection_timeout")
-        ):
+        if self.protocol is not None and now - self._session_used > keeper.SESSION_IDLE_SECONDS:
             self._drop(close=True)
         self.set_option("connection_timeout", timeout)
+        if self.protocol is not None:
+            self._follow_timeout(timeout)
         self._session_used = now
         try:
             rc, stdout, stderr = super().exec_command(request["cmd"], in_data=keeper.to_bytes(request.get("stdin")))
@@ -304,6 +304,21 @@ class Connection(WinRMConnection):
             }
         self._session_used = time.monotonic()
         return keeper.encode_result(rc, stdout, stderr)
+
+    def _follow_timeout(self, timeout: int | None) -> None:
+        """A task's connection_timeout applied to the kept session instead of a new session: both timeouts are per
+        request, not part of the session. The operation timeout is the OperationTimeout header of each request
+        (MS-WSMV 3.1.4.1.6 wsman:OperationTimeout: the time within which the client expects that request's response
+        or fault; WinRM's own Session.Timeout "can be set before each operation"; pywinrm writes the header from
+        ``operation_timeout_sec`` into every message), the read timeout is the controller's wait for each HTTP
+        answer (pywinrm's transport passes ``read_timeout_sec`` to every send). ansible.builtin.winrm's rule: both
+        from connection_timeout (read 10 s longer), pywinrm's defaults when it is not set."""
+        operation = timeout or self.protocol.DEFAULT_OPERATION_TIMEOUT_SEC
+        read = timeout + 10 if timeout else self.protocol.DEFAULT_READ_TIMEOUT_SEC
+        self._winrm_connection_timeout = timeout  # the next session's, when this one is renewed
+        self.protocol.operation_timeout_sec = operation
+        self.protocol.read_timeout_sec = read
+        self.protocol.transport.read_timeout_sec = read
 
     def _drop(self, close: bool) -> None:
         if close:

@@ -82,6 +82,19 @@ options:
       - Only valid with O(state=restored).
     type: bool
     default: false
+  delete_objects:
+    description:
+      - With O(state=present), whole BCD objects named by their GUID that are deleted with C(bcdedit /delete) in the
+        same script as the change, after it (so a failed change leaves them in place). Meant for the WinRE failover's
+        marker, which role C(exit_recovery) deletes together with clearing Safe Mode (two commands in all, the read
+        and the change).
+      - Each is read together with the entry. One that does not exist is nothing to delete; an object with a
+        C(path) element (a boot application) is refused before anything is changed. No rollback record is written
+        for a deletion (see O(state=absent)); the entry's own changes are recorded as always.
+      - Deleting objects only, with the elements already as wanted, changes nothing else and writes no record.
+    type: list
+    elements: str
+    default: []
   os_volume:
     description:
       - The volume that holds Windows and the rollback records (V(C:), or V(D:) in WinRE).
@@ -124,6 +137,12 @@ EXAMPLES = r"""
   lifeline.recovery.win_boot_config:
     state: restored
 
+- name: Leave Safe Mode at the next boot and arm the WinRE failover again, in one script
+  lifeline.recovery.win_boot_config:
+    safeboot: absent
+    delete_objects:
+      - "{07b12ddd-c467-4140-8aab-3313b0711336}"
+
 - name: Arm the WinRE failover again (delete the marker it created)
   lifeline.recovery.win_boot_config:
     identifier: "{07b12ddd-c467-4140-8aab-3313b0711336}"
@@ -153,6 +172,11 @@ nothing_to_restore:
       the record was already used, or when the entry already has the recorded values.
   returned: when O(state=restored)
   type: bool
+deleted:
+  description: The O(delete_objects) that existed and were deleted (or would be, in check mode).
+  returned: when the entry was read with O(state=present)
+  type: list
+  elements: str
 commands_sent:
   description: How many scripts were sent to the host (0 when the input was refused).
   returned: always

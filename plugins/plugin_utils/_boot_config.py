@@ -46,6 +46,7 @@ __all__ = [
     "object_delete",
     "parse_config_read",
     "parse_object_read",
+    "parse_objects_read",
     "read_record",
     "recorded_previous",
     "set_value",
@@ -143,7 +144,17 @@ def parse_object_read(text: str, identifier: str) -> BcdEntry | None:
     """The object ``identifier`` from ``boot_config_read``'s JSON, or None when bcdedit says the store does not hold
     it (``NO_MATCHING_OBJECTS``); ParseError for any other answer, so a store that cannot be read is never taken
     for an object that is gone."""
-    output = _report.output(_report.document(text, _TOOL), "bcdedit", _TOOL)
+    return _object(_report.output(_report.document(text, _TOOL), "bcdedit", _TOOL), identifier)
+
+
+def parse_objects_read(text: str, objects: Sequence[str]) -> list[BcdEntry | None]:
+    """The ``objects`` ``boot_config_read`` also read (its ``objects``), in order, each None when the store does not
+    hold it; ParseError for any other answer, as ``parse_object_read``."""
+    document = _report.document(text, _TOOL)
+    return [_object(_report.output(document, f"object{n}", _TOOL), name) for n, name in enumerate(objects)]
+
+
+def _object(output: str, identifier: str) -> BcdEntry | None:
     if not parse_object_present(output, identifier):
         return None
     return next(e for e in parse_bcdedit_enum(output) if e.identifier.lower() == identifier.lower())
@@ -195,21 +206,26 @@ def bcdedit_changes(
     store: str | None = None,
     before: Sequence[str] = (),
     after: Sequence[str] = (),
+    deletions: Sequence[str] = (),
 ) -> str:
     """Several ``bcdedit [/store <file>] /set <id> <element> <value>`` (or ``/deletevalue <id> <element>`` for a
-    None value) in ONE script that stops at the first failure with its exit code (one round trip).
+    None value) in ONE script that stops at the first failure with its exit code (one round trip); then
+    ``bcdedit /delete <GUID>`` of each of ``deletions`` (whole objects such as the WinRE failover's marker), after
+    the changes: a failed change leaves them in place.
 
     ``before`` and ``after`` are statements run first and last in the same script (writing the rollback record
     before the change, marking it restored after it): a failing cmdlet stops the script (``$ErrorActionPreference
     = 'Stop'``, exit 1), a failing bcdedit ends it with its exit code, so what comes after a failure never runs."""
-    if isinstance(changes, str) or not changes:
-        raise ValueError("a BCD change needs at least one element to set or delete")
+    if isinstance(changes, str) or isinstance(deletions, str) or not (changes or deletions):
+        raise ValueError("a BCD change needs at least one element to set or delete, or an object to delete")
     statements = list(before)
     for element, value in changes:
         if value is None:
             statements += checked(bcdedit_deletevalue(identifier, element, store))
         else:
             statements += checked(bcdedit_set(identifier, element, value, store))
+    for name in deletions:
+        statements += checked(bcdedit_delete(name, store))
     return script(*statements, *after, "exit 0")
 
 
@@ -218,14 +234,21 @@ def object_delete(identifier: str, store: str | None = None) -> str:
     return script(*checked(bcdedit_delete(identifier, store)), "exit 0")
 
 
-def boot_config_read(identifier: str, store: str | None = None, record_file: str | None = None) -> str:
-    """One JSON object: ``bcdedit`` (``bcdedit [/store <file>] /enum <id> /v`` text) and ``bcdedit_rc``, and the
-    rollback record's text (``record``, null when there is none or ``record_file`` is None)."""
+def boot_config_read(
+    identifier: str, store: str | None = None, record_file: str | None = None, objects: Sequence[str] = ()
+) -> str:
+    """One JSON object: ``bcdedit`` (``bcdedit [/store <file>] /enum <id> /v`` text) and ``bcdedit_rc``, the
+    rollback record's text (``record``, null when there is none or ``record_file`` is None), and ``object<n>`` /
+    ``object<n>_rc``: ``bcdedit /enum <GUID> /v`` of each of ``objects`` (the ones a change also deletes)."""
     statements = ["$report = @{record = $null}"]
     if record_file is not None:
         statements += _records.read_statements(windows_path(record_file, "record file", wildcards=False))
     read = bcdedit_enum(store, entries=identifier)  # the store is checked first, then the identifier...
     bcd_identifier(identifier)  # ...which must name one entry: a type such as 'all' is refused
     statements += _report.captured("bcdedit", read)
+    if isinstance(objects, str):
+        raise ValueError("objects is a list of BCD object identifiers, not one string")
+    for n, name in enumerate(objects):
+        statements += _report.captured(f"object{n}", bcdedit_enum(store, entries=name))
     statements.append("ConvertTo-Json -InputObject $report -Compress")
     return script(*statements)

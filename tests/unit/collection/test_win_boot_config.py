@@ -4,6 +4,7 @@ action against in-process lab machines."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -259,4 +260,49 @@ def test_an_absent_marker_is_no_change_and_check_mode_deletes_nothing() -> None:
     checked = action(machine, args, check_mode=True)[0].run(task_vars={})
     assert checked["changed"] is True and checked["commands_sent"] == 1 and checked["record"] is None
     assert checked["diff"] == {"before": {"identifier": MARKER, "description": "Lifeline failover"}, "after": {}}
+    assert store_text(machine) == before
+
+
+def test_safeboot_cleared_and_marker_deleted_in_one_script_after_the_record() -> None:
+    """exit_recovery's one task: the read, then ONE script that writes the record, clears safeboot and deletes the
+    failover's marker; a marker that is not there is nothing to delete (ground truth: the lab's store)."""
+    machine = new_machine("T-0506", 506)
+    facts = {"ansible_facts": {"lifeline_recovery": {"os_volume": "C:", "environment": "safe_mode_network"}}}
+    assert run(machine, "bcdedit /set {default} safeboot network").exit_code == 0
+    assert run(machine, f'bcdedit /create {MARKER} /d "Lifeline failover" /device').exit_code == 0
+    args = {"safeboot": "absent", "delete_objects": [MARKER]}
+    before = store_text(machine)
+    checked = action(machine, args, check_mode=True)[0].run(task_vars=facts)
+    assert checked["changed"] is True and checked["deleted"] == [MARKER] and store_text(machine) == before
+    module, sent = action(machine, args)
+    done = module.run(task_vars=facts)
+    assert done["changed"] is True and done["commands_sent"] == 2 and done["deleted"] == [MARKER], done
+    assert done["previous"] == {"safeboot": "Network"} and done["record"] == RECORD
+    change = base64.b64decode(sent[-1].rsplit(" ", 1)[1]).decode("utf-16-le")
+    assert change.index("Set-Content") < change.index("'/deletevalue'") < change.index("'/delete'")
+    assert "safeboot" not in default_entry_text(machine) and MARKER not in store_text(machine)
+    text = run(machine, f"powershell -Command \"Get-Content -LiteralPath '{RECORD}' -Raw -Encoding UTF8\"").stdout
+    assert read_record(text.strip())["changes"][0]["previous"] == "Network"
+    again = action(machine, args)[0].run(task_vars=facts)
+    assert again["changed"] is False and again["commands_sent"] == 1 and again["deleted"] == []
+    # the marker alone (safeboot already clear): deleted, no record written, no element changed
+    assert run(machine, f'bcdedit /create {MARKER} /d "Lifeline failover" /device').exit_code == 0
+    alone = action(machine, args)[0].run(task_vars=facts)
+    assert alone["changed"] is True and alone["previous"] == {} and alone["deleted"] == [MARKER], alone
+    assert MARKER not in store_text(machine)
+
+
+def test_delete_objects_refuses_bad_names_and_boot_applications_before_changing_anything() -> None:
+    machine = new_machine("T-0507", 507)
+    assert run(machine, "bcdedit /set {default} safeboot network").exit_code == 0
+    before = store_text(machine)
+    for args in ({"safeboot": "absent", "delete_objects": ["{bootmgr}"]},
+                 {"state": "restored", "delete_objects": [MARKER]}):  # fmt: skip
+        module, sent = action(machine, args)
+        result = module.run(task_vars={})
+        assert result["failed"] is True and sent == [], (args, result)
+    loader = parse_bcdedit_enum(default_entry_text(machine))[0].identifier
+    module, sent = action(machine, {"safeboot": "absent", "delete_objects": [loader]})
+    refused = module.run(task_vars={})
+    assert refused["failed"] is True and "boot application" in refused["msg"] and len(sent) == 1, refused
     assert store_text(machine) == before
