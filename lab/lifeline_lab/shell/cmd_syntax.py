@@ -98,19 +98,19 @@ def expand_percent(line: str, env: dict[str, str], errorlevel: int) -> str:
     out: list[str] = []
     index = 0
     while index < len(line):
-        char = line[index]
-        end = line.find("%", index + 1) if char == "%" else -1
-        if end < 0:
-            out.append(char)
-            index += 1
-            continue
-        name = line[index + 1 : end]
+        start = line.find("%", index)
+        end = line.find("%", start + 1) if start >= 0 else -1
+        if end < 0:  # no %NAME% pair left: the rest is as typed
+            out.append(line[index:])
+            break
+        out.append(line[index:start])
+        name = line[start + 1 : end]
         value = env_get(env, name) if name else None
         if value is None and name.upper() == "ERRORLEVEL":
             value = str(errorlevel)  # dynamic variable, used only when no real variable has that name
         if value is None:
-            out.append(char)  # keep the % and rescan from the next character
-            index += 1
+            out.append("%")  # keep the % and rescan from the next character
+            index = start + 1
         else:
             out.append(value)
             index = end + 1
