@@ -129,7 +129,7 @@ def probe_host(target: ProbeTarget, timeout: float, command: str | None = None) 
     # builds no session then) Identify alone still tells a silent host from one that answers.
     protocol = _protocol(target, timeout) if target.username and target.password is not None else None
     try:
-        answer = _identify(protocol.transport.build_session() if protocol else _plain_session(target), target, timeout)
+        answer = _identify(_kept_session(protocol) if protocol else _plain_session(target), target, timeout)
     except InvalidCredentialsError:
         # NTLM over HTTP logs in while the session is built, to seal its messages: a 401 then is a refused login.
         return refused(f"the WinRM listener at {target.endpoint} refused the {target.auth} login")
@@ -219,6 +219,15 @@ def _protocol(target: ProbeTarget, timeout: float):
         read_timeout_sec=operation + 1,
         proxy=None,
     )
+
+
+def _kept_session(protocol):
+    """pywinrm's session for Identify and the look, told not to read the environment: with ``proxy=None`` pywinrm
+    already uses no proxy and its own CA setting, yet requests would scan every environment variable for proxy
+    settings on each request (measured: 14% of the probe's CPU)."""
+    session = protocol.transport.build_session()
+    session.trust_env = False
+    return session
 
 
 def _anonymous(request):

@@ -3,11 +3,12 @@
 """The fleet inventory's read-only Redfish client: what a host's BMC says about it (DMTF DSP0266, the
 schemas of DSP8010), for the verdict of a host that is silent in band.
 
-The inventory cannot run modules, so these reads use ansible-core's ``open_url`` (HTTPS, the
-certificate validated by default, against ``ca_file`` or the system store; HTTP Basic on each request,
-which DSP0266 section 13.3 requires every service to accept). Changing anything on a BMC (virtual
-media, boot override, reset) is for community.general's redfish_command in roles/oob_recovery, never
-this module.
+The inventory cannot run modules, so these reads are plain HTTPS GETs over one kept-alive connection per BMC,
+with ansible-core's own TLS context (``make_context``, as ``open_url`` uses it: the certificate and host name
+validated by default, against ``ca_file`` or the system store); HTTP Basic on each request, which DSP0266
+section 13.3 requires every service to accept; no proxy, no redirect followed, and only paths on the same BMC.
+Changing anything on a BMC (virtual media, boot override, reset) is for community.general's redfish_command in
+roles/oob_recovery, never this module.
 
 Per host, three reads and a few more for the log:
 - the service root ``/redfish/v1/`` and its ``Systems`` collection (the system named by the source,
@@ -18,15 +19,17 @@ Per host, three reads and a few more for the log:
   the IPMI sensor type 20h BMCs record when the OS stops).
 
 Every failure becomes a ``BmcEvidence`` that says how far the read got, never an exception; no text
-here ever holds the password (it goes to ``open_url`` only).
+here ever holds the password (it goes into the Authorization header only).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
+import functools
 import json
+import ssl
 import time
-import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -68,6 +71,7 @@ _LAST_STATE_UNKNOWN = frozenset({"OEM"})
 # LogEntry SensorType of the IPMI sensor type 20h (OS Stop / Shutdown).
 OS_STOP_SENSOR = "OS Stop/Shutdown"
 _LOG_ENTRY_LIMIT = 200
+_TLS_CONTEXTS = 8  # distinct (CA file, validation) settings kept; an inventory has one
 _SHOWN = 160
 
 
@@ -250,47 +254,68 @@ class _Refused(Exception):
 
 
 class _Client:
+    """One BMC's reads over ONE kept-alive HTTPS connection (DSP0266 "Protocol details": HTTP/1.1 persistent
+    connections), so a read costs one TLS handshake, not one per GET; the TLS context (the CA file loaded, the
+    certificate and host name checked as ``open_url`` checks them) is shared by every BMC with the same settings."""
+
     def __init__(self, target: BmcTarget, deadline: float):
         self.target = target
         self.deadline = deadline
+        self._connection = None
+        self._authorization = (
+            "Basic " + base64.b64encode(f"{target.username}:{target.password or ''}".encode()).decode("ascii")
+            if target.username is not None
+            else None
+        )
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
 
     def get(self, path: str) -> dict:
-        from ansible.module_utils.urls import open_url
+        import http.client
 
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the probe timeout ran out")
-        url = self.target.root + path if path.startswith("/") else path
-        try:
-            response = open_url(
-                url,
-                method="GET",
-                headers={"Accept": "application/json", "OData-Version": "4.0"},
-                url_username=self.target.username,
-                url_password=self.target.password,
-                force_basic_auth=self.target.username is not None,
-                validate_certs=self.target.cert_validation,
-                ca_path=self.target.ca_file,
-                timeout=remaining,
-                follow_redirects="none",
-                use_proxy=False,
+        if not path.startswith("/"):
+            # DSP0266: an @odata.id is a path on the same service; never send the account anywhere else.
+            raise _Refused(
+                BmcEvidence(BMC_ERROR, f"the BMC at {self.target.root} linked to {_shown(path)}, not a path")
             )
-            with response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = error_message(exc.read() or b"")
+        if self._connection is None:
+            self._connection = http.client.HTTPSConnection(
+                self.target.address,
+                self.target.port,
+                timeout=remaining,
+                context=_tls_context(self.target.ca_file, self.target.cert_validation),
+            )
+        elif self._connection.sock is not None:
+            self._connection.sock.settimeout(remaining)
+        else:
+            self._connection.timeout = remaining
+        headers = {"Accept": "application/json", "OData-Version": "4.0"}
+        if self._authorization is not None:
+            headers["Authorization"] = self._authorization
+        self._connection.request("GET", path, headers=headers)
+        response = self._connection.getresponse()
+        body = response.read()
+        if not 200 <= response.status < 300:  # no redirect is followed, as open_url(follow_redirects="none")
+            detail = error_message(body)
             said = f": {detail}" if detail else ""
-            if exc.code == 401:
+            if response.status == 401:
                 raise _Refused(
                     BmcEvidence(
                         BMC_LOGIN_REFUSED,
                         f"the BMC at {self.target.root} refused the login as {self.target.username!r} "
                         f"(HTTP 401){said}: check bmc_user and bmc_password",
                     )
-                ) from None
+                )
             raise _Refused(
-                BmcEvidence(BMC_ERROR, f"the BMC at {self.target.root} answered GET {path} with HTTP {exc.code}{said}")
-            ) from None
+                BmcEvidence(
+                    BMC_ERROR, f"the BMC at {self.target.root} answered GET {path} with HTTP {response.status}{said}"
+                )
+            )
         try:
             document = json.loads(body.decode("utf-8"))
         except ValueError:
@@ -300,6 +325,16 @@ class _Client:
         if not isinstance(document, dict):
             raise _Refused(BmcEvidence(BMC_ERROR, f"the BMC at {self.target.root} answered GET {path} with no object"))
         return document
+
+
+@functools.lru_cache(maxsize=_TLS_CONTEXTS)
+def _tls_context(ca_file: str | None, validate: bool) -> ssl.SSLContext:
+    """ansible-core's own TLS context for open_url (``make_context``): the CA file alone when given, else the
+    system's CA store; the certificate and the host name checked unless validation is off. Built once per
+    setting (loading a CA store costs milliseconds), shared by the threads (an SSLContext is thread-safe)."""
+    from ansible.module_utils.urls import make_context
+
+    return make_context(cafile=ca_file, validate_certs=validate)
 
 
 def _members(document: dict) -> list[str]:
@@ -353,6 +388,13 @@ def _log_entries(client: _Client, system: dict) -> list[object]:
 def read_bmc(target: BmcTarget, timeout: float) -> BmcEvidence:
     """The BMC's evidence about its system; never raises for anything the network or the BMC does."""
     client = _Client(target, time.monotonic() + timeout)
+    try:
+        return _read(client, target)
+    finally:
+        client.close()
+
+
+def _read(client: _Client, target: BmcTarget) -> BmcEvidence:
     try:
         system_uri = _find_system(client)
         system = client.get(system_uri)

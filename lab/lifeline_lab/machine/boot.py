@@ -13,6 +13,7 @@ from __future__ import annotations
 import fnmatch
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import errors
 from .bcd import BcdError, BcdStore
@@ -26,6 +27,8 @@ SYSTEM_THREAD_EXCEPTION_NOT_HANDLED = 0x7E
 PAGE_FAULT_IN_NONPAGED_AREA = 0x50
 CRITICAL_SERVICE_FAILED = 0x5A
 BOOT_DEVICE_NOT_FOUND = 0xC000000E  # boot manager status, not a bugcheck
+# Decoded SYSTEM hives kept for boots (~150 KiB each): more than the boot-looping machines of a big lab fleet.
+SYSTEM_HIVE_CACHE_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def evaluate(inputs: BootInputs) -> BootOutcome:
     environment = {"": "normal", "minimal": "safe_mode", "network": "safe_mode_network"}.get(safeboot, "safe_mode")
     drives = Drives({"C:": inputs.os_volume})
     try:
-        system = hive_from_bytes(drives.read(r"C:\Windows\System32\config\SYSTEM"))
+        system = _system_hive(drives.read(r"C:\Windows\System32\config\SYSTEM"))
     except (errors.WindowsError_, NotAHive):
         return BootOutcome(None, bugcheck=0x74, module=None, reason="the SYSTEM hive is missing or corrupt")
     control_set = system.subkey(current_control_set_name(system))
@@ -116,6 +119,14 @@ def evaluate(inputs: BootInputs) -> BootOutcome:
     if pending:
         return BootOutcome(None, reason=pending)
     return outcome
+
+
+@lru_cache(maxsize=SYSTEM_HIVE_CACHE_SIZE)
+def _system_hive(data: bytes) -> Key:
+    """The SYSTEM hive a boot reads, decoded once per content: a boot-looping machine boots from the same file
+    every few seconds. Boot only reads the tree (never changes it), so one decoded tree serves every boot of that
+    file; a changed file is other bytes, decoded anew. NotAHive is not cached (raised again each time)."""
+    return hive_from_bytes(data)
 
 
 def _crash(code: int, module: str | None, reason: str, parameters=(0, 0, 0, 0)) -> BootOutcome:

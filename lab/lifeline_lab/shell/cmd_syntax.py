@@ -14,6 +14,7 @@ the closest unmatched IF at the same bracket depth; the ELSE command is again th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .context import env_get
@@ -98,23 +99,27 @@ def expand_percent(line: str, env: dict[str, str], errorlevel: int) -> str:
     out: list[str] = []
     index = 0
     while index < len(line):
-        char = line[index]
-        end = line.find("%", index + 1) if char == "%" else -1
-        if end < 0:
-            out.append(char)
-            index += 1
-            continue
-        name = line[index + 1 : end]
+        start = line.find("%", index)
+        end = line.find("%", start + 1) if start >= 0 else -1
+        if end < 0:  # no %NAME% pair left: the rest is as typed
+            out.append(line[index:])
+            break
+        out.append(line[index:start])
+        name = line[start + 1 : end]
         value = env_get(env, name) if name else None
         if value is None and name.upper() == "ERRORLEVEL":
             value = str(errorlevel)  # dynamic variable, used only when no real variable has that name
         if value is None:
-            out.append(char)  # keep the % and rescan from the next character
-            index += 1
+            out.append("%")  # keep the % and rescan from the next character
+            index = start + 1
         else:
             out.append(value)
             index = end + 1
     return "".join(out)
+
+
+# A run of characters with no meaning to the parser outside quotes (copied in one slice).
+_PLAIN_RUN = re.compile(r'[^"^&|<>)]+')
 
 
 class _Parser:
@@ -290,12 +295,19 @@ class _Parser:
         quoted = False
         text = self.text
         while self.pos < len(text):
-            char = text[self.pos]
-            if quoted:
-                out.append(char)
-                quoted = char != '"'
-                self.pos += 1
+            if quoted:  # everything up to and with the closing quote is literal
+                close = text.find('"', self.pos)
+                end = len(text) if close < 0 else close + 1
+                out.append(text[self.pos : end])
+                quoted = close < 0
+                self.pos = end
                 continue
+            run = _PLAIN_RUN.match(text, self.pos)
+            if run:
+                out.append(run.group())
+                self.pos = run.end()
+                continue
+            char = text[self.pos]
             if char == '"':
                 quoted = True
                 out.append(char)
@@ -317,8 +329,10 @@ class _Parser:
         char = self.text[self.pos]
         handle = 0 if char == "<" else 1
         # a single digit right before the operator, itself after a delimiter, names the handle ("2>nul")
-        if out and out[-1].isdigit() and (len(out) == 1 or out[-2] in " \t"):
-            handle = int(out.pop())
+        before = "".join(out)
+        if before[-1:].isdigit() and (len(before) == 1 or before[-2] in " \t"):
+            handle = int(before[-1])
+            out[:] = [before[:-1]]
         mode = char
         self.pos += 1
         if char == ">" and self.pos < len(self.text) and self.text[self.pos] == ">":

@@ -12,7 +12,12 @@ split it with the C runtime rules documented in "Parsing C++ command-line argume
 
 from __future__ import annotations
 
+import re
+
 _BLANKS = " \t"
+# Runs of characters that stand for themselves, outside and inside quotes (copied in one slice).
+_PLAIN_RUN = re.compile(r'[^ \t"\\]+')
+_QUOTED_RUN = re.compile(r'[^"\\]+')
 
 
 def split_program(command_line: str) -> tuple[str, str]:
@@ -41,6 +46,11 @@ def split_arguments(tail: str) -> list[str]:
         current: list[str] = []
         quoted = False
         while index < length and (quoted or tail[index] not in _BLANKS):
+            plain = (_QUOTED_RUN if quoted else _PLAIN_RUN).match(tail, index)
+            if plain:
+                current.append(plain.group())
+                index = plain.end()
+                continue
             char = tail[index]
             if char == "\\":
                 run = index

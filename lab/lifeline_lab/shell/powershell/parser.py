@@ -7,7 +7,7 @@ generic "Unexpected token" error, positioned on the offending token.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import tree_sitter
 import tree_sitter_powershell
@@ -28,20 +28,45 @@ def _parser() -> tree_sitter.Parser:
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
 
+# The same scripts run again and again (every probe and module sends the same text): their checked trees are kept.
+# A tree-sitter Tree is immutable, so sharing one between runs changes nothing.
+_TREE_CACHE_SIZE = 256
+# A pipeline chain (PowerShell 7's && and ||) needs one of these tokens; a script without them has none.
+_CHAIN_TOKENS = (b"&&", b"||")
+
+
 def parse(source: Source) -> Tree:
     """The syntax tree of a script; raises PSError (a ParserError record) when the script is not valid."""
+    tree = _valid_tree(source.data)
+    if tree is not None:
+        return tree
     tree = _parser().parse(source.data)
     if tree.root_node.has_error:
         raise _first_error(tree.root_node, source)
-    chain = _find(tree.root_node, lambda node: node.type == "pipeline_chain_tail")
-    if chain is not None:
-        token = source.node_text(chain)
-        raise parse_error(
-            f"The token '{token}' is not a valid statement separator in this version.",
-            "InvalidEndOfLine",
-            source.extent(chain),
-        )
+    chain = _chain(tree, source.data)
+    assert chain is not None  # _valid_tree found the script invalid
+    token = source.node_text(chain)
+    raise parse_error(
+        f"The token '{token}' is not a valid statement separator in this version.",
+        "InvalidEndOfLine",
+        source.extent(chain),
+    )
+
+
+@lru_cache(maxsize=_TREE_CACHE_SIZE)
+def _valid_tree(data: bytes) -> Tree | None:
+    """The tree of a valid script; None for one with a syntax error (parse reports it)."""
+    tree = _parser().parse(data)
+    if tree.root_node.has_error or _chain(tree, data) is not None:
+        return None
     return tree
+
+
+def _chain(tree: Tree, data: bytes) -> Node | None:
+    """The first pipeline chain (PowerShell 7's && and ||, not valid in 5.1)."""
+    if not any(token in data for token in _CHAIN_TOKENS):
+        return None
+    return _find(tree.root_node, lambda node: node.type == "pipeline_chain_tail")
 
 
 def _find(node: Node, predicate: object) -> Node | None:

@@ -7,11 +7,15 @@ extent (at most 12 characters kept before it, 8 after, "... " / " ..." marking t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
 _MAX_LINE = 69
+
+
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 
 
 class Source:
@@ -22,15 +26,8 @@ class Source:
         self.path = path  # a script file's path ("At <path>:<line> char:<column>"), None for the command line
         self.data = text.encode("utf-8")
         self._ascii = len(self.data) == len(text)
-        self.line_starts = [0]
-        index = 0
-        while index < len(text):
-            char = text[index]
-            if char == "\r" and index + 1 < len(text) and text[index + 1] == "\n":
-                index += 1
-            if char in "\r\n":
-                self.line_starts.append(index + 1)
-            index += 1
+        # A line ends at CR LF, CR or LF; the next starts after it.
+        self.line_starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
 
     def char_offset(self, byte_offset: int) -> int:
         """Character offset of a UTF-8 byte offset."""
