@@ -17,7 +17,9 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
+from ansible_collections.lifeline.recovery.plugins.plugin_utils._prerequisites import missing_prerequisite
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import (
+    OUT_OF_BAND,
     RolloutError,
     plan,
     remediation_from_facts,
@@ -105,7 +107,28 @@ def rollout_plan(
         raise AnsibleFilterError(str(error)) from None
     for warning in result["warnings"]:
         display.warning(f"rollout plan: {warning}")
+    result["blocked"] = _blocked(result["hosts"], hostvars)
     return result
+
+
+def _blocked(planned: Mapping, hostvars: Mapping) -> dict[str, str]:
+    """The hosts the run fails before it touches any, with the reason: those the plan blocked (the operator's
+    settings kept the inventory from looking), and those it remediates that lack what their path needs (a
+    secret, the out-of-band recovery image; plugin_utils/_prerequisites.py). Reasons name variables, never
+    their values."""
+    blocked = {}
+    for host, record in planned.items():
+        if record["action"] == "blocked":
+            blocked[host] = record["reason"]
+        elif record["action"] == "remediate":
+            try:
+                variables = hostvars[host]
+            except KeyError:
+                variables = {}
+            missing = missing_prerequisite(variables, record["path"] == OUT_OF_BAND)
+            if missing:
+                blocked[host] = missing
+    return blocked
 
 
 def rollout_verdict(batch: Iterable[str], hostvars: Mapping, wave: str, max_failure_rate: Any, batch_number: int = 1):
