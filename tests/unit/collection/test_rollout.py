@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible.errors import AnsibleValueOmittedError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.lifeline.recovery.plugins.callback.rollout_summary import rollout_report
 from ansible_collections.lifeline.recovery.plugins.plugin_utils._rollout import (
@@ -291,3 +294,29 @@ def test_the_report_tells_blocked_and_interrupted_hosts_apart_from_untouched_one
     assert report["interrupted"] and report["interrupted_by"] == "SIGINT" and report["run_id"] == "run1"
     assert "changed halfway" in report["hosts"]["B"]["reason"]
     assert "before this host's batch" in report["hosts"]["C"]["reason"]
+
+
+def wave_gather(planned: dict):
+    """What playbooks/tasks/wave.yml's first facts task asks win_recovery_facts to gather for a planned host: a list,
+    or None when the option is omitted (everything, the SYSTEM hive survey included)."""
+    wave = yaml.safe_load((REPO / "playbooks/tasks/wave.yml").read_text())
+    remediate = next(t for t in wave if "block" in t)["block"][1]["block"]
+    task = next(t for t in remediate if t["name"] == "Read where Windows is")
+    templar = Templar(loader=DataLoader(), variables={"lifeline_plan": planned})
+    try:
+        return templar.template(trust_as_template(task["lifeline.recovery.win_recovery_facts"]["gather"]))
+    except AnsibleValueOmittedError:
+        return None
+
+
+@pytest.mark.parametrize("name", sorted(HOSTVARS))
+def test_the_wave_reads_the_system_hive_only_for_hosts_whose_remediation_the_facts_pick(name):
+    """A host the inventory gave a mapped signature (or that is not remediated) keeps its plan whatever its facts
+    say, and nothing later reads the hive's facts: the environment survey alone (one command, no hive answer)."""
+    planned = plan(list(HOSTVARS), HOSTVARS, MAPPING)["hosts"][name]
+    picked_from_facts = any(
+        remediation_from_facts(planned, host_facts, CHECKED) != planned
+        for host_facts in (facts("partition=\\Device\\HarddiskVolume2"), facts(pending=True), facts())
+    )
+    assert picked_from_facts == (name == "G")  # G: reachable, no crash signature from the inventory
+    assert wave_gather(planned) == (None if picked_from_facts else ["environment"]), planned
