@@ -48,21 +48,11 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - lifeline.recovery.controller_action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
   check_mode:
     support: full
     details: Reads only.
-  platform:
-    platforms: posix
-    details: Runs on the controller.
 """
 
 EXAMPLES = r"""

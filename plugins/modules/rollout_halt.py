@@ -55,21 +55,11 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - lifeline.recovery.controller_action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
   check_mode:
     support: full
     details: A check run reads and writes the record like a real one, so check slices stop together too.
-  platform:
-    platforms: posix
-    details: Runs on the controller only.
 """
 
 EXAMPLES = r"""

@@ -47,15 +47,8 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - lifeline.recovery.controller_action
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  diff_mode:
-    support: none
   check_mode:
     support: full
     details: The lock is taken in check mode too, so that a check run does not read hosts another run is changing.

@@ -26,8 +26,8 @@ FILE_TYPES = {
     "callback": "callback",
     "connection": "connection",
 }
-# Folders of plugins/ that hold no plugin of their own type: modules' actions, and shared code.
-NOT_PLUGIN_TYPES = {"action", "plugin_utils", "filter"}
+# Folders of plugins/ holding no plugin of their own type: modules' actions, shared code, doc fragments.
+NOT_PLUGIN_TYPES = {"action", "plugin_utils", "filter", "doc_fragments"}
 TIMEOUT = 120
 
 
